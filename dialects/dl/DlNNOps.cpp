@@ -1,0 +1,404 @@
+//===- DlNNOps.cpp - Verifiers and type inference of the NN ops -----------===//
+
+#include "dialects/dl/DlOps.h"
+#include "dialects/dl/DlShapeInference.h"
+#include "llvm/ADT/SmallBitVector.h"
+
+using namespace mlir;
+using namespace mlir::dl;
+
+static RankedTensorType rankedOf(Value value) {
+  return value ? dyn_cast<RankedTensorType>(value.getType()) : nullptr;
+}
+
+/// Fails unless `type` has rank `rank`, naming the operand.
+static LogicalResult checkRank(std::optional<Location> loc, StringRef name,
+                               RankedTensorType type, int64_t rank,
+                               StringRef layout) {
+  if (!type)
+    return emitOptionalError(loc, name, " must be a ranked tensor");
+  if (type.getRank() != rank)
+    return emitOptionalError(loc, name, " must have rank ", rank, " (", layout,
+                             "), got shape ", formatShape(type.getShape()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  NamedTensor lhs{"lhs", rankedOf(adaptor.getLhs())};
+  NamedTensor rhs{"rhs", rankedOf(adaptor.getRhs())};
+  for (const NamedTensor &operand : {lhs, rhs}) {
+    if (!operand.type || operand.type.getRank() < 2)
+      return emitOptionalError(loc, operand.name,
+                               " must have rank 2 or more, got shape ",
+                               operand.type ? formatShape(operand.type.getShape())
+                                            : "unranked");
+  }
+  if (failed(checkSameElementType(loc, {lhs, rhs})))
+    return failure();
+  int64_t lr = lhs.type.getRank(), rr = rhs.type.getRank();
+  bool tl = adaptor.getTransposeLhs(), tr = adaptor.getTransposeRhs();
+  int64_t m = lhs.type.getDimSize(tl ? lr - 1 : lr - 2);
+  int64_t lhsK = tl ? lr - 2 : lr - 1, rhsK = tr ? rr - 1 : rr - 2;
+  int64_t n = rhs.type.getDimSize(tr ? rr - 2 : rr - 1);
+  if (lhs.type.getDimSize(lhsK) != rhs.type.getDimSize(rhsK))
+    return emitOptionalError(
+        loc, "contracting dimensions differ: lhs dimension ", lhsK,
+        " has size ", lhs.type.getDimSize(lhsK), " but rhs dimension ", rhsK,
+        " has size ", rhs.type.getDimSize(rhsK), " (shapes ",
+        formatShape(lhs.type.getShape()), " and ",
+        formatShape(rhs.type.getShape()), ")");
+  // Batch dimensions broadcast like elementwise operands.
+  auto batchOf = [](NamedTensor t) {
+    return NamedTensor{t.name, RankedTensorType::get(
+                                   t.type.getShape().drop_back(2),
+                                   t.type.getElementType())};
+  };
+  SmallVector<int64_t> shape;
+  if (failed(broadcastShapes(loc, {batchOf(lhs), batchOf(rhs)}, shape)))
+    return failure();
+  shape.append({m, n});
+  inferred.push_back(RankedTensorType::get(shape, lhs.type.getElementType()));
+  return success();
+}
+
+/// Output size of a sliding window: `(in + pads - span) / stride + 1`, with
+/// `ceil` rounding up but never starting a window inside the end padding.
+static int64_t windowOutputSize(int64_t in, int64_t padBegin, int64_t padEnd,
+                                int64_t span, int64_t stride, bool ceil) {
+  int64_t room = in + padBegin + padEnd - span;
+  if (room < 0)
+    return 0;
+  int64_t out = (ceil ? (room + stride - 1) / stride : room / stride) + 1;
+  if (ceil && (out - 1) * stride >= in + padBegin)
+    --out;
+  return out;
+}
+
+/// Checks the window attributes shared by conv and pooling.
+static LogicalResult checkWindow(std::optional<Location> loc,
+                                 ArrayRef<int64_t> stride,
+                                 ArrayRef<int64_t> padding,
+                                 ArrayRef<int64_t> dilation) {
+  if (stride.size() != 2 || llvm::any_of(stride, [](int64_t s) { return s < 1; }))
+    return emitOptionalError(loc, "stride must be 2 values >= 1");
+  if (padding.size() != 4 ||
+      llvm::any_of(padding, [](int64_t p) { return p < 0; }))
+    return emitOptionalError(
+        loc, "padding must be 4 values >= 0 (top, left, bottom, right)");
+  if (dilation.size() != 2 ||
+      llvm::any_of(dilation, [](int64_t d) { return d < 1; }))
+    return emitOptionalError(loc, "dilation must be 2 values >= 1");
+  return success();
+}
+
+LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  auto input = rankedOf(adaptor.getInput());
+  auto weight = rankedOf(adaptor.getWeight());
+  if (failed(checkRank(loc, "input", input, 4, "N, C, H, W")) ||
+      failed(checkRank(loc, "weight", weight, 4, "O, C/groups, kH, kW")))
+    return failure();
+  if (failed(checkSameElementType(loc, {{"input", input}, {"weight", weight}})))
+    return failure();
+  ArrayRef<int64_t> stride = adaptor.getStride(), padding = adaptor.getPadding(),
+                    dilation = adaptor.getDilation();
+  if (failed(checkWindow(loc, stride, padding, dilation)))
+    return failure();
+  int64_t groups = adaptor.getGroups();
+  int64_t channels = input.getDimSize(1), outChannels = weight.getDimSize(0);
+  if (groups < 1 || channels % groups != 0 || outChannels % groups != 0)
+    return emitOptionalError(loc, "groups ", groups,
+                             " must be >= 1 and divide the input channels (",
+                             channels, ") and output channels (", outChannels,
+                             ")");
+  if (weight.getDimSize(1) * groups != channels)
+    return emitOptionalError(
+        loc, "weight dimension 1 has size ", weight.getDimSize(1),
+        " but the input has ", channels, " channels in ", groups,
+        " group(s), which needs ", channels / groups);
+  if (auto bias = rankedOf(adaptor.getBias())) {
+    if (bias.getRank() != 1 || bias.getDimSize(0) != outChannels)
+      return emitOptionalError(loc, "bias must have shape ", outChannels,
+                               " (the output channels), got ",
+                               formatShape(bias.getShape()));
+    if (bias.getElementType() != input.getElementType())
+      return emitOptionalError(loc, "element types differ: input is ",
+                               input.getElementType(), " but bias is ",
+                               bias.getElementType());
+  }
+  SmallVector<int64_t> shape{input.getDimSize(0), outChannels};
+  for (int i = 0; i < 2; ++i) {
+    int64_t span = dilation[i] * (weight.getDimSize(2 + i) - 1) + 1;
+    int64_t out = windowOutputSize(input.getDimSize(2 + i), padding[i],
+                                   padding[2 + i], span, stride[i], false);
+    if (out < 1)
+      return emitOptionalError(loc, "the ", span, "-wide kernel does not fit ",
+                               i ? "width " : "height ", input.getDimSize(2 + i),
+                               " with padding ", padding[i], "+",
+                               padding[2 + i]);
+    shape.push_back(out);
+  }
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+template <typename PoolOp>
+static LogicalResult inferPool(std::optional<Location> loc,
+                               typename PoolOp::Adaptor adaptor,
+                               SmallVectorImpl<Type> &inferred) {
+  auto input = rankedOf(adaptor.getInput());
+  if (failed(checkRank(loc, "input", input, 4, "N, C, H, W")))
+    return failure();
+  ArrayRef<int64_t> kernel = adaptor.getKernel();
+  if (kernel.size() != 2 || llvm::any_of(kernel, [](int64_t k) { return k < 1; }))
+    return emitOptionalError(loc, "kernel must be 2 values >= 1");
+  ArrayRef<int64_t> stride = kernel;
+  if (auto explicitStride = adaptor.getStride())
+    stride = *explicitStride;
+  ArrayRef<int64_t> padding = adaptor.getPadding();
+  int64_t dilation[] = {1, 1};
+  if (failed(checkWindow(loc, stride, padding, dilation)))
+    return failure();
+  SmallVector<int64_t> shape(input.getShape().take_front(2));
+  for (int i = 0; i < 2; ++i) {
+    // A window made only of padding has no element to pool.
+    if (padding[i] >= kernel[i] || padding[2 + i] >= kernel[i])
+      return emitOptionalError(loc, "padding ", padding[i], "+", padding[2 + i],
+                               " must be smaller than the kernel ", kernel[i]);
+    int64_t out = windowOutputSize(input.getDimSize(2 + i), padding[i],
+                                   padding[2 + i], kernel[i], stride[i],
+                                   adaptor.getCeilMode());
+    if (out < 1)
+      return emitOptionalError(loc, "the kernel ", kernel[i], " does not fit ",
+                               i ? "width " : "height ", input.getDimSize(2 + i));
+    shape.push_back(out);
+  }
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  return inferPool<MaxPool2dOp>(loc, adaptor, inferred);
+}
+
+LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  return inferPool<AvgPool2dOp>(loc, adaptor, inferred);
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+/// The shape left after reducing `axes` (kept as 1 with `keepdims`).
+static LogicalResult inferReduced(std::optional<Location> loc, Value value,
+                                  ArrayRef<int64_t> axes, bool keepdims,
+                                  Type element,
+                                  SmallVectorImpl<Type> &inferred) {
+  auto input = rankedOf(value);
+  if (!input)
+    return emitOptionalError(loc, "input must be a ranked tensor");
+  int64_t rank = input.getRank();
+  llvm::SmallBitVector reduced(rank);
+  for (int64_t axis : axes) {
+    if (failed(checkAxis(loc, "axis", axis, rank)))
+      return failure();
+    if (reduced.test(axis))
+      return emitOptionalError(loc, "axis ", axis, " is listed twice");
+    reduced.set(axis);
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t dim = 0; dim < rank; ++dim) {
+    if (!reduced.test(dim))
+      shape.push_back(input.getDimSize(dim));
+    else if (keepdims)
+      shape.push_back(1);
+  }
+  inferred.push_back(
+      RankedTensorType::get(shape, element ? element : input.getElementType()));
+  return success();
+}
+
+#define DL_REDUCE_INFERENCE(OP)                                                \
+  LogicalResult OP::inferReturnTypes(MLIRContext *,                           \
+                                     std::optional<Location> loc,              \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &inferred) {        \
+    if (adaptor.getAxes().empty())                                             \
+      return emitOptionalError(loc, "needs at least one axis");                \
+    return inferReduced(loc, adaptor.getInput(), adaptor.getAxes(),            \
+                        adaptor.getKeepdims(), Type(), inferred);              \
+  }
+DL_REDUCE_INFERENCE(ReduceSumOp)
+DL_REDUCE_INFERENCE(ReduceMeanOp)
+DL_REDUCE_INFERENCE(ReduceMaxOp)
+#undef DL_REDUCE_INFERENCE
+
+LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *context,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  int64_t axis = adaptor.getAxis();
+  return inferReduced(loc, adaptor.getInput(), axis, adaptor.getKeepdims(),
+                      IntegerType::get(context, 64), inferred);
+}
+
+LogicalResult SoftmaxOp::verify() {
+  return checkAxis(getLoc(), "axis", getAxis(), getInput().getType().getRank());
+}
+
+LogicalResult LogSoftmaxOp::verify() {
+  return checkAxis(getLoc(), "axis", getAxis(), getInput().getType().getRank());
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and regularization
+//===----------------------------------------------------------------------===//
+
+/// Checks that each named vector has shape `expected`.
+static LogicalResult checkParamShapes(std::optional<Location> loc,
+                                      RankedTensorType input,
+                                      ArrayRef<NamedTensor> params,
+                                      ArrayRef<int64_t> expected,
+                                      StringRef why) {
+  for (const NamedTensor &param : params) {
+    if (!param.type)
+      return emitOptionalError(loc, param.name, " must be a ranked tensor");
+    if (param.type.getShape() != expected)
+      return emitOptionalError(loc, param.name, " has shape ",
+                               formatShape(param.type.getShape()),
+                               " but needs ", formatShape(expected), " (", why,
+                               " of input ", formatShape(input.getShape()),
+                               ")");
+  }
+  SmallVector<NamedTensor> all{{"input", input}};
+  all.append(params.begin(), params.end());
+  return checkSameElementType(loc, all);
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  auto input = rankedOf(adaptor.getInput());
+  if (!input)
+    return emitOptionalError(loc, "input must be a ranked tensor");
+  int64_t axis = adaptor.getAxis();
+  if (failed(checkAxis(loc, "axis", axis, input.getRank())))
+    return failure();
+  NamedTensor params[] = {{"gamma", rankedOf(adaptor.getGamma())},
+                          {"beta", rankedOf(adaptor.getBeta())}};
+  if (failed(checkParamShapes(loc, input, params,
+                              input.getShape().drop_front(axis),
+                              "the normalized dimensions")))
+    return failure();
+  if (adaptor.getEpsilon().convertToDouble() <= 0)
+    return emitOptionalError(loc, "epsilon must be positive");
+  inferred.push_back(input);
+  return success();
+}
+
+/// The checks both batch-norm forms share; `input` is `[N, C, ...]`.
+static LogicalResult checkBatchNorm(std::optional<Location> loc,
+                                    RankedTensorType input,
+                                    ArrayRef<NamedTensor> vectors,
+                                    double epsilon) {
+  if (!input || input.getRank() < 2)
+    return emitOptionalError(loc, "input must have rank 2 or more (N, C, ...)");
+  if (epsilon <= 0)
+    return emitOptionalError(loc, "epsilon must be positive");
+  return checkParamShapes(loc, input, vectors, input.getDimSize(1),
+                          "the channels, dimension 1");
+}
+
+LogicalResult BatchNormInferenceOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  auto input = rankedOf(adaptor.getInput());
+  NamedTensor vectors[] = {{"scale", rankedOf(adaptor.getScale())},
+                           {"bias", rankedOf(adaptor.getBias())},
+                           {"mean", rankedOf(adaptor.getMean())},
+                           {"variance", rankedOf(adaptor.getVariance())}};
+  if (failed(checkBatchNorm(loc, input, vectors,
+                            adaptor.getEpsilon().convertToDouble())))
+    return failure();
+  inferred.push_back(input);
+  return success();
+}
+
+LogicalResult BatchNormTrainingOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  auto input = rankedOf(adaptor.getInput());
+  NamedTensor vectors[] = {
+      {"scale", rankedOf(adaptor.getScale())},
+      {"bias", rankedOf(adaptor.getBias())},
+      {"running_mean", rankedOf(adaptor.getRunningMean())},
+      {"running_variance", rankedOf(adaptor.getRunningVariance())}};
+  if (failed(checkBatchNorm(loc, input, vectors,
+                            adaptor.getEpsilon().convertToDouble())))
+    return failure();
+  double momentum = adaptor.getMomentum().convertToDouble();
+  if (!(momentum >= 0 && momentum <= 1))
+    return emitOptionalError(loc, "momentum must be in [0, 1], got ", momentum);
+  inferred.push_back(input);
+  inferred.push_back(vectors[2].type);
+  inferred.push_back(vectors[3].type);
+  return success();
+}
+
+LogicalResult DropoutOp::verify() {
+  double rate = getRate().convertToDouble();
+  if (!(rate >= 0 && rate < 1))
+    return emitOpError("rate must be in [0, 1), got ") << rate;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+LogicalResult CrossEntropyOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  auto logits = rankedOf(adaptor.getLogits());
+  auto labels = rankedOf(adaptor.getLabels());
+  if (failed(checkRank(loc, "logits", logits, 2, "batch, classes")) ||
+      failed(checkRank(loc, "labels", labels, 1, "batch")))
+    return failure();
+  if (logits.getDimSize(0) != labels.getDimSize(0))
+    return emitOptionalError(loc, "logits have a batch of ",
+                             logits.getDimSize(0), " but labels have ",
+                             labels.getDimSize(0));
+  inferred.push_back(RankedTensorType::get({}, logits.getElementType()));
+  return success();
+}
+
+LogicalResult MseOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &inferred) {
+  auto prediction = rankedOf(adaptor.getPrediction());
+  auto target = rankedOf(adaptor.getTarget());
+  if (!prediction || !target)
+    return emitOptionalError(loc, "operands must be ranked tensors");
+  if (prediction != target)
+    return emitOptionalError(loc, "prediction ", prediction,
+                             " and target ", target, " must have one type");
+  inferred.push_back(RankedTensorType::get({}, prediction.getElementType()));
+  return success();
+}

@@ -1,0 +1,294 @@
+//===- DlNNOps.td - Contractions, reductions, normalization, losses ---*-===//
+
+#ifndef DL_NN_OPS_TD
+#define DL_NN_OPS_TD
+
+//===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+def Dl_MatmulOp : Dl_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
+  let summary = "batched matrix product with optional transposes";
+  let description = [{
+    Multiplies the last two dimensions of `lhs` (`[..., M, K]`, or
+    `[..., K, M]` with `transpose_lhs`) and `rhs` (`[..., K, N]`, or
+    `[..., N, K]` with `transpose_rhs`). Leading batch dimensions broadcast.
+
+    ```mlir
+    %y = dl.matmul %x, %w : (tensor<64x784xf32>, tensor<784x128xf32>) -> tensor<64x128xf32>
+    %s = dl.matmul %q, %k {transpose_rhs}
+        : (tensor<4x16x8xf32>, tensor<4x16x8xf32>) -> tensor<4x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Dl_NumericTensor:$lhs, Dl_NumericTensor:$rhs,
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
+  let results = (outs Dl_NumericTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Dl_Conv2dOp : Dl_Op<"conv2d", [Pure, InferTypeOpAdaptor]> {
+  let summary = "2-D convolution (cross-correlation), NCHW";
+  let description = [{
+    `input` is `[N, C, H, W]`, `weight` `[O, C/groups, kH, kW]`, the optional
+    `bias` `[O]`. `padding` is `[top, left, bottom, right]` (the ONNX order).
+    The output is `[N, O, Ho, Wo]` with
+    `Ho = (H + top + bottom - dilation[0]*(kH-1) - 1) / stride[0] + 1`.
+
+    ```mlir
+    %y = dl.conv2d %x, %w, %b padding = [1, 1, 1, 1]
+        : (tensor<64x1x28x28xf32>, tensor<16x1x3x3xf32>, tensor<16xf32>)
+        -> tensor<64x16x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$input, Dl_FloatTensor:$weight,
+      Optional<Dl_FloatTensor>:$bias,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$stride,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilation,
+      DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? (`stride` `=` $stride^)?
+    (`padding` `=` $padding^)? (`dilation` `=` $dilation^)?
+    (`groups` `=` $groups^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+class Dl_Pool2dOp<string mnemonic, string what, dag extraArgs,
+                  string extraFormat>
+    : Dl_Op<mnemonic, [Pure, InferTypeOpAdaptor]> {
+  let summary = "2-D " # what # " pooling, NCHW";
+  let description = "Pools windows of `kernel` over `[N, C, H, W]`. `stride` "
+    "defaults to the kernel; `padding` is `[top, left, bottom, right]`; with "
+    "`ceil_mode` a partial window at the end counts.\n\n"
+    "```mlir\n%y = dl." # mnemonic # " %x kernel = [2, 2] : "
+    "tensor<64x32x28x28xf32> -> tensor<64x32x14x14xf32>\n```";
+  let arguments = !con((ins Dl_FloatTensor:$input,
+      DenseI64ArrayAttr:$kernel,
+      OptionalAttr<DenseI64ArrayAttr>:$stride,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+      UnitAttr:$ceil_mode), extraArgs);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = "$input `kernel` `=` $kernel (`stride` `=` $stride^)? "
+    "(`padding` `=` $padding^)? " # extraFormat #
+    " attr-dict `:` type($input) `->` type($result)";
+  let extraClassDeclaration = [{
+    /// The stride, defaulted to the kernel size.
+    SmallVector<int64_t, 2> getEffectiveStride() {
+      if (auto stride = getStride())
+        return SmallVector<int64_t, 2>(*stride);
+      return SmallVector<int64_t, 2>(getKernel());
+    }
+  }];
+}
+
+def Dl_MaxPool2dOp : Dl_Pool2dOp<"max_pool2d", "max", (ins), "">;
+def Dl_AvgPool2dOp : Dl_Pool2dOp<"avg_pool2d", "average",
+    (ins UnitAttr:$count_include_pad), "">;
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class Dl_ReduceOp<string mnemonic, string what, Type tensorType>
+    : Dl_Op<mnemonic, [Pure, InferTypeOpAdaptor]> {
+  let summary = what # " over a set of axes";
+  let description = "Reduces `axes` (distinct, in `[0, rank)`); with "
+    "`keepdims` they stay as size 1.\n\n"
+    "```mlir\n%s = dl." # mnemonic # " %x axes = [1] keepdims : "
+    "tensor<64x10xf32> -> tensor<64x1xf32>\n```";
+  let arguments = (ins tensorType:$input, DenseI64ArrayAttr:$axes,
+                       UnitAttr:$keepdims);
+  let results = (outs tensorType:$result);
+  let assemblyFormat = [{
+    $input `axes` `=` $axes (`keepdims` $keepdims^)? attr-dict `:`
+    type($input) `->` type($result)
+  }];
+}
+
+def Dl_ReduceSumOp : Dl_ReduceOp<"reduce_sum", "sum", Dl_NumericTensor>;
+def Dl_ReduceMeanOp : Dl_ReduceOp<"reduce_mean", "mean", Dl_FloatTensor>;
+def Dl_ReduceMaxOp : Dl_ReduceOp<"reduce_max", "maximum", Dl_NumericTensor>;
+
+def Dl_ArgmaxOp : Dl_Op<"argmax", [Pure, InferTypeOpAdaptor]> {
+  let summary = "index of the largest element along an axis";
+  let description = [{
+    The first index of the maximum; the result is `i64`. Accuracy metrics
+    compare it with the labels.
+
+    ```mlir
+    %p = dl.argmax %logits axis = 1 : tensor<64x10xf32> -> tensor<64xi64>
+    ```
+  }];
+  let arguments = (ins Dl_NumericTensor:$input, I64Attr:$axis,
+                       UnitAttr:$keepdims);
+  let results = (outs TensorOf<[I64]>:$result);
+  let assemblyFormat = [{
+    $input `axis` `=` $axis (`keepdims` $keepdims^)? attr-dict `:`
+    type($input) `->` type($result)
+  }];
+}
+
+class Dl_SoftmaxLikeOp<string mnemonic, string formula>
+    : Dl_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = formula # " along an axis";
+  let description = "Computes `" # formula # "` along `axis`, subtracting "
+    "the maximum first so large inputs do not overflow.\n\n"
+    "```mlir\n%p = dl." # mnemonic # " %x axis = 1 : tensor<64x10xf32>\n```";
+  let arguments = (ins Dl_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = "$input `axis` `=` $axis attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Dl_SoftmaxOp : Dl_SoftmaxLikeOp<"softmax", "exp(x_i) / sum_j exp(x_j)">;
+def Dl_LogSoftmaxOp : Dl_SoftmaxLikeOp<"log_softmax",
+                                       "x_i - log(sum_j exp(x_j))">;
+
+//===----------------------------------------------------------------------===//
+// Normalization and regularization
+//===----------------------------------------------------------------------===//
+
+def Dl_LayerNormOp : Dl_Op<"layer_norm", [Pure, InferTypeOpAdaptor]> {
+  let summary = "layer normalization over the trailing dimensions";
+  let description = [{
+    Normalizes over dimensions `[axis, rank)` to zero mean and unit (biased)
+    variance, then scales by `gamma` and shifts by `beta`, whose shape is
+    `input.shape[axis:]`.
+
+    ```mlir
+    %y = dl.layer_norm %x, %g, %b axis = 2 epsilon = 1.0e-05
+        : (tensor<4x16x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<4x16x32xf32>
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$input, Dl_FloatTensor:$gamma,
+                       Dl_FloatTensor:$beta, I64Attr:$axis, F64Attr:$epsilon);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta `axis` `=` $axis `epsilon` `=` $epsilon
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Dl_BatchNormInferenceOp : Dl_Op<"batch_norm_inference",
+                                    [Pure, InferTypeOpAdaptor]> {
+  let summary = "batch normalization with stored statistics";
+  let description = [{
+    `(x - mean) / sqrt(variance + epsilon) * scale + bias` per channel
+    (dimension 1 of `[N, C, ...]`); the four vectors are `[C]`.
+
+    ```mlir
+    %y = dl.batch_norm_inference %x, %scale, %bias, %mean, %var epsilon = 1.0e-05
+        : (tensor<8x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>,
+           tensor<16xf32>) -> tensor<8x16x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$input, Dl_FloatTensor:$scale,
+                       Dl_FloatTensor:$bias, Dl_FloatTensor:$mean,
+                       Dl_FloatTensor:$variance, F64Attr:$epsilon);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `,` $mean `,` $variance `epsilon` `=` $epsilon
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Dl_BatchNormTrainingOp : Dl_Op<"batch_norm_training",
+                                   [Pure, InferTypeOpAdaptor]> {
+  let summary = "batch normalization with batch statistics";
+  let description = [{
+    Normalizes with the batch's own mean and biased variance per channel and
+    returns, beside the result, the running statistics updated the PyTorch
+    way: `new = (1 - momentum) * old + momentum * batch`, with the unbiased
+    batch variance.
+
+    ```mlir
+    %y, %rm, %rv = dl.batch_norm_training %x, %scale, %bias, %mean, %var
+        epsilon = 1.0e-05 momentum = 1.0e-01
+        : (tensor<8x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>,
+           tensor<16xf32>) -> (tensor<8x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>)
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$input, Dl_FloatTensor:$scale,
+                       Dl_FloatTensor:$bias, Dl_FloatTensor:$running_mean,
+                       Dl_FloatTensor:$running_variance, F64Attr:$epsilon,
+                       F64Attr:$momentum);
+  let results = (outs Dl_FloatTensor:$result, Dl_FloatTensor:$new_running_mean,
+                      Dl_FloatTensor:$new_running_variance);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `,` $running_mean `,` $running_variance
+    `epsilon` `=` $epsilon `momentum` `=` $momentum attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+def Dl_DropoutOp : Dl_Op<"dropout", [Pure, SameOperandsAndResultType]> {
+  let summary = "zeroes elements at random, scaling the rest by 1/(1-rate)";
+  let description = [{
+    Element `i` is kept when a counter-based random number drawn from
+    `(seed, step, i)` is at least `rate`; `step` is the training step counter
+    the runtime keeps. The mask is therefore a pure function of the op's
+    attributes within a step: the gradient is `dl.dropout` of the incoming
+    gradient with the same seed, which reproduces the forward mask without
+    storing it.
+
+    ```mlir
+    %y = dl.dropout %x rate = 2.000000e-01 seed = 7 : tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$input, F64Attr:$rate, I64Attr:$seed);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `rate` `=` $rate `seed` `=` $seed attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+def Dl_CrossEntropyOp : Dl_Op<"cross_entropy", [Pure, InferTypeOpAdaptor]> {
+  let summary = "softmax cross-entropy with integer class labels";
+  let description = [{
+    `-log softmax(logits)[n, labels[n]]` for `logits` `[N, C]` and `labels`
+    `[N]`, reduced over the batch by `mean` (the default) or `sum`. The result
+    is a scalar of the logits' element type.
+
+    ```mlir
+    %l = dl.cross_entropy %logits, %labels
+        : (tensor<64x10xf32>, tensor<64xi32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$logits, Dl_IndexTensor:$labels,
+      DefaultValuedAttr<Dl_LossReduction, "LossReduction::Mean">:$reduction);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $labels (`reduction` `=` $reduction^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+def Dl_MseOp : Dl_Op<"mse", [Pure, InferTypeOpAdaptor]> {
+  let summary = "mean squared error";
+  let description = [{
+    `(prediction - target)^2` over all elements, reduced by `mean` (the
+    default) or `sum` to a scalar. Both operands have the same type.
+
+    ```mlir
+    %l = dl.mse %y, %t : (tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$prediction, Dl_FloatTensor:$target,
+      DefaultValuedAttr<Dl_LossReduction, "LossReduction::Mean">:$reduction);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $prediction `,` $target (`reduction` `=` $reduction^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+#endif // DL_NN_OPS_TD
