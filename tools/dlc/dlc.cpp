@@ -1,0 +1,196 @@
+//===- dlc.cpp - The dlc compiler driver ----------------------------------===//
+//
+// Reads a model, lowers it to the dl dialect and runs the compiler pipeline,
+// printing or writing the stage `--emit` asks for. Exit status 0 on success,
+// 1 on any user error (bad model, bad flag); diagnostics go to stderr as
+// file:line:col with the source line and a caret.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/dl/DlDialect.h"
+#include "frontends/dsl/MLIRGen.h"
+#include "frontends/dsl/Parser.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+
+enum class Emit { Ast, Mlir, MlirOpt };
+
+cl::OptionCategory dlcCategory("dlc options");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl>"),
+                               cl::Required, cl::cat(dlcCategory));
+cl::opt<std::string> outputFile("o", cl::desc("Write the output to <file> "
+                                              "(written whole or not at all)"),
+                                cl::value_desc("file"), cl::init("-"),
+                                cl::cat(dlcCategory));
+cl::opt<Emit> emit(
+    "emit", cl::desc("The stage to output"), cl::init(Emit::MlirOpt),
+    cl::values(clEnumValN(Emit::Ast, "ast", "the syntax tree of the model"),
+               clEnumValN(Emit::Mlir, "mlir",
+                          "the dl dialect as the frontend produced it"),
+               clEnumValN(Emit::MlirOpt, "mlir-opt",
+                          "the dl dialect after canonicalization and CSE "
+                          "(the default)")),
+    cl::cat(dlcCategory));
+cl::opt<std::string> dumpDir(
+    "dump-dir",
+    cl::desc("Write every stage to <dir>: 00-ast.txt, 01-mlir.mlir, then "
+             "one NN-<pass>.mlir after each pass"),
+    cl::value_desc("dir"), cl::cat(dlcCategory));
+cl::opt<int64_t> batch("batch",
+                       cl::desc("Override the model's 'const batch'"),
+                       cl::value_desc("N"), cl::init(0), cl::cat(dlcCategory));
+
+/// Writes `text` to `path` through a temporary file and a rename, so a
+/// failed run never leaves half a file behind.
+bool writeFile(StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> write) {
+  if (path == "-") {
+    write(llvm::outs());
+    return true;
+  }
+  if (llvm::Error err = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
+        write(os);
+        return llvm::Error::success();
+      })) {
+    llvm::errs() << "dlc: error: cannot write '" << path
+                 << "': " << llvm::toString(std::move(err)) << "\n";
+    return false;
+  }
+  return true;
+}
+
+/// Writes the IR after each pass into the dump directory.
+class DumpAfterEachPass : public PassInstrumentation {
+public:
+  DumpAfterEachPass(std::string dir, unsigned first)
+      : dir(std::move(dir)), index(first) {}
+  void runAfterPass(Pass *pass, Operation *op) override {
+    if (!isa<ModuleOp>(op))
+      return;
+    llvm::SmallString<128> path(dir);
+    llvm::sys::path::append(path, llvm::formatv("{0:d2}-{1}.mlir", index++,
+                                                pass->getArgument())
+                                      .str());
+    writeFile(path, [&](llvm::raw_ostream &os) { op->print(os); });
+  }
+
+private:
+  std::string dir;
+  unsigned index;
+};
+
+int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
+  const llvm::MemoryBuffer *buffer =
+      sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
+  StringRef filename = buffer->getBufferIdentifier();
+  auto ast = dlc::dsl::parseModule(
+      buffer->getBuffer(), filename,
+      [&](dlc::dsl::SrcPos pos, const llvm::Twine &message) {
+        emitError(FileLineColLoc::get(&context, filename, pos.line, pos.col),
+                  message);
+      });
+  if (!ast)
+    return 1;
+  if (ast->name.empty())
+    ast->name = llvm::sys::path::stem(filename).str();
+  if (!dumpDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(dumpDir)) {
+      llvm::errs() << "dlc: error: cannot create '" << dumpDir
+                   << "': " << ec.message() << "\n";
+      return 1;
+    }
+    writeFile(dumpDir + "/00-ast.txt",
+              [&](llvm::raw_ostream &os) { dlc::dsl::dump(*ast, os); });
+  }
+  if (emit == Emit::Ast)
+    return writeFile(outputFile,
+                     [&](llvm::raw_ostream &os) { dlc::dsl::dump(*ast, os); })
+               ? 0
+               : 1;
+
+  dlc::dsl::MLIRGenOptions options;
+  if (batch.getNumOccurrences()) {
+    if (batch < 1) {
+      llvm::errs() << "dlc: error: --batch must be at least 1\n";
+      return 1;
+    }
+    options.batch = batch;
+  }
+  OwningOpRef<ModuleOp> module = dlc::dsl::mlirGen(context, *ast, options);
+  if (!module)
+    return 1;
+  if (!dumpDir.empty())
+    writeFile(dumpDir + "/01-mlir.mlir",
+              [&](llvm::raw_ostream &os) { module->print(os); });
+  if (emit == Emit::Mlir)
+    return writeFile(outputFile,
+                     [&](llvm::raw_ostream &os) { module->print(os); })
+               ? 0
+               : 1;
+
+  PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return 1;
+  applyDefaultTimingPassManagerCLOptions(pm);
+  if (!dumpDir.empty())
+    pm.addInstrumentation(std::make_unique<DumpAfterEachPass>(dumpDir, 2));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (failed(pm.run(*module)))
+    return 1;
+  return writeFile(outputFile,
+                   [&](llvm::raw_ostream &os) { module->print(os); })
+             ? 0
+             : 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  registerAsmPrinterCLOptions();
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) { os << "dlc 0.1.0\n"; });
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "dlc: compile a model (.dl) for dlrun\n\n"
+      "  dlc model.dl                  print the optimized dl dialect\n"
+      "  dlc model.dl --emit=ast       print the syntax tree\n"
+      "  dlc model.dl --dump-dir=out   write every stage to out/\n");
+
+  auto file = llvm::MemoryBuffer::getFileOrSTDIN(inputFile, /*IsText=*/true);
+  if (std::error_code ec = file.getError()) {
+    llvm::errs() << "dlc: error: cannot read '" << inputFile
+                 << "': " << ec.message() << "\n";
+    return 1;
+  }
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
+  DialectRegistry registry;
+  registry.insert<dl::DlDialect, func::FuncDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  return compile(context, sourceMgr);
+}
