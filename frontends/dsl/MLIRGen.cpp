@@ -240,7 +240,8 @@ Val MLIRGen::evalBinary(const BinaryExpr &expr) {
       }
       // Integers divide exactly or not at all: shapes must not round.
       if (integer && std::fmod(a, b) != 0) {
-        error(expr.pos) << a << " / " << b
+        error(expr.pos) << static_cast<int64_t>(a) << " / "
+                        << static_cast<int64_t>(b)
                         << " is not an integer; write a float to divide";
         return {};
       }
@@ -380,9 +381,10 @@ Val MLIRGen::callBlock(const DefStmt &def, const CallExpr &call) {
   --blockDepth;
   scopes.pop_back();
   paramPrefix.pop_back();
+  bool didReturn = returned;
   Val result = returned ? returnValue : Val();
   returned = false;
-  if (ok && !result.ok() && !failed)
+  if (ok && !didReturn)
     error(call.pos) << "block '" << def.name << "' ends without 'return'";
   if (!ok)
     return {};
@@ -562,8 +564,12 @@ bool MLIRGen::runStmt(const Stmt &stmt) {
   }
   if (isa<InputStmt, DefStmt>(stmt))
     return true; // Handled before the function was built.
-  if (auto *s = dyn_cast<ParamStmt>(&stmt))
-    return declareParam(*s);
+  if (auto *s = dyn_cast<ParamStmt>(&stmt)) {
+    if (declareParam(*s))
+      return true;
+    scopes.back().try_emplace(s->name, Val()); // Uses fail quietly.
+    return false;
+  }
   if (auto *s = dyn_cast<LetStmt>(&stmt))
     return bindNew(s->name, evalExpr(*s->value), s->pos);
   if (auto *s = dyn_cast<ReturnStmt>(&stmt)) {
@@ -613,6 +619,8 @@ mlir::OwningOpRef<ModuleOp> MLIRGen::run() {
       if (declareInput(*s, type)) {
         inputTypes.push_back(type);
         inputs.push_back(s);
+      } else {
+        scopes.back()[s->name] = Val(); // Uses fail quietly.
       }
     } else if (auto *s = dyn_cast<DefStmt>(stmt.get())) {
       if (!blocks.try_emplace(s->name, s).second)

@@ -132,6 +132,8 @@ std::unique_ptr<Module> Parser::parseFile(llvm::StringRef filename) {
 
 StmtPtr Parser::parseStmt(bool inBlock) {
   SrcPos pos = tok.pos;
+  if (is(Tok::RBrace) && !inBlock)
+    return nullptr; // The file loop reports the unmatched '}'.
   if (!is(Tok::Ident) || !isStatementKeyword(tok.text)) {
     errorExpected(inBlock ? "'param', 'let', 'const' or 'return'"
                           : "a statement ('const', 'input', 'param', 'let', "
@@ -271,37 +273,46 @@ StmtPtr Parser::parseTrain(SrcPos pos) {
   auto train = std::make_unique<TrainStmt>(pos);
   if (!expect(Tok::LBrace))
     return nullptr;
+  // After an error, skip the rest of the section so that its '}' is not
+  // taken for a stray one.
+  auto skipSection = [&]() -> StmtPtr {
+    while (!is(Tok::RBrace) && !is(Tok::Eof))
+      consume();
+    if (is(Tok::RBrace))
+      consume();
+    return nullptr;
+  };
   while (!is(Tok::RBrace) && !is(Tok::Eof)) {
     SrcPos itemPos = tok.pos;
     std::string item;
     if (!expectName(item, "'loss', 'metric', 'optimizer', 'schedule' or "
                           "'clip_norm'"))
-      return nullptr;
+      return skipSection();
     if (item == "loss") {
       train->lossPos = itemPos;
       if (!(train->loss = parseExpr()))
-        return nullptr;
+        return skipSection();
     } else if (item == "metric") {
       std::string name;
       ExprPtr value;
       if (!expectName(name, "metric name") || !expect(Tok::Assign) ||
           !(value = parseExpr()))
-        return nullptr;
+        return skipSection();
       train->metrics.emplace_back(name, std::move(value));
     } else if (item == "optimizer") {
       if (!(train->optimizer = parseCallSpec("an optimizer")))
-        return nullptr;
+        return skipSection();
     } else if (item == "schedule") {
       if (!(train->schedule = parseCallSpec("a learning-rate schedule")))
-        return nullptr;
+        return skipSection();
     } else if (item == "clip_norm") {
       if (!(train->clipNorm = parseExpr()))
-        return nullptr;
+        return skipSection();
     } else {
       error(itemPos, "unknown training setting '" + item +
                          "' (expected loss, metric, optimizer, schedule or "
                          "clip_norm)");
-      return nullptr;
+      return skipSection();
     }
   }
   if (!expect(Tok::RBrace))

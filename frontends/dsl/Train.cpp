@@ -139,7 +139,7 @@ bool MLIRGen::lowerTrain(const TrainStmt &stmt) {
     return true;
   };
   Val loss = evalExpr(*stmt.loss);
-  if (!scalar(loss, "the loss", stmt.lossPos))
+  if (!scalar(loss, "the loss", stmt.loss->pos))
     return false;
   trainResults.emplace_back("loss", loss);
   SmallVector<Attribute> metricNames;

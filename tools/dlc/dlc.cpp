@@ -171,6 +171,12 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
   registerAsmPrinterCLOptions();
+  // Show our flags and MLIR's, not the hundreds libLLVM registers.
+  static cl::OptionCategory mlirCategory("MLIR options");
+  for (auto &option : cl::getRegisteredOptions())
+    if (option.first.starts_with("mlir-"))
+      option.second->addCategory(mlirCategory);
+  cl::HideUnrelatedOptions({&dlcCategory, &mlirCategory});
   cl::SetVersionPrinter([](llvm::raw_ostream &os) { os << "dlc 0.1.0\n"; });
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -191,6 +197,8 @@ int main(int argc, char **argv) {
   registry.insert<dl::DlDialect, func::FuncDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // Diagnostics point into the model's source; the IR dump adds nothing there.
+  context.printOpOnDiagnostic(false);
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   return compile(context, sourceMgr);
 }
