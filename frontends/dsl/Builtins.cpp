@@ -556,17 +556,42 @@ Value layerNorm(CallArgs &a, MLIRGen &gen, SrcPos pos) {
                         f64(gen, a.number("eps").value_or(1e-5)))});
 }
 
+/// `batch_norm(x, scale, bias, mean, variance, training = false)`. In
+/// training mode the batch's statistics normalize and the running ones, which
+/// must be params (`param m: f32[C] = zeros buffer`), are updated in place.
 Value batchNorm(CallArgs &a, MLIRGen &gen, SrcPos pos) {
-  if (!a.check(5, 5, {"eps"}))
+  if (!a.check(5, 5, {"eps", "momentum", "training"}))
     return {};
   SmallVector<Value> operands{a.tensor(0, "x"), a.tensor(1, "scale"),
                               a.tensor(2, "bias"), a.tensor(3, "mean"),
                               a.tensor(4, "variance")};
   if (llvm::is_contained(operands, Value()))
     return {};
-  return gen.emit(dl::BatchNormInferenceOp::getOperationName(), pos, operands,
-                  {attr(gen, "epsilon",
-                        f64(gen, a.number("eps").value_or(1e-5)))});
+  Attribute eps = f64(gen, a.number("eps").value_or(1e-5));
+  if (!a.flag("training").value_or(false))
+    return gen.emit(dl::BatchNormInferenceOp::getOperationName(), pos,
+                    operands, {attr(gen, "epsilon", eps)});
+  SmallVector<dl::LoadParamOp, 2> stats;
+  for (unsigned i : {3u, 4u}) {
+    auto load = operands[i].getDefiningOp<dl::LoadParamOp>();
+    if (!load) {
+      gen.error(a.args[i].pos) << "in training mode the running statistics "
+                                  "must be params, so they can be updated";
+      return {};
+    }
+    stats.push_back(load);
+  }
+  Operation *op = gen.emitOp(
+      dl::BatchNormTrainingOp::getOperationName(), pos, operands,
+      {attr(gen, "epsilon", eps),
+       attr(gen, "momentum", f64(gen, a.number("momentum").value_or(0.1)))},
+      /*numResults=*/3);
+  if (!op)
+    return {};
+  for (auto [load, updated] : llvm::zip(stats, op->getResults().drop_front()))
+    dl::StoreParamOp::create(gen.getBuilder(), gen.loc(pos), updated,
+                             load.getNameAttr());
+  return op->getResult(0);
 }
 
 Value dropout(CallArgs &a, MLIRGen &gen, SrcPos pos) {
