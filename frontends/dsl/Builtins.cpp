@@ -156,6 +156,20 @@ std::optional<int64_t> CallArgs::axis(int64_t axis, int64_t rank, SrcPos pos) {
   return normalized;
 }
 
+std::optional<SmallVector<int64_t>>
+CallArgs::axisList(StringRef name, int index, int64_t rank, unsigned repeat) {
+  auto given = ints(name, index, repeat);
+  if (!given)
+    return std::nullopt;
+  for (int64_t &axis : *given) {
+    auto normalized = this->axis(axis, rank, posOf(name, index));
+    if (!normalized)
+      return std::nullopt;
+    axis = *normalized;
+  }
+  return given;
+}
+
 //===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
@@ -214,15 +228,11 @@ Lowering reduction() {
     int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
     SmallVector<int64_t> axes;
     if (a.has("axis") || a.has("axes", 1)) {
-      auto given = a.has("axis") ? a.ints("axis", -1, 1) : a.ints("axes", 1, 1);
+      auto given = a.has("axis") ? a.axisList("axis", -1, rank, 1)
+                                 : a.axisList("axes", 1, rank, 1);
       if (!given)
         return {};
-      for (int64_t axis : *given) {
-        auto normalized = a.axis(axis, rank, a.posOf("axes", 1));
-        if (!normalized)
-          return {};
-        axes.push_back(*normalized);
-      }
+      axes = *given;
     } else {
       axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
     }
@@ -392,15 +402,10 @@ Value transpose(CallArgs &a, MLIRGen &gen, SrcPos pos) {
   int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
   SmallVector<int64_t> perm;
   if (a.has("perm", 1)) {
-    auto given = a.ints("perm", 1);
+    auto given = a.axisList("perm", 1, rank);
     if (!given)
       return {};
-    for (int64_t axis : *given) {
-      auto normalized = a.axis(axis, rank, a.posOf("perm", 1));
-      if (!normalized)
-        return {};
-      perm.push_back(*normalized);
-    }
+    perm = *given;
   } else {
     perm = llvm::to_vector(llvm::reverse(llvm::seq<int64_t>(0, rank)));
   }

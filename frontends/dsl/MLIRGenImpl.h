@@ -146,6 +146,11 @@ public:
                                                  int index = -1,
                                                  unsigned repeat = 0);
   bool has(llvm::StringRef name, int index = -1) const;
+  /// An integer list of axes (one integer too with `repeat`), each
+  /// normalized for `rank`.
+  std::optional<llvm::SmallVector<int64_t>> axisList(llvm::StringRef name,
+                                                     int index, int64_t rank,
+                                                     unsigned repeat = 0);
   /// Normalizes a possibly negative axis for `rank`; reports when out of range.
   std::optional<int64_t> axis(int64_t axis, int64_t rank, SrcPos pos);
   SrcPos posOf(llvm::StringRef name, int index = -1) const;
