@@ -32,13 +32,13 @@ def Dl_Dialect : Dialect {
 // Type constraints
 //===----------------------------------------------------------------------===//
 
-def Dl_FloatElement : AnyTypeOf<[F32, F16, BF16]>;
+def Dl_FloatElement : AnyTypeOf<[F32, F64, F16, BF16]>;
 def Dl_IntElement : AnyTypeOf<[I32, I64]>;
-def Dl_Element : AnyTypeOf<[F32, F16, BF16, I32, I64, I1]>;
+def Dl_Element : AnyTypeOf<[F32, F64, F16, BF16, I32, I64, I1]>;
 
-def Dl_Tensor : StaticShapeTensorOf<[F32, F16, BF16, I32, I64, I1]>;
-def Dl_FloatTensor : StaticShapeTensorOf<[F32, F16, BF16]>;
-def Dl_NumericTensor : StaticShapeTensorOf<[F32, F16, BF16, I32, I64]>;
+def Dl_Tensor : StaticShapeTensorOf<[F32, F64, F16, BF16, I32, I64, I1]>;
+def Dl_FloatTensor : StaticShapeTensorOf<[F32, F64, F16, BF16]>;
+def Dl_NumericTensor : StaticShapeTensorOf<[F32, F64, F16, BF16, I32, I64]>;
 def Dl_IndexTensor : StaticShapeTensorOf<[I32, I64]>;
 def Dl_BoolTensor : StaticShapeTensorOf<[I1]>;
 

@@ -224,7 +224,8 @@ def Dl_BatchNormTrainingOp : Dl_Op<"batch_norm_training",
   }];
 }
 
-def Dl_DropoutOp : Dl_Op<"dropout", [Pure, SameOperandsAndResultType]> {
+def Dl_DropoutOp : Dl_Op<"dropout",
+    [Pure, SameOperandsAndResultType, Dl_BroadcastElementwise]> {
   let summary = "zeroes elements at random, scaling the rest by 1/(1-rate)";
   let description = [{
     Element `i` is kept when a counter-based random number drawn from

@@ -37,6 +37,7 @@ InFlightDiagnostic MLIRGen::error(SrcPos pos) {
 Type MLIRGen::parseDtype(StringRef name, SrcPos pos) {
   Type type = llvm::StringSwitch<Type>(name)
                   .Case("f32", builder.getF32Type())
+                  .Case("f64", builder.getF64Type())
                   .Case("f16", builder.getF16Type())
                   .Case("bf16", builder.getBF16Type())
                   .Case("i32", builder.getI32Type())
@@ -45,7 +46,7 @@ Type MLIRGen::parseDtype(StringRef name, SrcPos pos) {
                   .Default(Type());
   if (!type)
     error(pos) << "unknown element type '" << name
-               << "' (expected f32, f16, bf16, i32, i64 or i1)";
+               << "' (expected f32, f64, f16, bf16, i32, i64 or i1)";
   return type;
 }
 
@@ -177,7 +178,7 @@ Val MLIRGen::evalExpr(const Expr &expr) {
   if (auto *name = dyn_cast<NameExpr>(&expr)) {
     // Element type names are reserved and stand for themselves
     // (`cast(x, f16)`).
-    if (llvm::is_contained({"f32", "f16", "bf16", "i32", "i64", "i1"},
+    if (llvm::is_contained({"f32", "f64", "f16", "bf16", "i32", "i64", "i1"},
                            name->name)) {
       Val v;
       v.kind = Val::Kind::String;
@@ -630,6 +631,11 @@ mlir::OwningOpRef<ModuleOp> MLIRGen::run() {
   if (options.batch && !constants.count("batch"))
     error({1, 1}) << "--batch was given but the model declares no "
                      "'const batch'";
+  // The batch size travels to the plan's metadata.
+  if (auto it = constants.find("batch");
+      it != constants.end() && it->second.ok())
+    module->setAttr("dl.batch",
+                    builder.getI64IntegerAttr(int64_t(it->second.number)));
 
   builder.setInsertionPointToEnd(module.getBody());
   auto func = func::FuncOp::create(builder, loc({1, 1}), "forward",

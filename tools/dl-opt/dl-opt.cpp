@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/transforms/Passes.h"
 #include "dialects/dl/DlDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -15,6 +16,7 @@ int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();
+  mlir::dl::registerDlcPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::dl::DlDialect, mlir::func::FuncDialect>();

@@ -7,7 +7,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/codegen/PlanWriter.h"
+#include "compiler/transforms/Passes.h"
 #include "dialects/dl/DlDialect.h"
+#include "dlc/Plan.h"
 #include "frontends/dsl/MLIRGen.h"
 #include "frontends/dsl/Parser.h"
 
@@ -15,6 +18,7 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Transforms/Passes.h"
@@ -32,11 +36,12 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { Ast, Mlir, MlirOpt };
+enum class Emit { Ast, Mlir, MlirOpt, PlanMlir, Plan };
 
 cl::OptionCategory dlcCategory("dlc options");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.dl>"),
+cl::opt<std::string> inputFile(cl::Positional,
+                               cl::desc("<model.dl or module.mlir>"),
                                cl::Required, cl::cat(dlcCategory));
 cl::opt<std::string> outputFile("o", cl::desc("Write the output to <file> "
                                               "(written whole or not at all)"),
@@ -49,13 +54,23 @@ cl::opt<Emit> emit(
                           "the dl dialect as the frontend produced it"),
                clEnumValN(Emit::MlirOpt, "mlir-opt",
                           "the dl dialect after canonicalization and CSE "
-                          "(the default)")),
+                          "(the default, unless -o names a .dlp file)"),
+               clEnumValN(Emit::PlanMlir, "plan-mlir",
+                          "the dl dialect after memory planning, with "
+                          "every activation's arena offset"),
+               clEnumValN(Emit::Plan, "plan",
+                          "the plan for dlrun (the default for -o *.dlp)")),
     cl::cat(dlcCategory));
 cl::opt<std::string> dumpDir(
     "dump-dir",
     cl::desc("Write every stage to <dir>: 00-ast.txt, 01-mlir.mlir, then "
              "one NN-<pass>.mlir after each pass"),
     cl::value_desc("dir"), cl::cat(dlcCategory));
+cl::opt<bool> report(
+    "report",
+    cl::desc("Print the plan's memory per arena (and without reuse), FLOPs, "
+             "steps and launches per program, and its kernels"),
+    cl::cat(dlcCategory));
 cl::opt<int64_t> batch("batch",
                        cl::desc("Override the model's 'const batch'"),
                        cl::value_desc("N"), cl::init(0), cl::cat(dlcCategory));
@@ -98,10 +113,21 @@ private:
   unsigned index;
 };
 
-int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
+/// Parses the model (DSL, or dl dialect IR for .mlir files) into a module;
+/// null after diagnostics. Sets `done` when --emit=ast already wrote output.
+OwningOpRef<ModuleOp> loadModel(MLIRContext &context,
+                                llvm::SourceMgr &sourceMgr, bool &done,
+                                bool &failedOutput) {
   const llvm::MemoryBuffer *buffer =
       sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
   StringRef filename = buffer->getBufferIdentifier();
+  if (filename.ends_with(".mlir")) {
+    if (emit == Emit::Ast) {
+      llvm::errs() << "dlc: error: --emit=ast needs a .dl model\n";
+      return nullptr;
+    }
+    return parseSourceFile<ModuleOp>(sourceMgr, &context);
+  }
   auto ast = dlc::dsl::parseModule(
       buffer->getBuffer(), filename,
       [&](dlc::dsl::SrcPos pos, const llvm::Twine &message) {
@@ -109,33 +135,44 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
                   message);
       });
   if (!ast)
-    return 1;
+    return nullptr;
   if (ast->name.empty())
     ast->name = llvm::sys::path::stem(filename).str();
-  if (!dumpDir.empty()) {
+  if (!dumpDir.empty())
+    writeFile(dumpDir + "/00-ast.txt",
+              [&](llvm::raw_ostream &os) { dlc::dsl::dump(*ast, os); });
+  if (emit == Emit::Ast) {
+    done = true;
+    failedOutput = !writeFile(
+        outputFile, [&](llvm::raw_ostream &os) { dlc::dsl::dump(*ast, os); });
+    return nullptr;
+  }
+  dlc::dsl::MLIRGenOptions options;
+  if (batch.getNumOccurrences()) {
+    if (batch < 1) {
+      llvm::errs() << "dlc: error: --batch must be at least 1\n";
+      return nullptr;
+    }
+    options.batch = batch;
+  }
+  return dlc::dsl::mlirGen(context, *ast, options);
+}
+
+int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
+  if (!dumpDir.empty())
     if (std::error_code ec = llvm::sys::fs::create_directories(dumpDir)) {
       llvm::errs() << "dlc: error: cannot create '" << dumpDir
                    << "': " << ec.message() << "\n";
       return 1;
     }
-    writeFile(dumpDir + "/00-ast.txt",
-              [&](llvm::raw_ostream &os) { dlc::dsl::dump(*ast, os); });
-  }
-  if (emit == Emit::Ast)
-    return writeFile(outputFile,
-                     [&](llvm::raw_ostream &os) { dlc::dsl::dump(*ast, os); })
-               ? 0
-               : 1;
-
-  dlc::dsl::MLIRGenOptions options;
-  if (batch.getNumOccurrences()) {
-    if (batch < 1) {
-      llvm::errs() << "dlc: error: --batch must be at least 1\n";
-      return 1;
-    }
-    options.batch = batch;
-  }
-  OwningOpRef<ModuleOp> module = dlc::dsl::mlirGen(context, *ast, options);
+  // -o model.dlp asks for a plan unless --emit says otherwise.
+  if (!emit.getNumOccurrences() && StringRef(outputFile).ends_with(".dlp"))
+    emit = Emit::Plan;
+  bool done = false, failedOutput = false;
+  OwningOpRef<ModuleOp> module =
+      loadModel(context, sourceMgr, done, failedOutput);
+  if (done)
+    return failedOutput ? 1 : 0;
   if (!module)
     return 1;
   if (!dumpDir.empty())
@@ -147,18 +184,65 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
                ? 0
                : 1;
 
+  bool wantPlan = emit == Emit::Plan || emit == Emit::PlanMlir || report;
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return 1;
   applyDefaultTimingPassManagerCLOptions(pm);
   if (!dumpDir.empty())
     pm.addInstrumentation(std::make_unique<DumpAfterEachPass>(dumpDir, 2));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  if (wantPlan) {
+    dl::buildPlanPipeline(pm, /*inference=*/true);
+  } else {
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
   if (failed(pm.run(*module)))
     return 1;
+  // `dlc model.dl --report` prints the report alone.
+  bool onlyReport = report && !emit.getNumOccurrences() && emit != Emit::Plan;
+  if (emit == Emit::PlanMlir || (emit == Emit::MlirOpt && !onlyReport)) {
+    if (!writeFile(outputFile,
+                   [&](llvm::raw_ostream &os) { module->print(os); }))
+      return 1;
+    if (!report)
+      return 0;
+  }
+
+  auto entry = module->lookupSymbol<func::FuncOp>("forward");
+  if (!entry) {
+    module->emitError("the module has no entry function @forward");
+    return 1;
+  }
+  FailureOr<std::vector<uint8_t>> bytes =
+      dlc::writePlan(*module, {{"inference", entry}});
+  if (failed(bytes))
+    return 1;
+  // The runtime's own loader checks what was written, so dlc never hands
+  // dlrun a plan it would reject.
+  auto plan = dlc::rt::Plan::fromBytes(*bytes, "the generated plan");
+  if (!plan) {
+    llvm::errs() << "dlc: internal error: " << plan.status().message() << "\n";
+    return 1;
+  }
+  bool planToStdout = emit == Emit::Plan && outputFile == "-";
+  if (report)
+    (planToStdout ? llvm::errs() : llvm::outs()) << (*plan)->report();
+  if (!dumpDir.empty())
+    writeFile(dumpDir + "/plan.txt",
+              [&](llvm::raw_ostream &os) { os << (*plan)->describe(); });
+  if (emit != Emit::Plan)
+    return 0;
+  if (planToStdout && !report && llvm::outs().is_displayed()) {
+    llvm::errs() << "dlc: error: not writing a binary plan to a terminal "
+                    "(use -o FILE.dlp)\n";
+    return 1;
+  }
   return writeFile(outputFile,
-                   [&](llvm::raw_ostream &os) { module->print(os); })
+                   [&](llvm::raw_ostream &os) {
+                     os.write(reinterpret_cast<const char *>(bytes->data()),
+                              bytes->size());
+                   })
              ? 0
              : 1;
 }
@@ -182,6 +266,8 @@ int main(int argc, char **argv) {
       argc, argv,
       "dlc: compile a model (.dl) for dlrun\n\n"
       "  dlc model.dl                  print the optimized dl dialect\n"
+      "  dlc model.dl -o model.dlp     compile a plan for dlrun\n"
+      "  dlc model.dl --report         print the plan's memory, FLOPs, kernels\n"
       "  dlc model.dl --emit=ast       print the syntax tree\n"
       "  dlc model.dl --dump-dir=out   write every stage to out/\n");
 

@@ -5,34 +5,211 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dlc/Npy.h"
+#include "dlc/Plan.h"
+#include "dlc/Safetensors.h"
+#include "dlc/Session.h"
 #include "dlc/runtime.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
+
+using namespace dlc::rt;
 
 namespace {
 
-const char *const kUsage = R"(USAGE: dlrun [options]
+const char *const kUsage = R"(USAGE: dlrun PLAN.dlp [options]
+       dlrun --list-devices | --version | --help
 
 Runs plans compiled by dlc on the GPU or on the CPU reference backend.
 
-OPTIONS:
-  --list-devices   List the devices this machine offers (the CPU always; CUDA
-                   GPUs when an NVIDIA driver is present) and exit.
-  --version        Print the runtime version and exit.
-  -h, --help       Print this help and exit.
+INFERENCE:
+  --input NAME=@FILE.npy     Feed an input (every input of the model needs one).
+  --output NAME=@FILE.npy    Write an output to a .npy file; without any
+                             --output, every output is printed.
+  --expected-output NAME=@FILE.npy
+                             Compare an output with a reference; the exit
+                             status is 1 when they differ. Tolerances default
+                             per dtype (f32: rtol 1e-4, atol 1e-5; integers
+                             exact) and --rtol/--atol override them.
+  --params FILE.safetensors  Load parameters (names as in the model); without
+                             it, parameters take their initializers' values.
+  --program NAME             The program to run (default: inference).
+  --device auto|cpu|cuda     Where to run (default: auto, the GPU when there
+                             is one).
 
-Exit status: 0 on success, 1 on a usage error.
+INSPECTION:
+  --describe                 Print what the plan holds (inputs, outputs,
+                             parameters, arenas, steps, kernels) and exit.
+  --list-devices             List this machine's devices and exit.
+  --version                  Print the runtime version and exit.
+  -h, --help                 Print this help and exit.
+
+Exit status: 0 on success, 1 on any error (bad plan, bad input, mismatch).
 )";
 
-int listDevices() {
+int fail(const std::string &message) {
+  std::fprintf(stderr, "dlrun: error: %s\n", message.c_str());
+  return 1;
+}
+
+int printDevices() {
   std::string cudaStatus;
-  for (const dlc::rt::DeviceInfo &device : dlc::rt::listDevices(&cudaStatus))
-    std::printf("%s\n", dlc::rt::describe(device).c_str());
+  for (const DeviceInfo &device : dlc::rt::listDevices(&cudaStatus))
+    std::printf("%s\n", describe(device).c_str());
   if (!cudaStatus.empty())
     std::printf("cuda: unavailable: %s\n", cudaStatus.c_str());
   return 0;
+}
+
+/// "NAME=@PATH" into its two parts.
+bool splitBinding(const std::string &text, std::string &name,
+                  std::string &path) {
+  size_t eq = text.find("=@");
+  if (eq == std::string::npos || eq == 0 || eq + 2 >= text.size())
+    return false;
+  name = text.substr(0, eq);
+  path = text.substr(eq + 2);
+  return true;
+}
+
+/// numpy-like text: rows of the last dimension, long tensors elided.
+void printTensor(const std::string &name, const HostTensor &tensor) {
+  std::printf("%s: %s%s\n", name.c_str(), dtypeName(tensor.dtype),
+              formatShape(tensor.shape).c_str());
+  uint64_t count = tensor.numElements();
+  uint64_t row = tensor.shape.empty() ? 1 : uint64_t(tensor.shape.back());
+  if (row == 0 || count == 0) {
+    std::printf("  []\n");
+    return;
+  }
+  uint64_t rows = count / row;
+  const uint64_t kRows = 8, kCols = 10;
+  for (uint64_t r = 0; r < rows; ++r) {
+    if (rows > kRows && r == kRows / 2) {
+      std::printf("  ... (%llu rows)\n", (unsigned long long)(rows - kRows));
+      r = rows - kRows / 2 - 1;
+      continue;
+    }
+    std::printf(" ");
+    for (uint64_t c = 0; c < row; ++c) {
+      if (row > kCols && c == kCols / 2) {
+        std::printf(" ...");
+        c = row - kCols / 2 - 1;
+        continue;
+      }
+      double v = tensor.at(r * row + c);
+      if (isFloat(tensor.dtype))
+        std::printf(" %10.5g", v);
+      else
+        std::printf(" %lld", (long long)v);
+    }
+    std::printf("\n");
+  }
+}
+
+struct Options {
+  std::string plan;
+  std::vector<std::pair<std::string, std::string>> inputs, outputs, expected;
+  std::string params, program = "inference", device = "auto";
+  double rtol = -1, atol = -1;
+  bool describe = false;
+};
+
+int run(const Options &options) {
+  Expected<std::shared_ptr<const Plan>> plan = Plan::load(options.plan);
+  if (!plan)
+    return fail(plan.status().message());
+  if (options.describe) {
+    std::fputs((*plan)->describe().c_str(), stdout);
+    return 0;
+  }
+
+  DeviceKind device = DeviceKind::Cpu;
+  std::string cudaStatus;
+  std::vector<DeviceInfo> devices = dlc::rt::listDevices(&cudaStatus);
+  bool haveGpu = devices.size() > 1;
+  if (options.device == "cuda") {
+    if (!haveGpu)
+      return fail("--device cuda: no usable GPU: " + cudaStatus);
+    device = DeviceKind::Cuda;
+  } else if (options.device == "auto" && haveGpu) {
+    // The CUDA backend is not in this runtime yet; auto falls back to CPU.
+    device = DeviceKind::Cpu;
+  } else if (options.device != "auto" && options.device != "cpu") {
+    return fail("--device must be auto, cpu or cuda, not '" + options.device +
+                "'");
+  }
+  std::fprintf(stderr, "dlrun: running '%s' on %s\n", options.program.c_str(),
+               describe(devices[device == DeviceKind::Cuda ? 1 : 0]).c_str());
+
+  Expected<std::unique_ptr<Session>> session = Session::create(*plan, device);
+  if (!session)
+    return fail(session.status().message());
+  if (!options.params.empty()) {
+    Expected<TensorFile> params = readSafetensors(options.params);
+    if (!params)
+      return fail(params.status().message());
+    if (Status status = (*session)->loadParameters(*params); !status)
+      return fail(options.params + ": " + status.message());
+  }
+
+  std::map<std::string, bool> fed;
+  for (const auto &[name, path] : options.inputs) {
+    Expected<HostTensor> value = readNpy(path);
+    if (!value)
+      return fail(value.status().message());
+    if (Status status = (*session)->setInput(options.program, name, *value);
+        !status)
+      return fail(path + ": " + status.message());
+    fed[name] = true;
+  }
+  // Every input must be given: a run on stale arena bytes is never right.
+  if (!(*plan)->findProgram(options.program))
+    return fail((*session)->run(options.program).message());
+  for (const std::string &name : (*plan)->inputNames(options.program))
+    if (!fed.count(name))
+      return fail("input '" + name + "' was not given (--input " + name +
+                  "=@FILE.npy)");
+  if (Status status = (*session)->run(options.program); !status)
+    return fail(status.message());
+
+  int exitCode = 0;
+  for (const auto &[name, path] : options.outputs) {
+    Expected<HostTensor> value = (*session)->output(options.program, name);
+    if (!value)
+      return fail(value.status().message());
+    if (Status status = writeNpy(path, *value); !status)
+      return fail(status.message());
+  }
+  for (const auto &[name, path] : options.expected) {
+    Expected<HostTensor> value = (*session)->output(options.program, name);
+    if (!value)
+      return fail(value.status().message());
+    Expected<HostTensor> reference = readNpy(path);
+    if (!reference)
+      return fail(reference.status().message());
+    if (Status status =
+            compareTensors(*value, *reference, options.rtol, options.atol);
+        !status) {
+      std::fprintf(stderr, "dlrun: output '%s' differs from %s: %s\n",
+                   name.c_str(), path.c_str(), status.message().c_str());
+      exitCode = 1;
+    } else {
+      std::fprintf(stderr, "dlrun: output '%s' matches %s\n", name.c_str(),
+                   path.c_str());
+    }
+  }
+  if (options.outputs.empty() && options.expected.empty())
+    for (const std::string &name : (*plan)->outputNames(options.program)) {
+      Expected<HostTensor> value = (*session)->output(options.program, name);
+      if (value)
+        printTensor(name, *value);
+    }
+  return exitCode;
 }
 
 } // namespace
@@ -42,21 +219,82 @@ int main(int argc, char **argv) {
     std::fputs(kUsage, stderr);
     return 1;
   }
+  Options options;
   for (int i = 1; i < argc; ++i) {
-    const char *arg = argv[i];
-    if (!std::strcmp(arg, "-h") || !std::strcmp(arg, "--help")) {
+    std::string arg = argv[i];
+    auto value = [&](std::string &out) {
+      size_t eq = arg.find('=');
+      if (arg.rfind("--", 0) == 0 && eq != std::string::npos &&
+          arg.find("=@") != eq) {
+        out = arg.substr(eq + 1);
+        return true;
+      }
+      if (i + 1 >= argc)
+        return false;
+      out = argv[++i];
+      return true;
+    };
+    auto flagName = arg.substr(0, arg.find('=') == std::string::npos ||
+                                          arg.find("=@") == arg.find('=')
+                                      ? arg.size()
+                                      : arg.find('='));
+    if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    if (!std::strcmp(arg, "--version")) {
-      std::printf("dlrun %s\n", dlc::rt::version());
+    if (arg == "--version") {
+      std::printf("dlrun %s (plan format %u)\n", version(),
+                  kPlanFormatVersion);
       return 0;
     }
-    if (!std::strcmp(arg, "--list-devices"))
-      return listDevices();
-    std::fprintf(stderr, "dlrun: error: unknown argument '%s' (see --help)\n",
-                 arg);
-    return 1;
+    if (arg == "--list-devices")
+      return printDevices();
+    if (arg == "--describe") {
+      options.describe = true;
+      continue;
+    }
+    std::string text;
+    if (flagName == "--input" || flagName == "--output" ||
+        flagName == "--expected-output") {
+      if (!value(text))
+        return fail(flagName + " needs NAME=@FILE.npy");
+      std::string name, path;
+      if (!splitBinding(text, name, path))
+        return fail(flagName + " takes NAME=@FILE.npy, not '" + text + "'");
+      auto &list = flagName == "--input"    ? options.inputs
+                   : flagName == "--output" ? options.outputs
+                                            : options.expected;
+      list.emplace_back(name, path);
+      continue;
+    }
+    if (flagName == "--params" || flagName == "--program" ||
+        flagName == "--device" || flagName == "--rtol" ||
+        flagName == "--atol") {
+      if (!value(text))
+        return fail(flagName + " needs a value");
+      if (flagName == "--params")
+        options.params = text;
+      else if (flagName == "--program")
+        options.program = text;
+      else if (flagName == "--device")
+        options.device = text;
+      else {
+        char *end = nullptr;
+        double number = std::strtod(text.c_str(), &end);
+        if (!end || *end || number < 0)
+          return fail(flagName + " needs a non-negative number");
+        (flagName == "--rtol" ? options.rtol : options.atol) = number;
+      }
+      continue;
+    }
+    if (arg.rfind("-", 0) == 0)
+      return fail("unknown option '" + arg + "' (see --help)");
+    if (!options.plan.empty())
+      return fail("more than one plan given ('" + options.plan + "', '" +
+                  arg + "')");
+    options.plan = arg;
   }
-  return 0;
+  if (options.plan.empty())
+    return fail("no plan given (see --help)");
+  return run(options);
 }

@@ -1,0 +1,36 @@
+//===- PlanWriter.h - The dl dialect to a plan file -------------*- C++ -*-===//
+//
+// Serializes memory-planned entry functions (after `dl-plan-memory`) into the
+// FlatBuffers plan that dlrun executes: tensors with their arenas and
+// offsets, parameter initializers, constant data and one program of steps per
+// function.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_COMPILER_CODEGEN_PLANWRITER_H
+#define DLC_COMPILER_CODEGEN_PLANWRITER_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <string>
+#include <vector>
+
+namespace dlc {
+
+/// One program of the plan: a planned function and the name dlrun knows it by
+/// ("inference", "train", "eval").
+struct PlanProgram {
+  std::string name;
+  mlir::func::FuncOp func;
+};
+
+/// The bytes of the plan, or failure after a diagnostic at the op that has
+/// no plan step.
+mlir::FailureOr<std::vector<uint8_t>>
+writePlan(mlir::ModuleOp module, llvm::ArrayRef<PlanProgram> programs);
+
+} // namespace dlc
+
+#endif // DLC_COMPILER_CODEGEN_PLANWRITER_H

@@ -1,0 +1,84 @@
+//===- PlanWriterImpl.h - State shared by the plan writer's parts -*- C++ -*-===//
+
+#ifndef DLC_COMPILER_CODEGEN_PLANWRITERIMPL_H
+#define DLC_COMPILER_CODEGEN_PLANWRITERIMPL_H
+
+#include "compiler/codegen/PlanWriter.h"
+#include "dialects/dl/DlOps.h"
+
+#include "plan_generated.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace dlc {
+
+namespace fb = ::flatbuffers;
+
+/// Everything the plan says about one tensor, kept until all programs are
+/// lowered and the tensor table is written.
+struct TensorRecord {
+  std::string name;
+  plan::DType dtype = plan::DType::F32;
+  std::vector<int64_t> shape;
+  plan::Role role = plan::Role::Temporary;
+  uint32_t arena = 0;
+  uint64_t offset = 0;
+  uint64_t bytes = 0;
+  bool hasInit = false;
+  plan::InitKind initKind = plan::InitKind::Zeros;
+  double initA = 0, initB = 0;
+  uint64_t initSeed = 0;
+  int32_t aliasOf = -1;
+};
+
+enum ArenaIndex : uint32_t {
+  kActivations = 0,
+  kParameters = 1,
+  kConstants = 2,
+};
+
+/// Lowers one planned function into steps; owned by the PlanWriter.
+class ProgramLowering {
+public:
+  ProgramLowering(fb::FlatBufferBuilder &fbb,
+                  std::vector<TensorRecord> &tensors,
+                  llvm::StringMap<uint32_t> &params,
+                  llvm::function_ref<uint32_t(mlir::dl::ConstantOp)> constant)
+      : fbb(fbb), tensors(tensors), params(params), constant(constant) {}
+
+  mlir::LogicalResult lower(mlir::func::FuncOp func);
+
+  std::vector<std::pair<std::string, uint32_t>> inputs, outputs;
+  std::vector<fb::Offset<plan::Step>> steps;
+  uint64_t flops = 0;
+
+private:
+  uint32_t tensorOf(mlir::Value value) const { return valueTensor.at(value); }
+  uint32_t newTensor(mlir::Value value, plan::Role role, uint64_t offset,
+                     std::string name);
+  mlir::LogicalResult lowerOp(mlir::Operation &op);
+  void addStep(mlir::Operation &op, plan::StepKind kind, fb::Offset<void> step,
+               uint64_t flops);
+  void addKernel(mlir::Operation &op, llvm::StringRef name, plan::Op kind,
+                 fb::Offset<void> body, uint64_t flops);
+  mlir::LogicalResult lowerElementwise(mlir::Operation &op);
+  void lowerMatmul(mlir::dl::MatmulOp op);
+
+  fb::FlatBufferBuilder &fbb;
+  std::vector<TensorRecord> &tensors;
+  llvm::StringMap<uint32_t> &params;
+  llvm::function_ref<uint32_t(mlir::dl::ConstantOp)> constant;
+  llvm::DenseMap<mlir::Value, uint32_t> valueTensor;
+  unsigned counter = 0;
+
+  friend struct StepBuilder;
+};
+
+plan::DType toPlanDType(mlir::Type type);
+uint64_t elementBytes(plan::DType dtype);
+std::string formatLocation(mlir::Location loc);
+
+} // namespace dlc
+
+#endif // DLC_COMPILER_CODEGEN_PLANWRITERIMPL_H

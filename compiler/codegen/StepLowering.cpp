@@ -1,0 +1,409 @@
+//===- StepLowering.cpp - dl ops to plan steps ----------------------------===//
+//
+// One case per op family: elementwise ops become one-instruction Elementwise
+// kernels (fusion merges them later), matmul a GEMM, the rest the kernel of
+// the same name. The FLOPs counted are multiply-adds times two for
+// contractions and one per element per arithmetic step elsewhere.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/codegen/PlanWriterImpl.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+
+namespace dlc {
+
+static RankedTensorType tensorType(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+static uint64_t numElements(Value value) {
+  return tensorType(value).getNumElements();
+}
+
+static std::vector<int64_t> toVector(ArrayRef<int64_t> values) {
+  return std::vector<int64_t>(values.begin(), values.end());
+}
+
+uint32_t ProgramLowering::newTensor(Value value, plan::Role role,
+                                    uint64_t offset, std::string name) {
+  RankedTensorType type = tensorType(value);
+  TensorRecord record;
+  record.name = std::move(name);
+  record.dtype = toPlanDType(type.getElementType());
+  record.shape = toVector(type.getShape());
+  record.role = role;
+  record.arena = kActivations;
+  record.offset = offset;
+  record.bytes = type.getNumElements() * elementBytes(record.dtype);
+  uint32_t index = tensors.size();
+  tensors.push_back(std::move(record));
+  valueTensor[value] = index;
+  return index;
+}
+
+void ProgramLowering::addStep(Operation &op, plan::StepKind kind,
+                              fb::Offset<void> step, uint64_t stepFlops) {
+  std::string location = formatLocation(op.getLoc());
+  steps.push_back(plan::CreateStepDirect(fbb, kind, step, stepFlops,
+                                         location.c_str()));
+  flops += stepFlops;
+}
+
+void ProgramLowering::addKernel(Operation &op, StringRef name, plan::Op kind,
+                                fb::Offset<void> body, uint64_t stepFlops) {
+  auto kernel = plan::CreateKernelDirect(fbb, name.str().c_str(), -1, nullptr,
+                                         nullptr, kind, body);
+  addStep(op, plan::StepKind::Kernel, kernel.Union(), stepFlops);
+}
+
+LogicalResult ProgramLowering::lower(func::FuncOp func) {
+  for (BlockArgument arg : func.getArguments()) {
+    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                  "dl.name");
+    auto offset = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(),
+                                                     "dl.offset");
+    if (!name || !offset)
+      return func.emitError("argument ")
+             << arg.getArgNumber() << " needs dl.name and dl.offset";
+    uint32_t tensor = newTensor(arg, plan::Role::Input, offset.getInt(),
+                                name.getValue().str());
+    inputs.emplace_back(name.getValue().str(), tensor);
+  }
+  Block &body = func.getBody().front();
+  for (Operation &op : body.without_terminator())
+    if (failed(lowerOp(op)))
+      return failure();
+  Operation *ret = body.getTerminator();
+  for (auto [i, value] : llvm::enumerate(ret->getOperands())) {
+    auto name = func.getResultAttrOfType<StringAttr>(i, "dl.name");
+    std::string outputName =
+        name ? name.getValue().str() : llvm::formatv("output{0}", i).str();
+    uint32_t tensor = tensorOf(value);
+    TensorRecord &record = tensors[tensor];
+    if (record.role == plan::Role::Temporary) {
+      record.role = plan::Role::Output;
+      record.name = outputName;
+    }
+    outputs.emplace_back(outputName, tensor);
+  }
+  return success();
+}
+
+/// The instruction of a one-op elementwise kernel; nullopt for ops that are
+/// not elementwise.
+static std::optional<plan::Instr> elementwiseInstr(Operation &op) {
+  plan::DType dtype = toPlanDType(tensorType(op.getResult(0)).getElementType());
+  auto instr = [&](plan::ElemOp code, int64_t iarg = 0, double imm = 0) {
+    return plan::Instr(code, dtype, 0, 1, 2, iarg, imm);
+  };
+  using E = plan::ElemOp;
+  return llvm::TypeSwitch<Operation *, std::optional<plan::Instr>>(&op)
+      .Case([&](dl::AddOp) { return instr(E::Add); })
+      .Case([&](dl::SubOp) { return instr(E::Sub); })
+      .Case([&](dl::MulOp) { return instr(E::Mul); })
+      .Case([&](dl::DivOp) { return instr(E::Div); })
+      .Case([&](dl::PowOp) { return instr(E::Pow); })
+      .Case([&](dl::MaxOp) { return instr(E::Max); })
+      .Case([&](dl::MinOp) { return instr(E::Min); })
+      .Case([&](dl::NegOp) { return instr(E::Neg); })
+      .Case([&](dl::AbsOp) { return instr(E::Abs); })
+      .Case([&](dl::ExpOp) { return instr(E::Exp); })
+      .Case([&](dl::LogOp) { return instr(E::Log); })
+      .Case([&](dl::SqrtOp) { return instr(E::Sqrt); })
+      .Case([&](dl::RsqrtOp) { return instr(E::Rsqrt); })
+      .Case([&](dl::TanhOp) { return instr(E::Tanh); })
+      .Case([&](dl::SigmoidOp) { return instr(E::Sigmoid); })
+      .Case([&](dl::ReluOp) { return instr(E::Relu); })
+      .Case([&](dl::GeluOp gelu) {
+        return instr(gelu.getApproximation() == dl::GeluApproximation::Tanh
+                         ? E::GeluTanh
+                         : E::GeluErf);
+      })
+      .Case([&](dl::CastOp) { return instr(E::Cast); })
+      .Case([&](dl::SelectOp) { return instr(E::Select); })
+      .Case([&](dl::DropoutOp dropout) {
+        return instr(E::Dropout, dropout.getSeed(),
+                     dropout.getRate().convertToDouble());
+      })
+      .Case([&](dl::CompareOp compare) {
+        switch (compare.getDirection()) {
+        case dl::CompareDirection::EQ:
+          return instr(E::CmpEq);
+        case dl::CompareDirection::NE:
+          return instr(E::CmpNe);
+        case dl::CompareDirection::LT:
+          return instr(E::CmpLt);
+        case dl::CompareDirection::LE:
+          return instr(E::CmpLe);
+        case dl::CompareDirection::GT:
+          return instr(E::CmpGt);
+        case dl::CompareDirection::GE:
+          return instr(E::CmpGe);
+        }
+        return instr(E::CmpEq);
+      })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+LogicalResult ProgramLowering::lowerElementwise(Operation &op) {
+  std::vector<uint32_t> ins, outs = {tensorOf(op.getResult(0))};
+  for (Value operand : op.getOperands())
+    ins.push_back(tensorOf(operand));
+  std::vector<plan::Instr> code;
+  std::vector<uint16_t> results;
+  if (isa<dl::BroadcastToOp>(op)) {
+    results.push_back(0);
+  } else {
+    std::optional<plan::Instr> instr = elementwiseInstr(op);
+    if (!instr)
+      return op.emitError("'") << op.getName() << "' has no plan step";
+    code.push_back(*instr);
+    results.push_back(static_cast<uint16_t>(ins.size()));
+  }
+  auto body = plan::CreateElementwiseDirect(fbb, &ins, &outs, &code, &results);
+  std::string name = ("elementwise_" + op.getName().stripDialect()).str();
+  addKernel(op, name, plan::Op::Elementwise, body.Union(),
+            numElements(op.getResult(0)) * code.size());
+  return success();
+}
+
+void ProgramLowering::lowerMatmul(dl::MatmulOp op) {
+  RankedTensorType lhs = tensorType(op.getLhs()), rhs = tensorType(op.getRhs());
+  RankedTensorType result = tensorType(op.getResult());
+  int64_t rank = result.getRank();
+  int64_t m = result.getDimSize(rank - 2), n = result.getDimSize(rank - 1);
+  int64_t k = op.getTransposeLhs() ? lhs.getDimSize(lhs.getRank() - 2)
+                                   : lhs.getDimSize(lhs.getRank() - 1);
+  int64_t batch = result.getNumElements() / std::max<int64_t>(1, m * n);
+  // After dl-legalize-for-plan an operand covers the whole batch or none.
+  auto stride = [&](RankedTensorType type) -> int64_t {
+    int64_t matrix = type.getDimSize(type.getRank() - 2) *
+                     type.getDimSize(type.getRank() - 1);
+    return type.getNumElements() == matrix ? 0 : matrix;
+  };
+  auto gemm = plan::CreateGemm(
+      fbb, tensorOf(op.getLhs()), tensorOf(op.getRhs()),
+      tensorOf(op.getResult()), 0, batch, m, n, k, op.getTransposeLhs(),
+      op.getTransposeRhs(), stride(lhs), stride(rhs), m * n, 1.0, 0.0,
+      plan::Epilogue::None);
+  addStep(*op, plan::StepKind::Gemm, gemm.Union(),
+          2 * uint64_t(batch) * m * n * k);
+}
+
+LogicalResult ProgramLowering::lowerOp(Operation &op) {
+  // Values that need no step: parameters, constants and views.
+  if (auto load = dyn_cast<dl::LoadParamOp>(op)) {
+    auto it = params.find(load.getName());
+    if (it == params.end())
+      return op.emitError("unknown parameter @") << load.getName();
+    valueTensor[load.getResult()] = it->second;
+    return success();
+  }
+  if (auto constantOp = dyn_cast<dl::ConstantOp>(op)) {
+    valueTensor[constantOp.getResult()] = constant(constantOp);
+    return success();
+  }
+  if (auto reshape = dyn_cast<dl::ReshapeOp>(op)) {
+    uint32_t base = tensorOf(reshape.getInput());
+    TensorRecord view = tensors[base];
+    RankedTensorType type = tensorType(reshape.getResult());
+    view.name = llvm::formatv("{0}.view{1}", view.name, counter++).str();
+    view.shape = toVector(type.getShape());
+    view.hasInit = false;
+    view.aliasOf = tensors[base].aliasOf >= 0 ? tensors[base].aliasOf
+                                              : int32_t(base);
+    if (view.role == plan::Role::Input || view.role == plan::Role::Output)
+      view.role = plan::Role::Temporary;
+    valueTensor[reshape.getResult()] = tensors.size();
+    tensors.push_back(std::move(view));
+    return success();
+  }
+  if (auto store = dyn_cast<dl::StoreParamOp>(op)) {
+    auto it = params.find(store.getName());
+    if (it == params.end())
+      return op.emitError("unknown parameter @") << store.getName();
+    auto copy = plan::CreateCopy(fbb, tensorOf(store.getValue()), it->second);
+    addStep(op, plan::StepKind::Copy, copy.Union(), 0);
+    return success();
+  }
+
+  auto offsets = op.getAttrOfType<DenseI64ArrayAttr>("dl.offsets");
+  if (!offsets || offsets.size() != int64_t(op.getNumResults()))
+    return op.emitError("the op has no memory plan (dl.offsets)");
+  for (auto [result, offset] : llvm::zip(op.getResults(), offsets.asArrayRef()))
+    newTensor(result, plan::Role::Temporary, offset,
+              llvm::formatv("{0}.{1}", op.getName().stripDialect(), counter++)
+                  .str());
+
+  if (op.hasTrait<dl::BroadcastElementwise>() ||
+      isa<dl::BroadcastToOp>(op))
+    return lowerElementwise(op);
+  if (auto matmul = dyn_cast<dl::MatmulOp>(op)) {
+    lowerMatmul(matmul);
+    return success();
+  }
+  if (auto fill = dyn_cast<dl::FillOp>(op)) {
+    auto step = plan::CreateFill(fbb, tensorOf(fill.getResult()),
+                                 fill.getValue().convertToDouble());
+    addStep(op, plan::StepKind::Fill, step.Union(), 0);
+    return success();
+  }
+
+  auto t = [&](Value value) { return tensorOf(value); };
+  return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+      .Case<dl::ReduceSumOp, dl::ReduceMeanOp, dl::ReduceMaxOp>([&](auto r) {
+        plan::ReduceKind kind = isa<dl::ReduceSumOp>(op) ? plan::ReduceKind::Sum
+                                : isa<dl::ReduceMeanOp>(op)
+                                    ? plan::ReduceKind::Mean
+                                    : plan::ReduceKind::Max;
+        auto axes = toVector(r.getAxes());
+        auto body = plan::CreateReduceDirect(fbb, t(r.getInput()),
+                                             t(r.getResult()), kind, &axes);
+        addKernel(op, ("reduce_" + op.getName().stripDialect().drop_front(7))
+                          .str(),
+                  plan::Op::Reduce, body.Union(), numElements(r.getInput()));
+        return success();
+      })
+      .Case([&](dl::ArgmaxOp a) {
+        auto body = plan::CreateArgmax(fbb, t(a.getInput()), t(a.getResult()),
+                                       a.getAxis());
+        addKernel(op, "argmax", plan::Op::Argmax, body.Union(),
+                  numElements(a.getInput()));
+        return success();
+      })
+      .Case<dl::SoftmaxOp, dl::LogSoftmaxOp>([&](auto s) {
+        bool log = isa<dl::LogSoftmaxOp>(op);
+        auto body = plan::CreateSoftmax(fbb, t(s.getInput()), t(s.getResult()),
+                                        s.getAxis(), log);
+        addKernel(op, log ? "log_softmax" : "softmax", plan::Op::Softmax,
+                  body.Union(), 5 * numElements(s.getInput()));
+        return success();
+      })
+      .Case([&](dl::LayerNormOp l) {
+        auto body = plan::CreateLayerNorm(
+            fbb, t(l.getInput()), t(l.getGamma()), t(l.getBeta()),
+            t(l.getResult()), l.getAxis(), l.getEpsilon().convertToDouble());
+        addKernel(op, "layer_norm", plan::Op::LayerNorm, body.Union(),
+                  8 * numElements(l.getInput()));
+        return success();
+      })
+      .Case([&](dl::BatchNormInferenceOp b) {
+        auto body = plan::CreateBatchNorm(
+            fbb, t(b.getInput()), t(b.getScale()), t(b.getBias()),
+            t(b.getMean()), t(b.getVariance()), t(b.getResult()), 0, 0,
+            b.getEpsilon().convertToDouble(), 0, false);
+        addKernel(op, "batch_norm_inference", plan::Op::BatchNorm,
+                  body.Union(), 4 * numElements(b.getInput()));
+        return success();
+      })
+      .Case([&](dl::BatchNormTrainingOp b) {
+        auto body = plan::CreateBatchNorm(
+            fbb, t(b.getInput()), t(b.getScale()), t(b.getBias()),
+            t(b.getRunningMean()), t(b.getRunningVariance()),
+            t(b.getResult()), t(b.getNewRunningMean()),
+            t(b.getNewRunningVariance()), b.getEpsilon().convertToDouble(),
+            b.getMomentum().convertToDouble(), true);
+        addKernel(op, "batch_norm_training", plan::Op::BatchNorm,
+                  body.Union(), 8 * numElements(b.getInput()));
+        return success();
+      })
+      .Case([&](dl::Conv2dOp c) {
+        auto stride = toVector(c.getStride());
+        auto padding = toVector(c.getPadding());
+        auto dilation = toVector(c.getDilation());
+        bool hasBias = static_cast<bool>(c.getBias());
+        auto body = plan::CreateConv2dDirect(
+            fbb, t(c.getInput()), t(c.getWeight()),
+            hasBias ? t(c.getBias()) : 0, hasBias, t(c.getResult()), &stride,
+            &padding, &dilation, c.getGroups());
+        RankedTensorType w = tensorType(c.getWeight());
+        uint64_t macs = numElements(c.getResult()) * w.getDimSize(1) *
+                        w.getDimSize(2) * w.getDimSize(3);
+        addKernel(op, "conv2d", plan::Op::Conv2d, body.Union(), 2 * macs);
+        return success();
+      })
+      .Case<dl::MaxPool2dOp, dl::AvgPool2dOp>([&](auto p) {
+        bool isMax = isa<dl::MaxPool2dOp>(op);
+        bool countPad = false;
+        if (auto avg = dyn_cast<dl::AvgPool2dOp>(op))
+          countPad = avg.getCountIncludePad();
+        auto kernel = toVector(p.getKernel());
+        auto stride = toVector(p.getEffectiveStride());
+        auto padding = toVector(p.getPadding());
+        auto body = plan::CreatePool2dDirect(
+            fbb, t(p.getInput()), t(p.getResult()),
+            isMax ? plan::PoolKind::Max : plan::PoolKind::Avg, &kernel,
+            &stride, &padding, countPad);
+        addKernel(op, isMax ? "max_pool2d" : "avg_pool2d", plan::Op::Pool2d,
+                  body.Union(),
+                  numElements(p.getResult()) * kernel[0] * kernel[1]);
+        return success();
+      })
+      .Case([&](dl::TransposeOp tr) {
+        auto perm = toVector(tr.getPermutation());
+        auto body = plan::CreateTransposeDirect(fbb, t(tr.getInput()),
+                                                t(tr.getResult()), &perm);
+        addKernel(op, "transpose", plan::Op::Transpose, body.Union(), 0);
+        return success();
+      })
+      .Case([&](dl::ConcatOp c) {
+        std::vector<uint32_t> ins;
+        for (Value input : c.getInputs())
+          ins.push_back(t(input));
+        auto body =
+            plan::CreateConcatDirect(fbb, &ins, t(c.getResult()), c.getAxis());
+        addKernel(op, "concat", plan::Op::Concat, body.Union(), 0);
+        return success();
+      })
+      .Case([&](dl::SliceOp s) {
+        auto start = toVector(s.getStart());
+        auto step = toVector(s.getStep());
+        auto body = plan::CreateSliceDirect(fbb, t(s.getInput()),
+                                            t(s.getResult()), &start, &step);
+        addKernel(op, "slice", plan::Op::Slice, body.Union(), 0);
+        return success();
+      })
+      .Case([&](dl::GatherOp g) {
+        auto body = plan::CreateGather(fbb, t(g.getInput()),
+                                       t(g.getIndices()), t(g.getResult()),
+                                       g.getAxis());
+        addKernel(op, "gather", plan::Op::Gather, body.Union(), 0);
+        return success();
+      })
+      .Case([&](dl::IotaOp i) {
+        auto body =
+            plan::CreateIota(fbb, t(i.getResult()), i.getDimension());
+        addKernel(op, "iota", plan::Op::Iota, body.Union(), 0);
+        return success();
+      })
+      .Case([&](dl::CrossEntropyOp c) {
+        auto body = plan::CreateCrossEntropy(
+            fbb, t(c.getLogits()), t(c.getLabels()), t(c.getResult()),
+            c.getReduction() == dl::LossReduction::Sum
+                ? plan::LossReduction::Sum
+                : plan::LossReduction::Mean);
+        addKernel(op, "cross_entropy", plan::Op::CrossEntropy, body.Union(),
+                  5 * numElements(c.getLogits()));
+        return success();
+      })
+      .Case([&](dl::MseOp m) {
+        auto body = plan::CreateMse(
+            fbb, t(m.getPrediction()), t(m.getTarget()), t(m.getResult()),
+            m.getReduction() == dl::LossReduction::Sum
+                ? plan::LossReduction::Sum
+                : plan::LossReduction::Mean);
+        addKernel(op, "mse", plan::Op::Mse, body.Union(),
+                  3 * numElements(m.getPrediction()));
+        return success();
+      })
+      .Default([&](Operation *other) {
+        return other->emitError("'")
+               << other->getName() << "' has no plan step";
+      });
+}
+
+} // namespace dlc

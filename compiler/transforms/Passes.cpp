@@ -1,0 +1,16 @@
+//===- Passes.cpp - Pipelines of the dlc compiler -------------------------===//
+
+#include "compiler/transforms/Passes.h"
+
+#include "mlir/Transforms/Passes.h"
+
+void mlir::dl::buildPlanPipeline(OpPassManager &pm, bool inference) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (inference) {
+    pm.addPass(createDlInferenceMode());
+    pm.addPass(createCanonicalizerPass());
+  }
+  pm.addNestedPass<func::FuncOp>(createDlLegalizeForPlan());
+  pm.addNestedPass<func::FuncOp>(createDlPlanMemory());
+}

@@ -1,0 +1,26 @@
+//===- Passes.h - The dlc compiler passes -----------------------*- C++ -*-===//
+
+#ifndef DLC_COMPILER_TRANSFORMS_PASSES_H
+#define DLC_COMPILER_TRANSFORMS_PASSES_H
+
+#include "dialects/dl/DlDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::dl {
+
+#define GEN_PASS_DECL
+#include "compiler/transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "compiler/transforms/Passes.h.inc"
+
+/// What `dlc -o model.dlp` runs before writing a plan: canonicalization and
+/// CSE, the inference form (for an inference plan), legalization and memory
+/// planning.
+void buildPlanPipeline(OpPassManager &pm, bool inference);
+
+} // namespace mlir::dl
+
+#endif // DLC_COMPILER_TRANSFORMS_PASSES_H

@@ -1,0 +1,178 @@
+//===- PlanMemory.cpp - Offsets of activations in one arena ---------------===//
+
+#include "compiler/memory/ArenaPlanner.h"
+#include "compiler/transforms/Passes.h"
+#include "dialects/dl/DlOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
+
+namespace mlir::dl {
+#define GEN_PASS_DEF_DLPLANMEMORY
+#include "compiler/transforms/Passes.h.inc"
+} // namespace mlir::dl
+
+using namespace mlir;
+using namespace mlir::dl;
+using dlc::ArenaLayout;
+using dlc::BufferLifetime;
+using dlc::planArena;
+
+namespace {
+
+uint64_t byteSize(Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  unsigned bits = type.getElementTypeBitWidth();
+  uint64_t elementBytes = bits == 1 ? 1 : bits / 8;
+  return static_cast<uint64_t>(type.getNumElements()) * elementBytes;
+}
+
+/// True for values that live outside the activation arena: parameters and
+/// constants, and views of them.
+bool isStoredElsewhere(Value value) {
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return false;
+  if (isa<LoadParamOp, ConstantOp>(def))
+    return true;
+  if (auto reshape = dyn_cast<ReshapeOp>(def))
+    return isStoredElsewhere(reshape.getInput());
+  return false;
+}
+
+/// One buffer of the arena: the tensor that allocated it and every later
+/// tensor that shares its bytes (views, results written in place).
+struct Allocation {
+  BufferLifetime lifetime;
+  bool pinned = false; // an input or a result: never written in place
+};
+
+struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPass> {
+  using DlPlanMemoryBase::DlPlanMemoryBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (!func.getBody().hasOneBlock()) {
+      func.emitError("memory planning needs a function with one block");
+      return signalPassFailure();
+    }
+    Block &body = func.getBody().front();
+    unsigned end = 0;
+    DenseMap<Operation *, unsigned> position;
+    for (Operation &op : body)
+      position[&op] = end++;
+
+    // The last position at which each value is read; results live to the end.
+    DenseMap<Value, unsigned> lastUse;
+    auto noteUses = [&](Value value) {
+      unsigned last = 0;
+      for (Operation *user : value.getUsers())
+        last = std::max(last, position.lookup(user));
+      lastUse[value] = last;
+    };
+    for (BlockArgument arg : func.getArguments())
+      noteUses(arg);
+    for (Operation &op : body)
+      for (Value result : op.getResults())
+        noteUses(result);
+
+    std::vector<Allocation> allocations;
+    DenseMap<Value, unsigned> allocationOf;
+    uint64_t naiveSize = 0;
+    auto align = [&](uint64_t bytes) {
+      return (bytes + alignment - 1) / alignment * alignment;
+    };
+    auto allocate = [&](Value value, unsigned first, bool pinned) {
+      allocationOf[value] = allocations.size();
+      allocations.push_back(
+          {{byteSize(value), first, std::max(first, lastUse[value])}, pinned});
+      naiveSize += align(byteSize(value));
+    };
+    auto share = [&](Value value, unsigned index) {
+      allocationOf[value] = index;
+      BufferLifetime &lifetime = allocations[index].lifetime;
+      lifetime.last = std::max(lifetime.last, lastUse[value]);
+    };
+
+    for (BlockArgument arg : func.getArguments())
+      allocate(arg, 0, /*pinned=*/true);
+    for (Operation &op : body) {
+      unsigned here = position[&op];
+      if (auto reshape = dyn_cast<ReshapeOp>(op)) {
+        if (!isStoredElsewhere(reshape.getInput()))
+          share(reshape.getResult(), allocationOf[reshape.getInput()]);
+        continue;
+      }
+      if (isa<LoadParamOp, ConstantOp>(op))
+        continue;
+      if (op.hasTrait<BroadcastElementwise>() &&
+          op.getNumResults() == 1) {
+        if (std::optional<unsigned> donor = findInPlaceDonor(
+                op, here, allocations, allocationOf)) {
+          share(op.getResult(0), *donor);
+          naiveSize += align(byteSize(op.getResult(0)));
+          continue;
+        }
+      }
+      for (Value result : op.getResults())
+        allocate(result, here, /*pinned=*/false);
+    }
+    // Results are read by the caller after the last step.
+    for (Value returned : body.getTerminator()->getOperands()) {
+      auto it = allocationOf.find(returned);
+      if (it == allocationOf.end())
+        continue;
+      allocations[it->second].lifetime.last = end;
+      allocations[it->second].pinned = true;
+    }
+
+    std::vector<BufferLifetime> lifetimes;
+    for (const Allocation &allocation : allocations)
+      lifetimes.push_back(allocation.lifetime);
+    ArenaLayout layout = planArena(lifetimes, alignment);
+
+    Builder builder(&getContext());
+    for (BlockArgument arg : func.getArguments())
+      func.setArgAttr(
+          arg.getArgNumber(), "dl.offset",
+          builder.getI64IntegerAttr(layout.offsets[allocationOf[arg]]));
+    for (Operation &op : body) {
+      SmallVector<int64_t> offsets;
+      for (Value result : op.getResults()) {
+        auto it = allocationOf.find(result);
+        if (it == allocationOf.end())
+          break;
+        offsets.push_back(layout.offsets[it->second]);
+      }
+      if (!offsets.empty() && offsets.size() == op.getNumResults())
+        op.setAttr("dl.offsets", builder.getDenseI64ArrayAttr(offsets));
+    }
+    func->setAttr("dl.arena_size", builder.getI64IntegerAttr(layout.size));
+    func->setAttr("dl.naive_size", builder.getI64IntegerAttr(naiveSize));
+  }
+
+  /// An operand whose buffer the elementwise `op` may overwrite: same shape
+  /// and byte size as the result, a temporary, and read by nothing after `op`.
+  static std::optional<unsigned>
+  findInPlaceDonor(Operation &op, unsigned here,
+                   const std::vector<Allocation> &allocations,
+                   const DenseMap<Value, unsigned> &allocationOf) {
+    Value result = op.getResult(0);
+    auto resultType = cast<RankedTensorType>(result.getType());
+    for (Value operand : op.getOperands()) {
+      auto type = cast<RankedTensorType>(operand.getType());
+      if (type.getShape() != resultType.getShape() ||
+          byteSize(operand) != byteSize(result))
+        continue;
+      auto it = allocationOf.find(operand);
+      if (it == allocationOf.end())
+        continue;
+      const Allocation &allocation = allocations[it->second];
+      if (!allocation.pinned && allocation.lifetime.last == here)
+        return it->second;
+    }
+    return std::nullopt;
+  }
+};
+
+} // namespace

@@ -1,0 +1,65 @@
+//===- Session.h - Running a plan on a device -------------------*- C++ -*-===//
+//
+// A Session owns a plan's memory on one device: the arenas, with parameters
+// drawn from their initializers (or loaded from a file) and constants copied
+// in. Programs then run any number of times; inputs are copied in before a
+// run and outputs read after it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_SESSION_H
+#define DLC_SESSION_H
+
+#include "dlc/Plan.h"
+#include "dlc/Safetensors.h"
+#include "dlc/runtime.h"
+
+namespace dlc::rt {
+
+class Backend;
+
+class Session {
+public:
+  /// Allocates the arenas on `device` and initializes every persistent
+  /// tensor from its initializer.
+  static Expected<std::unique_ptr<Session>>
+  create(std::shared_ptr<const Plan> plan, DeviceKind device);
+  ~Session();
+
+  const Plan &plan() const { return *plan_; }
+  DeviceKind device() const { return device_; }
+
+  /// Replaces parameters and buffers with the tensors of `file`. Names must
+  /// match the plan's; a missing, extra or mis-shaped tensor is an error
+  /// naming it, and then nothing is changed.
+  Status loadParameters(const TensorFile &file);
+  /// Parameters and buffers (and optimizer state when `withOptimizerState`).
+  TensorFile saveParameters(bool withOptimizerState) const;
+
+  /// Copies `value` into the input `name` of `program`; dtype and shape must
+  /// match.
+  Status setInput(const std::string &program, const std::string &name,
+                  const HostTensor &value);
+  /// Runs every step of `program`; an error names the step and its kernel.
+  Status run(const std::string &program);
+  Expected<HostTensor> output(const std::string &program,
+                              const std::string &name) const;
+  /// The step counter that seeds dropout; training advances it.
+  void setStepCounter(uint64_t step) { step_ = step; }
+  uint64_t stepCounter() const { return step_; }
+
+private:
+  Session() = default;
+  Expected<uint32_t> program(const std::string &name) const;
+  HostTensor readTensor(uint32_t tensor) const;
+  void writeTensor(uint32_t tensor, const HostTensor &value);
+
+  std::shared_ptr<const Plan> plan_;
+  DeviceKind device_ = DeviceKind::Cpu;
+  std::unique_ptr<Backend> backend_;
+  uint64_t step_ = 0;
+};
+
+} // namespace dlc::rt
+
+#endif // DLC_SESSION_H

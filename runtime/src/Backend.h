@@ -1,0 +1,28 @@
+//===- Backend.h - What a device must do to run plans -----------*- C++ -*-===//
+
+#ifndef DLC_RUNTIME_BACKEND_H
+#define DLC_RUNTIME_BACKEND_H
+
+#include "PlanAccess.h"
+
+namespace dlc::rt {
+
+/// A device's copy of a plan's arenas and the means to run its programs.
+class Backend {
+public:
+  virtual ~Backend() = default;
+  /// Allocates every arena (failing with the sizes when memory is short).
+  virtual Status allocate() = 0;
+  virtual void write(uint32_t arena, uint64_t offset, const void *source,
+                     uint64_t bytes) = 0;
+  virtual void read(uint32_t arena, uint64_t offset, void *destination,
+                    uint64_t bytes) const = 0;
+  /// Runs the steps of `program`; `step` is the counter dropout draws from.
+  virtual Status run(uint32_t program, uint64_t step) = 0;
+};
+
+std::unique_ptr<Backend> createCpuBackend(const plan::Plan &plan);
+
+} // namespace dlc::rt
+
+#endif // DLC_RUNTIME_BACKEND_H

@@ -1,0 +1,36 @@
+//===- PlanAccess.h - The generated plan tables, inside the runtime -*- C++ -*-===//
+//
+// Only runtime sources see the FlatBuffers types; the public headers stay
+// free of them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_RUNTIME_PLANACCESS_H
+#define DLC_RUNTIME_PLANACCESS_H
+
+#include "dlc/Plan.h"
+#include "plan_generated.h"
+
+namespace dlc::rt {
+
+inline const plan::Plan &planRoot(const Plan &plan) {
+  return *static_cast<const plan::Plan *>(plan.root());
+}
+
+inline DType toDType(plan::DType dtype) { return DType(uint8_t(dtype)); }
+
+inline std::vector<int64_t> toShape(const flatbuffers::Vector<int64_t> *dims) {
+  return dims ? std::vector<int64_t>(dims->begin(), dims->end())
+              : std::vector<int64_t>();
+}
+
+/// Everything PlanCheck verifies beyond the FlatBuffers verifier.
+Status checkPlan(const plan::Plan &plan);
+
+const char *roleName(plan::Role role);
+/// The step's kind for messages: "gemm", "copy", "fill" or the kernel name.
+std::string stepName(const plan::Step &step);
+
+} // namespace dlc::rt
+
+#endif // DLC_RUNTIME_PLANACCESS_H

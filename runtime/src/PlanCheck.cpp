@@ -1,0 +1,638 @@
+//===- PlanCheck.cpp - What the FlatBuffers verifier cannot check ---------===//
+//
+// After this check every index in the plan is in range, every tensor lies
+// inside its arena with a size that matches its shape, and every step's
+// tensors have the shapes and types its computation assumes, so the
+// backends read and write only memory that belongs to the step.
+//
+//===----------------------------------------------------------------------===//
+
+#include "PlanAccess.h"
+
+#include <set>
+
+namespace dlc::rt {
+
+const char *roleName(plan::Role role) {
+  switch (role) {
+  case plan::Role::Input: return "input";
+  case plan::Role::Output: return "output";
+  case plan::Role::Parameter: return "parameter";
+  case plan::Role::Buffer: return "buffer";
+  case plan::Role::OptimizerState: return "optimizer state";
+  case plan::Role::Constant: return "constant";
+  case plan::Role::Temporary: return "temporary";
+  }
+  return "?";
+}
+
+std::string stepName(const plan::Step &step) {
+  switch (step.step_type()) {
+  case plan::StepKind::Gemm: return "gemm";
+  case plan::StepKind::Copy: return "copy";
+  case plan::StepKind::Fill: return "fill";
+  case plan::StepKind::Kernel:
+    return step.step_as_Kernel()->name() ? step.step_as_Kernel()->name()->str()
+                                         : "kernel";
+  default: return "?";
+  }
+}
+
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+class Checker {
+public:
+  explicit Checker(const plan::Plan &plan) : plan(plan) {}
+
+  Status run() {
+    if (!plan.arenas() || !plan.tensors() || !plan.programs())
+      return Status::error("arenas, tensors or programs are missing");
+    if (Status s = checkArenas(); !s)
+      return s;
+    if (Status s = checkTensors(); !s)
+      return s;
+    if (plan.programs()->size() == 0)
+      return Status::error("the plan has no program");
+    std::set<std::string> names;
+    for (const plan::Program *program : *plan.programs())
+      if (Status s = checkProgram(*program); !s)
+        return s;
+      else if (!names.insert(program->name()->str()).second)
+        return Status::error("two programs are named '" +
+                             program->name()->str() + "'");
+    if (plan.kernels())
+      for (const plan::KernelSource *kernel : *plan.kernels())
+        if (!kernel->name() || !kernel->source())
+          return Status::error("a kernel source without name or text");
+    return Status::ok();
+  }
+
+private:
+  Status checkArenas() {
+    for (uint32_t i = 0; i < plan.arenas()->size(); ++i) {
+      const plan::Arena *arena = plan.arenas()->Get(i);
+      if (arena->kind() > plan::ArenaKind::MAX)
+        return Status::error(format("arena %u has an unknown kind", i));
+      if (arena->image() && arena->image()->size() > arena->size())
+        return Status::error(format("arena %u: its image is larger than the "
+                                    "arena",
+                                    i));
+    }
+    return Status::ok();
+  }
+
+  Status checkTensors() {
+    const auto &tensors = *plan.tensors();
+    for (uint32_t i = 0; i < tensors.size(); ++i) {
+      const plan::Tensor *tensor = tensors.Get(i);
+      std::string name = tensor->name() ? tensor->name()->str() : "";
+      auto bad = [&](const std::string &what) {
+        return Status::error(format("tensor %u ('%s'): ", i, name.c_str()) +
+                             what);
+      };
+      if (name.empty())
+        return bad("no name");
+      if (tensor->dtype() > plan::DType::MAX)
+        return bad("unknown dtype");
+      if (tensor->role() > plan::Role::MAX)
+        return bad("unknown role");
+      std::optional<uint64_t> count = checkedNumElements(toShape(tensor->shape()));
+      if (!tensor->shape() || !count)
+        return bad("bad shape");
+      if (*count * dtypeSize(toDType(tensor->dtype())) != tensor->bytes())
+        return bad(format("%llu bytes, but its shape %s of %s needs %llu",
+                          (unsigned long long)tensor->bytes(),
+                          formatShape(toShape(tensor->shape())).c_str(),
+                          dtypeName(toDType(tensor->dtype())),
+                          (unsigned long long)(*count *
+                                               dtypeSize(toDType(tensor->dtype())))));
+      if (tensor->arena() >= plan.arenas()->size())
+        return bad(format("arena %u does not exist", tensor->arena()));
+      const plan::Arena *arena = plan.arenas()->Get(tensor->arena());
+      if (tensor->offset() > arena->size() ||
+          tensor->bytes() > arena->size() - tensor->offset())
+        return bad(format("bytes [%llu, %llu) lie outside arena '%s' of %llu "
+                          "bytes",
+                          (unsigned long long)tensor->offset(),
+                          (unsigned long long)(tensor->offset() +
+                                               tensor->bytes()),
+                          arena->name() ? arena->name()->c_str() : "?",
+                          (unsigned long long)arena->size()));
+      if (tensor->alias_of() >= int32_t(tensors.size()) ||
+          tensor->alias_of() < -1)
+        return bad("alias_of is out of range");
+      bool persistent = tensor->role() == plan::Role::Parameter ||
+                        tensor->role() == plan::Role::Buffer ||
+                        tensor->role() == plan::Role::OptimizerState;
+      if (persistent && tensor->alias_of() < 0) {
+        if (arena->kind() != plan::ArenaKind::Parameters)
+          return bad("a persistent tensor outside the parameter arena");
+        if (!tensor->init() || tensor->init()->kind() > plan::InitKind::MAX)
+          return bad("no valid initializer");
+      }
+      if (tensor->role() == plan::Role::Constant &&
+          arena->kind() != plan::ArenaKind::Constants)
+        return bad("a constant outside the constant arena");
+      if ((tensor->role() == plan::Role::Input ||
+           tensor->role() == plan::Role::Output ||
+           tensor->role() == plan::Role::Temporary) &&
+          tensor->alias_of() < 0 &&
+          arena->kind() != plan::ArenaKind::Activations)
+        return bad("an activation outside the activation arena");
+    }
+    return Status::ok();
+  }
+
+  Status checkProgram(const plan::Program &program) {
+    if (!program.name() || !program.inputs() || !program.outputs() ||
+        !program.steps())
+      return Status::error("a program lacks its name, inputs, outputs or "
+                           "steps");
+    std::string name = program.name()->str();
+    for (auto *bindings : {program.inputs(), program.outputs()})
+      for (const plan::Binding *binding : *bindings) {
+        if (!binding->name() || binding->tensor() >= plan.tensors()->size())
+          return Status::error("program '" + name +
+                               "': a binding without name or with a bad "
+                               "tensor index");
+      }
+    for (uint32_t i = 0; i < program.steps()->size(); ++i) {
+      const plan::Step *step = program.steps()->Get(i);
+      if (Status s = checkStep(*step); !s)
+        return Status::error(format("program '%s', step %u (%s): ",
+                                    name.c_str(), i, stepName(*step).c_str()) +
+                             s.message());
+    }
+    return Status::ok();
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Helpers for step checks: each records the tensor it validated.
+  //===--------------------------------------------------------------------===//
+
+  const plan::Tensor *tensor(uint32_t index) {
+    return index < plan.tensors()->size() ? plan.tensors()->Get(index)
+                                          : nullptr;
+  }
+  Shape shape(uint32_t index) { return toShape(tensor(index)->shape()); }
+  uint64_t count(uint32_t index) {
+    return *checkedNumElements(shape(index));
+  }
+  plan::DType dtype(uint32_t index) { return tensor(index)->dtype(); }
+
+  Status exists(std::initializer_list<uint32_t> indices) {
+    for (uint32_t index : indices)
+      if (!tensor(index))
+        return Status::error(format("tensor index %u is out of range", index));
+    return Status::ok();
+  }
+  Status sameDType(std::initializer_list<uint32_t> indices) {
+    for (uint32_t index : indices)
+      if (dtype(index) != dtype(*indices.begin()))
+        return Status::error(format("tensors %u and %u differ in dtype",
+                                    *indices.begin(), index));
+    return Status::ok();
+  }
+  /// The numeric kernels of the CPU backend are written for f32 and f64.
+  Status realFloat(uint32_t index) {
+    if (dtype(index) != plan::DType::F32 && dtype(index) != plan::DType::F64)
+      return Status::error(format("tensor '%s' is %s; this step runs on f32 "
+                                  "and f64",
+                                  tensor(index)->name()->c_str(),
+                                  dtypeName(toDType(dtype(index)))));
+    return Status::ok();
+  }
+  Status isIndex(uint32_t index) {
+    if (dtype(index) != plan::DType::I32 && dtype(index) != plan::DType::I64)
+      return Status::error(format("tensor '%s' must be i32 or i64",
+                                  tensor(index)->name()->c_str()));
+    return Status::ok();
+  }
+  Status shapeIs(uint32_t index, const Shape &expected) {
+    if (shape(index) != expected)
+      return Status::error(format("tensor '%s' has shape %s, expected %s",
+                                  tensor(index)->name()->c_str(),
+                                  formatShape(shape(index)).c_str(),
+                                  formatShape(expected).c_str()));
+    return Status::ok();
+  }
+  static Status axisIn(int64_t axis, size_t rank) {
+    if (axis < 0 || uint64_t(axis) >= rank)
+      return Status::error(format("axis %lld is out of range for rank %zu",
+                                  (long long)axis, rank));
+    return Status::ok();
+  }
+  static bool hasSize(const flatbuffers::Vector<int64_t> *v, size_t n) {
+    return v && v->size() == n;
+  }
+
+#define CHECK(expr)                                                            \
+  do {                                                                         \
+    if (Status _s = (expr); !_s)                                               \
+      return _s;                                                               \
+  } while (0)
+
+  Status checkStep(const plan::Step &step) {
+    switch (step.step_type()) {
+    case plan::StepKind::Gemm:
+      return checkGemm(*step.step_as_Gemm());
+    case plan::StepKind::Copy: {
+      const plan::Copy &copy = *step.step_as_Copy();
+      CHECK(exists({copy.src(), copy.dst()}));
+      if (tensor(copy.src())->bytes() != tensor(copy.dst())->bytes())
+        return Status::error("source and destination sizes differ");
+      return Status::ok();
+    }
+    case plan::StepKind::Fill:
+      return exists({step.step_as_Fill()->dst()});
+    case plan::StepKind::Kernel:
+      return checkKernel(*step.step_as_Kernel());
+    default:
+      return Status::error("unknown step kind");
+    }
+  }
+
+  Status checkGemm(const plan::Gemm &g) {
+    CHECK(exists({g.a(), g.b(), g.c()}));
+    CHECK(sameDType({g.a(), g.b(), g.c()}));
+    CHECK(realFloat(g.c()));
+    if (g.batch() < 0 || g.m() < 0 || g.n() < 0 || g.k() < 0 ||
+        g.batch() > (1 << 30) || g.m() > (1 << 30) || g.n() > (1 << 30) ||
+        g.k() > (1 << 30))
+      return Status::error("negative or huge GEMM dimensions");
+    auto operand = [&](uint32_t index, int64_t stride, int64_t matrix,
+                       const char *what) -> Status {
+      if (stride != 0 && stride != matrix)
+        return Status::error(format("the batch stride of %s must be 0 or %lld",
+                                    what, (long long)matrix));
+      unsigned __int128 expected =
+          (unsigned __int128)matrix * (stride ? g.batch() : 1);
+      if (count(index) != expected)
+        return Status::error(format("%s has %llu elements, expected %llu",
+                                    what, (unsigned long long)count(index),
+                                    (unsigned long long)expected));
+      return Status::ok();
+    };
+    CHECK(operand(g.a(), g.stride_a(), g.m() * g.k(), "A"));
+    CHECK(operand(g.b(), g.stride_b(), g.k() * g.n(), "B"));
+    if (g.stride_c() != g.m() * g.n() ||
+        count(g.c()) != (unsigned __int128)g.batch() * g.m() * g.n())
+      return Status::error("C does not hold batch x M x N elements");
+    if (g.epilogue() > plan::Epilogue::MAX)
+      return Status::error("unknown epilogue");
+    if (g.epilogue() != plan::Epilogue::None) {
+      CHECK(exists({g.bias()}));
+      CHECK(sameDType({g.c(), g.bias()}));
+      if (count(g.bias()) != uint64_t(g.n()))
+        return Status::error("the bias does not have N elements");
+    }
+    return Status::ok();
+  }
+
+  Status checkKernel(const plan::Kernel &kernel) {
+    if (!kernel.name())
+      return Status::error("a kernel without a name");
+    if (kernel.kernel() >= 0 &&
+        (!plan.kernels() || uint32_t(kernel.kernel()) >= plan.kernels()->size()))
+      return Status::error("the kernel source index is out of range");
+    switch (kernel.op_type()) {
+    case plan::Op::Elementwise: return checkElementwise(*kernel.op_as_Elementwise());
+    case plan::Op::Reduce: return checkReduce(*kernel.op_as_Reduce());
+    case plan::Op::Argmax: return checkArgmax(*kernel.op_as_Argmax());
+    case plan::Op::Softmax: return checkSoftmax(*kernel.op_as_Softmax());
+    case plan::Op::LayerNorm: return checkLayerNorm(*kernel.op_as_LayerNorm());
+    case plan::Op::BatchNorm: return checkBatchNorm(*kernel.op_as_BatchNorm());
+    case plan::Op::Conv2d: return checkConv2d(*kernel.op_as_Conv2d());
+    case plan::Op::Pool2d: return checkPool2d(*kernel.op_as_Pool2d());
+    case plan::Op::Transpose: return checkTranspose(*kernel.op_as_Transpose());
+    case plan::Op::Concat: return checkConcat(*kernel.op_as_Concat());
+    case plan::Op::Slice: return checkSlice(*kernel.op_as_Slice());
+    case plan::Op::Gather: return checkGather(*kernel.op_as_Gather());
+    case plan::Op::Iota: return checkIota(*kernel.op_as_Iota());
+    case plan::Op::CrossEntropy: return checkCrossEntropy(*kernel.op_as_CrossEntropy());
+    case plan::Op::Mse: return checkMse(*kernel.op_as_Mse());
+    default: return Status::error("unknown kernel op");
+    }
+  }
+
+  Status checkElementwise(const plan::Elementwise &e) {
+    if (!e.inputs() || !e.outputs() || !e.code() || !e.results() ||
+        e.outputs()->size() == 0 || e.results()->size() != e.outputs()->size())
+      return Status::error("inputs, outputs, code or results are missing");
+    for (uint32_t index : *e.outputs())
+      CHECK(exists({index}));
+    for (uint32_t index : *e.inputs())
+      CHECK(exists({index}));
+    Shape out = shape(e.outputs()->Get(0));
+    for (uint32_t index : *e.outputs())
+      CHECK(shapeIs(index, out));
+    for (uint32_t index : *e.inputs()) {
+      Shape in = shape(index);
+      if (in.size() > out.size())
+        return Status::error("an input has more dimensions than the output");
+      for (size_t d = 0; d < in.size(); ++d) {
+        int64_t target = out[out.size() - in.size() + d];
+        if (in[d] != target && in[d] != 1)
+          return Status::error("input " + formatShape(in) +
+                               " does not broadcast to " + formatShape(out));
+      }
+    }
+    uint64_t registers = e.inputs()->size();
+    if (registers + e.code()->size() > 65535)
+      return Status::error("too many registers");
+    for (const plan::Instr *instr : *e.code()) {
+      if (instr->op() > plan::ElemOp::MAX || instr->dtype() > plan::DType::MAX)
+        return Status::error("unknown instruction or dtype");
+      int arity = elementwiseArity(instr->op());
+      uint16_t operands[] = {instr->a(), instr->b(), instr->c()};
+      for (int k = 0; k < arity; ++k)
+        if (operands[k] >= registers)
+          return Status::error("an instruction reads a register not yet "
+                               "written");
+      ++registers;
+    }
+    for (uint16_t result : *e.results())
+      if (result >= registers)
+        return Status::error("a result register does not exist");
+    return Status::ok();
+  }
+
+  static int elementwiseArity(plan::ElemOp op) {
+    switch (op) {
+    case plan::ElemOp::Const: return 0;
+    case plan::ElemOp::Select: return 3;
+    case plan::ElemOp::Add: case plan::ElemOp::Sub: case plan::ElemOp::Mul:
+    case plan::ElemOp::Div: case plan::ElemOp::Pow: case plan::ElemOp::Max:
+    case plan::ElemOp::Min: case plan::ElemOp::CmpEq: case plan::ElemOp::CmpNe:
+    case plan::ElemOp::CmpLt: case plan::ElemOp::CmpLe:
+    case plan::ElemOp::CmpGt: case plan::ElemOp::CmpGe:
+      return 2;
+    default:
+      return 1;
+    }
+  }
+
+  Status checkReduce(const plan::Reduce &r) {
+    CHECK(exists({r.input(), r.output()}));
+    CHECK(sameDType({r.input(), r.output()}));
+    if (r.kind() > plan::ReduceKind::MAX || !r.axes())
+      return Status::error("unknown reduction or no axes");
+    if (dtype(r.input()) != plan::DType::I32 &&
+        dtype(r.input()) != plan::DType::I64)
+      CHECK(realFloat(r.input()));
+    Shape in = shape(r.input());
+    std::set<int64_t> axes;
+    uint64_t kept = 1;
+    for (int64_t axis : *r.axes()) {
+      CHECK(axisIn(axis, in.size()));
+      if (!axes.insert(axis).second)
+        return Status::error("an axis appears twice");
+    }
+    for (size_t d = 0; d < in.size(); ++d)
+      if (!axes.count(d))
+        kept *= uint64_t(in[d]);
+    if (count(r.output()) != kept)
+      return Status::error("the output size does not match the kept "
+                           "dimensions");
+    if (r.kind() == plan::ReduceKind::Max && kept && !count(r.input()))
+      return Status::error("the maximum of no elements");
+    return Status::ok();
+  }
+
+  /// outer x n x inner around `axis`.
+  Status checkAxisLayout(uint32_t index, int64_t axis) {
+    return axisIn(axis, shape(index).size());
+  }
+
+  Status checkArgmax(const plan::Argmax &a) {
+    CHECK(exists({a.input(), a.output()}));
+    CHECK(isIndex(a.output()));
+    CHECK(checkAxisLayout(a.input(), a.axis()));
+    int64_t n = shape(a.input())[a.axis()];
+    if (n == 0 || count(a.output()) != count(a.input()) / uint64_t(n))
+      return Status::error("the output size does not match the input without "
+                           "its axis");
+    if (dtype(a.input()) != plan::DType::I32 &&
+        dtype(a.input()) != plan::DType::I64)
+      CHECK(realFloat(a.input()));
+    return Status::ok();
+  }
+
+  Status checkSoftmax(const plan::Softmax &s) {
+    CHECK(exists({s.input(), s.output()}));
+    CHECK(sameDType({s.input(), s.output()}));
+    CHECK(realFloat(s.input()));
+    CHECK(shapeIs(s.output(), shape(s.input())));
+    return checkAxisLayout(s.input(), s.axis());
+  }
+
+  Status checkLayerNorm(const plan::LayerNorm &l) {
+    CHECK(exists({l.input(), l.gamma(), l.beta(), l.output()}));
+    CHECK(sameDType({l.input(), l.gamma(), l.beta(), l.output()}));
+    CHECK(realFloat(l.input()));
+    CHECK(shapeIs(l.output(), shape(l.input())));
+    CHECK(checkAxisLayout(l.input(), l.axis()));
+    Shape in = shape(l.input());
+    Shape tail(in.begin() + l.axis(), in.end());
+    CHECK(shapeIs(l.gamma(), tail));
+    return shapeIs(l.beta(), tail);
+  }
+
+  Status checkBatchNorm(const plan::BatchNorm &b) {
+    CHECK(exists({b.input(), b.scale(), b.bias(), b.mean(), b.variance(),
+                  b.output()}));
+    CHECK(sameDType({b.input(), b.scale(), b.bias(), b.mean(), b.variance(),
+                     b.output()}));
+    CHECK(realFloat(b.input()));
+    Shape in = shape(b.input());
+    if (in.size() < 2)
+      return Status::error("the input needs a channel dimension");
+    CHECK(shapeIs(b.output(), in));
+    for (uint32_t v : {b.scale(), b.bias(), b.mean(), b.variance()})
+      CHECK(shapeIs(v, {in[1]}));
+    if (b.training()) {
+      CHECK(exists({b.new_mean(), b.new_variance()}));
+      CHECK(sameDType({b.input(), b.new_mean(), b.new_variance()}));
+      CHECK(shapeIs(b.new_mean(), {in[1]}));
+      CHECK(shapeIs(b.new_variance(), {in[1]}));
+      if (count(b.input()) / uint64_t(std::max<int64_t>(in[1], 1)) < 2)
+        return Status::error("batch statistics need more than one value per "
+                             "channel");
+    }
+    return Status::ok();
+  }
+
+  Status checkConv2d(const plan::Conv2d &c) {
+    CHECK(exists({c.input(), c.weight(), c.output()}));
+    CHECK(sameDType({c.input(), c.weight(), c.output()}));
+    CHECK(realFloat(c.input()));
+    if (!hasSize(c.stride(), 2) || !hasSize(c.padding(), 4) ||
+        !hasSize(c.dilation(), 2))
+      return Status::error("stride, padding and dilation need 2, 4 and 2 "
+                           "entries");
+    Shape x = shape(c.input()), w = shape(c.weight());
+    if (x.size() != 4 || w.size() != 4)
+      return Status::error("input and weight must be rank 4");
+    int64_t groups = c.groups();
+    if (groups < 1 || x[1] % groups || w[0] % groups || w[1] * groups != x[1])
+      return Status::error("channels do not match the groups");
+    for (int i = 0; i < 2; ++i)
+      if (c.stride()->Get(i) < 1 || c.dilation()->Get(i) < 1)
+        return Status::error("stride and dilation must be positive");
+    for (int i = 0; i < 4; ++i)
+      if (c.padding()->Get(i) < 0 || c.padding()->Get(i) > (1 << 20))
+        return Status::error("bad padding");
+    Shape out = {x[0], w[0], 0, 0};
+    for (int i = 0; i < 2; ++i) {
+      int64_t extent = x[2 + i] + c.padding()->Get(i) + c.padding()->Get(2 + i) -
+                       c.dilation()->Get(i) * (w[2 + i] - 1) - 1;
+      if (extent < 0)
+        return Status::error("the kernel is larger than the padded input");
+      out[2 + i] = extent / c.stride()->Get(i) + 1;
+    }
+    CHECK(shapeIs(c.output(), out));
+    if (c.has_bias()) {
+      CHECK(exists({c.bias()}));
+      CHECK(sameDType({c.input(), c.bias()}));
+      CHECK(shapeIs(c.bias(), {w[0]}));
+    }
+    return Status::ok();
+  }
+
+  Status checkPool2d(const plan::Pool2d &p) {
+    CHECK(exists({p.input(), p.output()}));
+    CHECK(sameDType({p.input(), p.output()}));
+    CHECK(realFloat(p.input()));
+    if (p.kind() > plan::PoolKind::MAX || !hasSize(p.kernel(), 2) ||
+        !hasSize(p.stride(), 2) || !hasSize(p.padding(), 4))
+      return Status::error("bad kind, kernel, stride or padding");
+    Shape x = shape(p.input()), y = shape(p.output());
+    if (x.size() != 4 || y.size() != 4 || x[0] != y[0] || x[1] != y[1])
+      return Status::error("input and output must be [N, C, H, W] alike");
+    for (int i = 0; i < 2; ++i) {
+      int64_t k = p.kernel()->Get(i), s = p.stride()->Get(i);
+      int64_t before = p.padding()->Get(i);
+      if (k < 1 || s < 1 || before < 0 || p.padding()->Get(2 + i) < 0 ||
+          before >= k)
+        return Status::error("bad kernel, stride or padding");
+      // Every window must overlap the input, or it has nothing to pool.
+      if (y[2 + i] > 0 && (y[2 + i] - 1) * s - before >= x[2 + i])
+        return Status::error("a window lies entirely in the padding");
+    }
+    return Status::ok();
+  }
+
+  Status checkTranspose(const plan::Transpose &t) {
+    CHECK(exists({t.input(), t.output()}));
+    CHECK(sameDType({t.input(), t.output()}));
+    Shape in = shape(t.input());
+    if (!t.perm() || t.perm()->size() != in.size())
+      return Status::error("the permutation does not match the rank");
+    Shape out;
+    std::set<int64_t> seen;
+    for (int64_t axis : *t.perm()) {
+      CHECK(axisIn(axis, in.size()));
+      if (!seen.insert(axis).second)
+        return Status::error("the permutation repeats an axis");
+      out.push_back(in[axis]);
+    }
+    return shapeIs(t.output(), out);
+  }
+
+  Status checkConcat(const plan::Concat &c) {
+    if (!c.inputs() || c.inputs()->size() == 0)
+      return Status::error("no inputs");
+    CHECK(exists({c.output()}));
+    Shape out = shape(c.output());
+    CHECK(axisIn(c.axis(), out.size()));
+    int64_t total = 0;
+    for (uint32_t index : *c.inputs()) {
+      CHECK(exists({index}));
+      CHECK(sameDType({c.output(), index}));
+      Shape in = shape(index);
+      if (in.size() != out.size())
+        return Status::error("inputs and output differ in rank");
+      for (size_t d = 0; d < in.size(); ++d)
+        if (int64_t(d) != c.axis() && in[d] != out[d])
+          return Status::error("inputs differ outside the axis");
+      total += in[c.axis()];
+    }
+    if (total != out[c.axis()])
+      return Status::error("the inputs do not add up to the output");
+    return Status::ok();
+  }
+
+  Status checkSlice(const plan::Slice &s) {
+    CHECK(exists({s.input(), s.output()}));
+    CHECK(sameDType({s.input(), s.output()}));
+    Shape in = shape(s.input()), out = shape(s.output());
+    if (out.size() != in.size() || !hasSize(s.start(), in.size()) ||
+        !hasSize(s.step(), in.size()))
+      return Status::error("start, step and output must match the rank");
+    for (size_t d = 0; d < in.size(); ++d) {
+      int64_t start = s.start()->Get(d), step = s.step()->Get(d);
+      if (start < 0 || step < 1 || step > (int64_t(1) << 40))
+        return Status::error("bad start or step");
+      if (out[d] > 0 && start + (out[d] - 1) * step >= in[d])
+        return Status::error(format("dimension %zu reads past the input", d));
+    }
+    return Status::ok();
+  }
+
+  Status checkGather(const plan::Gather &g) {
+    CHECK(exists({g.input(), g.indices(), g.output()}));
+    CHECK(sameDType({g.input(), g.output()}));
+    CHECK(isIndex(g.indices()));
+    Shape in = shape(g.input()), idx = shape(g.indices());
+    CHECK(axisIn(g.axis(), in.size()));
+    Shape out(in.begin(), in.begin() + g.axis());
+    out.insert(out.end(), idx.begin(), idx.end());
+    out.insert(out.end(), in.begin() + g.axis() + 1, in.end());
+    return shapeIs(g.output(), out);
+  }
+
+  Status checkIota(const plan::Iota &i) {
+    CHECK(exists({i.output()}));
+    return axisIn(i.axis(), shape(i.output()).size());
+  }
+
+  Status checkCrossEntropy(const plan::CrossEntropy &c) {
+    CHECK(exists({c.logits(), c.labels(), c.output()}));
+    CHECK(sameDType({c.logits(), c.output()}));
+    CHECK(realFloat(c.logits()));
+    CHECK(isIndex(c.labels()));
+    if (c.reduction() > plan::LossReduction::MAX)
+      return Status::error("unknown reduction");
+    Shape logits = shape(c.logits());
+    if (logits.size() != 2 || logits[1] < 1)
+      return Status::error("logits must be [N, C] with C >= 1");
+    CHECK(shapeIs(c.labels(), {logits[0]}));
+    if (count(c.output()) != 1)
+      return Status::error("the loss must be a scalar");
+    return Status::ok();
+  }
+
+  Status checkMse(const plan::Mse &m) {
+    CHECK(exists({m.prediction(), m.target(), m.output()}));
+    CHECK(sameDType({m.prediction(), m.target(), m.output()}));
+    CHECK(realFloat(m.prediction()));
+    CHECK(shapeIs(m.target(), shape(m.prediction())));
+    if (m.reduction() > plan::LossReduction::MAX)
+      return Status::error("unknown reduction");
+    if (count(m.output()) != 1)
+      return Status::error("the loss must be a scalar");
+    return Status::ok();
+  }
+
+#undef CHECK
+
+  const plan::Plan &plan;
+};
+
+} // namespace
+
+Status checkPlan(const plan::Plan &plan) { return Checker(plan).run(); }
+
+} // namespace dlc::rt

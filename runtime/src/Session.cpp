@@ -1,0 +1,168 @@
+//===- Session.cpp - Running a plan on a device ---------------------------===//
+
+#include "dlc/Session.h"
+
+#include "Backend.h"
+#include "Init.h"
+
+#include <set>
+
+namespace dlc::rt {
+
+Session::~Session() = default;
+
+static bool isPersistent(const plan::Tensor &tensor) {
+  return tensor.alias_of() < 0 && (tensor.role() == plan::Role::Parameter ||
+                                   tensor.role() == plan::Role::Buffer ||
+                                   tensor.role() == plan::Role::OptimizerState);
+}
+
+Expected<std::unique_ptr<Session>>
+Session::create(std::shared_ptr<const Plan> plan, DeviceKind device) {
+  if (device == DeviceKind::Cuda)
+    return Status::error("the CUDA backend is not part of this runtime yet; "
+                         "use --device cpu");
+  std::unique_ptr<Session> session(new Session());
+  session->plan_ = std::move(plan);
+  session->device_ = device;
+  session->backend_ = createCpuBackend(planRoot(*session->plan_));
+  if (Status status = session->backend_->allocate(); !status)
+    return status;
+  const auto &tensors = *planRoot(*session->plan_).tensors();
+  for (uint32_t i = 0; i < tensors.size(); ++i)
+    if (isPersistent(*tensors.Get(i)))
+      session->writeTensor(i, initialValue(*tensors.Get(i)));
+  return session;
+}
+
+HostTensor Session::readTensor(uint32_t index) const {
+  const plan::Tensor &tensor = *planRoot(*plan_).tensors()->Get(index);
+  HostTensor value;
+  value.dtype = toDType(tensor.dtype());
+  value.shape = toShape(tensor.shape());
+  value.data.resize(tensor.bytes());
+  backend_->read(tensor.arena(), tensor.offset(), value.data.data(),
+                 tensor.bytes());
+  return value;
+}
+
+void Session::writeTensor(uint32_t index, const HostTensor &value) {
+  const plan::Tensor &tensor = *planRoot(*plan_).tensors()->Get(index);
+  backend_->write(tensor.arena(), tensor.offset(), value.data.data(),
+                  tensor.bytes());
+}
+
+Status Session::loadParameters(const TensorFile &file) {
+  const auto &tensors = *planRoot(*plan_).tensors();
+  std::vector<std::pair<uint32_t, const HostTensor *>> updates;
+  std::set<std::string> expected;
+  for (uint32_t i = 0; i < tensors.size(); ++i) {
+    const plan::Tensor &tensor = *tensors.Get(i);
+    if (!isPersistent(tensor) || tensor.role() == plan::Role::OptimizerState)
+      continue;
+    std::string name = tensor.name()->str();
+    expected.insert(name);
+    auto it = file.tensors.find(name);
+    if (it == file.tensors.end())
+      return Status::error("parameter '" + name + "' is missing from the file");
+    const HostTensor &value = it->second;
+    std::vector<int64_t> shape = toShape(tensor.shape());
+    if (value.dtype != toDType(tensor.dtype()) || value.shape != shape)
+      return Status::error(format("parameter '%s' is %s%s in the file, but "
+                                  "the model has %s%s",
+                                  name.c_str(), dtypeName(value.dtype),
+                                  formatShape(value.shape).c_str(),
+                                  dtypeName(toDType(tensor.dtype())),
+                                  formatShape(shape).c_str()));
+    updates.emplace_back(i, &value);
+  }
+  for (const auto &[name, value] : file.tensors)
+    if (!expected.count(name)) {
+      // Optimizer state in a checkpoint is fine; anything else is a mistake.
+      bool isState = false;
+      for (const plan::Tensor *tensor : tensors)
+        isState |= tensor->name()->str() == name &&
+                   tensor->role() == plan::Role::OptimizerState;
+      if (!isState)
+        return Status::error("the file has a tensor '" + name +
+                             "' that the model does not");
+    }
+  for (const auto &[index, value] : updates)
+    writeTensor(index, *value);
+  return Status::ok();
+}
+
+TensorFile Session::saveParameters(bool withOptimizerState) const {
+  TensorFile file;
+  const auto &tensors = *planRoot(*plan_).tensors();
+  for (uint32_t i = 0; i < tensors.size(); ++i) {
+    const plan::Tensor &tensor = *tensors.Get(i);
+    if (!isPersistent(tensor) ||
+        (tensor.role() == plan::Role::OptimizerState && !withOptimizerState))
+      continue;
+    file.tensors[tensor.name()->str()] = readTensor(i);
+  }
+  return file;
+}
+
+Expected<uint32_t> Session::program(const std::string &name) const {
+  std::optional<uint32_t> index = plan_->findProgram(name);
+  if (!index) {
+    std::string known;
+    for (const std::string &program : plan_->programNames())
+      known += (known.empty() ? "" : ", ") + program;
+    return Status::error("the plan has no program '" + name + "' (it has " +
+                         known + ")");
+  }
+  return *index;
+}
+
+Status Session::setInput(const std::string &programName,
+                         const std::string &name, const HostTensor &value) {
+  Expected<uint32_t> index = program(programName);
+  if (!index)
+    return index.status();
+  const plan::Program &p = *planRoot(*plan_).programs()->Get(*index);
+  for (const plan::Binding *binding : *p.inputs()) {
+    if (binding->name()->str() != name)
+      continue;
+    const plan::Tensor &tensor =
+        *planRoot(*plan_).tensors()->Get(binding->tensor());
+    std::vector<int64_t> shape = toShape(tensor.shape());
+    if (value.dtype != toDType(tensor.dtype()) || value.shape != shape)
+      return Status::error(format("input '%s' must be %s%s, got %s%s",
+                                  name.c_str(),
+                                  dtypeName(toDType(tensor.dtype())),
+                                  formatShape(shape).c_str(),
+                                  dtypeName(value.dtype),
+                                  formatShape(value.shape).c_str()));
+    writeTensor(binding->tensor(), value);
+    return Status::ok();
+  }
+  std::string known;
+  for (const plan::Binding *binding : *p.inputs())
+    known += (known.empty() ? "" : ", ") + binding->name()->str();
+  return Status::error("the model has no input '" + name + "' (its inputs: " +
+                       known + ")");
+}
+
+Status Session::run(const std::string &programName) {
+  Expected<uint32_t> index = program(programName);
+  if (!index)
+    return index.status();
+  return backend_->run(*index, step_);
+}
+
+Expected<HostTensor> Session::output(const std::string &programName,
+                                     const std::string &name) const {
+  Expected<uint32_t> index = program(programName);
+  if (!index)
+    return index.status();
+  const plan::Program &p = *planRoot(*plan_).programs()->Get(*index);
+  for (const plan::Binding *binding : *p.outputs())
+    if (binding->name()->str() == name)
+      return readTensor(binding->tensor());
+  return Status::error("the model has no output '" + name + "'");
+}
+
+} // namespace dlc::rt

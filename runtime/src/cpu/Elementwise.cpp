@@ -1,0 +1,235 @@
+//===- Elementwise.cpp - The elementwise instruction interpreter ----------===//
+//
+// Runs a program of elementwise instructions over blocks of output elements:
+// each register holds one block of values as double, each instruction is one
+// loop over the block. An instruction whose dtype is narrower than double
+// rounds its result to that type, so every intermediate value is what the
+// same computation in the declared types gives (correctly rounded for +, -,
+// *, / and sqrt, which double rounding does not disturb).
+//
+//===----------------------------------------------------------------------===//
+
+#include "CpuKernels.h"
+#include "Philox.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace dlc::rt::cpu {
+
+namespace {
+
+constexpr int64_t kBlock = 512;
+
+double load(const uint8_t *p, DType dtype) {
+  switch (dtype) {
+  case DType::F32: { float v; std::memcpy(&v, p, 4); return v; }
+  case DType::F64: { double v; std::memcpy(&v, p, 8); return v; }
+  case DType::F16: { uint16_t v; std::memcpy(&v, p, 2); return halfToFloat(v); }
+  case DType::BF16: { uint16_t v; std::memcpy(&v, p, 2); return bfloat16ToFloat(v); }
+  case DType::I32: { int32_t v; std::memcpy(&v, p, 4); return v; }
+  case DType::I64: { int64_t v; std::memcpy(&v, p, 8); return double(v); }
+  case DType::Bool: return *p ? 1 : 0;
+  }
+  return 0;
+}
+
+/// Converts to `dtype` the way a C cast would, saturating integers instead
+/// of invoking undefined behaviour on out-of-range values.
+template <typename I> I toInteger(double v) {
+  if (std::isnan(v))
+    return 0;
+  constexpr double lo = double(std::numeric_limits<I>::min());
+  constexpr double hi = double(std::numeric_limits<I>::max());
+  if (v <= lo)
+    return std::numeric_limits<I>::min();
+  if (v >= hi)
+    return std::numeric_limits<I>::max();
+  return I(v);
+}
+
+void store(uint8_t *p, DType dtype, double v) {
+  switch (dtype) {
+  case DType::F32: { float f = float(v); std::memcpy(p, &f, 4); return; }
+  case DType::F64: std::memcpy(p, &v, 8); return;
+  case DType::F16: { uint16_t h = floatToHalf(float(v)); std::memcpy(p, &h, 2); return; }
+  case DType::BF16: { uint16_t h = floatToBfloat16(float(v)); std::memcpy(p, &h, 2); return; }
+  case DType::I32: { int32_t i = toInteger<int32_t>(v); std::memcpy(p, &i, 4); return; }
+  case DType::I64: { int64_t i = toInteger<int64_t>(v); std::memcpy(p, &i, 8); return; }
+  case DType::Bool: *p = v != 0; return;
+  }
+}
+
+/// The value `v` takes in `dtype` (what storing and reloading it gives).
+double roundTo(double v, DType dtype) {
+  switch (dtype) {
+  case DType::F64: return v;
+  case DType::F32: return double(float(v));
+  case DType::F16: return halfToFloat(floatToHalf(float(v)));
+  case DType::BF16: return bfloat16ToFloat(floatToBfloat16(float(v)));
+  case DType::I32: return toInteger<int32_t>(v);
+  case DType::I64: return double(toInteger<int64_t>(v));
+  case DType::Bool: return v != 0 ? 1 : 0;
+  }
+  return v;
+}
+
+bool isInteger(DType dtype) {
+  return dtype == DType::I32 || dtype == DType::I64 || dtype == DType::Bool;
+}
+
+double geluErf(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
+double geluTanh(double x) {
+  const double c = std::sqrt(2.0 / M_PI);
+  return 0.5 * x * (1.0 + std::tanh(c * (x + 0.044715 * x * x * x)));
+}
+
+} // namespace
+
+Status runElementwise(const plan::Elementwise &op, Context &ctx) {
+  View out0 = ctx.view(op.outputs()->Get(0));
+  const std::vector<int64_t> &outShape = out0.shape;
+  size_t rank = outShape.size();
+  uint64_t total = out0.count;
+
+  // Per input: its view and its strides over the output's dimensions, 0 where
+  // it broadcasts.
+  std::vector<View> inputs;
+  std::vector<std::vector<int64_t>> inStrides;
+  for (uint32_t index : *op.inputs()) {
+    View in = ctx.view(index);
+    std::vector<int64_t> own = stridesOf(in.shape), strides(rank, 0);
+    for (size_t d = 0; d < in.shape.size(); ++d) {
+      size_t od = rank - in.shape.size() + d;
+      strides[od] = in.shape[d] == 1 && outShape[od] != 1 ? 0 : own[d];
+    }
+    inputs.push_back(std::move(in));
+    inStrides.push_back(std::move(strides));
+  }
+  // Inputs of the output's own shape are read at the output's index.
+  std::vector<bool> dense;
+  bool anyBroadcast = false;
+  for (const View &in : inputs) {
+    dense.push_back(in.shape == outShape);
+    anyBroadcast |= !dense.back();
+  }
+  std::vector<View> outputs;
+  for (uint32_t index : *op.outputs())
+    outputs.push_back(ctx.view(index));
+
+  size_t numInputs = inputs.size();
+  size_t numRegisters = numInputs + op.code()->size();
+  std::vector<double> regs(numRegisters * kBlock);
+  std::vector<int64_t> index(rank, 0); // the multi-index of the block start
+
+  for (uint64_t start = 0; start < total; start += kBlock) {
+    int64_t n = int64_t(std::min<uint64_t>(kBlock, total - start));
+    // Gather the inputs, walking the multi-index element by element.
+    std::vector<int64_t> idx = index;
+    for (int64_t e = 0; e < n; ++e) {
+      for (size_t r = 0; r < numInputs; ++r) {
+        int64_t offset = int64_t(start) + e;
+        if (!dense[r]) {
+          offset = 0;
+          for (size_t d = 0; d < rank; ++d)
+            offset += idx[d] * inStrides[r][d];
+        }
+        regs[r * kBlock + e] =
+            load(inputs[r].data + offset * dtypeSize(inputs[r].dtype),
+                 inputs[r].dtype);
+      }
+      for (size_t d = rank; anyBroadcast && d-- > 0;) {
+        if (++idx[d] < outShape[d])
+          break;
+        idx[d] = 0;
+      }
+    }
+    index = idx;
+
+    size_t reg = numInputs;
+    for (const plan::Instr *instr : *op.code()) {
+      double *r = &regs[reg * kBlock];
+      const double *a = &regs[instr->a() * kBlock];
+      const double *b = &regs[std::min<size_t>(instr->b(), reg) * kBlock];
+      const double *c = &regs[std::min<size_t>(instr->c(), reg) * kBlock];
+      DType dtype = toDType(instr->dtype());
+      bool integer = isInteger(dtype);
+      double imm = instr->imm();
+      switch (instr->op()) {
+      case plan::ElemOp::Add: for (int64_t e = 0; e < n; ++e) r[e] = a[e] + b[e]; break;
+      case plan::ElemOp::Sub: for (int64_t e = 0; e < n; ++e) r[e] = a[e] - b[e]; break;
+      case plan::ElemOp::Mul: for (int64_t e = 0; e < n; ++e) r[e] = a[e] * b[e]; break;
+      case plan::ElemOp::Div:
+        if (integer) {
+          for (int64_t e = 0; e < n; ++e) {
+            if (b[e] == 0)
+              return Status::error("integer division by zero");
+            r[e] = std::trunc(a[e] / b[e]);
+          }
+        } else {
+          for (int64_t e = 0; e < n; ++e) r[e] = a[e] / b[e];
+        }
+        break;
+      case plan::ElemOp::Pow: for (int64_t e = 0; e < n; ++e) r[e] = std::pow(a[e], b[e]); break;
+      case plan::ElemOp::Max:
+        for (int64_t e = 0; e < n; ++e)
+          r[e] = std::isnan(a[e]) || std::isnan(b[e]) ? NAN : std::max(a[e], b[e]);
+        break;
+      case plan::ElemOp::Min:
+        for (int64_t e = 0; e < n; ++e)
+          r[e] = std::isnan(a[e]) || std::isnan(b[e]) ? NAN : std::min(a[e], b[e]);
+        break;
+      case plan::ElemOp::Neg: for (int64_t e = 0; e < n; ++e) r[e] = -a[e]; break;
+      case plan::ElemOp::Abs: for (int64_t e = 0; e < n; ++e) r[e] = std::fabs(a[e]); break;
+      case plan::ElemOp::Exp: for (int64_t e = 0; e < n; ++e) r[e] = std::exp(a[e]); break;
+      case plan::ElemOp::Log: for (int64_t e = 0; e < n; ++e) r[e] = std::log(a[e]); break;
+      case plan::ElemOp::Sqrt: for (int64_t e = 0; e < n; ++e) r[e] = std::sqrt(a[e]); break;
+      case plan::ElemOp::Rsqrt: for (int64_t e = 0; e < n; ++e) r[e] = 1.0 / std::sqrt(a[e]); break;
+      case plan::ElemOp::Tanh: for (int64_t e = 0; e < n; ++e) r[e] = std::tanh(a[e]); break;
+      case plan::ElemOp::Sigmoid: for (int64_t e = 0; e < n; ++e) r[e] = 1.0 / (1.0 + std::exp(-a[e])); break;
+      case plan::ElemOp::Relu: for (int64_t e = 0; e < n; ++e) r[e] = a[e] > 0 ? a[e] : 0.0; break;
+      case plan::ElemOp::GeluErf: for (int64_t e = 0; e < n; ++e) r[e] = geluErf(a[e]); break;
+      case plan::ElemOp::GeluTanh: for (int64_t e = 0; e < n; ++e) r[e] = geluTanh(a[e]); break;
+      case plan::ElemOp::CmpEq: for (int64_t e = 0; e < n; ++e) r[e] = a[e] == b[e]; break;
+      case plan::ElemOp::CmpNe: for (int64_t e = 0; e < n; ++e) r[e] = a[e] != b[e]; break;
+      case plan::ElemOp::CmpLt: for (int64_t e = 0; e < n; ++e) r[e] = a[e] < b[e]; break;
+      case plan::ElemOp::CmpLe: for (int64_t e = 0; e < n; ++e) r[e] = a[e] <= b[e]; break;
+      case plan::ElemOp::CmpGt: for (int64_t e = 0; e < n; ++e) r[e] = a[e] > b[e]; break;
+      case plan::ElemOp::CmpGe: for (int64_t e = 0; e < n; ++e) r[e] = a[e] >= b[e]; break;
+      case plan::ElemOp::Select: for (int64_t e = 0; e < n; ++e) r[e] = a[e] != 0 ? b[e] : c[e]; break;
+      case plan::ElemOp::Cast: for (int64_t e = 0; e < n; ++e) r[e] = a[e]; break;
+      case plan::ElemOp::Const: for (int64_t e = 0; e < n; ++e) r[e] = imm; break;
+      case plan::ElemOp::Dropout: {
+        double scale = imm < 1 ? 1.0 / (1.0 - imm) : 0.0;
+        for (int64_t e = 0; e < n; ++e)
+          r[e] = dropoutKeeps(uint64_t(instr->iarg()), ctx.step, start + e, imm)
+                     ? a[e] * scale
+                     : 0.0;
+        break;
+      }
+      default:
+        return Status::error("unknown elementwise instruction");
+      }
+      // Integer results truncate; every result takes its type's precision.
+      if (integer && instr->op() != plan::ElemOp::Div)
+        for (int64_t e = 0; e < n; ++e)
+          r[e] = std::isnan(r[e]) ? 0 : r[e];
+      for (int64_t e = 0; e < n; ++e)
+        r[e] = roundTo(r[e], dtype);
+      ++reg;
+    }
+
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      const double *r = &regs[op.results()->Get(o) * kBlock];
+      size_t bytes = dtypeSize(outputs[o].dtype);
+      uint8_t *base = outputs[o].data + start * bytes;
+      for (int64_t e = 0; e < n; ++e)
+        store(base + e * bytes, outputs[o].dtype, r[e]);
+    }
+  }
+  return Status::ok();
+}
+
+} // namespace dlc::rt::cpu

@@ -1,0 +1,103 @@
+//===- Normalization.cpp - Layer and batch normalization ------------------===//
+//
+// Statistics in double with two passes (mean, then squared deviations), the
+// numerically careful way.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CpuKernels.h"
+
+#include <cmath>
+
+namespace dlc::rt::cpu {
+
+template <typename T>
+static void layerNormTyped(const plan::LayerNorm &op, Context &ctx) {
+  View in = ctx.view(op.input());
+  const T *x = in.as<T>();
+  const T *gamma = ctx.view(op.gamma()).as<T>();
+  const T *beta = ctx.view(op.beta()).as<T>();
+  T *y = ctx.view(op.output()).as<T>();
+  int64_t rows = 1, cols = 1;
+  for (size_t d = 0; d < in.shape.size(); ++d)
+    (int64_t(d) < op.axis() ? rows : cols) *= in.shape[d];
+  for (int64_t r = 0; r < rows; ++r) {
+    const T *row = x + r * cols;
+    double mean = 0, var = 0;
+    for (int64_t c = 0; c < cols; ++c)
+      mean += row[c];
+    mean /= double(cols);
+    for (int64_t c = 0; c < cols; ++c)
+      var += (row[c] - mean) * (row[c] - mean);
+    var /= double(cols);
+    double inv = 1.0 / std::sqrt(var + op.epsilon());
+    for (int64_t c = 0; c < cols; ++c)
+      y[r * cols + c] = T((row[c] - mean) * inv * gamma[c] + beta[c]);
+  }
+}
+
+Status runLayerNorm(const plan::LayerNorm &op, Context &ctx) {
+  if (ctx.view(op.input()).count == 0)
+    return Status::ok();
+  if (ctx.view(op.input()).dtype == DType::F64)
+    layerNormTyped<double>(op, ctx);
+  else
+    layerNormTyped<float>(op, ctx);
+  return Status::ok();
+}
+
+template <typename T>
+static void batchNormTyped(const plan::BatchNorm &op, Context &ctx) {
+  View in = ctx.view(op.input());
+  int64_t batch = in.shape[0], channels = in.shape[1];
+  int64_t spatial = channels ? int64_t(in.count) / (batch * channels) : 0;
+  const T *x = in.as<T>();
+  const T *scale = ctx.view(op.scale()).as<T>();
+  const T *bias = ctx.view(op.bias()).as<T>();
+  const T *runningMean = ctx.view(op.mean()).as<T>();
+  const T *runningVar = ctx.view(op.variance()).as<T>();
+  T *y = ctx.view(op.output()).as<T>();
+  int64_t perChannel = batch * spatial;
+  for (int64_t c = 0; c < channels; ++c) {
+    auto at = [&](int64_t b, int64_t s) {
+      return (b * channels + c) * spatial + s;
+    };
+    double mean = runningMean[c], var = runningVar[c];
+    if (op.training()) {
+      mean = 0;
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t s = 0; s < spatial; ++s)
+          mean += x[at(b, s)];
+      mean /= double(perChannel);
+      var = 0;
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t s = 0; s < spatial; ++s)
+          var += (x[at(b, s)] - mean) * (x[at(b, s)] - mean);
+      double unbiased = var / double(perChannel - 1);
+      var /= double(perChannel);
+      // PyTorch's update: the running variance takes the unbiased estimate.
+      double momentum = op.momentum();
+      ctx.view(op.new_mean()).as<T>()[c] =
+          T((1 - momentum) * runningMean[c] + momentum * mean);
+      ctx.view(op.new_variance()).as<T>()[c] =
+          T((1 - momentum) * runningVar[c] + momentum * unbiased);
+    }
+    double inv = 1.0 / std::sqrt(var + op.epsilon());
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t s = 0; s < spatial; ++s)
+        y[at(b, s)] = T((x[at(b, s)] - mean) * inv * scale[c] + bias[c]);
+  }
+}
+
+Status runBatchNorm(const plan::BatchNorm &op, Context &ctx) {
+  View in = ctx.view(op.input());
+  if (in.count == 0)
+    return Status::ok();
+  if (in.dtype == DType::F64)
+    batchNormTyped<double>(op, ctx);
+  else
+    batchNormTyped<float>(op, ctx);
+  return Status::ok();
+}
+
+} // namespace dlc::rt::cpu

@@ -1,0 +1,139 @@
+//===- Reductions.cpp - Sums, maxima, argmax and softmax ------------------===//
+//
+// Sums accumulate in double whatever the element type, so the oracle's
+// rounding error is far below any kernel's it is compared with.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CpuKernels.h"
+
+#include <cmath>
+#include <limits>
+
+namespace dlc::rt::cpu {
+
+namespace {
+
+double loadNumber(const View &v, uint64_t i) {
+  switch (v.dtype) {
+  case DType::F32: return v.as<float>()[i];
+  case DType::F64: return v.as<double>()[i];
+  case DType::I32: return v.as<int32_t>()[i];
+  case DType::I64: return double(v.as<int64_t>()[i]);
+  default: return 0;
+  }
+}
+
+void storeNumber(const View &v, uint64_t i, double x) {
+  switch (v.dtype) {
+  case DType::F32: v.as<float>()[i] = float(x); return;
+  case DType::F64: v.as<double>()[i] = x; return;
+  case DType::I32: v.as<int32_t>()[i] = int32_t(x); return;
+  case DType::I64: v.as<int64_t>()[i] = int64_t(x); return;
+  default: return;
+  }
+}
+
+} // namespace
+
+Status runReduce(const plan::Reduce &op, Context &ctx) {
+  View in = ctx.view(op.input()), out = ctx.view(op.output());
+  size_t rank = in.shape.size();
+  std::vector<bool> reduced(rank, false);
+  for (int64_t axis : *op.axes())
+    reduced[axis] = true;
+  // The output index of an input element: its kept coordinates, row-major.
+  std::vector<int64_t> outStrides(rank, 0);
+  int64_t stride = 1, reducedCount = 1;
+  for (size_t d = rank; d-- > 0;) {
+    if (reduced[d]) {
+      reducedCount *= in.shape[d];
+      continue;
+    }
+    outStrides[d] = stride;
+    stride *= in.shape[d];
+  }
+  bool isMax = op.kind() == plan::ReduceKind::Max;
+  std::vector<double> acc(out.count, isMax ? -std::numeric_limits<double>::infinity() : 0.0);
+  std::vector<int64_t> idx(rank, 0);
+  int64_t target = 0;
+  for (uint64_t i = 0; i < in.count; ++i) {
+    double x = loadNumber(in, i);
+    if (isMax)
+      acc[target] = std::isnan(x) || std::isnan(acc[target])
+                        ? NAN
+                        : std::max(acc[target], x);
+    else
+      acc[target] += x;
+    for (size_t d = rank; d-- > 0;) {
+      target += outStrides[d];
+      if (++idx[d] < in.shape[d])
+        break;
+      target -= outStrides[d] * in.shape[d];
+      idx[d] = 0;
+    }
+  }
+  for (uint64_t i = 0; i < out.count; ++i) {
+    double value = acc[i];
+    if (op.kind() == plan::ReduceKind::Mean)
+      value = reducedCount ? value / double(reducedCount) : NAN;
+    storeNumber(out, i, value);
+  }
+  return Status::ok();
+}
+
+Status runArgmax(const plan::Argmax &op, Context &ctx) {
+  View in = ctx.view(op.input()), out = ctx.view(op.output());
+  int64_t outer, n, inner;
+  splitAtAxis(in.shape, op.axis(), outer, n, inner);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      int64_t best = 0;
+      double bestValue = loadNumber(in, o * n * inner + i);
+      for (int64_t k = 1; k < n; ++k) {
+        double x = loadNumber(in, (o * n + k) * inner + i);
+        // The first maximum wins; a NaN counts as the maximum (numpy).
+        if (!std::isnan(bestValue) && (x > bestValue || std::isnan(x))) {
+          best = k;
+          bestValue = x;
+        }
+      }
+      storeNumber(out, o * inner + i, double(best));
+    }
+  return Status::ok();
+}
+
+template <typename T>
+static void softmaxTyped(const plan::Softmax &op, const View &in,
+                         const View &out) {
+  int64_t outer, n, inner;
+  splitAtAxis(in.shape, op.axis(), outer, n, inner);
+  const T *x = in.as<T>();
+  T *y = out.as<T>();
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      auto at = [&](int64_t k) { return (o * n + k) * inner + i; };
+      double max = -std::numeric_limits<double>::infinity();
+      for (int64_t k = 0; k < n; ++k)
+        max = std::max(max, double(x[at(k)]));
+      double sum = 0;
+      for (int64_t k = 0; k < n; ++k)
+        sum += std::exp(double(x[at(k)]) - max);
+      double logSum = std::log(sum);
+      for (int64_t k = 0; k < n; ++k) {
+        double shifted = double(x[at(k)]) - max;
+        y[at(k)] = T(op.log() ? shifted - logSum : std::exp(shifted) / sum);
+      }
+    }
+}
+
+Status runSoftmax(const plan::Softmax &op, Context &ctx) {
+  View in = ctx.view(op.input()), out = ctx.view(op.output());
+  if (in.dtype == DType::F64)
+    softmaxTyped<double>(op, in, out);
+  else
+    softmaxTyped<float>(op, in, out);
+  return Status::ok();
+}
+
+} // namespace dlc::rt::cpu
