@@ -1,0 +1,122 @@
+"""Runs dl-dialect snippets through dlc and dlrun and compares the outputs
+with a numpy reference. Shared by the op and model tests."""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+MLIR_TYPES = {
+    np.dtype(np.float32): "f32", np.dtype(np.float64): "f64",
+    np.dtype(np.float16): "f16", np.dtype(np.int32): "i32",
+    np.dtype(np.int64): "i64", np.dtype(np.bool_): "i1",
+}
+
+
+def tensor_type(array):
+    array = np.asarray(array)
+    dims = "x".join(str(d) for d in array.shape)
+    element = MLIR_TYPES[array.dtype]
+    return f"tensor<{dims}x{element}>" if dims else f"tensor<{element}>"
+
+
+class Runner:
+    def __init__(self, dlc, dlrun):
+        self.dlc, self.dlrun = dlc, dlrun
+        self.failures = []
+        self.passed = 0
+        self.workdir = tempfile.mkdtemp(prefix="dlc-numerics-")
+
+    def run_module(self, name, module, inputs, expected, **kw):
+        """Compiles `module` (dl dialect text), feeds `inputs` (name ->
+        array), compares the outputs with `expected` (name -> array)."""
+        base = os.path.join(self.workdir, name.replace("/", "_"))
+        with open(base + ".mlir", "w") as f:
+            f.write(module)
+        self.run_model(name, base + ".mlir", inputs, expected, **kw)
+
+    def run_model(self, name, model, inputs, expected, params=None,
+                  rtol=None, atol=None):
+        """Compiles the model file (.dl or .mlir) and checks its outputs."""
+        base = os.path.join(self.workdir, name.replace("/", "_"))
+        compile_cmd = [self.dlc, model, "-o", base + ".dlp"]
+        result = subprocess.run(compile_cmd, capture_output=True, text=True)
+        module = ""
+        if model.endswith(".mlir"):
+            with open(model) as f:
+                module = f.read()
+        if result.returncode != 0:
+            self.fail(name, "dlc failed:\n" + result.stderr + module)
+            return
+        command = [self.dlrun, base + ".dlp", "--device", "cpu"]
+        for key, value in inputs.items():
+            path = f"{base}.in.{key}.npy"
+            np.save(path, np.require(value, requirements="C"))
+            command.append(f"--input={key}=@{path}")
+        for key, value in expected.items():
+            path = f"{base}.ref.{key}.npy"
+            np.save(path, np.require(value, requirements="C"))
+            command.append(f"--expected-output={key}=@{path}")
+        if params:
+            command += ["--params", params]
+        if rtol is not None:
+            command += ["--rtol", str(rtol)]
+        if atol is not None:
+            command += ["--atol", str(atol)]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            self.fail(name, result.stderr + "\n" + module)
+        else:
+            self.passed += 1
+
+    def fail(self, name, message):
+        self.failures.append(name)
+        print(f"FAIL {name}\n{message}", file=sys.stderr)
+
+    def finish(self, what):
+        total = self.passed + len(self.failures)
+        print(f"{what}: {self.passed} of {total} cases match")
+        if self.failures:
+            print("failed: " + ", ".join(self.failures))
+            return 1
+        return 0
+
+
+def entry(inputs, outputs, body):
+    """A module whose @forward takes `inputs` (name -> array) and returns
+    `outputs` (name -> (ssa value, array)) computed by `body`."""
+    args = ", ".join(f'%{k}: {tensor_type(v)} {{dl.name = "{k}"}}'
+                     for k, v in inputs.items())
+    results = ", ".join(f'{tensor_type(v)} {{dl.name = "{k}"}}'
+                        for k, (_, v) in outputs.items())
+    values = ", ".join(ssa for ssa, _ in outputs.values())
+    types = ", ".join(tensor_type(v) for _, v in outputs.values())
+    return (f"func.func @forward({args}) -> ({results}) {{\n{body}\n"
+            f"  return {values} : {types}\n}}\n")
+
+
+SAFETENSORS_DTYPES = {np.dtype(np.float32): "F32", np.dtype(np.float64): "F64",
+                      np.dtype(np.int32): "I32", np.dtype(np.int64): "I64"}
+
+
+def write_safetensors(path, tensors):
+    """The safetensors layout, written by hand so the test needs no extra
+    package: 8-byte little-endian header size, JSON header, data."""
+    import json
+    header, offset, blobs = {}, 0, []
+    for name, array in tensors.items():
+        data = np.require(array, requirements="C").tobytes()
+        header[name] = {"dtype": SAFETENSORS_DTYPES[array.dtype],
+                        "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little"))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)

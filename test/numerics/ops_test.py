@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""Every op of the CPU backend against numpy on random inputs: broadcasting,
+odd shapes and each dtype the op claims.
+
+usage: ops_test.py DLC DLRUN"""
+
+import math
+import sys
+
+import numpy as np
+
+from harness import Runner, entry, tensor_type
+
+rng = np.random.default_rng(20261121)
+
+
+def rand(*shape, dtype=np.float32, low=-2.0, high=2.0):
+    if np.issubdtype(dtype, np.integer):
+        return rng.integers(int(low), int(high) + 1, size=shape).astype(dtype)
+    return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def one(runner, name, inputs, op_text, expected, **kw):
+    """One op producing %r, checked against `expected`."""
+    expected = np.asarray(expected)
+    body = f"  %r = {op_text} : {{type}}"
+    body = body.replace("{type}", op_type(inputs, expected, op_text))
+    runner.run_module(name, entry(inputs, {"r": ("%r", expected)}, body),
+                      inputs, {"r": expected}, **kw)
+
+
+def op_type(inputs, expected, op_text):
+    """The op's type signature: unary ops print one type, the rest the
+    functional type of operands and result."""
+    operands = [tok[1:].rstrip(",") for tok in op_text.split()
+                if tok.startswith("%")]
+    types = [tensor_type(inputs[o]) for o in operands]
+    return f"({', '.join(types)}) -> {tensor_type(expected)}"
+
+
+def unary_cases(runner):
+    erf = np.vectorize(math.erf)
+    refs = {
+        "neg": lambda x: -x, "abs": np.abs, "exp": np.exp,
+        "log": np.log, "sqrt": np.sqrt, "rsqrt": lambda x: 1 / np.sqrt(x),
+        "tanh": np.tanh, "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+        "relu": lambda x: np.maximum(x, 0),
+        "gelu": lambda x: 0.5 * x * (1 + erf(x / math.sqrt(2))),
+    }
+    for dtype in (np.float32, np.float64):
+        for name, ref in refs.items():
+            positive = name in ("log", "sqrt", "rsqrt")
+            x = rand(3, 5, 7, dtype=dtype, low=0.1 if positive else -3,
+                     high=3)
+            expected = ref(x.astype(np.float64)).astype(dtype)
+            body = f"  %r = dl.{name} %x : {tensor_type(x)}"
+            runner.run_module(f"{name}-{x.dtype}",
+                              entry({"x": x}, {"r": ("%r", expected)}, body),
+                              {"x": x}, {"r": expected})
+    x = rand(4, 6)
+    c = math.sqrt(2 / math.pi)
+    xd = x.astype(np.float64)
+    expected = (0.5 * xd * (1 + np.tanh(c * (xd + 0.044715 * xd**3)))).astype(
+        np.float32)
+    body = f"  %r = dl.gelu %x approximation = tanh : {tensor_type(x)}"
+    runner.run_module("gelu-tanh", entry({"x": x}, {"r": ("%r", expected)},
+                                         body), {"x": x}, {"r": expected})
+    for dtype in (np.int32, np.int64):
+        for name, ref in (("neg", np.negative), ("abs", np.abs),
+                          ("relu", lambda v: np.maximum(v, 0))):
+            x = rand(9, dtype=dtype, low=-50, high=50)
+            body = f"  %r = dl.{name} %x : {tensor_type(x)}"
+            runner.run_module(f"{name}-{x.dtype}",
+                              entry({"x": x}, {"r": ("%r", ref(x))}, body),
+                              {"x": x}, {"r": ref(x)})
+
+
+def binary_cases(runner):
+    refs = {"add": np.add, "sub": np.subtract, "mul": np.multiply,
+            "div": np.divide, "pow": np.power, "max": np.maximum,
+            "min": np.minimum}
+    shapes = [((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((3, 1), (1, 5)),
+              ((1,), (2, 3)), ((2, 1, 4), (3, 1)), ((), (3,))]
+    for name, ref in refs.items():
+        for dtype in (np.float32, np.float64):
+            for i, (sa, sb) in enumerate(shapes):
+                a = rand(*sa, dtype=dtype, low=0.5 if name == "pow" else -2)
+                b = rand(*sb, dtype=dtype, low=0.5, high=2) if name in (
+                    "div", "pow") else rand(*sb, dtype=dtype)
+                expected = ref(a.astype(np.float64),
+                               b.astype(np.float64)).astype(dtype)
+                one(runner, f"{name}-{np.dtype(dtype)}-{i}", {"a": a, "b": b},
+                    f"dl.{name} %a, %b", expected)
+    for name in ("add", "sub", "mul", "div", "max", "min"):
+        for dtype in (np.int32, np.int64):
+            a = rand(4, 5, dtype=dtype, low=-100, high=100)
+            b = rand(5, dtype=dtype, low=1, high=9)
+            if name == "div":
+                expected = np.trunc(a / b).astype(dtype)  # C division
+            else:
+                expected = refs[name](a, b).astype(dtype)
+            one(runner, f"{name}-{np.dtype(dtype)}", {"a": a, "b": b},
+                f"dl.{name} %a, %b", expected)
+
+
+def compare_select_cast_cases(runner):
+    a = rand(4, 5, dtype=np.int32, low=-3, high=3)
+    b = rand(5, dtype=np.int32, low=-3, high=3)
+    for direction, ref in (("eq", np.equal), ("ne", np.not_equal),
+                           ("lt", np.less), ("le", np.less_equal),
+                           ("gt", np.greater), ("ge", np.greater_equal)):
+        one(runner, f"compare-{direction}", {"a": a, "b": b},
+            f"dl.compare {direction}, %a, %b", ref(a, b))
+    c = rand(3, 4) > 0
+    x, y = rand(3, 4), rand(4)
+    one(runner, "select", {"c": c, "x": x, "y": y}, "dl.select %c, %x, %y",
+        np.where(c, x, y))
+    casts = [(rand(6, low=-9, high=9), np.int32, lambda v: np.trunc(v)),
+             (rand(6, dtype=np.int64, low=-9, high=9), np.float32, None),
+             (rand(6), np.bool_, lambda v: v != 0),
+             (rand(6) > 0, np.float32, None),
+             (rand(6), np.float16, None),
+             (rand(6).astype(np.float16), np.float32, None),
+             (rand(6), np.float64, None)]
+    for i, (x, target, fix) in enumerate(casts):
+        expected = (fix(x) if fix else x).astype(target)
+        body = (f"  %r = dl.cast %x : {tensor_type(x)} to "
+                f"{tensor_type(expected)}")
+        runner.run_module(f"cast-{i}", entry({"x": x}, {"r": ("%r", expected)},
+                                             body), {"x": x}, {"r": expected})
+
+
+def matmul_cases(runner):
+    cases = [((5, 7), (7, 3), False, False), ((7, 5), (7, 3), True, False),
+             ((5, 7), (3, 7), False, True), ((7, 5), (3, 7), True, True),
+             ((2, 4, 6), (6, 3), False, False), ((2, 4, 6), (2, 6, 3), False, False),
+             ((2, 3, 4, 5), (2, 3, 6, 5), False, True),
+             ((4, 1, 3, 5), (4, 2, 5, 6), False, False), ((1, 0), (0, 3), False, False)]
+    for dtype in (np.float32, np.float64):
+        for i, (sa, sb, ta, tb) in enumerate(cases):
+            a, b = rand(*sa, dtype=dtype), rand(*sb, dtype=dtype)
+            ea = np.swapaxes(a, -1, -2) if ta else a
+            eb = np.swapaxes(b, -1, -2) if tb else b
+            expected = np.matmul(ea.astype(np.float64), eb).astype(dtype)
+            attrs = []
+            if ta:
+                attrs.append("transpose_lhs")
+            if tb:
+                attrs.append("transpose_rhs")
+            attr = " {" + ", ".join(attrs) + "}" if attrs else ""
+            one(runner, f"matmul-{np.dtype(dtype)}-{i}", {"a": a, "b": b},
+                f"dl.matmul %a, %b{attr}", expected)
+
+
+def conv2d_reference(x, w, b, stride, padding, dilation, groups):
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[2]),
+                    (padding[1], padding[3])))
+    ho = (h + padding[0] + padding[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (wd + padding[1] + padding[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    y = np.zeros((n, o, ho, wo))
+    og = o // groups
+    for g in range(groups):
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[:, g * cg:(g + 1) * cg,
+                           i * dilation[0]:i * dilation[0] + stride[0] * (ho - 1) + 1:stride[0],
+                           j * dilation[1]:j * dilation[1] + stride[1] * (wo - 1) + 1:stride[1]]
+                y[:, g * og:(g + 1) * og] += np.einsum(
+                    "nchw,oc->nohw", patch, w[g * og:(g + 1) * og, :, i, j])
+    if b is not None:
+        y += b[None, :, None, None]
+    return y
+
+
+def conv_cases(runner):
+    cases = [dict(x=(2, 3, 7, 6), w=(4, 3, 3, 3), stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 1), groups=1, bias=True),
+             dict(x=(1, 4, 9, 9), w=(6, 2, 3, 2), stride=(2, 3), padding=(0, 1, 2, 0), dilation=(1, 1), groups=2, bias=False),
+             dict(x=(2, 2, 8, 8), w=(2, 2, 3, 3), stride=(1, 1), padding=(2, 2, 2, 2), dilation=(2, 2), groups=1, bias=True),
+             dict(x=(1, 3, 5, 5), w=(3, 1, 2, 2), stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=3, bias=True)]
+    for dtype in (np.float32, np.float64):
+        for i, c in enumerate(cases):
+            x, w = rand(*c["x"], dtype=dtype), rand(*c["w"], dtype=dtype)
+            b = rand(c["w"][0], dtype=dtype) if c["bias"] else None
+            expected = conv2d_reference(x.astype(np.float64), w, b, c["stride"],
+                                        c["padding"], c["dilation"],
+                                        c["groups"]).astype(dtype)
+            inputs = {"x": x, "w": w}
+            operands = "%x, %w"
+            if b is not None:
+                inputs["b"] = b
+                operands += ", %b"
+            text = (f"dl.conv2d {operands} stride = {list(c['stride'])} "
+                    f"padding = {list(c['padding'])} dilation = "
+                    f"{list(c['dilation'])} groups = {c['groups']}")
+            one(runner, f"conv2d-{np.dtype(dtype)}-{i}", inputs, text, expected)
+
+
+def pool_reference(x, kind, kernel, stride, padding, ceil, count_pad, out_hw):
+    n, c, h, w = x.shape
+    ho, wo = out_hw
+    y = np.zeros((n, c, ho, wo))
+    for oy in range(ho):
+        for ox in range(wo):
+            y0, x0 = oy * stride[0] - padding[0], ox * stride[1] - padding[1]
+            y1 = min(y0 + kernel[0], h + padding[2])
+            x1 = min(x0 + kernel[1], w + padding[3])
+            size = (y1 - y0) * (x1 - x0)
+            y0, x0, y1, x1 = max(y0, 0), max(x0, 0), min(y1, h), min(x1, w)
+            window = x[:, :, y0:y1, x0:x1]
+            if kind == "max":
+                y[:, :, oy, ox] = window.max(axis=(2, 3))
+            else:
+                count = size if count_pad else (y1 - y0) * (x1 - x0)
+                y[:, :, oy, ox] = window.sum(axis=(2, 3)) / count
+    return y
+
+
+def pool_out(size, k, s, before, after, ceil):
+    span = size + before + after - k
+    out = (span + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (out - 1) * s >= size + before:
+        out -= 1
+    return out
+
+
+def pool_cases(runner):
+    cases = [((2, 3, 8, 8), (2, 2), None, (0, 0, 0, 0), False, False),
+             ((1, 2, 7, 9), (3, 3), (2, 2), (1, 1, 1, 1), False, False),
+             ((1, 2, 7, 7), (3, 2), (2, 2), (0, 0, 0, 0), True, False),
+             ((1, 1, 6, 5), (3, 3), (2, 2), (1, 1, 1, 1), True, True)]
+    for kind in ("max", "avg"):
+        for i, (shape, kernel, stride, padding, ceil, count_pad) in enumerate(cases):
+            x = rand(*shape)
+            s = stride or kernel
+            ho = pool_out(shape[2], kernel[0], s[0], padding[0], padding[2], ceil)
+            wo = pool_out(shape[3], kernel[1], s[1], padding[1], padding[3], ceil)
+            expected = pool_reference(x.astype(np.float64), kind, kernel, s,
+                                      padding, ceil, count_pad,
+                                      (ho, wo)).astype(np.float32)
+            attrs = f" kernel = {list(kernel)}"
+            if stride:
+                attrs += f" stride = {list(stride)}"
+            attrs += f" padding = {list(padding)}"
+            extra = []
+            if ceil:
+                extra.append("ceil_mode")
+            if count_pad and kind == "avg":
+                extra.append("count_include_pad")
+            attr_dict = " {" + ", ".join(extra) + "}" if extra else ""
+            body = (f"  %r = dl.{kind}_pool2d %x{attrs}{attr_dict} : "
+                    f"{tensor_type(x)} -> {tensor_type(expected)}")
+            runner.run_module(f"{kind}_pool2d-{i}",
+                              entry({"x": x}, {"r": ("%r", expected)}, body),
+                              {"x": x}, {"r": expected})
+
+
+def reduction_cases(runner):
+    x = rand(3, 4, 5)
+    for name, ref in (("reduce_sum", np.sum), ("reduce_mean", np.mean),
+                      ("reduce_max", np.max)):
+        for axes in ([0], [2], [0, 2], [0, 1, 2]):
+            for keep in (False, True):
+                expected = ref(x.astype(np.float64), axis=tuple(axes),
+                               keepdims=keep).astype(np.float32)
+                body = (f"  %r = dl.{name} %x axes = {axes}"
+                        f"{' keepdims' if keep else ''} : {tensor_type(x)} -> "
+                        f"{tensor_type(expected)}")
+                runner.run_module(f"{name}-{axes}-{keep}",
+                                  entry({"x": x}, {"r": ("%r", expected)}, body),
+                                  {"x": x}, {"r": expected})
+    xi = rand(4, 6, dtype=np.int64, low=-99, high=99)
+    expected = xi.sum(axis=1)
+    body = f"  %r = dl.reduce_sum %x axes = [1] : {tensor_type(xi)} -> {tensor_type(expected)}"
+    runner.run_module("reduce_sum-i64", entry({"x": xi}, {"r": ("%r", expected)}, body),
+                      {"x": xi}, {"r": expected})
+    for axis in (0, 1, 2):
+        expected = np.argmax(x, axis=axis).astype(np.int64)
+        body = (f"  %r = dl.argmax %x axis = {axis} : {tensor_type(x)} -> "
+                f"{tensor_type(expected)}")
+        runner.run_module(f"argmax-{axis}", entry({"x": x}, {"r": ("%r", expected)},
+                                                 body), {"x": x}, {"r": expected})
+    for dtype in (np.float32, np.float64):
+        x = rand(3, 4, 5, dtype=dtype, low=-30, high=30)
+        for axis in (0, 2):
+            xd = x.astype(np.float64)
+            shifted = xd - xd.max(axis=axis, keepdims=True)
+            log_sum = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+            for name, expected in (("softmax", np.exp(shifted - log_sum)),
+                                   ("log_softmax", shifted - log_sum)):
+                expected = expected.astype(dtype)
+                body = f"  %r = dl.{name} %x axis = {axis} : {tensor_type(x)}"
+                runner.run_module(f"{name}-{np.dtype(dtype)}-{axis}",
+                                  entry({"x": x}, {"r": ("%r", expected)}, body),
+                                  {"x": x}, {"r": expected})
+
+
+def normalization_cases(runner):
+    x = rand(2, 3, 8, low=-5, high=5)
+    for axis in (1, 2):
+        tail = x.shape[axis:]
+        g, b = rand(*tail), rand(*tail)
+        xd = x.astype(np.float64)
+        axes = tuple(range(axis, 3))
+        mean = xd.mean(axis=axes, keepdims=True)
+        var = ((xd - mean) ** 2).mean(axis=axes, keepdims=True)
+        expected = ((xd - mean) / np.sqrt(var + 1e-5) * g + b).astype(np.float32)
+        one(runner, f"layer_norm-{axis}", {"x": x, "g": g, "b": b},
+            f"dl.layer_norm %x, %g, %b axis = {axis} epsilon = 1.0e-05",
+            expected)
+    x = rand(4, 3, 2, 5)
+    s, b, m = rand(3), rand(3), rand(3)
+    v = rand(3, low=0.5, high=2)
+    shape = (1, 3, 1, 1)
+    expected = ((x - m.reshape(shape)) / np.sqrt(v.reshape(shape) + 1e-3)
+                * s.reshape(shape) + b.reshape(shape)).astype(np.float32)
+    one(runner, "batch_norm_inference", {"x": x, "s": s, "b": b, "m": m, "v": v},
+        "dl.batch_norm_inference %x, %s, %b, %m, %v epsilon = 1.0e-03",
+        expected)
+
+
+def loss_cases(runner):
+    for dtype in (np.float32, np.float64):
+        logits = rand(6, 5, dtype=dtype, low=-10, high=10)
+        for label_type in (np.int32, np.int64):
+            labels = rng.integers(0, 5, size=6).astype(label_type)
+            xd = logits.astype(np.float64)
+            m = xd.max(axis=1, keepdims=True)
+            lse = np.log(np.exp(xd - m).sum(axis=1)) + m[:, 0]
+            per = lse - xd[np.arange(6), labels]
+            for reduction, value in (("mean", per.mean()), ("sum", per.sum())):
+                expected = np.array(value, dtype=dtype)
+                text = "dl.cross_entropy %l, %y"
+                if reduction == "sum":
+                    text += " reduction = sum"
+                one(runner, f"cross_entropy-{np.dtype(dtype)}-{np.dtype(label_type)}-{reduction}",
+                    {"l": logits, "y": labels}, text, expected)
+        p, t = rand(4, 3, dtype=dtype), rand(4, 3, dtype=dtype)
+        diff = p.astype(np.float64) - t
+        one(runner, f"mse-{np.dtype(dtype)}", {"p": p, "t": t}, "dl.mse %p, %t",
+            np.array((diff ** 2).mean(), dtype=dtype))
+
+
+def shape_cases(runner):
+    x = rand(2, 3, 4)
+    for perm in ([1, 0, 2], [2, 0, 1], [0, 1, 2]):
+        expected = np.transpose(x, perm)
+        body = (f"  %r = dl.transpose %x permutation = {perm} : "
+                f"{tensor_type(x)} -> {tensor_type(expected)}")
+        runner.run_module(f"transpose-{perm}", entry({"x": x}, {"r": ("%r", expected)},
+                                                    body), {"x": x}, {"r": expected})
+    expected = x.reshape(4, 6)
+    body = f"  %r = dl.reshape %x : {tensor_type(x)} to {tensor_type(expected)}"
+    runner.run_module("reshape", entry({"x": x}, {"r": ("%r", expected)}, body),
+                      {"x": x}, {"r": expected})
+    y = rand(3, 1)
+    expected = np.broadcast_to(y, (2, 3, 5)).copy()
+    body = f"  %r = dl.broadcast_to %y : {tensor_type(y)} to {tensor_type(expected)}"
+    runner.run_module("broadcast_to", entry({"y": y}, {"r": ("%r", expected)}, body),
+                      {"y": y}, {"r": expected})
+    a, b, c = rand(2, 1, 4), rand(2, 3, 4), rand(2, 2, 4)
+    expected = np.concatenate([a, b, c], axis=1)
+    one(runner, "concat", {"a": a, "b": b, "c": c}, "dl.concat %a, %b, %c axis = 1",
+        expected)
+    z = rand(5, 7, 3)
+    for i, (start, limit, step) in enumerate((([1, 0, 0], [4, 7, 3], [1, 2, 1]),
+                                              ([0, 6, 1], [5, 7, 3], [2, 1, 1]))):
+        expected = z[tuple(slice(s, l, st) for s, l, st in zip(start, limit, step))]
+        body = (f"  %r = dl.slice %z start = {start} limit = {limit} step = "
+                f"{step} : {tensor_type(z)} -> {tensor_type(expected)}")
+        runner.run_module(f"slice-{i}", entry({"z": z}, {"r": ("%r", expected)}, body),
+                          {"z": z}, {"r": expected})
+    table = rand(6, 4)
+    for axis, idx in ((0, rng.integers(0, 6, size=(2, 3))),
+                      (1, rng.integers(0, 4, size=(5,)))):
+        idx = idx.astype(np.int32)
+        expected = np.take(table, idx, axis=axis)
+        one(runner, f"gather-{axis}", {"t": table, "i": idx},
+            f"dl.gather %t, %i axis = {axis}", expected)
+    for axis in (0, 1):
+        expected = np.broadcast_to(
+            np.arange(3 if axis == 0 else 4).reshape((-1, 1) if axis == 0 else (1, -1)),
+            (3, 4)).astype(np.int64)
+        body = f"  %r = dl.iota dimension = {axis} : {tensor_type(expected)}"
+        w = rand(1)
+        runner.run_module(f"iota-{axis}", entry({"w": w}, {"r": ("%r", expected)}, body),
+                          {"w": w}, {"r": expected})
+    expected = np.full((2, 3), 2.5, dtype=np.float32)
+    body = f"  %r = dl.fill 2.5 : {tensor_type(expected)}"
+    w = rand(1)
+    runner.run_module("fill", entry({"w": w}, {"r": ("%r", expected)}, body),
+                      {"w": w}, {"r": expected})
+    x = rand(2, 3)
+    const = np.array([[1.5, -2, 3], [0.25, 5, -6]], dtype=np.float32)
+    body = ("  %c = dl.constant dense<[[1.5, -2.0, 3.0], [0.25, 5.0, -6.0]]> : "
+            "tensor<2x3xf32>\n"
+            f"  %r = dl.mul %x, %c : ({tensor_type(x)}, tensor<2x3xf32>) -> tensor<2x3xf32>")
+    runner.run_module("constant", entry({"x": x}, {"r": ("%r", x * const)}, body),
+                      {"x": x}, {"r": x * const})
+
+
+def main():
+    runner = Runner(sys.argv[1], sys.argv[2])
+    for cases in (unary_cases, binary_cases, compare_select_cast_cases,
+                  matmul_cases, conv_cases, pool_cases, reduction_cases,
+                  normalization_cases, loss_cases, shape_cases):
+        cases(runner)
+    return runner.finish("ops against numpy")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
