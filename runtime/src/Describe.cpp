@@ -54,6 +54,87 @@ std::string initText(const plan::Init *init) {
   return "";
 }
 
+/// The tensors a kernel reads and writes.
+void kernelOperands(const plan::Kernel &k, std::vector<uint32_t> &ins,
+                    std::vector<uint32_t> &outs) {
+  switch (k.op_type()) {
+  case plan::Op::Elementwise: {
+    const plan::Elementwise &e = *k.op_as_Elementwise();
+    ins.assign(e.inputs()->begin(), e.inputs()->end());
+    outs.assign(e.outputs()->begin(), e.outputs()->end());
+    return;
+  }
+  case plan::Op::Reduce:
+    ins = {k.op_as_Reduce()->input()};
+    outs = {k.op_as_Reduce()->output()};
+    return;
+  case plan::Op::Argmax:
+    ins = {k.op_as_Argmax()->input()};
+    outs = {k.op_as_Argmax()->output()};
+    return;
+  case plan::Op::Softmax:
+    ins = {k.op_as_Softmax()->input()};
+    outs = {k.op_as_Softmax()->output()};
+    return;
+  case plan::Op::LayerNorm: {
+    const plan::LayerNorm &l = *k.op_as_LayerNorm();
+    ins = {l.input(), l.gamma(), l.beta()};
+    outs = {l.output()};
+    return;
+  }
+  case plan::Op::BatchNorm: {
+    const plan::BatchNorm &b = *k.op_as_BatchNorm();
+    ins = {b.input(), b.scale(), b.bias(), b.mean(), b.variance()};
+    outs = {b.output()};
+    if (b.training())
+      outs.insert(outs.end(), {b.new_mean(), b.new_variance()});
+    return;
+  }
+  case plan::Op::Conv2d: {
+    const plan::Conv2d &c = *k.op_as_Conv2d();
+    ins = {c.input(), c.weight()};
+    if (c.has_bias())
+      ins.push_back(c.bias());
+    outs = {c.output()};
+    return;
+  }
+  case plan::Op::Pool2d:
+    ins = {k.op_as_Pool2d()->input()};
+    outs = {k.op_as_Pool2d()->output()};
+    return;
+  case plan::Op::Transpose:
+    ins = {k.op_as_Transpose()->input()};
+    outs = {k.op_as_Transpose()->output()};
+    return;
+  case plan::Op::Concat:
+    ins.assign(k.op_as_Concat()->inputs()->begin(),
+               k.op_as_Concat()->inputs()->end());
+    outs = {k.op_as_Concat()->output()};
+    return;
+  case plan::Op::Slice:
+    ins = {k.op_as_Slice()->input()};
+    outs = {k.op_as_Slice()->output()};
+    return;
+  case plan::Op::Gather:
+    ins = {k.op_as_Gather()->input(), k.op_as_Gather()->indices()};
+    outs = {k.op_as_Gather()->output()};
+    return;
+  case plan::Op::Iota:
+    outs = {k.op_as_Iota()->output()};
+    return;
+  case plan::Op::CrossEntropy:
+    ins = {k.op_as_CrossEntropy()->logits(), k.op_as_CrossEntropy()->labels()};
+    outs = {k.op_as_CrossEntropy()->output()};
+    return;
+  case plan::Op::Mse:
+    ins = {k.op_as_Mse()->prediction(), k.op_as_Mse()->target()};
+    outs = {k.op_as_Mse()->output()};
+    return;
+  default:
+    return;
+  }
+}
+
 /// The tensors a step reads and writes, as "out = kind(in, ...)".
 std::string stepText(const plan::Plan &plan, const plan::Step &step) {
   auto name = [&](uint32_t index) {
@@ -76,17 +157,15 @@ std::string stepText(const plan::Plan &plan, const plan::Step &step) {
                   step.step_as_Fill()->value());
   case plan::StepKind::Kernel: {
     const plan::Kernel &k = *step.step_as_Kernel();
-    if (k.op_type() == plan::Op::Elementwise) {
-      const plan::Elementwise &e = *k.op_as_Elementwise();
-      std::string text;
-      for (uint32_t out : *e.outputs())
-        text += (text.empty() ? "" : ", ") + name(out);
-      text += " = " + k.name()->str() + "(";
-      for (uint32_t i = 0; i < e.inputs()->size(); ++i)
-        text += (i ? ", " : "") + name(e.inputs()->Get(i));
-      return text + ")";
-    }
-    return k.name()->str();
+    std::vector<uint32_t> ins, outs;
+    kernelOperands(k, ins, outs);
+    std::string text;
+    for (uint32_t out : outs)
+      text += (text.empty() ? "" : ", ") + name(out);
+    text += " = " + k.name()->str() + "(";
+    for (size_t i = 0; i < ins.size(); ++i)
+      text += (i ? ", " : "") + name(ins[i]);
+    return text + ")";
   }
   default:
     return "?";

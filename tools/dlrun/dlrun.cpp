@@ -128,6 +128,14 @@ int run(const Options &options) {
     return 0;
   }
 
+  if (!(*plan)->findProgram(options.program)) {
+    std::string known;
+    for (const std::string &name : (*plan)->programNames())
+      known += (known.empty() ? "" : ", ") + name;
+    return fail("the plan has no program '" + options.program + "' (it has " +
+                known + ")");
+  }
+
   DeviceKind device = DeviceKind::Cpu;
   std::string cudaStatus;
   std::vector<DeviceInfo> devices = dlc::rt::listDevices(&cudaStatus);
@@ -168,8 +176,6 @@ int run(const Options &options) {
     fed[name] = true;
   }
   // Every input must be given: a run on stale arena bytes is never right.
-  if (!(*plan)->findProgram(options.program))
-    return fail((*session)->run(options.program).message());
   for (const std::string &name : (*plan)->inputNames(options.program))
     if (!fed.count(name))
       return fail("input '" + name + "' was not given (--input " + name +
