@@ -99,7 +99,13 @@ public:
   DumpAfterEachPass(std::string dir, unsigned first)
       : dir(std::move(dir)), index(first) {}
   void runAfterPass(Pass *pass, Operation *op) override {
+    // Pass adaptors have no name and print nothing new.
+    if (pass->getArgument().empty())
+      return;
+    // Function passes show the whole module around the function.
     if (!isa<ModuleOp>(op))
+      op = op->getParentOfType<ModuleOp>();
+    if (!op)
       return;
     llvm::SmallString<128> path(dir);
     llvm::sys::path::append(path, llvm::formatv("{0:d2}-{1}.mlir", index++,
