@@ -57,6 +57,14 @@ def unary_cases(runner):
             runner.run_module(f"{name}-{x.dtype}",
                               entry({"x": x}, {"r": ("%r", expected)}, body),
                               {"x": x}, {"r": expected})
+    # f16 elementwise: each result rounds to half precision.
+    for name in ("neg", "abs", "exp", "tanh", "relu", "sigmoid"):
+        x = rand(4, 6, dtype=np.float16)
+        expected = refs[name](x.astype(np.float64)).astype(np.float16)
+        body = f"  %r = dl.{name} %x : {tensor_type(x)}"
+        runner.run_module(f"{name}-float16",
+                          entry({"x": x}, {"r": ("%r", expected)}, body),
+                          {"x": x}, {"r": expected})
     x = rand(4, 6)
     c = math.sqrt(2 / math.pi)
     xd = x.astype(np.float64)
@@ -91,6 +99,11 @@ def binary_cases(runner):
                                b.astype(np.float64)).astype(dtype)
                 one(runner, f"{name}-{np.dtype(dtype)}-{i}", {"a": a, "b": b},
                     f"dl.{name} %a, %b", expected)
+    for name in ("add", "mul", "max"):
+        a, b = rand(3, 4, dtype=np.float16), rand(4, dtype=np.float16)
+        expected = refs[name](a.astype(np.float64), b).astype(np.float16)
+        one(runner, f"{name}-float16", {"a": a, "b": b}, f"dl.{name} %a, %b",
+            expected)
     for name in ("add", "sub", "mul", "div", "max", "min"):
         for dtype in (np.int32, np.int64):
             a = rand(4, 5, dtype=dtype, low=-100, high=100)
