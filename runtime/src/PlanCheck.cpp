@@ -9,6 +9,7 @@
 
 #include "PlanAccess.h"
 
+#include <algorithm>
 #include <set>
 
 namespace dlc::rt {
@@ -41,6 +42,13 @@ std::string stepName(const plan::Step &step) {
 namespace {
 
 using Shape = std::vector<int64_t>;
+
+/// The FlatBuffers verifier checks the alignment of a vector's length, not of
+/// its 8-byte elements; a damaged offset could leave them misaligned.
+template <typename T> bool isAligned(const flatbuffers::Vector<T> *v) {
+  return !v || v->size() == 0 ||
+         reinterpret_cast<uintptr_t>(v->data()) % alignof(T) == 0;
+}
 
 class Checker {
 public:
@@ -79,12 +87,19 @@ private:
         return Status::error(format("arena %u: its image is larger than the "
                                     "arena",
                                     i));
+      uint32_t alignment = arena->alignment();
+      if (alignment == 0 || alignment > 4096 || (alignment & (alignment - 1)))
+        return Status::error(format("arena %u: alignment %u is not a power of "
+                                    "two up to 4096",
+                                    i, alignment));
     }
     return Status::ok();
   }
 
   Status checkTensors() {
     const auto &tensors = *plan.tensors();
+    // The furthest byte any tensor uses in each arena.
+    std::vector<uint64_t> used(plan.arenas()->size(), 0);
     for (uint32_t i = 0; i < tensors.size(); ++i) {
       const plan::Tensor *tensor = tensors.Get(i);
       std::string name = tensor->name() ? tensor->name()->str() : "";
@@ -98,8 +113,10 @@ private:
         return bad("unknown dtype");
       if (tensor->role() > plan::Role::MAX)
         return bad("unknown role");
+      if (!tensor->shape() || !isAligned(tensor->shape()))
+        return bad("bad shape");
       std::optional<uint64_t> count = checkedNumElements(toShape(tensor->shape()));
-      if (!tensor->shape() || !count)
+      if (!count)
         return bad("bad shape");
       if (*count * dtypeSize(toDType(tensor->dtype())) != tensor->bytes())
         return bad(format("%llu bytes, but its shape %s of %s needs %llu",
@@ -120,6 +137,8 @@ private:
                                                tensor->bytes()),
                           arena->name() ? arena->name()->c_str() : "?",
                           (unsigned long long)arena->size()));
+      used[tensor->arena()] =
+          std::max(used[tensor->arena()], tensor->offset() + tensor->bytes());
       if (tensor->alias_of() >= int32_t(tensors.size()) ||
           tensor->alias_of() < -1)
         return bad("alias_of is out of range");
@@ -141,6 +160,19 @@ private:
           tensor->alias_of() < 0 &&
           arena->kind() != plan::ArenaKind::Activations)
         return bad("an activation outside the activation arena");
+    }
+    // An arena is exactly as large as its aligned tensors need, so a damaged
+    // size cannot make a run allocate memory nothing uses.
+    for (uint32_t i = 0; i < plan.arenas()->size(); ++i) {
+      const plan::Arena *arena = plan.arenas()->Get(i);
+      uint64_t alignment = arena->alignment();
+      uint64_t needed = (used[i] + alignment - 1) / alignment * alignment;
+      uint64_t image = arena->image() ? arena->image()->size() : 0;
+      if (arena->size() > std::max(needed, image))
+        return Status::error(format("arena %u is %llu bytes, but its tensors "
+                                    "need only %llu",
+                                    i, (unsigned long long)arena->size(),
+                                    (unsigned long long)needed));
     }
     return Status::ok();
   }
@@ -225,7 +257,7 @@ private:
     return Status::ok();
   }
   static bool hasSize(const flatbuffers::Vector<int64_t> *v, size_t n) {
-    return v && v->size() == n;
+    return v && v->size() == n && isAligned(v);
   }
 
 #define CHECK(expr)                                                            \
@@ -319,6 +351,7 @@ private:
 
   Status checkElementwise(const plan::Elementwise &e) {
     if (!e.inputs() || !e.outputs() || !e.code() || !e.results() ||
+        reinterpret_cast<uintptr_t>(e.code()->data()) % alignof(plan::Instr) ||
         e.outputs()->size() == 0 || e.results()->size() != e.outputs()->size())
       return Status::error("inputs, outputs, code or results are missing");
     for (uint32_t index : *e.outputs())
@@ -377,7 +410,7 @@ private:
   Status checkReduce(const plan::Reduce &r) {
     CHECK(exists({r.input(), r.output()}));
     CHECK(sameDType({r.input(), r.output()}));
-    if (r.kind() > plan::ReduceKind::MAX || !r.axes())
+    if (r.kind() > plan::ReduceKind::MAX || !r.axes() || !isAligned(r.axes()))
       return Status::error("unknown reduction or no axes");
     if (dtype(r.input()) != plan::DType::I32 &&
         dtype(r.input()) != plan::DType::I64)
@@ -479,18 +512,21 @@ private:
     if (groups < 1 || x[1] % groups || w[0] % groups || w[1] * groups != x[1])
       return Status::error("channels do not match the groups");
     for (int i = 0; i < 2; ++i)
-      if (c.stride()->Get(i) < 1 || c.dilation()->Get(i) < 1)
-        return Status::error("stride and dilation must be positive");
+      if (c.stride()->Get(i) < 1 || c.dilation()->Get(i) < 1 ||
+          c.stride()->Get(i) > (1 << 20) || c.dilation()->Get(i) > (1 << 20))
+        return Status::error("stride and dilation must be in [1, 2^20]");
     for (int i = 0; i < 4; ++i)
       if (c.padding()->Get(i) < 0 || c.padding()->Get(i) > (1 << 20))
         return Status::error("bad padding");
     Shape out = {x[0], w[0], 0, 0};
     for (int i = 0; i < 2; ++i) {
-      int64_t extent = x[2 + i] + c.padding()->Get(i) + c.padding()->Get(2 + i) -
-                       c.dilation()->Get(i) * (w[2 + i] - 1) - 1;
+      // In 128 bits: damaged sizes must not overflow the check itself.
+      __int128 extent = (__int128)x[2 + i] + c.padding()->Get(i) +
+                        c.padding()->Get(2 + i) -
+                        (__int128)c.dilation()->Get(i) * (w[2 + i] - 1) - 1;
       if (extent < 0)
         return Status::error("the kernel is larger than the padded input");
-      out[2 + i] = extent / c.stride()->Get(i) + 1;
+      out[2 + i] = int64_t(extent / c.stride()->Get(i) + 1);
     }
     CHECK(shapeIs(c.output(), out));
     if (c.has_bias()) {
@@ -518,7 +554,9 @@ private:
           before >= k)
         return Status::error("bad kernel, stride or padding");
       // Every window must overlap the input, or it has nothing to pool.
-      if (y[2 + i] > 0 && (y[2 + i] - 1) * s - before >= x[2 + i])
+      if (k > (1 << 20) || s > (1 << 20))
+        return Status::error("kernel and stride must be at most 2^20");
+      if (y[2 + i] > 0 && (__int128)(y[2 + i] - 1) * s - before >= x[2 + i])
         return Status::error("a window lies entirely in the padding");
     }
     return Status::ok();
@@ -528,7 +566,7 @@ private:
     CHECK(exists({t.input(), t.output()}));
     CHECK(sameDType({t.input(), t.output()}));
     Shape in = shape(t.input());
-    if (!t.perm() || t.perm()->size() != in.size())
+    if (!hasSize(t.perm(), in.size()))
       return Status::error("the permutation does not match the rank");
     Shape out;
     std::set<int64_t> seen;
@@ -575,7 +613,7 @@ private:
       int64_t start = s.start()->Get(d), step = s.step()->Get(d);
       if (start < 0 || step < 1 || step > (int64_t(1) << 40))
         return Status::error("bad start or step");
-      if (out[d] > 0 && start + (out[d] - 1) * step >= in[d])
+      if (out[d] > 0 && (__int128)start + (__int128)(out[d] - 1) * step >= in[d])
         return Status::error(format("dimension %zu reads past the input", d));
     }
     return Status::ok();

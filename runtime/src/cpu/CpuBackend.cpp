@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 
 namespace dlc::rt {
 
@@ -19,6 +20,18 @@ public:
   }
 
   Status allocate() override {
+    // Refuse plans larger than the machine rather than let the kernel kill
+    // the process half-way.
+    uint64_t total = 0;
+    for (const plan::Arena *arena : *plan.arenas())
+      total += arena->size();
+    uint64_t physical = uint64_t(sysconf(_SC_PHYS_PAGES)) *
+                        uint64_t(sysconf(_SC_PAGE_SIZE));
+    if (physical && total > physical)
+      return Status::error(format("the plan needs %s of memory, this machine "
+                                  "has %s",
+                                  formatBytes(total).c_str(),
+                                  formatBytes(physical).c_str()));
     for (const plan::Arena *arena : *plan.arenas()) {
       void *memory = nullptr;
       // One byte at least, so every arena has an address.
@@ -38,11 +51,13 @@ public:
 
   void write(uint32_t arena, uint64_t offset, const void *source,
              uint64_t bytes) override {
-    std::memcpy(arenas[arena] + offset, source, bytes);
+    if (bytes) // empty tensors may come with a null pointer
+      std::memcpy(arenas[arena] + offset, source, bytes);
   }
   void read(uint32_t arena, uint64_t offset, void *destination,
             uint64_t bytes) const override {
-    std::memcpy(destination, arenas[arena] + offset, bytes);
+    if (bytes)
+      std::memcpy(destination, arenas[arena] + offset, bytes);
   }
 
   Status run(uint32_t programIndex, uint64_t step) override {
