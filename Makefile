@@ -6,7 +6,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure build test demo docs runtime-only clean
+.PHONY: all bootstrap configure build test demo docs runtime-only sanitize clean
 
 all: build
 
@@ -30,9 +30,22 @@ runtime-only: bootstrap
 	  -DDLC_BUILD_COMPILER=OFF -DDLC_BUILD_TESTS=OFF
 	cmake --build $(BUILD)/runtime-only -j $(JOBS)
 
-test: build runtime-only
+test: build runtime-only sanitize
 	scripts/check-runtime-only.sh $(BUILD)/runtime-only/bin/dlrun
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The runtime under AddressSanitizer and UndefinedBehaviorSanitizer: damaged
+# plans and every op's test must run clean (any report aborts).
+sanitize: build
+	@test -f $(BUILD)/sanitize/build.ninja || cmake -S . -B $(BUILD)/sanitize \
+	  -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDLC_BUILD_COMPILER=OFF \
+	  -DDLC_BUILD_TESTS=ON -DCMAKE_CXX_FLAGS="-O1 -g \
+	  -fsanitize=address,undefined -fno-sanitize-recover=all"
+	cmake --build $(BUILD)/sanitize -j $(JOBS)
+	$(BUILD)/sanitize/bin/runtime-tests --gtest_brief=1
+	$(BUILD)/sanitize/bin/runtime-malformed-plans $(BUILD)/test/plans/*.dlp
+	$(BUILD)/venv/bin/python3 test/numerics/ops_test.py $(BUILD)/bin/dlc \
+	  $(BUILD)/sanitize/bin/dlrun
 
 demo: build
 	scripts/demo.sh $(BUILD)
