@@ -15,7 +15,8 @@
 class Dl_UnaryOp<string mnemonic, Type tensorType, string formula,
                  list<Trait> traits = []>
     : Dl_Op<mnemonic, !listconcat(traits,
-          [Pure, SameOperandsAndResultType, Dl_BroadcastElementwise])> {
+          [Pure, SameOperandsAndResultType, Dl_BroadcastElementwise,
+           Dl_Differentiable])> {
   let summary = "elementwise " # formula;
   let description = "Computes `" # formula # "` for every element.\n\n"
     "```mlir\n%y = dl." # mnemonic # " %x : tensor<4x8xf32>\n```";
@@ -60,7 +61,7 @@ def Dl_GeluOp : Dl_Op<"gelu",
 }
 
 def Dl_CastOp : Dl_Op<"cast", [Pure, SameOperandsAndResultShape,
-                                Dl_BroadcastElementwise]> {
+                                Dl_BroadcastElementwise, Dl_Differentiable]> {
   let summary = "elementwise conversion to another element type";
   let description = [{
     Converts every element: floats to integers truncate toward zero, any
@@ -83,7 +84,8 @@ def Dl_CastOp : Dl_Op<"cast", [Pure, SameOperandsAndResultShape,
 class Dl_BinaryOp<string mnemonic, Type tensorType, string formula,
                   list<Trait> traits = []>
     : Dl_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor,
-                                           Dl_BroadcastElementwise])> {
+                                           Dl_BroadcastElementwise,
+                                           Dl_Differentiable])> {
   let summary = "elementwise " # formula # " with broadcasting";
   let description = "Computes `" # formula # "` on the operands broadcast to "
     "a common shape. Both have the same element type.\n\n"
@@ -135,7 +137,7 @@ def Dl_CompareOp : Dl_Op<"compare", [Pure, InferTypeOpAdaptor,
 }
 
 def Dl_SelectOp : Dl_Op<"select", [Pure, InferTypeOpAdaptor,
-                                    Dl_BroadcastElementwise]> {
+                                    Dl_BroadcastElementwise, Dl_Differentiable]> {
   let summary = "elementwise choice between two tensors";
   let description = [{
     `cond ? on_true : on_false`, with all three broadcast to a common shape.

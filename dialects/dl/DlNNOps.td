@@ -7,7 +7,8 @@
 // Contractions
 //===----------------------------------------------------------------------===//
 
-def Dl_MatmulOp : Dl_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
+def Dl_MatmulOp : Dl_Op<"matmul",
+    [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
   let summary = "batched matrix product with optional transposes";
   let description = [{
     Multiplies the last two dimensions of `lhs` (`[..., M, K]`, or
@@ -93,7 +94,7 @@ def Dl_AvgPool2dOp : Dl_Pool2dOp<"avg_pool2d", "average",
 //===----------------------------------------------------------------------===//
 
 class Dl_ReduceOp<string mnemonic, string what, Type tensorType>
-    : Dl_Op<mnemonic, [Pure, InferTypeOpAdaptor]> {
+    : Dl_Op<mnemonic, [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
   let summary = what # " over a set of axes";
   let description = "Reduces `axes` (distinct, in `[0, rank)`); with "
     "`keepdims` they stay as size 1.\n\n"
@@ -132,7 +133,7 @@ def Dl_ArgmaxOp : Dl_Op<"argmax", [Pure, InferTypeOpAdaptor]> {
 }
 
 class Dl_SoftmaxLikeOp<string mnemonic, string formula>
-    : Dl_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : Dl_Op<mnemonic, [Pure, SameOperandsAndResultType, Dl_Differentiable]> {
   let summary = formula # " along an axis";
   let description = "Computes `" # formula # "` along `axis`, subtracting "
     "the maximum first so large inputs do not overflow.\n\n"
@@ -151,7 +152,8 @@ def Dl_LogSoftmaxOp : Dl_SoftmaxLikeOp<"log_softmax",
 // Normalization and regularization
 //===----------------------------------------------------------------------===//
 
-def Dl_LayerNormOp : Dl_Op<"layer_norm", [Pure, InferTypeOpAdaptor]> {
+def Dl_LayerNormOp : Dl_Op<"layer_norm",
+    [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
   let summary = "layer normalization over the trailing dimensions";
   let description = [{
     Normalizes over dimensions `[axis, rank)` to zero mean and unit (biased)
@@ -225,7 +227,8 @@ def Dl_BatchNormTrainingOp : Dl_Op<"batch_norm_training",
 }
 
 def Dl_DropoutOp : Dl_Op<"dropout",
-    [Pure, SameOperandsAndResultType, Dl_BroadcastElementwise]> {
+    [Pure, SameOperandsAndResultType, Dl_BroadcastElementwise,
+     Dl_Differentiable]> {
   let summary = "zeroes elements at random, scaling the rest by 1/(1-rate)";
   let description = [{
     Element `i` is kept when a counter-based random number drawn from
@@ -252,7 +255,8 @@ def Dl_DropoutOp : Dl_Op<"dropout",
 // Losses
 //===----------------------------------------------------------------------===//
 
-def Dl_CrossEntropyOp : Dl_Op<"cross_entropy", [Pure, InferTypeOpAdaptor]> {
+def Dl_CrossEntropyOp : Dl_Op<"cross_entropy",
+    [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
   let summary = "softmax cross-entropy with integer class labels";
   let description = [{
     `-log softmax(logits)[n, labels[n]]` for `logits` `[N, C]` and `labels`
@@ -273,7 +277,7 @@ def Dl_CrossEntropyOp : Dl_Op<"cross_entropy", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
-def Dl_MseOp : Dl_Op<"mse", [Pure, InferTypeOpAdaptor]> {
+def Dl_MseOp : Dl_Op<"mse", [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
   let summary = "mean squared error";
   let description = [{
     `(prediction - target)^2` over all elements, reduced by `mean` (the

@@ -15,3 +15,5 @@ using namespace mlir::dl;
 
 #define GET_OP_CLASSES
 #include "dialects/dl/DlOps.cpp.inc"
+
+#include "dialects/dl/DlInterfaces.cpp.inc"

@@ -25,6 +25,8 @@ class BroadcastElementwise
     : public OpTrait::TraitBase<ConcreteType, BroadcastElementwise> {};
 } // namespace mlir::dl
 
+#include "dialects/dl/DlInterfaces.h.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/dl/DlOps.h.inc"
 

@@ -22,6 +22,7 @@ def Dl_BroadcastElementwise : NativeOpTrait<"BroadcastElementwise"> {
   let cppNamespace = "::mlir::dl";
 }
 
+include "dialects/dl/DlInterfaces.td"
 include "dialects/dl/DlElementwiseOps.td"
 include "dialects/dl/DlShapeOps.td"
 include "dialects/dl/DlNNOps.td"

@@ -49,7 +49,7 @@ def Dl_IotaOp : Dl_Op<"iota", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Dl_ReshapeOp : Dl_Op<"reshape", [Pure]> {
+def Dl_ReshapeOp : Dl_Op<"reshape", [Pure, Dl_Differentiable]> {
   let summary = "the same elements, in row-major order, with a new shape";
   let description = [{
     ```mlir
@@ -63,7 +63,8 @@ def Dl_ReshapeOp : Dl_Op<"reshape", [Pure]> {
   let hasFolder = 1;
 }
 
-def Dl_TransposeOp : Dl_Op<"transpose", [Pure, InferTypeOpAdaptor]> {
+def Dl_TransposeOp : Dl_Op<"transpose",
+    [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
   let summary = "permutes the dimensions";
   let description = [{
     Result dimension `i` is input dimension `permutation[i]`.
@@ -82,7 +83,7 @@ def Dl_TransposeOp : Dl_Op<"transpose", [Pure, InferTypeOpAdaptor]> {
   let hasFolder = 1;
 }
 
-def Dl_BroadcastToOp : Dl_Op<"broadcast_to", [Pure]> {
+def Dl_BroadcastToOp : Dl_Op<"broadcast_to", [Pure, Dl_Differentiable]> {
   let summary = "stretches a tensor to a larger shape, numpy-style";
   let description = [{
     ```mlir

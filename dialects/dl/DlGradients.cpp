@@ -1,0 +1,523 @@
+//===- DlGradients.cpp - Gradient rules of the differentiable ops ---------===//
+//
+// Each rule builds, from the gradient of an op's result, the gradients of its
+// operands out of ordinary dl ops, so the backward pass is itself a dl graph
+// that fusion and memory planning treat like the forward one. Operands that
+// were broadcast get their gradient summed back to their own shape.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/dl/DlOps.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace mlir::dl;
+
+namespace {
+
+RankedTensorType typeOf(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+/// A scalar of `like`'s element type broadcast by the consumer.
+Value scalar(OpBuilder &b, Location loc, Value like, double value) {
+  auto type = RankedTensorType::get({}, typeOf(like).getElementType());
+  return FillOp::create(b, loc, type, b.getF64FloatAttr(value));
+}
+
+/// Sums `grad` over the dimensions along which a tensor of `target`'s type
+/// was broadcast to produce it, giving a gradient of `target`'s type.
+Value sumToShape(OpBuilder &b, Location loc, Value grad,
+                 RankedTensorType target) {
+  RankedTensorType type = typeOf(grad);
+  if (type.getShape() == target.getShape())
+    return grad;
+  int64_t extra = type.getRank() - target.getRank();
+  SmallVector<int64_t> axes;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (d < extra ||
+        (target.getDimSize(d - extra) == 1 && type.getDimSize(d) != 1))
+      axes.push_back(d);
+  Value sum = grad;
+  if (!axes.empty())
+    sum = ReduceSumOp::create(b, loc, grad, axes, /*keepdims=*/false);
+  if (typeOf(sum).getShape() == target.getShape())
+    return sum;
+  return ReshapeOp::create(b, loc, target, sum);
+}
+
+/// `grad` where `condition` holds, else 0.
+Value maskGrad(OpBuilder &b, Location loc, Value condition, Value grad) {
+  return SelectOp::create(b, loc, condition, grad, scalar(b, loc, grad, 0.0));
+}
+
+/// The reduced result's gradient with the reduced axes restored as size 1,
+/// broadcast back to `input`'s shape.
+Value expandReduced(OpBuilder &b, Location loc, Value grad,
+                    ArrayRef<int64_t> axes, RankedTensorType input) {
+  SmallVector<int64_t> kept(input.getShape());
+  for (int64_t axis : axes)
+    kept[axis] = 1;
+  auto keptType = RankedTensorType::get(kept, input.getElementType());
+  Value reshaped = grad;
+  if (typeOf(grad).getShape() != ArrayRef<int64_t>(kept))
+    reshaped = ReshapeOp::create(b, loc, keptType, grad);
+  return BroadcastToOp::create(b, loc, input, reshaped);
+}
+
+template <typename Op>
+Value binary(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+  return Op::create(b, loc, lhs, rhs);
+}
+
+Value compare(OpBuilder &b, Location loc, CompareDirection direction,
+              Value lhs, Value rhs) {
+  return CompareOp::create(b, loc, direction, lhs, rhs);
+}
+
+/// Gradients of a binary op's operands from d(result)/d(lhs) and
+/// d(result)/d(rhs) already multiplied by the result's gradient.
+LogicalResult setBinary(OpBuilder &b, Location loc, Operation *op,
+                        Value lhsGrad, Value rhsGrad,
+                        SmallVectorImpl<Value> &grads) {
+  grads.assign(2, Value());
+  if (lhsGrad)
+    grads[0] = sumToShape(b, loc, lhsGrad, typeOf(op->getOperand(0)));
+  if (rhsGrad)
+    grads[1] = sumToShape(b, loc, rhsGrad, typeOf(op->getOperand(1)));
+  return success();
+}
+
+bool isFloat(Value value) {
+  return isa<FloatType>(typeOf(value).getElementType());
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Unary elementwise
+//===----------------------------------------------------------------------===//
+
+#define DL_UNARY_GRADIENT(OP, BODY)                                            \
+  LogicalResult OP::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,  \
+                                   SmallVectorImpl<Value> &grads) {            \
+    Location loc = getLoc();                                                   \
+    Value g = resultGrads[0], x = getInput(), y = getResult();                 \
+    (void)x;                                                                   \
+    (void)y;                                                                   \
+    grads.assign(1, Value());                                                  \
+    if (g)                                                                     \
+      grads[0] = BODY;                                                         \
+    return success();                                                          \
+  }
+
+DL_UNARY_GRADIENT(NegOp, NegOp::create(b, loc, g))
+DL_UNARY_GRADIENT(ExpOp, binary<MulOp>(b, loc, g, y))
+DL_UNARY_GRADIENT(LogOp, binary<DivOp>(b, loc, g, x))
+// d sqrt(x) = 1 / (2 sqrt(x))
+DL_UNARY_GRADIENT(SqrtOp, binary<DivOp>(b, loc, g,
+                                        binary<MulOp>(b, loc, y,
+                                                      scalar(b, loc, y, 2.0))))
+// d x^-1/2 = -1/2 x^-3/2 = -1/2 y^3
+DL_UNARY_GRADIENT(RsqrtOp,
+                  binary<MulOp>(b, loc, g,
+                                binary<MulOp>(b, loc,
+                                              binary<MulOp>(b, loc, y,
+                                                            binary<MulOp>(b, loc, y, y)),
+                                              scalar(b, loc, y, -0.5))))
+// d tanh = 1 - y^2
+DL_UNARY_GRADIENT(TanhOp,
+                  binary<MulOp>(b, loc, g,
+                                binary<SubOp>(b, loc, scalar(b, loc, y, 1.0),
+                                              binary<MulOp>(b, loc, y, y))))
+// d sigmoid = y (1 - y)
+DL_UNARY_GRADIENT(SigmoidOp,
+                  binary<MulOp>(b, loc, g,
+                                binary<MulOp>(b, loc, y,
+                                              binary<SubOp>(b, loc,
+                                                            scalar(b, loc, y, 1.0),
+                                                            y))))
+DL_UNARY_GRADIENT(ReluOp,
+                  maskGrad(b, loc,
+                           compare(b, loc, CompareDirection::GT, x,
+                                   scalar(b, loc, x, 0.0)),
+                           g))
+// d |x| = sign(x), 0 at 0 (as PyTorch).
+DL_UNARY_GRADIENT(AbsOp,
+                  binary<SubOp>(b, loc,
+                                maskGrad(b, loc,
+                                         compare(b, loc, CompareDirection::GT, x,
+                                                 scalar(b, loc, x, 0.0)),
+                                         g),
+                                maskGrad(b, loc,
+                                         compare(b, loc, CompareDirection::LT, x,
+                                                 scalar(b, loc, x, 0.0)),
+                                         g)))
+
+#undef DL_UNARY_GRADIENT
+
+LogicalResult CastOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                     SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  // Only float-to-float casts carry a gradient.
+  if (resultGrads[0] && isFloat(getInput()) && isFloat(getResult()))
+    grads[0] = CastOp::create(b, getLoc(), getInput().getType(), resultGrads[0]);
+  return success();
+}
+
+LogicalResult DropoutOp::buildGradients(OpBuilder &b,
+                                        ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  // The same seed draws the same mask within the step.
+  if (resultGrads[0])
+    grads[0] = DropoutOp::create(b, getLoc(), resultGrads[0], getRateAttr(),
+                                 getSeedAttr());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Binary elementwise
+//===----------------------------------------------------------------------===//
+
+LogicalResult AddOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  Value g = resultGrads[0];
+  return setBinary(b, getLoc(), *this, g, g, grads);
+}
+
+LogicalResult SubOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  Value g = resultGrads[0];
+  return setBinary(b, getLoc(), *this, g,
+                   g ? NegOp::create(b, getLoc(), g).getResult() : Value(),
+                   grads);
+}
+
+LogicalResult MulOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  Value g = resultGrads[0];
+  if (!g)
+    return setBinary(b, getLoc(), *this, {}, {}, grads);
+  Location loc = getLoc();
+  return setBinary(b, loc, *this, binary<MulOp>(b, loc, g, getRhs()),
+                   binary<MulOp>(b, loc, g, getLhs()), grads);
+}
+
+LogicalResult DivOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  Value g = resultGrads[0];
+  if (!g)
+    return setBinary(b, getLoc(), *this, {}, {}, grads);
+  Location loc = getLoc();
+  Value lhsGrad = binary<DivOp>(b, loc, g, getRhs());
+  // d(x/y)/dy = -(x/y)/y
+  Value rhsGrad = NegOp::create(
+      b, loc, binary<DivOp>(b, loc, binary<MulOp>(b, loc, g, getResult()),
+                            getRhs()));
+  return setBinary(b, loc, *this, lhsGrad, rhsGrad, grads);
+}
+
+LogicalResult PowOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  Value g = resultGrads[0];
+  if (!g)
+    return setBinary(b, getLoc(), *this, {}, {}, grads);
+  Location loc = getLoc();
+  Value x = getLhs(), p = getRhs();
+  // d x^p / dx = p x^(p-1); d x^p / dp = x^p ln x.
+  Value lhsGrad = binary<MulOp>(
+      b, loc, g,
+      binary<MulOp>(b, loc, p,
+                    binary<PowOp>(b, loc, x,
+                                  binary<SubOp>(b, loc, p,
+                                                scalar(b, loc, p, 1.0)))));
+  Value rhsGrad = binary<MulOp>(
+      b, loc, g,
+      binary<MulOp>(b, loc, getResult(), LogOp::create(b, loc, x)));
+  return setBinary(b, loc, *this, lhsGrad, rhsGrad, grads);
+}
+
+/// max and min send the gradient to the operand they chose (the left one on
+/// ties).
+template <typename Op>
+static LogicalResult extremumGradients(Op op, OpBuilder &b, Value g,
+                                       CompareDirection lhsWins,
+                                       SmallVectorImpl<Value> &grads) {
+  if (!g)
+    return setBinary(b, op.getLoc(), op, {}, {}, grads);
+  Location loc = op.getLoc();
+  Value chooseLhs = compare(b, loc, lhsWins, op.getLhs(), op.getRhs());
+  Value lhsGrad = maskGrad(b, loc, chooseLhs, g);
+  Value rhsGrad = binary<SubOp>(b, loc, g, lhsGrad);
+  return setBinary(b, loc, op, lhsGrad, rhsGrad, grads);
+}
+
+LogicalResult MaxOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  return extremumGradients(*this, b, resultGrads[0], CompareDirection::GE,
+                           grads);
+}
+
+LogicalResult MinOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  return extremumGradients(*this, b, resultGrads[0], CompareDirection::LE,
+                           grads);
+}
+
+LogicalResult SelectOp::buildGradients(OpBuilder &b,
+                                       ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  grads.assign(3, Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  Value onTrue = maskGrad(b, loc, getCondition(), g);
+  grads[1] = sumToShape(b, loc, onTrue, typeOf(getOnTrue()));
+  grads[2] = sumToShape(b, loc, binary<SubOp>(b, loc, g, onTrue),
+                        typeOf(getOnFalse()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::buildGradients(OpBuilder &b,
+                                       ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  grads.assign(2, Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  Value a = getLhs(), w = getRhs();
+  bool ta = getTransposeLhs(), tb = getTransposeRhs();
+  // With A' = op(A), B' = op(B) and C = A' B': dA' = g B'^T, dB' = A'^T g,
+  // then undo op() on each.
+  Value da, db;
+  if (!ta && !tb) {
+    da = MatmulOp::create(b, loc, g, w, false, true);
+    db = MatmulOp::create(b, loc, a, g, true, false);
+  } else if (!ta && tb) {
+    da = MatmulOp::create(b, loc, g, w, false, false);
+    db = MatmulOp::create(b, loc, g, a, true, false);
+  } else if (ta && !tb) {
+    da = MatmulOp::create(b, loc, w, g, false, true);
+    db = MatmulOp::create(b, loc, a, g, false, false);
+  } else {
+    da = MatmulOp::create(b, loc, w, g, true, true);
+    db = MatmulOp::create(b, loc, g, a, true, true);
+  }
+  grads[0] = sumToShape(b, loc, da, typeOf(a));
+  grads[1] = sumToShape(b, loc, db, typeOf(w));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and softmax
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReduceSumOp::buildGradients(OpBuilder &b,
+                                          ArrayRef<Value> resultGrads,
+                                          SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  if (resultGrads[0])
+    grads[0] = expandReduced(b, getLoc(), resultGrads[0], getAxes(),
+                             typeOf(getInput()));
+  return success();
+}
+
+LogicalResult ReduceMeanOp::buildGradients(OpBuilder &b,
+                                           ArrayRef<Value> resultGrads,
+                                           SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  if (!resultGrads[0])
+    return success();
+  RankedTensorType input = typeOf(getInput());
+  int64_t count = 1;
+  for (int64_t axis : getAxes())
+    count *= input.getDimSize(axis);
+  Location loc = getLoc();
+  Value spread = expandReduced(b, loc, resultGrads[0], getAxes(), input);
+  grads[0] = binary<MulOp>(b, loc, spread,
+                           scalar(b, loc, spread, 1.0 / double(count)));
+  return success();
+}
+
+LogicalResult ReduceMaxOp::buildGradients(OpBuilder &b,
+                                          ArrayRef<Value> resultGrads,
+                                          SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  if (!resultGrads[0] || !isFloat(getInput()))
+    return success();
+  // Every element equal to the maximum receives the gradient.
+  Location loc = getLoc();
+  RankedTensorType input = typeOf(getInput());
+  Value max = expandReduced(b, loc, getResult(), getAxes(), input);
+  Value spread = expandReduced(b, loc, resultGrads[0], getAxes(), input);
+  grads[0] = maskGrad(
+      b, loc, compare(b, loc, CompareDirection::EQ, getInput(), max), spread);
+  return success();
+}
+
+LogicalResult SoftmaxOp::buildGradients(OpBuilder &b,
+                                        ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  // dx = y (g - sum(g y))
+  Location loc = getLoc();
+  Value y = getResult();
+  int64_t axis = getAxis();
+  Value dot = ReduceSumOp::create(b, loc, binary<MulOp>(b, loc, g, y),
+                                  ArrayRef<int64_t>{axis}, /*keepdims=*/true);
+  grads[0] = binary<MulOp>(b, loc, y, binary<SubOp>(b, loc, g, dot));
+  return success();
+}
+
+LogicalResult LogSoftmaxOp::buildGradients(OpBuilder &b,
+                                           ArrayRef<Value> resultGrads,
+                                           SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  // dx = g - softmax(x) sum(g)
+  Location loc = getLoc();
+  Value sum = ReduceSumOp::create(b, loc, g, ArrayRef<int64_t>{int64_t(getAxis())},
+                                  /*keepdims=*/true);
+  Value probabilities = ExpOp::create(b, loc, getResult());
+  grads[0] = binary<SubOp>(b, loc, g, binary<MulOp>(b, loc, probabilities, sum));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and losses
+//===----------------------------------------------------------------------===//
+
+LogicalResult LayerNormOp::buildGradients(OpBuilder &b,
+                                          ArrayRef<Value> resultGrads,
+                                          SmallVectorImpl<Value> &grads) {
+  grads.assign(3, Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  Value x = getInput();
+  int64_t rank = typeOf(x).getRank(), axis = getAxis();
+  SmallVector<int64_t> inner, outer;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < axis ? outer : inner).push_back(d);
+  auto mean = [&](Value v) {
+    return ReduceMeanOp::create(b, loc, v, inner, /*keepdims=*/true)
+        .getResult();
+  };
+  // The statistics again, as the forward pass computed them.
+  Value centered = binary<SubOp>(b, loc, x, mean(x));
+  Value variance = mean(binary<MulOp>(b, loc, centered, centered));
+  Value rstd = RsqrtOp::create(
+      b, loc,
+      binary<AddOp>(b, loc, variance,
+                    scalar(b, loc, x, getEpsilon().convertToDouble())));
+  Value xhat = binary<MulOp>(b, loc, centered, rstd);
+  // dx = rstd (gx - mean(gx) - xhat mean(gx xhat)) with gx = g gamma.
+  Value gx = binary<MulOp>(b, loc, g, getGamma());
+  Value dx = binary<MulOp>(
+      b, loc, rstd,
+      binary<SubOp>(b, loc, binary<SubOp>(b, loc, gx, mean(gx)),
+                    binary<MulOp>(b, loc, xhat,
+                                  mean(binary<MulOp>(b, loc, gx, xhat)))));
+  grads[0] = dx;
+  grads[1] = sumToShape(b, loc, binary<MulOp>(b, loc, g, xhat),
+                        typeOf(getGamma()));
+  grads[2] = sumToShape(b, loc, g, typeOf(getBeta()));
+  return success();
+}
+
+LogicalResult CrossEntropyOp::buildGradients(OpBuilder &b,
+                                             ArrayRef<Value> resultGrads,
+                                             SmallVectorImpl<Value> &grads) {
+  grads.assign(2, Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  // d/dlogits = (softmax(logits) - onehot(labels)) g / N (for the mean).
+  Location loc = getLoc();
+  Value logits = getLogits(), labels = getLabels();
+  RankedTensorType type = typeOf(logits);
+  int64_t n = type.getDimSize(0), classes = type.getDimSize(1);
+  Type labelElement = typeOf(labels).getElementType();
+  Value classIndex = IotaOp::create(
+      b, loc, RankedTensorType::get({n, classes}, labelElement), 1);
+  Value column = ReshapeOp::create(
+      b, loc, RankedTensorType::get({n, 1}, labelElement), labels);
+  Value onehot = CastOp::create(
+      b, loc, type, compare(b, loc, CompareDirection::EQ, classIndex, column));
+  Value diff = binary<SubOp>(b, loc, SoftmaxOp::create(b, loc, logits, 1),
+                             onehot);
+  Value scaled = binary<MulOp>(b, loc, diff, g);
+  if (getReduction() == LossReduction::Mean)
+    scaled = binary<MulOp>(b, loc, scaled, scalar(b, loc, g, 1.0 / double(n)));
+  grads[0] = scaled;
+  return success();
+}
+
+LogicalResult MseOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &grads) {
+  grads.assign(2, Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  double factor = 2.0;
+  if (getReduction() == LossReduction::Mean)
+    factor /= double(typeOf(getPrediction()).getNumElements());
+  Value diff = binary<SubOp>(b, loc, getPrediction(), getTarget());
+  Value grad = binary<MulOp>(b, loc, binary<MulOp>(b, loc, diff, g),
+                             scalar(b, loc, g, factor));
+  grads[0] = grad;
+  grads[1] = NegOp::create(b, loc, grad);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::buildGradients(OpBuilder &b,
+                                        ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  if (resultGrads[0])
+    grads[0] = ReshapeOp::create(b, getLoc(), getInput().getType(),
+                                 resultGrads[0]);
+  return success();
+}
+
+LogicalResult TransposeOp::buildGradients(OpBuilder &b,
+                                          ArrayRef<Value> resultGrads,
+                                          SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  if (!resultGrads[0])
+    return success();
+  ArrayRef<int64_t> perm = getPermutation();
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [i, p] : llvm::enumerate(perm))
+    inverse[p] = i;
+  grads[0] = TransposeOp::create(b, getLoc(), resultGrads[0], inverse);
+  return success();
+}
+
+LogicalResult BroadcastToOp::buildGradients(OpBuilder &b,
+                                            ArrayRef<Value> resultGrads,
+                                            SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  if (resultGrads[0])
+    grads[0] = sumToShape(b, getLoc(), resultGrads[0], typeOf(getInput()));
+  return success();
+}
