@@ -22,6 +22,22 @@ def DlInferenceMode : Pass<"dl-inference-mode", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }
 
+def DlAutodiff : Pass<"dl-autodiff", "::mlir::ModuleOp"> {
+  let summary = "adds @train: the forward pass and every parameter's gradient";
+  let description = [{
+    Clones the entry function `@forward` into `@train` and appends the
+    reverse-mode derivative of the loss (the result the `dl.train` attribute
+    names) with respect to every trainable parameter (`dl.param` with the
+    role `parameter`). Each op's gradient rule comes from its
+    `DifferentiableOpInterface`; the pass visits the ops in reverse and adds
+    up the gradients of values used more than once. `@train` returns what
+    `@forward` returns followed by one gradient per parameter, named
+    `grad:<parameter>`. An op without a gradient rule between the loss and a
+    parameter is an error at that op.
+  }];
+  let dependentDialects = ["::mlir::dl::DlDialect"];
+}
+
 def DlLegalizeForPlan : Pass<"dl-legalize-for-plan", "::mlir::func::FuncOp"> {
   let summary = "rewrites ops into the forms the plan's steps execute";
   let description = [{

@@ -71,6 +71,12 @@ cl::opt<bool> report(
     cl::desc("Print the plan's memory per arena (and without reuse), FLOPs, "
              "steps and launches per program, and its kernels"),
     cl::cat(dlcCategory));
+cl::opt<bool> gradients(
+    "gradients",
+    cl::desc("Compile the program 'gradients' instead of 'inference': the "
+             "forward results followed by the gradient of the loss with "
+             "respect to every parameter (grad:<name>)"),
+    cl::cat(dlcCategory));
 cl::opt<int64_t> batch("batch",
                        cl::desc("Override the model's 'const batch'"),
                        cl::value_desc("N"), cl::init(0), cl::cat(dlcCategory));
@@ -197,7 +203,12 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   applyDefaultTimingPassManagerCLOptions(pm);
   if (!dumpDir.empty())
     pm.addInstrumentation(std::make_unique<DumpAfterEachPass>(dumpDir, 2));
-  if (wantPlan) {
+  if (wantPlan && gradients) {
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    pm.addPass(dl::createDlAutodiff());
+    dl::buildPlanPipeline(pm, /*inference=*/false);
+  } else if (wantPlan) {
     dl::buildPlanPipeline(pm, /*inference=*/true);
   } else {
     pm.addPass(createCanonicalizerPass());
@@ -215,13 +226,14 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
       return 0;
   }
 
-  auto entry = module->lookupSymbol<func::FuncOp>("forward");
+  auto entry = module->lookupSymbol<func::FuncOp>(gradients ? "train"
+                                                            : "forward");
   if (!entry) {
     module->emitError("the module has no entry function @forward");
     return 1;
   }
-  FailureOr<std::vector<uint8_t>> bytes =
-      dlc::writePlan(*module, {{"inference", entry}});
+  FailureOr<std::vector<uint8_t>> bytes = dlc::writePlan(
+      *module, {{gradients ? "gradients" : "inference", entry}});
   if (failed(bytes))
     return 1;
   // The runtime's own loader checks what was written, so dlc never hands

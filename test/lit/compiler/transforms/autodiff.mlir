@@ -1,0 +1,68 @@
+// RUN: dl-opt %s --split-input-file --dl-autodiff --canonicalize --cse --verify-diagnostics | FileCheck %s
+
+// y = relu(x w + b), loss = mean squared error. @train returns the forward
+// results and one gradient per parameter; the bias gradient sums the
+// broadcast rows, w's is x^T times the gradient at the matmul.
+// CHECK-LABEL: func.func @train
+// CHECK-SAME: -> (tensor<f32> {dl.name = "loss"}, tensor<3x2xf32> {dl.name = "grad:w"}, tensor<2xf32> {dl.name = "grad:b"})
+// CHECK: %[[H:.*]] = dl.add
+// CHECK: %[[Y:.*]] = dl.relu %[[H]]
+// CHECK: dl.mse %[[Y]], %arg1
+// CHECK: %[[D:.*]] = dl.sub %[[Y]], %arg1
+// CHECK: %[[MASK:.*]] = dl.compare gt, %[[H]]
+// CHECK: %[[G:.*]] = dl.select %[[MASK]]
+// CHECK: %[[GB:.*]] = dl.reduce_sum %[[G]] axes = [0]
+// CHECK: %[[GW:.*]] = dl.matmul %arg0, %[[G]] {transpose_lhs}
+// CHECK: return %{{.*}}, %[[GW]], %[[GB]]
+module attributes {dl.train = {loss = "loss"}} {
+  dl.param @w : tensor<3x2xf32> init<zeros>
+  dl.param @b : tensor<2xf32> init<zeros>
+  dl.param @count : tensor<2xf32> init<zeros> role = buffer
+  func.func @forward(%x: tensor<4x3xf32> {dl.name = "x"}, %t: tensor<4x2xf32> {dl.name = "t"})
+      -> (tensor<f32> {dl.name = "loss"}) {
+    %w = dl.load_param @w : tensor<3x2xf32>
+    %b = dl.load_param @b : tensor<2xf32>
+    %0 = dl.matmul %x, %w : (tensor<4x3xf32>, tensor<3x2xf32>) -> tensor<4x2xf32>
+    %1 = dl.add %0, %b : (tensor<4x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+    %2 = dl.relu %1 : tensor<4x2xf32>
+    %3 = dl.mse %2, %t : (tensor<4x2xf32>, tensor<4x2xf32>) -> tensor<f32>
+    return %3 : tensor<f32>
+  }
+}
+
+// -----
+
+// A parameter used twice gets the sum of both gradients; one the loss does
+// not depend on gets zeros.
+// CHECK-LABEL: func.func @train
+// CHECK: %[[ZERO:.*]] = dl.constant dense<0.000000e+00> : tensor<2xf32>
+// CHECK: %[[E:.*]] = dl.exp
+// CHECK: dl.reduce_sum
+// CHECK: %[[A:.*]] = dl.add %[[E]], %arg0
+// CHECK: return %{{.*}}, %[[A]], %[[ZERO]]
+module attributes {dl.train = {loss = "loss"}} {
+  dl.param @p : tensor<2xf32> init<zeros>
+  dl.param @unused : tensor<2xf32> init<zeros>
+  func.func @forward(%x: tensor<2xf32> {dl.name = "x"}) -> (tensor<f32> {dl.name = "loss"}) {
+    %p = dl.load_param @p : tensor<2xf32>
+    %0 = dl.mul %p, %x : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+    %1 = dl.exp %p : tensor<2xf32>
+    %2 = dl.add %0, %1 : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+    %3 = dl.reduce_sum %2 axes = [0] : tensor<2xf32> -> tensor<f32>
+    return %3 : tensor<f32>
+  }
+}
+
+// -----
+
+// An op without a gradient rule between the loss and a parameter.
+module attributes {dl.train = {loss = "loss"}} {
+  dl.param @w : tensor<1x1x3x3xf32> init<zeros>
+  func.func @forward(%x: tensor<1x1x5x5xf32> {dl.name = "x"}) -> (tensor<f32> {dl.name = "loss"}) {
+    %w = dl.load_param @w : tensor<1x1x3x3xf32>
+    // expected-error @+1 {{'dl.conv2d' has no gradient rule, but the loss depends on a trained parameter through it}}
+    %0 = dl.conv2d %x, %w : (tensor<1x1x5x5xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x3x3xf32>
+    %1 = dl.reduce_sum %0 axes = [0, 1, 2, 3] : tensor<1x1x3x3xf32> -> tensor<f32>
+    return %1 : tensor<f32>
+  }
+}
