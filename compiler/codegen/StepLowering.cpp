@@ -118,6 +118,8 @@ static std::optional<plan::Instr> elementwiseInstr(Operation &op) {
       .Case([&](dl::TanhOp) { return instr(E::Tanh); })
       .Case([&](dl::SigmoidOp) { return instr(E::Sigmoid); })
       .Case([&](dl::ReluOp) { return instr(E::Relu); })
+      .Case([&](dl::FloorOp) { return instr(E::Floor); })
+      .Case([&](dl::CosOp) { return instr(E::Cos); })
       .Case([&](dl::GeluOp gelu) {
         return instr(gelu.getApproximation() == dl::GeluApproximation::Tanh
                          ? E::GeluTanh

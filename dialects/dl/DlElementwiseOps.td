@@ -39,6 +39,21 @@ def Dl_TanhOp : Dl_UnaryOp<"tanh", Dl_FloatTensor, "tanh(x)">;
 def Dl_SigmoidOp : Dl_UnaryOp<"sigmoid", Dl_FloatTensor, "1/(1+e^-x)">;
 def Dl_ReluOp : Dl_UnaryOp<"relu", Dl_NumericTensor, "max(x, 0)">;
 
+// Without gradient rules: optimizers use them on the step counter
+// (learning-rate schedules), where nothing is differentiated.
+class Dl_UnaryNonDiffOp<string mnemonic, string formula>
+    : Dl_Op<mnemonic, [Pure, SameOperandsAndResultType,
+                       Dl_BroadcastElementwise]> {
+  let summary = "elementwise " # formula # " (no gradient)";
+  let description = "Computes `" # formula # "` for every element.\n\n"
+    "```mlir\n%y = dl." # mnemonic # " %x : tensor<f32>\n```";
+  let arguments = (ins Dl_FloatTensor:$input);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+def Dl_FloorOp : Dl_UnaryNonDiffOp<"floor", "the largest integer <= x">;
+def Dl_CosOp : Dl_UnaryNonDiffOp<"cos", "cos(x)">;
+
 def Dl_GeluOp : Dl_Op<"gelu",
     [Pure, SameOperandsAndResultType, Dl_BroadcastElementwise]> {
   let summary = "elementwise Gaussian error linear unit";

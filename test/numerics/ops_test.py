@@ -46,6 +46,7 @@ def unary_cases(runner):
         "tanh": np.tanh, "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
         "relu": lambda x: np.maximum(x, 0),
         "gelu": lambda x: 0.5 * x * (1 + erf(x / math.sqrt(2))),
+        "floor": np.floor, "cos": np.cos,
     }
     for dtype in (np.float32, np.float64):
         for name, ref in refs.items():

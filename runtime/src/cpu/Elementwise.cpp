@@ -189,6 +189,8 @@ Status runElementwise(const plan::Elementwise &op, Context &ctx) {
       case plan::ElemOp::Rsqrt: for (int64_t e = 0; e < n; ++e) r[e] = 1.0 / std::sqrt(a[e]); break;
       case plan::ElemOp::Tanh: for (int64_t e = 0; e < n; ++e) r[e] = std::tanh(a[e]); break;
       case plan::ElemOp::Sigmoid: for (int64_t e = 0; e < n; ++e) r[e] = 1.0 / (1.0 + std::exp(-a[e])); break;
+      case plan::ElemOp::Floor: for (int64_t e = 0; e < n; ++e) r[e] = std::floor(a[e]); break;
+      case plan::ElemOp::Cos: for (int64_t e = 0; e < n; ++e) r[e] = std::cos(a[e]); break;
       case plan::ElemOp::Relu: for (int64_t e = 0; e < n; ++e) r[e] = a[e] > 0 ? a[e] : 0.0; break;
       case plan::ElemOp::GeluErf: for (int64_t e = 0; e < n; ++e) r[e] = geluErf(a[e]); break;
       case plan::ElemOp::GeluTanh: for (int64_t e = 0; e < n; ++e) r[e] = geluTanh(a[e]); break;

@@ -31,7 +31,11 @@ func.func @unary(%x: tensor<4x8xf32>, %i: tensor<4xi32>) -> tensor<4x8xf32> {
   %11 = dl.cast %10 : tensor<4x8xf32> to tensor<4x8xbf16>
   // CHECK: dl.cast %{{.*}} : tensor<4x8xbf16> to tensor<4x8xf32>
   %12 = dl.cast %11 : tensor<4x8xbf16> to tensor<4x8xf32>
-  return %12 : tensor<4x8xf32>
+  // CHECK: dl.floor %{{.*}} : tensor<4x8xf32>
+  %13 = dl.floor %12 : tensor<4x8xf32>
+  // CHECK: dl.cos %{{.*}} : tensor<4x8xf32>
+  %14 = dl.cos %13 : tensor<4x8xf32>
+  return %14 : tensor<4x8xf32>
 }
 
 // CHECK-LABEL: func @binary
