@@ -81,9 +81,9 @@ struct DlInferenceModePass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto func = module.lookupSymbol<func::FuncOp>("forward");
+    auto func = module.lookupSymbol<func::FuncOp>(function);
     if (!func) {
-      module.emitError("the module has no entry function @forward");
+      module.emitError("the module has no function @") << function;
       return signalPassFailure();
     }
     // Only inputs that this pass leaves unused go (the labels); an input the

@@ -21,6 +21,12 @@ namespace mlir::dl {
 /// planning.
 void buildPlanPipeline(OpPassManager &pm, bool inference);
 
+/// What `dlc --train` runs: @forward differentiated and updated by the
+/// optimizer into @train, @forward itself in evaluation form (loss and
+/// metrics, no update) and @inference (a copy of @forward made beforehand)
+/// in inference form; then legalization and memory planning of all three.
+void buildTrainPipeline(OpPassManager &pm);
+
 } // namespace mlir::dl
 
 #endif // DLC_COMPILER_TRANSFORMS_PASSES_H

@@ -18,6 +18,8 @@ def DlInferenceMode : Pass<"dl-inference-mode", "::mlir::ModuleOp"> {
   let options = [
     Option<"keepMetrics", "keep-metrics", "bool", "false",
            "keep the loss and metric results (the evaluation step)">,
+    Option<"function", "function", "std::string", "\"forward\"",
+           "the function to transform">,
   ];
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }
@@ -34,6 +36,34 @@ def DlAutodiff : Pass<"dl-autodiff", "::mlir::ModuleOp"> {
     `@forward` returns followed by one gradient per parameter, named
     `grad:<parameter>`. An op without a gradient rule between the loss and a
     parameter is an error at that op.
+  }];
+  let dependentDialects = ["::mlir::dl::DlDialect"];
+}
+
+def DlOptimizer : Pass<"dl-optimizer", "::mlir::ModuleOp"> {
+  let summary = "turns @train's gradients into parameter updates";
+  let description = [{
+    Reads the optimizer, the learning-rate schedule and `clip_norm` from the
+    `dl.train` attribute and replaces each `grad:<parameter>` result of
+    `@train` (from `dl-autodiff`) by the update of that parameter, written
+    with `dl.store_param` at the end of the step:
+
+    - `sgd(lr, momentum, nesterov, weight_decay)`: PyTorch's SGD (the
+      momentum buffer starts at the first gradient, no dampening);
+    - `adam(lr, beta1, beta2, eps, weight_decay)`: Adam with bias correction
+      and L2 weight decay added to the gradient;
+    - `adamw(...)`: Adam with decoupled weight decay, `p -= lr wd p`.
+
+    The schedule is computed in the graph from a step counter
+    (`@optimizer.step`, counting from 1 at the first update): `constant`,
+    `step(step_size, gamma)` (`lr gamma^floor((t-1)/step_size)`) and
+    `cosine(warmup, total_steps, min_lr)` (linear warm-up to `lr`, then a
+    half cosine to `min_lr` at `total_steps`). With `clip_norm` every
+    gradient is scaled by `min(1, clip_norm / (global norm + 1e-6))` first.
+    Optimizer state (`<parameter>.momentum`, `<parameter>.m`,
+    `<parameter>.v`) is added as `dl.param`s with the role
+    `optimizer_state`, zero-initialized, so the memory planner and
+    checkpoints see it like any parameter.
   }];
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }

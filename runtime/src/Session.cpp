@@ -55,21 +55,31 @@ void Session::writeTensor(uint32_t index, const HostTensor &value) {
 Status Session::loadParameters(const TensorFile &file) {
   const auto &tensors = *planRoot(*plan_).tensors();
   std::vector<std::pair<uint32_t, const HostTensor *>> updates;
-  std::set<std::string> expected;
+  std::set<std::string> known;
+  unsigned stateInFile = 0, stateInPlan = 0;
   for (uint32_t i = 0; i < tensors.size(); ++i) {
     const plan::Tensor &tensor = *tensors.Get(i);
-    if (!isPersistent(tensor) || tensor.role() == plan::Role::OptimizerState)
+    if (!isPersistent(tensor))
       continue;
     std::string name = tensor.name()->str();
-    expected.insert(name);
+    known.insert(name);
+    bool isState = tensor.role() == plan::Role::OptimizerState;
+    stateInPlan += isState;
     auto it = file.tensors.find(name);
-    if (it == file.tensors.end())
+    if (it == file.tensors.end()) {
+      // Optimizer state is optional: a file of trained weights starts a new
+      // optimizer.
+      if (isState)
+        continue;
       return Status::error("parameter '" + name + "' is missing from the file");
+    }
+    stateInFile += isState;
     const HostTensor &value = it->second;
     std::vector<int64_t> shape = toShape(tensor.shape());
     if (value.dtype != toDType(tensor.dtype()) || value.shape != shape)
-      return Status::error(format("parameter '%s' is %s%s in the file, but "
-                                  "the model has %s%s",
+      return Status::error(format("%s '%s' is %s%s in the file, but the "
+                                  "model has %s%s",
+                                  isState ? "optimizer state" : "parameter",
                                   name.c_str(), dtypeName(value.dtype),
                                   formatShape(value.shape).c_str(),
                                   dtypeName(toDType(tensor.dtype())),
@@ -77,16 +87,13 @@ Status Session::loadParameters(const TensorFile &file) {
     updates.emplace_back(i, &value);
   }
   for (const auto &[name, value] : file.tensors)
-    if (!expected.count(name)) {
-      // Optimizer state in a checkpoint is fine; anything else is a mistake.
-      bool isState = false;
-      for (const plan::Tensor *tensor : tensors)
-        isState |= tensor->name()->str() == name &&
-                   tensor->role() == plan::Role::OptimizerState;
-      if (!isState)
-        return Status::error("the file has a tensor '" + name +
-                             "' that the model does not");
-    }
+    if (!known.count(name))
+      return Status::error("the file has a tensor '" + name +
+                           "' that the model does not");
+  if (stateInFile && stateInFile != stateInPlan)
+    return Status::error(format("the file holds %u of the model's %u "
+                                "optimizer state tensors (all or none)",
+                                stateInFile, stateInPlan));
   for (const auto &[index, value] : updates)
     writeTensor(index, *value);
   return Status::ok();

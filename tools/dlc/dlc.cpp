@@ -71,6 +71,12 @@ cl::opt<bool> report(
     cl::desc("Print the plan's memory per arena (and without reuse), FLOPs, "
              "steps and launches per program, and its kernels"),
     cl::cat(dlcCategory));
+cl::opt<bool> train(
+    "train",
+    cl::desc("Compile a training plan: programs 'train' (forward, backward "
+             "and optimizer update), 'eval' (loss and metrics) and "
+             "'inference'"),
+    cl::cat(dlcCategory));
 cl::opt<bool> gradients(
     "gradients",
     cl::desc("Compile the program 'gradients' instead of 'inference': the "
@@ -203,7 +209,18 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   applyDefaultTimingPassManagerCLOptions(pm);
   if (!dumpDir.empty())
     pm.addInstrumentation(std::make_unique<DumpAfterEachPass>(dumpDir, 2));
-  if (wantPlan && gradients) {
+  if (wantPlan && train) {
+    // @inference starts as a copy of @forward, which becomes the eval step.
+    auto forward = module->lookupSymbol<func::FuncOp>("forward");
+    if (!forward) {
+      module->emitError("the module has no entry function @forward");
+      return 1;
+    }
+    func::FuncOp copy = forward.clone();
+    copy.setSymName("inference");
+    module->push_back(copy);
+    dl::buildTrainPipeline(pm);
+  } else if (wantPlan && gradients) {
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
     pm.addPass(dl::createDlAutodiff());
@@ -226,14 +243,21 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
       return 0;
   }
 
-  auto entry = module->lookupSymbol<func::FuncOp>(gradients ? "train"
-                                                            : "forward");
-  if (!entry) {
-    module->emitError("the module has no entry function @forward");
-    return 1;
-  }
-  FailureOr<std::vector<uint8_t>> bytes = dlc::writePlan(
-      *module, {{gradients ? "gradients" : "inference", entry}});
+  std::vector<dlc::PlanProgram> programs;
+  if (train)
+    programs = {{"train", module->lookupSymbol<func::FuncOp>("train")},
+                {"eval", module->lookupSymbol<func::FuncOp>("forward")},
+                {"inference", module->lookupSymbol<func::FuncOp>("inference")}};
+  else if (gradients)
+    programs = {{"gradients", module->lookupSymbol<func::FuncOp>("train")}};
+  else
+    programs = {{"inference", module->lookupSymbol<func::FuncOp>("forward")}};
+  for (const dlc::PlanProgram &program : programs)
+    if (!program.func) {
+      module->emitError("the module has no entry function @forward");
+      return 1;
+    }
+  FailureOr<std::vector<uint8_t>> bytes = dlc::writePlan(*module, programs);
   if (failed(bytes))
     return 1;
   // The runtime's own loader checks what was written, so dlc never hands

@@ -37,7 +37,10 @@ INFERENCE:
                              exact) and --rtol/--atol override them.
   --params FILE.safetensors  Load parameters (names as in the model); without
                              it, parameters take their initializers' values.
-  --program NAME             The program to run (default: inference).
+  --program NAME             The program to run (default: inference; a
+                             training plan also has 'train' and 'eval').
+  --save FILE.safetensors    After the run, write the parameters, buffers and
+                             optimizer state (written whole or not at all).
   --device auto|cpu|cuda     Where to run (default: auto, the GPU when there
                              is one).
 
@@ -114,7 +117,7 @@ void printTensor(const std::string &name, const HostTensor &tensor) {
 struct Options {
   std::string plan;
   std::vector<std::pair<std::string, std::string>> inputs, outputs, expected;
-  std::string params, program = "inference", device = "auto";
+  std::string params, save, program = "inference", device = "auto";
   double rtol = -1, atol = -1;
   bool describe = false;
 };
@@ -184,6 +187,11 @@ int run(const Options &options) {
     return fail(status.message());
 
   int exitCode = 0;
+  if (!options.save.empty())
+    if (Status status = writeSafetensors(
+            options.save, (*session)->saveParameters(/*withOptimizerState=*/true));
+        !status)
+      return fail(status.message());
   for (const auto &[name, path] : options.outputs) {
     Expected<HostTensor> value = (*session)->output(options.program, name);
     if (!value)
@@ -273,13 +281,16 @@ int main(int argc, char **argv) {
       list.emplace_back(name, path);
       continue;
     }
-    if (flagName == "--params" || flagName == "--program" ||
+    if (flagName == "--params" || flagName == "--save" ||
+        flagName == "--program" ||
         flagName == "--device" || flagName == "--rtol" ||
         flagName == "--atol") {
       if (!value(text))
         return fail(flagName + " needs a value");
       if (flagName == "--params")
         options.params = text;
+      else if (flagName == "--save")
+        options.save = text;
       else if (flagName == "--program")
         options.program = text;
       else if (flagName == "--device")
