@@ -55,7 +55,8 @@ def Dl_FloorOp : Dl_UnaryNonDiffOp<"floor", "the largest integer <= x">;
 def Dl_CosOp : Dl_UnaryNonDiffOp<"cos", "cos(x)">;
 
 def Dl_GeluOp : Dl_Op<"gelu",
-    [Pure, SameOperandsAndResultType, Dl_BroadcastElementwise]> {
+    [Pure, SameOperandsAndResultType, Dl_BroadcastElementwise,
+     Dl_Differentiable]> {
   let summary = "elementwise Gaussian error linear unit";
   let description = [{
     `x * Phi(x)` with the exact erf form (the default) or the tanh

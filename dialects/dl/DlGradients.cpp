@@ -11,6 +11,8 @@
 
 #include "mlir/IR/Builders.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::dl;
 
@@ -156,6 +158,55 @@ DL_UNARY_GRADIENT(AbsOp,
                                          g)))
 
 #undef DL_UNARY_GRADIENT
+
+LogicalResult GeluOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                     SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  Value x = getInput();
+  auto c = [&](double v) { return scalar(b, loc, x, v); };
+  Value derivative;
+  if (getApproximation() == GeluApproximation::Tanh) {
+    // y = x/2 (1 + tanh u), u = k (x + a x^3):
+    // dy/dx = (1 + tanh u)/2 + x/2 (1 - tanh^2 u) k (1 + 3 a x^2)
+    const double k = std::sqrt(2.0 / M_PI), a = 0.044715;
+    Value x2 = binary<MulOp>(b, loc, x, x);
+    Value u = binary<MulOp>(
+        b, loc, binary<MulOp>(b, loc, x,
+                              binary<AddOp>(b, loc, c(1.0),
+                                            binary<MulOp>(b, loc, x2, c(a)))),
+        c(k));
+    Value th = TanhOp::create(b, loc, u);
+    Value left = binary<MulOp>(b, loc, binary<AddOp>(b, loc, th, c(1.0)),
+                               c(0.5));
+    Value sech2 = binary<SubOp>(b, loc, c(1.0), binary<MulOp>(b, loc, th, th));
+    Value du = binary<MulOp>(
+        b, loc, binary<AddOp>(b, loc, c(1.0), binary<MulOp>(b, loc, x2, c(3 * a))),
+        c(k));
+    Value right = binary<MulOp>(
+        b, loc, binary<MulOp>(b, loc, binary<MulOp>(b, loc, x, c(0.5)), sech2),
+        du);
+    derivative = binary<AddOp>(b, loc, left, right);
+  } else {
+    // y = x Phi(x): dy/dx = Phi(x) + x phi(x). Without an erf op, Phi(x) is
+    // y / x (1/2 at 0), exact to rounding since y was x Phi(x).
+    Value zero = compare(b, loc, CompareDirection::EQ, x, c(0.0));
+    Value safe = SelectOp::create(b, loc, zero, c(1.0), x);
+    Value cdf = SelectOp::create(b, loc, zero, c(0.5),
+                                 binary<DivOp>(b, loc, getResult(), safe));
+    Value pdf = binary<MulOp>(
+        b, loc,
+        ExpOp::create(b, loc, binary<MulOp>(b, loc, binary<MulOp>(b, loc, x, x),
+                                            c(-0.5))),
+        c(1.0 / std::sqrt(2.0 * M_PI)));
+    derivative = binary<AddOp>(b, loc, cdf, binary<MulOp>(b, loc, x, pdf));
+  }
+  grads[0] = binary<MulOp>(b, loc, g, derivative);
+  return success();
+}
 
 LogicalResult CastOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
                                      SmallVectorImpl<Value> &grads) {
@@ -510,6 +561,64 @@ LogicalResult TransposeOp::buildGradients(OpBuilder &b,
   for (auto [i, p] : llvm::enumerate(perm))
     inverse[p] = i;
   grads[0] = TransposeOp::create(b, getLoc(), resultGrads[0], inverse);
+  return success();
+}
+
+LogicalResult ConcatOp::buildGradients(OpBuilder &b,
+                                       ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  grads.assign(getInputs().size(), Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  // Each input's gradient is its stretch of the result's along the axis.
+  RankedTensorType type = typeOf(g);
+  int64_t axis = getAxis(), offset = 0;
+  SmallVector<int64_t> start(type.getRank(), 0), step(type.getRank(), 1);
+  SmallVector<int64_t> limit(type.getShape());
+  for (auto [i, input] : llvm::enumerate(getInputs())) {
+    int64_t size = typeOf(input).getDimSize(axis);
+    start[axis] = offset;
+    limit[axis] = offset + size;
+    grads[i] = SliceOp::create(b, getLoc(), g, start, limit, step);
+    offset += size;
+  }
+  return success();
+}
+
+LogicalResult SliceOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                      SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  if (llvm::any_of(getStep(), [](int64_t s) { return s != 1; }))
+    return emitOpError("has no gradient rule for steps other than 1 yet");
+  // Zeros around the result's gradient, one dimension at a time.
+  Location loc = getLoc();
+  RankedTensorType input = typeOf(getInput());
+  Value grad = g;
+  for (int64_t d = 0; d < input.getRank(); ++d) {
+    int64_t before = getStart()[d];
+    int64_t after = input.getDimSize(d) - getLimit()[d];
+    if (!before && !after)
+      continue;
+    SmallVector<Value> parts;
+    auto zeros = [&](int64_t size) {
+      SmallVector<int64_t> shape(typeOf(grad).getShape());
+      shape[d] = size;
+      return FillOp::create(
+          b, loc, RankedTensorType::get(shape, input.getElementType()),
+          b.getF64FloatAttr(0.0));
+    };
+    if (before)
+      parts.push_back(zeros(before));
+    parts.push_back(grad);
+    if (after)
+      parts.push_back(zeros(after));
+    grad = ConcatOp::create(b, loc, parts, d);
+  }
+  grads[0] = grad;
   return success();
 }
 

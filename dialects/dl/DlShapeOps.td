@@ -97,7 +97,8 @@ def Dl_BroadcastToOp : Dl_Op<"broadcast_to", [Pure, Dl_Differentiable]> {
   let hasFolder = 1;
 }
 
-def Dl_ConcatOp : Dl_Op<"concat", [Pure, InferTypeOpAdaptor]> {
+def Dl_ConcatOp : Dl_Op<"concat",
+    [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
   let summary = "joins tensors along one dimension";
   let description = [{
     All operands have the same element type, rank and sizes except along
@@ -116,7 +117,8 @@ def Dl_ConcatOp : Dl_Op<"concat", [Pure, InferTypeOpAdaptor]> {
   let hasFolder = 1;
 }
 
-def Dl_SliceOp : Dl_Op<"slice", [Pure, InferTypeOpAdaptor]> {
+def Dl_SliceOp : Dl_Op<"slice",
+    [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
   let summary = "a strided box of a tensor";
   let description = [{
     Along dimension `d` takes indices `start[d], start[d] + step[d], ...`

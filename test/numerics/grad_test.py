@@ -181,6 +181,17 @@ def main():
             (4, 2, 3))
     g.check("broadcast_to", [x(3, 1)],
             f"    %y = dl.broadcast_to %p0 : {t((3, 1))} to {t((2, 3, 4))}", (2, 3, 4))
+    for approximation in ("", " approximation = tanh"):
+        p = x(2, 3)
+        p[0, 0] = 0.0  # the exact form's special case at 0
+        g.check(f"gelu{approximation.replace(' ', '_')}", [p],
+                f"    %y = dl.gelu %p0{approximation} : {t((2, 3))}", (2, 3))
+    g.check("slice", [x(4, 5)],
+            f"    %y = dl.slice %p0 start = [1, 0] limit = [3, 4] step = [1, 1] : "
+            f"{t((4, 5))} -> {t((2, 4))}", (2, 4))
+    g.check("concat", [x(2, 1), x(2, 3), x(2, 2)],
+            f"    %y = dl.concat %p0, %p1, %p2 axis = 1 : ({t((2, 1))}, {t((2, 3))}, "
+            f"{t((2, 2))}) -> {t((2, 6))}", (2, 6))
     g.check("chain", [x(2, 3), x(3)],
             f"    %a = dl.mul %p0, %p0 : ({t((2, 3))}, {t((2, 3))}) -> {t((2, 3))}\n"
             f"    %b = dl.add %a, %p1 : ({t((2, 3))}, {t((3,))}) -> {t((2, 3))}\n"
