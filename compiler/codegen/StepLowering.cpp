@@ -376,6 +376,14 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
         addKernel(op, "gather", plan::Op::Gather, body.Union(), 0);
         return success();
       })
+      .Case([&](dl::ScatterAddOp s) {
+        auto body = plan::CreateScatterAdd(fbb, t(s.getUpdates()),
+                                           t(s.getIndices()), t(s.getResult()),
+                                           s.getAxis());
+        addKernel(op, "scatter_add", plan::Op::ScatterAdd, body.Union(),
+                  numElements(s.getUpdates()));
+        return success();
+      })
       .Case([&](dl::IotaOp i) {
         auto body =
             plan::CreateIota(fbb, t(i.getResult()), i.getDimension());

@@ -622,6 +622,17 @@ LogicalResult SliceOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
+LogicalResult GatherOp::buildGradients(OpBuilder &b,
+                                       ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  grads.assign(2, Value());
+  // The rows picked get the gradient back, summed where picked repeatedly.
+  if (resultGrads[0])
+    grads[0] = ScatterAddOp::create(b, getLoc(), getInput().getType(),
+                                    resultGrads[0], getIndices(), getAxis());
+  return success();
+}
+
 LogicalResult BroadcastToOp::buildGradients(OpBuilder &b,
                                             ArrayRef<Value> resultGrads,
                                             SmallVectorImpl<Value> &grads) {

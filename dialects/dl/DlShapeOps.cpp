@@ -164,3 +164,24 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
   return success();
 }
+
+LogicalResult ScatterAddOp::verify() {
+  auto updates = cast<RankedTensorType>(getUpdates().getType());
+  auto indices = cast<RankedTensorType>(getIndices().getType());
+  auto result = cast<RankedTensorType>(getType());
+  int64_t axis = getAxis();
+  if (failed(checkAxis(getLoc(), "axis", axis, result.getRank())))
+    return failure();
+  if (updates.getElementType() != result.getElementType())
+    return emitOpError("updates and result differ in element type");
+  // The updates have the shape gathering from the result would produce.
+  SmallVector<int64_t> expected(result.getShape().take_front(axis));
+  llvm::append_range(expected, indices.getShape());
+  llvm::append_range(expected, result.getShape().drop_front(axis + 1));
+  if (updates.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("updates have shape ")
+           << formatShape(updates.getShape()) << ", expected "
+           << formatShape(expected)
+           << " (the result's shape with the axis replaced by the indices')";
+  return success();
+}

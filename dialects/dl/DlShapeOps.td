@@ -139,7 +139,8 @@ def Dl_SliceOp : Dl_Op<"slice",
   let hasFolder = 1;
 }
 
-def Dl_GatherOp : Dl_Op<"gather", [Pure, InferTypeOpAdaptor]> {
+def Dl_GatherOp : Dl_Op<"gather",
+    [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
   let summary = "picks slices of a tensor by index (embedding lookup)";
   let description = [{
     The ONNX `Gather`: the result's shape is `input.shape[:axis] +
@@ -158,6 +159,29 @@ def Dl_GatherOp : Dl_Op<"gather", [Pure, InferTypeOpAdaptor]> {
     $input `,` $indices `axis` `=` $axis attr-dict `:`
     functional-type(operands, results)
   }];
+}
+
+def Dl_ScatterAddOp : Dl_Op<"scatter_add", [Pure]> {
+  let summary = "adds slices into a zero tensor by index (gather's gradient)";
+  let description = [{
+    The transpose of `dl.gather` on the same axis: the result (its shape
+    given by the result type, the gathered tensor's) starts at zero and
+    `updates[o, j, i]` is added to `result[o, indices[j], i]`. Repeated
+    indices accumulate, in index order, so the result is deterministic.
+
+    ```mlir
+    %g = dl.scatter_add %grads, %tokens axis = 0
+        : (tensor<4x16x32xf32>, tensor<4x16xi32>) -> tensor<65x32xf32>
+    ```
+  }];
+  let arguments = (ins Dl_NumericTensor:$updates, Dl_IndexTensor:$indices,
+                       I64Attr:$axis);
+  let results = (outs Dl_NumericTensor:$result);
+  let assemblyFormat = [{
+    $updates `,` $indices `axis` `=` $axis attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // DL_SHAPE_OPS_TD

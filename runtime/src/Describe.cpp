@@ -130,6 +130,10 @@ void kernelOperands(const plan::Kernel &k, std::vector<uint32_t> &ins,
     ins = {k.op_as_Mse()->prediction(), k.op_as_Mse()->target()};
     outs = {k.op_as_Mse()->output()};
     return;
+  case plan::Op::ScatterAdd:
+    ins = {k.op_as_ScatterAdd()->updates(), k.op_as_ScatterAdd()->indices()};
+    outs = {k.op_as_ScatterAdd()->output()};
+    return;
   default:
     return;
   }

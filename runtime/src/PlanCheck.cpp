@@ -345,6 +345,7 @@ private:
     case plan::Op::Iota: return checkIota(*kernel.op_as_Iota());
     case plan::Op::CrossEntropy: return checkCrossEntropy(*kernel.op_as_CrossEntropy());
     case plan::Op::Mse: return checkMse(*kernel.op_as_Mse());
+    case plan::Op::ScatterAdd: return checkScatterAdd(*kernel.op_as_ScatterAdd());
     default: return Status::error("unknown kernel op");
     }
   }
@@ -629,6 +630,19 @@ private:
     out.insert(out.end(), idx.begin(), idx.end());
     out.insert(out.end(), in.begin() + g.axis() + 1, in.end());
     return shapeIs(g.output(), out);
+  }
+
+  Status checkScatterAdd(const plan::ScatterAdd &s) {
+    CHECK(exists({s.updates(), s.indices(), s.output()}));
+    CHECK(sameDType({s.updates(), s.output()}));
+    CHECK(realFloat(s.output()));
+    CHECK(isIndex(s.indices()));
+    Shape out = shape(s.output()), idx = shape(s.indices());
+    CHECK(axisIn(s.axis(), out.size()));
+    Shape updates(out.begin(), out.begin() + s.axis());
+    updates.insert(updates.end(), idx.begin(), idx.end());
+    updates.insert(updates.end(), out.begin() + s.axis() + 1, out.end());
+    return shapeIs(s.updates(), updates);
   }
 
   Status checkIota(const plan::Iota &i) {

@@ -192,6 +192,11 @@ def main():
     g.check("concat", [x(2, 1), x(2, 3), x(2, 2)],
             f"    %y = dl.concat %p0, %p1, %p2 axis = 1 : ({t((2, 1))}, {t((2, 3))}, "
             f"{t((2, 2))}) -> {t((2, 6))}", (2, 6))
+    tokens = np.array([[1, 3, 1], [0, 1, 3]], dtype=np.int32)  # repeats add up
+    g.check("gather", [x(4, 2)],
+            f"    %y = dl.gather %p0, %i axis = 0 : ({t((4, 2))}, "
+            f"{tensor_type(tokens)}) -> {t((2, 3, 2))}", (2, 3, 2),
+            extra={"i": tokens})
     g.check("chain", [x(2, 3), x(3)],
             f"    %a = dl.mul %p0, %p0 : ({t((2, 3))}, {t((2, 3))}) -> {t((2, 3))}\n"
             f"    %b = dl.add %a, %p1 : ({t((2, 3))}, {t((3,))}) -> {t((2, 3))}\n"

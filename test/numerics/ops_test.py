@@ -392,6 +392,17 @@ def shape_cases(runner):
         expected = np.take(table, idx, axis=axis)
         one(runner, f"gather-{axis}", {"t": table, "i": idx},
             f"dl.gather %t, %i axis = {axis}", expected)
+    for axis, (shape, idx) in enumerate((((6, 4), rng.integers(0, 6, size=(2, 5))),
+                                         ((3, 4), rng.integers(0, 4, size=(7,))))):
+        idx = idx.astype(np.int64)
+        updates = rand(*np.take(np.zeros(shape), idx, axis=axis).shape)
+        expected = np.zeros(shape, dtype=np.float64)
+        if axis == 0:
+            np.add.at(expected, idx, updates)
+        else:
+            np.add.at(expected, (slice(None), idx), updates)
+        one(runner, f"scatter_add-{axis}", {"u": updates, "i": idx},
+            f"dl.scatter_add %u, %i axis = {axis}", expected.astype(np.float32))
     for axis in (0, 1):
         expected = np.broadcast_to(
             np.arange(3 if axis == 0 else 4).reshape((-1, 1) if axis == 0 else (1, -1)),

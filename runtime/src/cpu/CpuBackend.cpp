@@ -125,6 +125,7 @@ private:
     case plan::Op::Iota: return cpu::runIota(*kernel.op_as_Iota(), ctx);
     case plan::Op::CrossEntropy: return cpu::runCrossEntropy(*kernel.op_as_CrossEntropy(), ctx);
     case plan::Op::Mse: return cpu::runMse(*kernel.op_as_Mse(), ctx);
+    case plan::Op::ScatterAdd: return cpu::runScatterAdd(*kernel.op_as_ScatterAdd(), ctx);
     default: return Status::error("unknown kernel op");
     }
   }

@@ -64,6 +64,7 @@ Status runConcat(const plan::Concat &op, Context &context);
 Status runSlice(const plan::Slice &op, Context &context);
 Status runGather(const plan::Gather &op, Context &context);
 Status runIota(const plan::Iota &op, Context &context);
+Status runScatterAdd(const plan::ScatterAdd &op, Context &context);
 Status runCrossEntropy(const plan::CrossEntropy &op, Context &context);
 Status runMse(const plan::Mse &op, Context &context);
 

@@ -2,6 +2,7 @@
 
 #include "CpuKernels.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace dlc::rt::cpu {
@@ -113,6 +114,38 @@ Status runGather(const plan::Gather &op, Context &ctx) {
                   in.data + (o * n + k) * rowBytes, rowBytes);
     }
   return Status::ok();
+}
+
+template <typename T>
+static Status scatterAddTyped(const plan::ScatterAdd &op, Context &ctx) {
+  View updates = ctx.view(op.updates()), indices = ctx.view(op.indices());
+  View out = ctx.view(op.output());
+  int64_t outer, n, inner;
+  splitAtAxis(out.shape, op.axis(), outer, n, inner);
+  T *y = out.as<T>();
+  const T *u = updates.as<T>();
+  std::fill(y, y + out.count, T(0));
+  for (int64_t o = 0; o < outer; ++o)
+    for (uint64_t j = 0; j < indices.count; ++j) {
+      int64_t k = indices.dtype == DType::I32 ? indices.as<int32_t>()[j]
+                                              : indices.as<int64_t>()[j];
+      if (k < 0 || k >= n)
+        return Status::error(format("index %lld at position %llu is out of "
+                                    "range [0, %lld)",
+                                    (long long)k, (unsigned long long)j,
+                                    (long long)n));
+      T *row = y + (o * n + k) * inner;
+      const T *from = u + (o * int64_t(indices.count) + int64_t(j)) * inner;
+      for (int64_t i = 0; i < inner; ++i)
+        row[i] += from[i];
+    }
+  return Status::ok();
+}
+
+Status runScatterAdd(const plan::ScatterAdd &op, Context &ctx) {
+  if (ctx.view(op.output()).dtype == DType::F64)
+    return scatterAddTyped<double>(op, ctx);
+  return scatterAddTyped<float>(op, ctx);
 }
 
 Status runIota(const plan::Iota &op, Context &ctx) {

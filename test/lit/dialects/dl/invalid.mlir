@@ -193,6 +193,14 @@ func.func @gather_bad_axis(%t: tensor<65x32xf32>, %i: tensor<4xi32>) {
 
 // -----
 
+func.func @scatter_add_bad_updates(%u: tensor<4x31xf32>, %i: tensor<4xi32>) {
+  // expected-error @+1 {{'dl.scatter_add' op updates have shape 4x31, expected 4x32 (the result's shape with the axis replaced by the indices')}}
+  %0 = dl.scatter_add %u, %i axis = 0 : (tensor<4x31xf32>, tensor<4xi32>) -> tensor<65x32xf32>
+  return
+}
+
+// -----
+
 func.func @gather_float_indices(%t: tensor<65x32xf32>, %i: tensor<4xf32>) {
   // expected-error @+1 {{operand #1 must be statically shaped tensor of 32-bit signless integer or 64-bit signless integer values}}
   %0 = dl.gather %t, %i axis = 0 : (tensor<65x32xf32>, tensor<4xf32>) -> tensor<4x32xf32>

@@ -92,6 +92,8 @@ func.func @shape_ops(%x: tensor<4x8x16xf32>, %t: tensor<65x32xf32>,
   // CHECK: dl.gather %{{.*}}, %{{.*}} axis = 1 : (tensor<4x8x16xf32>, tensor<3xi64>) -> tensor<4x3x16xf32>
   %ix = dl.constant dense<[0, 2, 7]> : tensor<3xi64>
   %g = dl.gather %x, %ix axis = 1 : (tensor<4x8x16xf32>, tensor<3xi64>) -> tensor<4x3x16xf32>
+  // CHECK: dl.scatter_add %{{.*}}, %{{.*}} axis = 0 : (tensor<4x16x32xf32>, tensor<4x16xi32>) -> tensor<65x32xf32>
+  %sa = dl.scatter_add %e, %ids axis = 0 : (tensor<4x16x32xf32>, tensor<4x16xi32>) -> tensor<65x32xf32>
   return %e : tensor<4x16x32xf32>
 }
 
