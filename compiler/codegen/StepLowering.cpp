@@ -205,7 +205,10 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
     valueTensor[load.getResult()] = it->second;
     return success();
   }
-  if (auto constantOp = dyn_cast<dl::ConstantOp>(op)) {
+  // Large splats were given an activation buffer by the memory planner and
+  // are filled at run time.
+  if (auto constantOp = dyn_cast<dl::ConstantOp>(op);
+      constantOp && !op.hasAttr("dl.offsets")) {
     valueTensor[constantOp.getResult()] = constant(constantOp);
     return success();
   }
@@ -246,6 +249,17 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
     return lowerElementwise(op);
   if (auto matmul = dyn_cast<dl::MatmulOp>(op)) {
     lowerMatmul(matmul);
+    return success();
+  }
+  if (auto constantOp = dyn_cast<dl::ConstantOp>(op)) {
+    auto splat = cast<DenseElementsAttr>(constantOp.getValue());
+    Type element = splat.getElementType();
+    double value =
+        element.isInteger(1)    ? double(splat.getSplatValue<bool>())
+        : isa<FloatType>(element) ? splat.getSplatValue<APFloat>().convertToDouble()
+                                  : double(splat.getSplatValue<APInt>().getSExtValue());
+    auto step = plan::CreateFill(fbb, tensorOf(constantOp.getResult()), value);
+    addStep(op, plan::StepKind::Fill, step.Union(), 0);
     return success();
   }
   if (auto fill = dyn_cast<dl::FillOp>(op)) {

@@ -91,7 +91,9 @@ def DlPlanMemory : Pass<"dl-plan-memory", "::mlir::func::FuncOp"> {
     Results are annotated with `dl.offsets` (one offset per result),
     arguments with `dl.offset`, and the function with `dl.arena_size` and
     `dl.naive_size` (the bytes one buffer per tensor would need). Values read
-    from parameters or constants are not in this arena and get no offset.
+    from parameters or constants are not in this arena and get no offset,
+    except constants of one repeated value with more than 64 elements, which
+    get a buffer and are filled at run time instead of stored in the plan.
   }];
   let options = [
     Option<"alignment", "alignment", "int64_t", "256",

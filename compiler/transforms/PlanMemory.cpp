@@ -27,13 +27,23 @@ uint64_t byteSize(Value value) {
   return static_cast<uint64_t>(type.getNumElements()) * elementBytes;
 }
 
+/// A constant of one repeated value is cheaper to fill at run time than to
+/// store in the plan, once it has more than a few elements.
+bool isFilledAtRunTime(Operation *op) {
+  auto constant = dyn_cast<ConstantOp>(op);
+  if (!constant)
+    return false;
+  auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+  return dense && dense.isSplat() && dense.getNumElements() > 64;
+}
+
 /// True for values that live outside the activation arena: parameters and
 /// constants, and views of them.
 bool isStoredElsewhere(Value value) {
   Operation *def = value.getDefiningOp();
   if (!def)
     return false;
-  if (isa<LoadParamOp, ConstantOp>(def))
+  if (isa<LoadParamOp>(def) || (isa<ConstantOp>(def) && !isFilledAtRunTime(def)))
     return true;
   if (auto reshape = dyn_cast<ReshapeOp>(def))
     return isStoredElsewhere(reshape.getInput());
@@ -103,7 +113,7 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
           share(reshape.getResult(), allocationOf[reshape.getInput()]);
         continue;
       }
-      if (isa<LoadParamOp, ConstantOp>(op))
+      if (isa<LoadParamOp>(op) || (isa<ConstantOp>(op) && !isFilledAtRunTime(&op)))
         continue;
       if (op.hasTrait<BroadcastElementwise>() &&
           op.getNumResults() == 1) {

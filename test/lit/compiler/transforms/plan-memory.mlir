@@ -78,3 +78,19 @@ func.func @results(%x: tensor<2x4x3x3xf32> {dl.name = "x"}, %v: tensor<4xf32> {d
   %t = dl.relu %r : tensor<2x4x3x3xf32>
   return %r, %t, %m : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<4xf32>
 }
+
+// -----
+
+// A splat constant of more than 64 elements gets a buffer (the plan fills it
+// at run time); a small one stays in the constant arena.
+// CHECK-LABEL: func.func @splats
+// CHECK: dl.constant {dl.offsets = array<i64: {{[0-9]+}}>} dense<0.000000e+00> : tensor<16x16xf32>
+// CHECK: dl.constant dense<1.000000e+00> : tensor<4xf32>
+func.func @splats(%x: tensor<16x16xf32> {dl.name = "x"}, %y: tensor<4xf32> {dl.name = "y"})
+    -> (tensor<16x16xf32>, tensor<4xf32>) {
+  %z = dl.constant dense<0.0> : tensor<16x16xf32>
+  %o = dl.constant dense<1.0> : tensor<4xf32>
+  %0 = dl.add %x, %z : (tensor<16x16xf32>, tensor<16x16xf32>) -> tensor<16x16xf32>
+  %1 = dl.add %y, %o : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0, %1 : tensor<16x16xf32>, tensor<4xf32>
+}
