@@ -390,6 +390,46 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
         addKernel(op, "gather", plan::Op::Gather, body.Union(), 0);
         return success();
       })
+      .Case<dl::Conv2dGradInputOp, dl::Conv2dGradWeightOp>([&](auto c) {
+        bool wrtWeight = isa<dl::Conv2dGradWeightOp>(op);
+        auto stride = toVector(c.getStride());
+        auto padding = toVector(c.getPadding());
+        auto dilation = toVector(c.getDilation());
+        auto body = plan::CreateConv2dGradDirect(
+            fbb, t(c.getGrad()), t(c.getOther()), t(c.getResult()), wrtWeight,
+            &stride, &padding, &dilation, c.getGroups());
+        // As many multiply-adds as the forward convolution.
+        RankedTensorType w = tensorType(wrtWeight ? c.getResult() : c.getOther());
+        uint64_t macs = numElements(c.getGrad()) * w.getDimSize(1) *
+                        w.getDimSize(2) * w.getDimSize(3);
+        addKernel(op, wrtWeight ? "conv2d_grad_weight" : "conv2d_grad_input",
+                  plan::Op::Conv2dGrad, body.Union(), 2 * macs);
+        return success();
+      })
+      .Case([&](dl::MaxPool2dGradOp p) {
+        auto kernel = toVector(p.getKernel());
+        auto stride = toVector(p.getStride());
+        auto padding = toVector(p.getPadding());
+        auto body = plan::CreatePool2dGradDirect(
+            fbb, t(p.getInput()), t(p.getGrad()), t(p.getResult()),
+            plan::PoolKind::Max, &kernel, &stride, &padding, false);
+        addKernel(op, "max_pool2d_grad", plan::Op::Pool2dGrad, body.Union(),
+                  numElements(p.getGrad()) * kernel[0] * kernel[1]);
+        return success();
+      })
+      .Case([&](dl::AvgPool2dGradOp p) {
+        auto kernel = toVector(p.getKernel());
+        auto stride = toVector(p.getStride());
+        auto padding = toVector(p.getPadding());
+        // The input is not read; the output stands in for it.
+        auto body = plan::CreatePool2dGradDirect(
+            fbb, t(p.getResult()), t(p.getGrad()), t(p.getResult()),
+            plan::PoolKind::Avg, &kernel, &stride, &padding,
+            p.getCountIncludePad());
+        addKernel(op, "avg_pool2d_grad", plan::Op::Pool2dGrad, body.Union(),
+                  numElements(p.getGrad()) * kernel[0] * kernel[1]);
+        return success();
+      })
       .Case([&](dl::ScatterAddOp s) {
         auto body = plan::CreateScatterAdd(fbb, t(s.getUpdates()),
                                            t(s.getIndices()), t(s.getResult()),

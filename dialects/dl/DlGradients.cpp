@@ -371,6 +371,50 @@ LogicalResult MatmulOp::buildGradients(OpBuilder &b,
 // Reductions and softmax
 //===----------------------------------------------------------------------===//
 
+LogicalResult Conv2dOp::buildGradients(OpBuilder &b,
+                                       ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  grads.assign(getNumOperands(), Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  grads[0] = Conv2dGradInputOp::create(
+      b, loc, getInput().getType(), g, getWeight(), getStrideAttr(),
+      getPaddingAttr(), getDilationAttr(), getGroupsAttr());
+  grads[1] = Conv2dGradWeightOp::create(
+      b, loc, getWeight().getType(), g, getInput(), getStrideAttr(),
+      getPaddingAttr(), getDilationAttr(), getGroupsAttr());
+  if (getBias())
+    grads[2] = ReduceSumOp::create(b, loc, g, ArrayRef<int64_t>{0, 2, 3},
+                                   /*keepdims=*/false);
+  return success();
+}
+
+LogicalResult MaxPool2dOp::buildGradients(OpBuilder &b,
+                                          ArrayRef<Value> resultGrads,
+                                          SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  if (resultGrads[0])
+    grads[0] = MaxPool2dGradOp::create(
+        b, getLoc(), getInput().getType(), getInput(), resultGrads[0],
+        getKernelAttr(), b.getDenseI64ArrayAttr(getEffectiveStride()),
+        getPaddingAttr());
+  return success();
+}
+
+LogicalResult AvgPool2dOp::buildGradients(OpBuilder &b,
+                                          ArrayRef<Value> resultGrads,
+                                          SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  if (resultGrads[0])
+    grads[0] = AvgPool2dGradOp::create(
+        b, getLoc(), getInput().getType(), resultGrads[0], getKernelAttr(),
+        b.getDenseI64ArrayAttr(getEffectiveStride()), getPaddingAttr(),
+        getCountIncludePadAttr());
+  return success();
+}
+
 LogicalResult ReduceSumOp::buildGradients(OpBuilder &b,
                                           ArrayRef<Value> resultGrads,
                                           SmallVectorImpl<Value> &grads) {

@@ -402,3 +402,98 @@ LogicalResult MseOp::inferReturnTypes(MLIRContext *,
   inferred.push_back(RankedTensorType::get({}, prediction.getElementType()));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Gradients of convolution and pooling
+//===----------------------------------------------------------------------===//
+
+/// The shared checks of the gradient ops: NCHW ranks, window attributes, and
+/// that a window of `kernel` over `input`'s spatial size gives `grad`'s.
+static LogicalResult verifyWindowGrad(Operation *op, RankedTensorType input,
+                                      RankedTensorType grad,
+                                      ArrayRef<int64_t> kernel,
+                                      ArrayRef<int64_t> stride,
+                                      ArrayRef<int64_t> padding,
+                                      ArrayRef<int64_t> dilation) {
+  std::optional<Location> loc = op->getLoc();
+  if (failed(checkRank(loc, "input", input, 4, "N, C, H, W")) ||
+      failed(checkRank(loc, "grad", grad, 4, "N, C, Ho, Wo")) ||
+      failed(checkWindow(loc, stride, padding, dilation)))
+    return failure();
+  if (kernel.size() != 2)
+    return op->emitOpError("needs a 2-D kernel");
+  if (input.getDimSize(0) != grad.getDimSize(0))
+    return op->emitOpError("batch sizes differ");
+  for (int i = 0; i < 2; ++i) {
+    int64_t span = dilation[i] * (kernel[i] - 1) + 1;
+    int64_t floorSize = windowOutputSize(input.getDimSize(2 + i), padding[i],
+                                         padding[2 + i], span, stride[i], false);
+    int64_t ceilSize = windowOutputSize(input.getDimSize(2 + i), padding[i],
+                                        padding[2 + i], span, stride[i], true);
+    int64_t size = grad.getDimSize(2 + i);
+    if (size < 1 || (size != floorSize && size != ceilSize))
+      return op->emitOpError("the gradient's spatial size ")
+             << size << " does not match the window over "
+             << input.getDimSize(2 + i);
+  }
+  return success();
+}
+
+static LogicalResult verifyConvGrad(Operation *op, RankedTensorType input,
+                                    RankedTensorType weight,
+                                    RankedTensorType grad,
+                                    ArrayRef<int64_t> stride,
+                                    ArrayRef<int64_t> padding,
+                                    ArrayRef<int64_t> dilation, int64_t groups) {
+  if (weight.getRank() != 4)
+    return op->emitOpError("the weight must be [O, C/groups, kH, kW]");
+  if (groups < 1 || input.getRank() != 4 ||
+      weight.getDimSize(1) * groups != input.getDimSize(1) ||
+      grad.getRank() != 4 || grad.getDimSize(1) != weight.getDimSize(0) ||
+      weight.getDimSize(0) % groups)
+    return op->emitOpError("channels of input, weight and gradient do not "
+                           "match with ")
+           << groups << " group(s)";
+  int64_t kernel[] = {weight.getDimSize(2), weight.getDimSize(3)};
+  return verifyWindowGrad(op, input, grad, kernel, stride, padding, dilation);
+}
+
+LogicalResult Conv2dGradInputOp::verify() {
+  return verifyConvGrad(*this, cast<RankedTensorType>(getType()),
+                        cast<RankedTensorType>(getOther().getType()),
+                        cast<RankedTensorType>(getGrad().getType()),
+                        getStride(), getPadding(), getDilation(), getGroups());
+}
+
+LogicalResult Conv2dGradWeightOp::verify() {
+  return verifyConvGrad(*this, cast<RankedTensorType>(getOther().getType()),
+                        cast<RankedTensorType>(getType()),
+                        cast<RankedTensorType>(getGrad().getType()),
+                        getStride(), getPadding(), getDilation(), getGroups());
+}
+
+LogicalResult MaxPool2dGradOp::verify() {
+  if (getInput().getType() != getType())
+    return emitOpError("the result must have the input's type");
+  auto grad = cast<RankedTensorType>(getGrad().getType());
+  int64_t dilation[] = {1, 1};
+  if (failed(verifyWindowGrad(*this, cast<RankedTensorType>(getType()), grad,
+                              getKernel(), getStride(), getPadding(),
+                              dilation)))
+    return failure();
+  if (grad.getDimSize(1) != cast<RankedTensorType>(getType()).getDimSize(1))
+    return emitOpError("channel counts differ");
+  return success();
+}
+
+LogicalResult AvgPool2dGradOp::verify() {
+  auto grad = cast<RankedTensorType>(getGrad().getType());
+  int64_t dilation[] = {1, 1};
+  if (failed(verifyWindowGrad(*this, cast<RankedTensorType>(getType()), grad,
+                              getKernel(), getStride(), getPadding(),
+                              dilation)))
+    return failure();
+  if (grad.getDimSize(1) != cast<RankedTensorType>(getType()).getDimSize(1))
+    return emitOpError("channel counts differ");
+  return success();
+}

@@ -29,7 +29,8 @@ def Dl_MatmulOp : Dl_Op<"matmul",
   }];
 }
 
-def Dl_Conv2dOp : Dl_Op<"conv2d", [Pure, InferTypeOpAdaptor]> {
+def Dl_Conv2dOp : Dl_Op<"conv2d",
+    [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
   let summary = "2-D convolution (cross-correlation), NCHW";
   let description = [{
     `input` is `[N, C, H, W]`, `weight` `[O, C/groups, kH, kW]`, the optional
@@ -59,7 +60,7 @@ def Dl_Conv2dOp : Dl_Op<"conv2d", [Pure, InferTypeOpAdaptor]> {
 
 class Dl_Pool2dOp<string mnemonic, string what, dag extraArgs,
                   string extraFormat>
-    : Dl_Op<mnemonic, [Pure, InferTypeOpAdaptor]> {
+    : Dl_Op<mnemonic, [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
   let summary = "2-D " # what # " pooling, NCHW";
   let description = "Pools windows of `kernel` over `[N, C, H, W]`. `stride` "
     "defaults to the kernel; `padding` is `[top, left, bottom, right]`; with "
@@ -88,6 +89,69 @@ class Dl_Pool2dOp<string mnemonic, string what, dag extraArgs,
 def Dl_MaxPool2dOp : Dl_Pool2dOp<"max_pool2d", "max", (ins), "">;
 def Dl_AvgPool2dOp : Dl_Pool2dOp<"avg_pool2d", "average",
     (ins UnitAttr:$count_include_pad), "">;
+
+//===----------------------------------------------------------------------===//
+// Gradients of convolution and pooling
+//===----------------------------------------------------------------------===//
+
+class Dl_ConvGradOp<string mnemonic, string what, string first, string second>
+    : Dl_Op<mnemonic, [Pure]> {
+  let summary = "gradient of dl.conv2d with respect to its " # what;
+  let description = "From the gradient of a `dl.conv2d` result (`grad`, "
+    "`[N, O, Ho, Wo]`) and the convolution's other operand, the gradient of "
+    "its " # what # ", whose type is the result type. The attributes are the "
+    "convolution's.";
+  let arguments = (ins Dl_FloatTensor:$grad, Dl_FloatTensor:$other,
+      DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+      DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $other `stride` `=` $stride `padding` `=` $padding
+    `dilation` `=` $dilation `groups` `=` $groups attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Dl_Conv2dGradInputOp
+    : Dl_ConvGradOp<"conv2d_grad_input", "input", "grad", "weight">;
+def Dl_Conv2dGradWeightOp
+    : Dl_ConvGradOp<"conv2d_grad_weight", "weight", "grad", "input">;
+
+def Dl_MaxPool2dGradOp : Dl_Op<"max_pool2d_grad", [Pure]> {
+  let summary = "gradient of dl.max_pool2d";
+  let description = [{
+    Sends each window's gradient to the element the forward pass chose (the
+    first maximum in row-major order). `input` is the pooling's input; the
+    result has its type.
+  }];
+  let arguments = (ins Dl_FloatTensor:$input, Dl_FloatTensor:$grad,
+      DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$stride,
+      DenseI64ArrayAttr:$padding);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $grad `kernel` `=` $kernel `stride` `=` $stride
+    `padding` `=` $padding attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Dl_AvgPool2dGradOp : Dl_Op<"avg_pool2d_grad", [Pure]> {
+  let summary = "gradient of dl.avg_pool2d";
+  let description = [{
+    Spreads each window's gradient evenly over the window (divided as the
+    forward pass divided). The result type is the pooling input's.
+  }];
+  let arguments = (ins Dl_FloatTensor:$grad, DenseI64ArrayAttr:$kernel,
+      DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+      UnitAttr:$count_include_pad);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `kernel` `=` $kernel `stride` `=` $stride `padding` `=` $padding
+    attr-dict `:` type($grad) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
 
 //===----------------------------------------------------------------------===//
 // Reductions

@@ -130,6 +130,16 @@ void kernelOperands(const plan::Kernel &k, std::vector<uint32_t> &ins,
     ins = {k.op_as_Mse()->prediction(), k.op_as_Mse()->target()};
     outs = {k.op_as_Mse()->output()};
     return;
+  case plan::Op::Conv2dGrad:
+    ins = {k.op_as_Conv2dGrad()->grad(), k.op_as_Conv2dGrad()->other()};
+    outs = {k.op_as_Conv2dGrad()->output()};
+    return;
+  case plan::Op::Pool2dGrad:
+    ins = {k.op_as_Pool2dGrad()->grad()};
+    if (k.op_as_Pool2dGrad()->kind() == plan::PoolKind::Max)
+      ins.push_back(k.op_as_Pool2dGrad()->input());
+    outs = {k.op_as_Pool2dGrad()->output()};
+    return;
   case plan::Op::ScatterAdd:
     ins = {k.op_as_ScatterAdd()->updates(), k.op_as_ScatterAdd()->indices()};
     outs = {k.op_as_ScatterAdd()->output()};

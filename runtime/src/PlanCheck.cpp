@@ -28,6 +28,8 @@ const char *roleName(plan::Role role) {
 }
 
 std::string stepName(const plan::Step &step) {
+  if (!step.step())
+    return "?";
   switch (step.step_type()) {
   case plan::StepKind::Gemm: return "gemm";
   case plan::StepKind::Copy: return "copy";
@@ -125,6 +127,10 @@ private:
                           dtypeName(toDType(tensor->dtype())),
                           (unsigned long long)(*count *
                                                dtypeSize(toDType(tensor->dtype())))));
+      // Kernels read elements in place: each must be aligned to its size.
+      if (tensor->offset() % dtypeSize(toDType(tensor->dtype())) != 0)
+        return bad(format("offset %llu is not a multiple of the element size",
+                          (unsigned long long)tensor->offset()));
       if (tensor->arena() >= plan.arenas()->size())
         return bad(format("arena %u does not exist", tensor->arena()));
       const plan::Arena *arena = plan.arenas()->Get(tensor->arena());
@@ -267,6 +273,10 @@ private:
   } while (0)
 
   Status checkStep(const plan::Step &step) {
+    // The verifier accepts a union whose type is set but whose table is
+    // missing; nothing below may dereference one.
+    if (!step.step())
+      return Status::error("the step has a kind but no body");
     switch (step.step_type()) {
     case plan::StepKind::Gemm:
       return checkGemm(*step.step_as_Gemm());
@@ -326,6 +336,8 @@ private:
   Status checkKernel(const plan::Kernel &kernel) {
     if (!kernel.name())
       return Status::error("a kernel without a name");
+    if (!kernel.op())
+      return Status::error("the kernel has an op kind but no op");
     if (kernel.kernel() >= 0 &&
         (!plan.kernels() || uint32_t(kernel.kernel()) >= plan.kernels()->size()))
       return Status::error("the kernel source index is out of range");
@@ -346,6 +358,8 @@ private:
     case plan::Op::CrossEntropy: return checkCrossEntropy(*kernel.op_as_CrossEntropy());
     case plan::Op::Mse: return checkMse(*kernel.op_as_Mse());
     case plan::Op::ScatterAdd: return checkScatterAdd(*kernel.op_as_ScatterAdd());
+    case plan::Op::Conv2dGrad: return checkConv2dGrad(*kernel.op_as_Conv2dGrad());
+    case plan::Op::Pool2dGrad: return checkPool2dGrad(*kernel.op_as_Pool2dGrad());
     default: return Status::error("unknown kernel op");
     }
   }
@@ -498,42 +512,88 @@ private:
     return Status::ok();
   }
 
-  Status checkConv2d(const plan::Conv2d &c) {
-    CHECK(exists({c.input(), c.weight(), c.output()}));
-    CHECK(sameDType({c.input(), c.weight(), c.output()}));
-    CHECK(realFloat(c.input()));
-    if (!hasSize(c.stride(), 2) || !hasSize(c.padding(), 4) ||
-        !hasSize(c.dilation(), 2))
+  using Longs = flatbuffers::Vector<int64_t>;
+
+  /// The convolution of x [N, C, H, W] with w [O, C/groups, kH, kW] gives
+  /// y: the geometry a forward or backward convolution step relies on.
+  Status checkConvGeometry(const Shape &x, const Shape &w, const Shape &y,
+                           const Longs *stride, const Longs *padding,
+                           const Longs *dilation, int64_t groups) {
+    if (!hasSize(stride, 2) || !hasSize(padding, 4) || !hasSize(dilation, 2))
       return Status::error("stride, padding and dilation need 2, 4 and 2 "
                            "entries");
-    Shape x = shape(c.input()), w = shape(c.weight());
     if (x.size() != 4 || w.size() != 4)
       return Status::error("input and weight must be rank 4");
-    int64_t groups = c.groups();
     if (groups < 1 || x[1] % groups || w[0] % groups || w[1] * groups != x[1])
       return Status::error("channels do not match the groups");
     for (int i = 0; i < 2; ++i)
-      if (c.stride()->Get(i) < 1 || c.dilation()->Get(i) < 1 ||
-          c.stride()->Get(i) > (1 << 20) || c.dilation()->Get(i) > (1 << 20))
+      if (stride->Get(i) < 1 || dilation->Get(i) < 1 ||
+          stride->Get(i) > (1 << 20) || dilation->Get(i) > (1 << 20))
         return Status::error("stride and dilation must be in [1, 2^20]");
     for (int i = 0; i < 4; ++i)
-      if (c.padding()->Get(i) < 0 || c.padding()->Get(i) > (1 << 20))
+      if (padding->Get(i) < 0 || padding->Get(i) > (1 << 20))
         return Status::error("bad padding");
     Shape out = {x[0], w[0], 0, 0};
     for (int i = 0; i < 2; ++i) {
       // In 128 bits: damaged sizes must not overflow the check itself.
-      __int128 extent = (__int128)x[2 + i] + c.padding()->Get(i) +
-                        c.padding()->Get(2 + i) -
-                        (__int128)c.dilation()->Get(i) * (w[2 + i] - 1) - 1;
+      __int128 extent = (__int128)x[2 + i] + padding->Get(i) +
+                        padding->Get(2 + i) -
+                        (__int128)dilation->Get(i) * (w[2 + i] - 1) - 1;
       if (extent < 0)
         return Status::error("the kernel is larger than the padded input");
-      out[2 + i] = int64_t(extent / c.stride()->Get(i) + 1);
+      out[2 + i] = int64_t(extent / stride->Get(i) + 1);
     }
-    CHECK(shapeIs(c.output(), out));
+    if (y != out)
+      return Status::error("the convolution's output is " + formatShape(y) +
+                           ", expected " + formatShape(out));
+    return Status::ok();
+  }
+
+  Status checkConv2d(const plan::Conv2d &c) {
+    CHECK(exists({c.input(), c.weight(), c.output()}));
+    CHECK(sameDType({c.input(), c.weight(), c.output()}));
+    CHECK(realFloat(c.input()));
+    CHECK(checkConvGeometry(shape(c.input()), shape(c.weight()),
+                            shape(c.output()), c.stride(), c.padding(),
+                            c.dilation(), c.groups()));
     if (c.has_bias()) {
       CHECK(exists({c.bias()}));
       CHECK(sameDType({c.input(), c.bias()}));
-      CHECK(shapeIs(c.bias(), {w[0]}));
+      CHECK(shapeIs(c.bias(), {shape(c.weight())[0]}));
+    }
+    return Status::ok();
+  }
+
+  Status checkConv2dGrad(const plan::Conv2dGrad &c) {
+    CHECK(exists({c.grad(), c.other(), c.output()}));
+    CHECK(sameDType({c.grad(), c.other(), c.output()}));
+    CHECK(realFloat(c.grad()));
+    uint32_t x = c.wrt_weight() ? c.other() : c.output();
+    uint32_t w = c.wrt_weight() ? c.output() : c.other();
+    return checkConvGeometry(shape(x), shape(w), shape(c.grad()), c.stride(),
+                             c.padding(), c.dilation(), c.groups());
+  }
+
+  /// Pooling windows over x [N, C, H, W] giving y [N, C, Ho, Wo].
+  Status checkPoolGeometry(const Shape &x, const Shape &y, plan::PoolKind kind,
+                           const Longs *kernel, const Longs *stride,
+                           const Longs *padding) {
+    if (kind > plan::PoolKind::MAX || !hasSize(kernel, 2) ||
+        !hasSize(stride, 2) || !hasSize(padding, 4))
+      return Status::error("bad kind, kernel, stride or padding");
+    if (x.size() != 4 || y.size() != 4 || x[0] != y[0] || x[1] != y[1])
+      return Status::error("input and output must be [N, C, H, W] alike");
+    for (int i = 0; i < 2; ++i) {
+      int64_t k = kernel->Get(i), s = stride->Get(i);
+      int64_t before = padding->Get(i);
+      if (k < 1 || s < 1 || before < 0 || padding->Get(2 + i) < 0 ||
+          before >= k)
+        return Status::error("bad kernel, stride or padding");
+      if (k > (1 << 20) || s > (1 << 20))
+        return Status::error("kernel and stride must be at most 2^20");
+      // Every window must overlap the input, or it has nothing to pool.
+      if (y[2 + i] > 0 && (__int128)(y[2 + i] - 1) * s - before >= x[2 + i])
+        return Status::error("a window lies entirely in the padding");
     }
     return Status::ok();
   }
@@ -542,25 +602,17 @@ private:
     CHECK(exists({p.input(), p.output()}));
     CHECK(sameDType({p.input(), p.output()}));
     CHECK(realFloat(p.input()));
-    if (p.kind() > plan::PoolKind::MAX || !hasSize(p.kernel(), 2) ||
-        !hasSize(p.stride(), 2) || !hasSize(p.padding(), 4))
-      return Status::error("bad kind, kernel, stride or padding");
-    Shape x = shape(p.input()), y = shape(p.output());
-    if (x.size() != 4 || y.size() != 4 || x[0] != y[0] || x[1] != y[1])
-      return Status::error("input and output must be [N, C, H, W] alike");
-    for (int i = 0; i < 2; ++i) {
-      int64_t k = p.kernel()->Get(i), s = p.stride()->Get(i);
-      int64_t before = p.padding()->Get(i);
-      if (k < 1 || s < 1 || before < 0 || p.padding()->Get(2 + i) < 0 ||
-          before >= k)
-        return Status::error("bad kernel, stride or padding");
-      // Every window must overlap the input, or it has nothing to pool.
-      if (k > (1 << 20) || s > (1 << 20))
-        return Status::error("kernel and stride must be at most 2^20");
-      if (y[2 + i] > 0 && (__int128)(y[2 + i] - 1) * s - before >= x[2 + i])
-        return Status::error("a window lies entirely in the padding");
-    }
-    return Status::ok();
+    return checkPoolGeometry(shape(p.input()), shape(p.output()), p.kind(),
+                             p.kernel(), p.stride(), p.padding());
+  }
+
+  Status checkPool2dGrad(const plan::Pool2dGrad &p) {
+    CHECK(exists({p.input(), p.grad(), p.output()}));
+    CHECK(sameDType({p.input(), p.grad(), p.output()}));
+    CHECK(realFloat(p.output()));
+    CHECK(shapeIs(p.input(), shape(p.output())));
+    return checkPoolGeometry(shape(p.output()), shape(p.grad()), p.kind(),
+                             p.kernel(), p.stride(), p.padding());
   }
 
   Status checkTranspose(const plan::Transpose &t) {

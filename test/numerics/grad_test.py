@@ -197,6 +197,24 @@ def main():
             f"    %y = dl.gather %p0, %i axis = 0 : ({t((4, 2))}, "
             f"{tensor_type(tokens)}) -> {t((2, 3, 2))}", (2, 3, 2),
             extra={"i": tokens})
+    conv_cases = [
+        ((2, 2, 5, 5), (3, 2, 3, 3), "stride = [1, 1] padding = [1, 1, 1, 1]", (2, 3, 5, 5)),
+        ((1, 4, 6, 7), (4, 2, 2, 3), "stride = [2, 1] padding = [0, 1, 1, 0] groups = 2", (1, 4, 3, 6)),
+        ((1, 1, 7, 7), (2, 1, 3, 3), "stride = [2, 2] dilation = [2, 1]", (1, 2, 2, 3)),
+    ]
+    for i, (sx, sw, attrs, so) in enumerate(conv_cases):
+        g.check(f"conv2d-{i}", [x(*sx), x(*sw), x(sw[0])],
+                f"    %y = dl.conv2d %p0, %p1, %p2 {attrs} : ({t(sx)}, {t(sw)}, "
+                f"{t((sw[0],))}) -> {t(so)}", so)
+    # Distinct values so the maximum in each window is unique.
+    pool_input = rng.permutation(36).reshape(1, 1, 6, 6) / 7.0
+    for kind, extra in (("max", ""), ("avg", ""), ("avg", " {count_include_pad}")):
+        for attrs, so in (("kernel = [2, 2]", (1, 1, 3, 3)),
+                          ("kernel = [3, 3] stride = [2, 2] padding = [1, 1, 1, 1]",
+                           (1, 1, 3, 3))):
+            g.check(f"{kind}_pool2d-{attrs.count('=')}{extra.strip()}", [pool_input.copy()],
+                    f"    %y = dl.{kind}_pool2d %p0 {attrs}{extra} : {t((1, 1, 6, 6))} -> {t(so)}",
+                    so)
     g.check("chain", [x(2, 3), x(3)],
             f"    %a = dl.mul %p0, %p0 : ({t((2, 3))}, {t((2, 3))}) -> {t((2, 3))}\n"
             f"    %b = dl.add %a, %p1 : ({t((2, 3))}, {t((3,))}) -> {t((2, 3))}\n"

@@ -126,6 +126,8 @@ private:
     case plan::Op::CrossEntropy: return cpu::runCrossEntropy(*kernel.op_as_CrossEntropy(), ctx);
     case plan::Op::Mse: return cpu::runMse(*kernel.op_as_Mse(), ctx);
     case plan::Op::ScatterAdd: return cpu::runScatterAdd(*kernel.op_as_ScatterAdd(), ctx);
+    case plan::Op::Conv2dGrad: return cpu::runConv2dGrad(*kernel.op_as_Conv2dGrad(), ctx);
+    case plan::Op::Pool2dGrad: return cpu::runPool2dGrad(*kernel.op_as_Pool2dGrad(), ctx);
     default: return Status::error("unknown kernel op");
     }
   }

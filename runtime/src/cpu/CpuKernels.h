@@ -65,6 +65,8 @@ Status runSlice(const plan::Slice &op, Context &context);
 Status runGather(const plan::Gather &op, Context &context);
 Status runIota(const plan::Iota &op, Context &context);
 Status runScatterAdd(const plan::ScatterAdd &op, Context &context);
+Status runConv2dGrad(const plan::Conv2dGrad &op, Context &context);
+Status runPool2dGrad(const plan::Pool2dGrad &op, Context &context);
 Status runCrossEntropy(const plan::CrossEntropy &op, Context &context);
 Status runMse(const plan::Mse &op, Context &context);
 

@@ -193,6 +193,14 @@ func.func @gather_bad_axis(%t: tensor<65x32xf32>, %i: tensor<4xi32>) {
 
 // -----
 
+func.func @conv_grad_bad_size(%g: tensor<1x2x4x4xf32>, %w: tensor<2x1x3x3xf32>) {
+  // expected-error @+1 {{'dl.conv2d_grad_input' op the gradient's spatial size 4 does not match the window over 8}}
+  %0 = dl.conv2d_grad_input %g, %w stride = [1, 1] padding = [0, 0, 0, 0] dilation = [1, 1] groups = 1 : (tensor<1x2x4x4xf32>, tensor<2x1x3x3xf32>) -> tensor<1x1x8x8xf32>
+  return
+}
+
+// -----
+
 func.func @scatter_add_bad_updates(%u: tensor<4x31xf32>, %i: tensor<4xi32>) {
   // expected-error @+1 {{'dl.scatter_add' op updates have shape 4x31, expected 4x32 (the result's shape with the axis replaced by the indices')}}
   %0 = dl.scatter_add %u, %i axis = 0 : (tensor<4x31xf32>, tensor<4xi32>) -> tensor<65x32xf32>

@@ -119,6 +119,15 @@ func.func @contractions(%x: tensor<64x784xf32>, %w: tensor<784x128xf32>,
   %5 = dl.conv2d %3, %gw groups = 16 : (tensor<8x16x28x28xf32>, tensor<16x1x3x3xf32>) -> tensor<8x16x26x26xf32>
   // CHECK: dl.max_pool2d %{{.*}} kernel = [2, 2] : tensor<8x16x28x28xf32> -> tensor<8x16x14x14xf32>
   %6 = dl.max_pool2d %3 kernel = [2, 2] : tensor<8x16x28x28xf32> -> tensor<8x16x14x14xf32>
+  // The gradient ops autodiff emits for convolution and pooling.
+  // CHECK: dl.conv2d_grad_input %{{.*}}, %{{.*}} stride = [1, 1] padding = [1, 1, 1, 1] dilation = [1, 1] groups = 1 : (tensor<8x16x28x28xf32>, tensor<16x3x3x3xf32>) -> tensor<8x3x28x28xf32>
+  %gi = dl.conv2d_grad_input %3, %cw stride = [1, 1] padding = [1, 1, 1, 1] dilation = [1, 1] groups = 1 : (tensor<8x16x28x28xf32>, tensor<16x3x3x3xf32>) -> tensor<8x3x28x28xf32>
+  // CHECK: dl.conv2d_grad_weight %{{.*}}, %{{.*}} stride = [1, 1] padding = [1, 1, 1, 1] dilation = [1, 1] groups = 1 : (tensor<8x16x28x28xf32>, tensor<8x3x28x28xf32>) -> tensor<16x3x3x3xf32>
+  %gcw = dl.conv2d_grad_weight %3, %img stride = [1, 1] padding = [1, 1, 1, 1] dilation = [1, 1] groups = 1 : (tensor<8x16x28x28xf32>, tensor<8x3x28x28xf32>) -> tensor<16x3x3x3xf32>
+  // CHECK: dl.max_pool2d_grad %{{.*}}, %{{.*}} kernel = [2, 2] stride = [2, 2] padding = [0, 0, 0, 0] : (tensor<8x16x28x28xf32>, tensor<8x16x14x14xf32>) -> tensor<8x16x28x28xf32>
+  %gm = dl.max_pool2d_grad %3, %6 kernel = [2, 2] stride = [2, 2] padding = [0, 0, 0, 0] : (tensor<8x16x28x28xf32>, tensor<8x16x14x14xf32>) -> tensor<8x16x28x28xf32>
+  // CHECK: dl.avg_pool2d_grad %{{.*}} kernel = [2, 2] stride = [2, 2] padding = [0, 0, 0, 0] {count_include_pad} : tensor<8x16x14x14xf32> -> tensor<8x16x28x28xf32>
+  %ga = dl.avg_pool2d_grad %6 kernel = [2, 2] stride = [2, 2] padding = [0, 0, 0, 0] {count_include_pad} : tensor<8x16x14x14xf32> -> tensor<8x16x28x28xf32>
   // CHECK: dl.max_pool2d %{{.*}} kernel = [3, 3] stride = [2, 2] padding = [1, 1, 1, 1] : tensor<8x16x28x28xf32> -> tensor<8x16x14x14xf32>
   %7 = dl.max_pool2d %3 kernel = [3, 3] stride = [2, 2] padding = [1, 1, 1, 1] : tensor<8x16x28x28xf32> -> tensor<8x16x14x14xf32>
   // ceil_mode keeps the partial window at the end: 26 -> 9 instead of 8.
