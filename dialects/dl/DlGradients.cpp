@@ -534,6 +534,51 @@ LogicalResult LayerNormOp::buildGradients(OpBuilder &b,
   return success();
 }
 
+LogicalResult BatchNormTrainingOp::buildGradients(
+    OpBuilder &b, ArrayRef<Value> resultGrads,
+    SmallVectorImpl<Value> &grads) {
+  grads.assign(5, Value());
+  // Only the normalized result carries a gradient; the running statistics
+  // are buffers, neither trained nor differentiated.
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  Value x = getInput();
+  RankedTensorType type = typeOf(x);
+  SmallVector<int64_t> axes, channelShape(type.getRank(), 1);
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (d != 1)
+      axes.push_back(d);
+  channelShape[1] = type.getDimSize(1);
+  auto mean = [&](Value v) {
+    return ReduceMeanOp::create(b, loc, v, axes, /*keepdims=*/true).getResult();
+  };
+  // The batch statistics again, as the forward pass computed them.
+  Value centered = binary<SubOp>(b, loc, x, mean(x));
+  Value variance = mean(binary<MulOp>(b, loc, centered, centered));
+  Value rstd = RsqrtOp::create(
+      b, loc,
+      binary<AddOp>(b, loc, variance,
+                    scalar(b, loc, x, getEpsilon().convertToDouble())));
+  Value xhat = binary<MulOp>(b, loc, centered, rstd);
+  Value scale = ReshapeOp::create(
+      b, loc, RankedTensorType::get(channelShape, type.getElementType()),
+      getScale());
+  // dx = rstd (gs - mean(gs) - xhat mean(gs xhat)) with gs = g scale, the
+  // means over every dimension but the channels.
+  Value gs = binary<MulOp>(b, loc, g, scale);
+  grads[0] = binary<MulOp>(
+      b, loc, rstd,
+      binary<SubOp>(b, loc, binary<SubOp>(b, loc, gs, mean(gs)),
+                    binary<MulOp>(b, loc, xhat,
+                                  mean(binary<MulOp>(b, loc, gs, xhat)))));
+  grads[1] = ReduceSumOp::create(b, loc, binary<MulOp>(b, loc, g, xhat), axes,
+                                 /*keepdims=*/false);
+  grads[2] = ReduceSumOp::create(b, loc, g, axes, /*keepdims=*/false);
+  return success();
+}
+
 LogicalResult CrossEntropyOp::buildGradients(OpBuilder &b,
                                              ArrayRef<Value> resultGrads,
                                              SmallVectorImpl<Value> &grads) {

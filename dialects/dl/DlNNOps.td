@@ -262,7 +262,8 @@ def Dl_BatchNormInferenceOp : Dl_Op<"batch_norm_inference",
 }
 
 def Dl_BatchNormTrainingOp : Dl_Op<"batch_norm_training",
-                                   [Pure, InferTypeOpAdaptor]> {
+                                   [Pure, InferTypeOpAdaptor,
+                                    Dl_Differentiable]> {
   let summary = "batch normalization with batch statistics";
   let description = [{
     Normalizes with the batch's own mean and biased variance per channel and

@@ -5,7 +5,9 @@ the CPU backend.
 Each case is a tiny model: parameters P feed one op, and the loss is
 sum(op(P...) * R) with R a random input, so every output element weighs in
 differently. `dlc --gradients` compiles the gradient program; the finite
-differences evaluate the same model's forward plan at P +- h with h = 1e-6.
+differences evaluate the loss that same program returns at P +- h with
+h = 1e-6 (so ops that train differently, batch norm, are checked as they
+train).
 In f64 the two agree to about 1e-8 relative (the truncation error of the
 central difference is O(h^2) and the rounding error O(eps/h) ~ 1e-10); the
 check uses rtol 1e-5 and atol 1e-7.
@@ -25,17 +27,22 @@ rng = np.random.default_rng(99)
 H = 1e-6
 
 
-def module(params, extra_inputs, body, result, train):
-    """`body` computes %y from %p0.. (params) and the extra inputs."""
+def module(params, extra_inputs, body, result, train, buffers=None):
+    """`body` computes %y from %p0.. (params), the buffers and the extra
+    inputs."""
     attrs = ' attributes {dl.train = {loss = "loss"}}' if train else ""
     decls = "".join(f"  dl.param @p{i} : {tensor_type(v)} init<zeros>\n"
                     for i, v in enumerate(params))
+    decls += "".join(f"  dl.param @{k} : {tensor_type(v)} init<zeros> role = buffer\n"
+                     for k, v in (buffers or {}).items())
     inputs = dict(extra_inputs)
     inputs["r"] = result
     args = ", ".join(f'%{k}: {tensor_type(v)} {{dl.name = "{k}"}}'
                      for k, v in inputs.items())
     loads = "".join(f"    %p{i} = dl.load_param @p{i} : {tensor_type(v)}\n"
                     for i, v in enumerate(params))
+    loads += "".join(f"    %{k} = dl.load_param @{k} : {tensor_type(v)}\n"
+                     for k, v in (buffers or {}).items())
     rank = result.ndim
     scalar = tensor_type(np.float64(0))
     loss = (f"    %m = dl.mul %y, %r : ({tensor_type(result)}, "
@@ -61,29 +68,31 @@ class GradRunner:
         if result.returncode:
             raise RuntimeError(" ".join(command) + "\n" + result.stderr)
 
-    def check(self, name, params, body, out_shape, extra=None):
+    def check(self, name, params, body, out_shape, extra=None, buffers=None):
+        """Finite differences evaluate the loss of the gradient program
+        itself, so ops that behave differently in training (batch norm) are
+        differentiated as they train."""
         extra = extra or {}
+        buffers = buffers or {}
         r = rng.standard_normal(out_shape)
         base = os.path.join(self.work, name)
         try:
-            for train, suffix in ((True, "grad"), (False, "fwd")):
-                with open(f"{base}.{suffix}.mlir", "w") as f:
-                    f.write(module(params, extra, body, r, train))
+            with open(f"{base}.grad.mlir", "w") as f:
+                f.write(module(params, extra, body, r, True, buffers))
             self.run([self.dlc, f"{base}.grad.mlir", "--gradients", "-o",
                       f"{base}.grad.dlp"])
-            self.run([self.dlc, f"{base}.fwd.mlir", "-o", f"{base}.fwd.dlp"])
             feeds = []
             for key, value in list(extra.items()) + [("r", r)]:
                 np.save(f"{base}.{key}.npy", value)
                 feeds.append(f"--input={key}=@{base}.{key}.npy")
 
             def run_plan(plan, values, outputs):
-                write_safetensors(f"{base}.safetensors",
-                                  {f"p{i}": v for i, v in enumerate(values)})
+                tensors = {f"p{i}": v for i, v in enumerate(values)}
+                tensors.update(buffers)
+                write_safetensors(f"{base}.safetensors", tensors)
                 command = [self.dlrun, plan, "--device", "cpu", "--params",
-                           f"{base}.safetensors"] + feeds
-                if plan.endswith(".grad.dlp"):
-                    command += ["--program", "gradients"]
+                           f"{base}.safetensors", "--program",
+                           "gradients"] + feeds
                 for key in outputs:
                     command.append(f"--output={key}=@{base}.out.{key.replace(':', '_')}.npy")
                 self.run(command)
@@ -97,9 +106,9 @@ class GradRunner:
                 for index in np.ndindex(p.shape):
                     values = [v.copy() for v in params]
                     values[i][index] += H
-                    up = run_plan(f"{base}.fwd.dlp", values, ["loss"])[0]
+                    up = run_plan(f"{base}.grad.dlp", values, ["loss"])[0]
                     values[i][index] -= 2 * H
-                    down = run_plan(f"{base}.fwd.dlp", values, ["loss"])[0]
+                    down = run_plan(f"{base}.grad.dlp", values, ["loss"])[0]
                     numeric[index] = (up - down) / (2 * H)
                 if not np.allclose(grads[i], numeric, rtol=1e-5, atol=1e-7):
                     raise RuntimeError(
@@ -215,6 +224,14 @@ def main():
             g.check(f"{kind}_pool2d-{attrs.count('=')}{extra.strip()}", [pool_input.copy()],
                     f"    %y = dl.{kind}_pool2d %p0 {attrs}{extra} : {t((1, 1, 6, 6))} -> {t(so)}",
                     so)
+    for shape in ((4, 3), (2, 3, 2, 2)):
+        channels = (3,)
+        stats = "(" + ", ".join([t(shape)] + [t(channels)] * 4) + ")"
+        g.check(f"batch_norm_training-{len(shape)}d", [x(*shape), 1 + 0.2 * x(3), x(3)],
+                f"    %y, %nm, %nv = dl.batch_norm_training %p0, %p1, %p2, %rm, %rv "
+                f"epsilon = 1.0e-05 momentum = 1.0e-01 : {stats} -> "
+                f"({t(shape)}, {t(channels)}, {t(channels)})", shape,
+                buffers={"rm": np.zeros(3), "rv": np.ones(3)})
     g.check("chain", [x(2, 3), x(3)],
             f"    %a = dl.mul %p0, %p0 : ({t((2, 3))}, {t((2, 3))}) -> {t((2, 3))}\n"
             f"    %b = dl.add %a, %p1 : ({t((2, 3))}, {t((3,))}) -> {t((2, 3))}\n"
