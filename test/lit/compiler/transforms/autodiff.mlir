@@ -57,20 +57,28 @@ module attributes {dl.train = {loss = "loss"}} {
 
 // An op without a gradient rule between the loss and a parameter.
 module attributes {dl.train = {loss = "loss"}} {
-  dl.param @s : tensor<2xf32> init<ones>
-  dl.param @b : tensor<2xf32> init<zeros>
-  dl.param @m : tensor<2xf32> init<zeros> role = buffer
-  dl.param @v : tensor<2xf32> init<ones> role = buffer
-  func.func @forward(%x: tensor<4x2x3x3xf32> {dl.name = "x"}) -> (tensor<f32> {dl.name = "loss"}) {
-    %s = dl.load_param @s : tensor<2xf32>
-    %b = dl.load_param @b : tensor<2xf32>
-    %m = dl.load_param @m : tensor<2xf32>
-    %v = dl.load_param @v : tensor<2xf32>
-    // expected-error @+1 {{'dl.batch_norm_training' has no gradient rule, but the loss depends on a trained parameter through it}}
-    %y, %nm, %nv = dl.batch_norm_training %x, %s, %b, %m, %v epsilon = 1.0e-05 momentum = 1.0e-01
-        : (tensor<4x2x3x3xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>)
-        -> (tensor<4x2x3x3xf32>, tensor<2xf32>, tensor<2xf32>)
-    %1 = dl.reduce_sum %y axes = [0, 1, 2, 3] : tensor<4x2x3x3xf32> -> tensor<f32>
-    return %1 : tensor<f32>
+  dl.param @w : tensor<3xf32> init<zeros>
+  func.func @forward(%x: tensor<3xf32> {dl.name = "x"}) -> (tensor<f32> {dl.name = "loss"}) {
+    %w = dl.load_param @w : tensor<3xf32>
+    %0 = dl.mul %w, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+    // expected-error @+1 {{'dl.floor' has no gradient rule, but the loss depends on a trained parameter through it}}
+    %1 = dl.floor %0 : tensor<3xf32>
+    %2 = dl.reduce_sum %1 axes = [0] : tensor<3xf32> -> tensor<f32>
+    return %2 : tensor<f32>
+  }
+}
+
+// -----
+
+// A rule may refuse a form it does not handle, with its own message.
+module attributes {dl.train = {loss = "loss"}} {
+  dl.param @w : tensor<6xf32> init<zeros>
+  func.func @forward(%x: tensor<3xf32> {dl.name = "x"}) -> (tensor<f32> {dl.name = "loss"}) {
+    %w = dl.load_param @w : tensor<6xf32>
+    // expected-error @+1 {{'dl.slice' op has no gradient rule for steps other than 1 yet}}
+    %0 = dl.slice %w start = [0] limit = [6] step = [2] : tensor<6xf32> -> tensor<3xf32>
+    %1 = dl.mul %0, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+    %2 = dl.reduce_sum %1 axes = [0] : tensor<3xf32> -> tensor<f32>
+    return %2 : tensor<f32>
   }
 }
