@@ -9,6 +9,7 @@
 #include "dlc/Plan.h"
 #include "dlc/Safetensors.h"
 #include "dlc/Session.h"
+#include "dlc/Train.h"
 #include "dlc/runtime.h"
 
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <unistd.h>
 
 using namespace dlc::rt;
 
@@ -43,6 +45,21 @@ INFERENCE:
                              optimizer state (written whole or not at all).
   --device auto|cpu|cuda     Where to run (default: auto, the GPU when there
                              is one).
+
+TRAINING (plans compiled with dlc --train):
+  --train                    Train: epochs of shuffled batches through the
+                             program 'train', then the whole test set through
+                             'eval'; prints loss, metrics and samples/s per
+                             epoch (a progress bar on a terminal).
+  --data DIR                 IDX files train-{images,labels}-idx*-ubyte[.gz]
+                             and t10k-... (default: the Debian Fashion-MNIST
+                             package, /usr/share/datasets/fashion-mnist).
+  --epochs N                 Epochs to train (default 1).
+  --seed S                   Shuffling seed (default 0); the same seed on the
+                             same device gives the same loss curve.
+  --metrics-json FILE        Write the per-epoch curve as JSON.
+  With --params the run starts from a checkpoint (optimizer state included
+  when present); --save writes one at the end.
 
 INSPECTION:
   --describe                 Print what the plan holds (inputs, outputs,
@@ -114,12 +131,18 @@ void printTensor(const std::string &name, const HostTensor &tensor) {
   }
 }
 
+struct Options;
+int runTraining(const Options &options, Session &session);
+
 struct Options {
   std::string plan;
   std::vector<std::pair<std::string, std::string>> inputs, outputs, expected;
   std::string params, save, program = "inference", device = "auto";
   double rtol = -1, atol = -1;
-  bool describe = false;
+  bool describe = false, train = false;
+  std::string data = "/usr/share/datasets/fashion-mnist", metricsJson;
+  int epochs = 1;
+  uint64_t seed = 0;
 };
 
 int run(const Options &options) {
@@ -167,6 +190,9 @@ int run(const Options &options) {
     if (Status status = (*session)->loadParameters(*params); !status)
       return fail(options.params + ": " + status.message());
   }
+
+  if (options.train)
+    return runTraining(options, **session);
 
   std::map<std::string, bool> fed;
   for (const auto &[name, path] : options.inputs) {
@@ -226,6 +252,70 @@ int run(const Options &options) {
   return exitCode;
 }
 
+std::string metricsText(const EpochMetrics &m) {
+  std::string text = format("epoch %d: train loss %.4f", m.epoch, m.trainLoss);
+  for (const auto &[name, value] : m.test)
+    text += format(", test %s %.4f", name.c_str(), value);
+  return text + format(", %.0f samples/s (%.1f s)", m.samplesPerSecond,
+                       m.seconds);
+}
+
+int runTraining(const Options &options, Session &session) {
+  Expected<Dataset> trainSet = loadIdxDataset(options.data, true);
+  if (!trainSet)
+    return fail(trainSet.status().message());
+  Expected<Dataset> testSet = loadIdxDataset(options.data, false);
+  if (!testSet)
+    return fail(testSet.status().message());
+  std::fprintf(stderr, "dlrun: training on %llu samples, testing on %llu, "
+                       "%d epoch(s)\n",
+               (unsigned long long)trainSet->size(),
+               (unsigned long long)testSet->size(), options.epochs);
+  bool terminal = isatty(fileno(stderr));
+  TrainOptions train;
+  train.epochs = options.epochs;
+  train.seed = options.seed;
+  train.onStep = [&](int epoch, uint64_t step, uint64_t steps, double loss) {
+    if (!terminal || (step % 16 && step != steps))
+      return;
+    int filled = int(30 * step / steps);
+    std::fprintf(stderr, "\repoch %d [%.*s%*s] %llu/%llu loss %.4f", epoch,
+                 filled, "==============================", 30 - filled, "",
+                 (unsigned long long)step, (unsigned long long)steps, loss);
+    if (step == steps)
+      std::fprintf(stderr, "\r%*s\r", 70, "");
+  };
+  std::string json = "[";
+  train.onEpoch = [&](const EpochMetrics &m) {
+    std::printf("%s\n", metricsText(m).c_str());
+    std::fflush(stdout);
+    json += format("%s{\"epoch\": %d, \"train_loss\": %.9g, "
+                   "\"samples_per_second\": %.6g, \"seconds\": %.6g",
+                   m.epoch > 1 ? ", " : "", m.epoch, m.trainLoss,
+                   m.samplesPerSecond, m.seconds);
+    for (const auto &[name, value] : m.test)
+      json += format(", \"test_%s\": %.9g", name.c_str(), value);
+    json += "}";
+  };
+  Expected<std::vector<EpochMetrics>> history =
+      dlc::rt::train(session, *trainSet, *testSet, train);
+  if (!history)
+    return fail(history.status().message());
+  if (!options.metricsJson.empty()) {
+    std::string text = json + "]\n";
+    if (Status status = writeFileAtomic(
+            options.metricsJson, std::vector<uint8_t>(text.begin(), text.end()));
+        !status)
+      return fail(status.message());
+  }
+  if (!options.save.empty())
+    if (Status status = writeSafetensors(
+            options.save, session.saveParameters(/*withOptimizerState=*/true));
+        !status)
+      return fail(status.message());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -267,6 +357,10 @@ int main(int argc, char **argv) {
       options.describe = true;
       continue;
     }
+    if (arg == "--train") {
+      options.train = true;
+      continue;
+    }
     std::string text;
     if (flagName == "--input" || flagName == "--output" ||
         flagName == "--expected-output") {
@@ -279,6 +373,27 @@ int main(int argc, char **argv) {
                    : flagName == "--output" ? options.outputs
                                             : options.expected;
       list.emplace_back(name, path);
+      continue;
+    }
+    if (flagName == "--data" || flagName == "--metrics-json") {
+      if (!value(text))
+        return fail(flagName + " needs a value");
+      (flagName == "--data" ? options.data : options.metricsJson) = text;
+      continue;
+    }
+    if (flagName == "--epochs" || flagName == "--seed") {
+      if (!value(text))
+        return fail(flagName + " needs a value");
+      char *end = nullptr;
+      long long number = std::strtoll(text.c_str(), &end, 10);
+      if (!end || *end || number < (flagName == "--epochs" ? 1 : 0))
+        return fail(flagName + " needs a " +
+                    (flagName == "--epochs" ? "positive" : "non-negative") +
+                    " integer, not '" + text + "'");
+      if (flagName == "--epochs")
+        options.epochs = int(std::min<long long>(number, 1 << 20));
+      else
+        options.seed = uint64_t(number);
       continue;
     }
     if (flagName == "--params" || flagName == "--save" ||

@@ -76,6 +76,48 @@ double roundTo(double v, DType dtype) {
   return v;
 }
 
+/// `n` elements of `view` from `start` into `out`: typed loops for the common
+/// float types, the generic load otherwise.
+void loadBlock(const View &view, uint64_t start, int64_t n, double *out) {
+  if (view.dtype == DType::F32) {
+    const float *p = view.as<float>() + start;
+    for (int64_t e = 0; e < n; ++e)
+      out[e] = p[e];
+  } else if (view.dtype == DType::F64) {
+    std::memcpy(out, view.as<double>() + start, n * sizeof(double));
+  } else {
+    size_t bytes = dtypeSize(view.dtype);
+    for (int64_t e = 0; e < n; ++e)
+      out[e] = load(view.data + (start + e) * bytes, view.dtype);
+  }
+}
+
+void storeBlock(const View &view, uint64_t start, int64_t n, const double *in) {
+  if (view.dtype == DType::F32) {
+    float *p = view.as<float>() + start;
+    for (int64_t e = 0; e < n; ++e)
+      p[e] = float(in[e]);
+  } else if (view.dtype == DType::F64) {
+    std::memcpy(view.as<double>() + start, in, n * sizeof(double));
+  } else {
+    size_t bytes = dtypeSize(view.dtype);
+    for (int64_t e = 0; e < n; ++e)
+      store(view.data + (start + e) * bytes, view.dtype, in[e]);
+  }
+}
+
+void roundBlock(double *r, int64_t n, DType dtype) {
+  if (dtype == DType::F64)
+    return;
+  if (dtype == DType::F32) {
+    for (int64_t e = 0; e < n; ++e)
+      r[e] = double(float(r[e]));
+    return;
+  }
+  for (int64_t e = 0; e < n; ++e)
+    r[e] = roundTo(r[e], dtype);
+}
+
 bool isInteger(DType dtype) {
   return dtype == DType::I32 || dtype == DType::I64 || dtype == DType::Bool;
 }
@@ -126,16 +168,19 @@ Status runElementwise(const plan::Elementwise &op, Context &ctx) {
 
   for (uint64_t start = 0; start < total; start += kBlock) {
     int64_t n = int64_t(std::min<uint64_t>(kBlock, total - start));
-    // Gather the inputs, walking the multi-index element by element.
+    // Inputs of the output's shape load as one typed loop each.
+    for (size_t r = 0; r < numInputs; ++r)
+      if (dense[r])
+        loadBlock(inputs[r], start, n, &regs[r * kBlock]);
+    // The rest walk the multi-index element by element.
     std::vector<int64_t> idx = index;
     for (int64_t e = 0; e < n; ++e) {
       for (size_t r = 0; r < numInputs; ++r) {
-        int64_t offset = int64_t(start) + e;
-        if (!dense[r]) {
-          offset = 0;
-          for (size_t d = 0; d < rank; ++d)
-            offset += idx[d] * inStrides[r][d];
-        }
+        if (dense[r])
+          continue;
+        int64_t offset = 0;
+        for (size_t d = 0; d < rank; ++d)
+          offset += idx[d] * inStrides[r][d];
         regs[r * kBlock + e] =
             load(inputs[r].data + offset * dtypeSize(inputs[r].dtype),
                  inputs[r].dtype);
@@ -218,17 +263,13 @@ Status runElementwise(const plan::Elementwise &op, Context &ctx) {
       if (integer && instr->op() != plan::ElemOp::Div)
         for (int64_t e = 0; e < n; ++e)
           r[e] = std::isnan(r[e]) ? 0 : r[e];
-      for (int64_t e = 0; e < n; ++e)
-        r[e] = roundTo(r[e], dtype);
+      roundBlock(r, n, dtype);
       ++reg;
     }
 
     for (size_t o = 0; o < outputs.size(); ++o) {
       const double *r = &regs[op.results()->Get(o) * kBlock];
-      size_t bytes = dtypeSize(outputs[o].dtype);
-      uint8_t *base = outputs[o].data + start * bytes;
-      for (int64_t e = 0; e < n; ++e)
-        store(base + e * bytes, outputs[o].dtype, r[e]);
+      storeBlock(outputs[o], start, n, r);
     }
   }
   return Status::ok();

@@ -1,0 +1,65 @@
+//===- Train.h - The training loop ------------------------------*- C++ -*-===//
+//
+// Trains a plan compiled with `dlc --train` on an in-memory dataset: epochs of
+// shuffled batches through the program `train`, then the whole test set
+// through `eval`. Every test sample counts exactly once (see evaluate()).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_TRAIN_H
+#define DLC_TRAIN_H
+
+#include "dlc/Session.h"
+
+#include <functional>
+#include <map>
+
+namespace dlc::rt {
+
+/// Samples and their labels: `inputs` is [N, ...] (any float type the plan's
+/// first input has), `labels` [N] of the plan's label type.
+struct Dataset {
+  HostTensor inputs;
+  HostTensor labels;
+  uint64_t size() const { return inputs.shape.empty() ? 0 : inputs.shape[0]; }
+};
+
+/// Fashion-MNIST style IDX files in `dir` (train-images-idx3-ubyte[.gz],
+/// train-labels-idx1-ubyte[.gz], t10k-...): pixels scaled to [0, 1] as f32,
+/// labels as i32.
+Expected<Dataset> loadIdxDataset(const std::string &dir, bool trainSplit);
+
+struct EpochMetrics {
+  int epoch = 0;
+  double trainLoss = 0;                 ///< mean over the epoch's steps
+  std::map<std::string, double> test;   ///< loss and every metric, test set
+  double samplesPerSecond = 0;          ///< training throughput
+  double seconds = 0;
+};
+
+struct TrainOptions {
+  int epochs = 1;
+  uint64_t seed = 0;
+  /// Called after every step (for progress bars) and after every epoch.
+  std::function<void(int epoch, uint64_t step, uint64_t steps, double loss)>
+      onStep;
+  std::function<void(const EpochMetrics &)> onEpoch;
+};
+
+/// Runs the loop. Shuffling draws from the seed alone, so the same seed on
+/// the same device gives the same loss curve bit for bit.
+Expected<std::vector<EpochMetrics>> train(Session &session,
+                                          const Dataset &train,
+                                          const Dataset &test,
+                                          const TrainOptions &options);
+
+/// The eval program over every sample of `data`. A last partial batch is
+/// padded with copies of one sample s and run twice (padded, and all s);
+/// since eval metrics are batch means, the real samples' share is
+/// batch * mean1 - (batch - r) * mean2, exact up to rounding.
+Expected<std::map<std::string, double>> evaluate(Session &session,
+                                                 const Dataset &data);
+
+} // namespace dlc::rt
+
+#endif // DLC_TRAIN_H
