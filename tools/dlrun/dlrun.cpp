@@ -58,8 +58,13 @@ TRAINING (plans compiled with dlc --train):
   --seed S                   Shuffling seed (default 0); the same seed on the
                              same device gives the same loss curve.
   --metrics-json FILE        Write the per-epoch curve as JSON.
-  With --params the run starts from a checkpoint (optimizer state included
-  when present); --save writes one at the end.
+  --limit N                  Use only the first N training and test samples
+                             (quick runs).
+  --save FILE                Write a checkpoint at the end: parameters,
+                             optimizer state, and the epoch, step and seed.
+  --resume FILE              Continue from a checkpoint up to --epochs (the
+                             total): N epochs straight and N/2, save, resume
+                             give the same parameters bit for bit.
 
 INSPECTION:
   --describe                 Print what the plan holds (inputs, outputs,
@@ -140,9 +145,9 @@ struct Options {
   std::string params, save, program = "inference", device = "auto";
   double rtol = -1, atol = -1;
   bool describe = false, train = false;
-  std::string data = "/usr/share/datasets/fashion-mnist", metricsJson;
+  std::string data = "/usr/share/datasets/fashion-mnist", metricsJson, resume;
   int epochs = 1;
-  uint64_t seed = 0;
+  uint64_t seed = 0, limit = 0;
 };
 
 int run(const Options &options) {
@@ -252,6 +257,19 @@ int run(const Options &options) {
   return exitCode;
 }
 
+/// Keeps the first `count` samples.
+void truncate(Dataset &data, uint64_t count) {
+  if (count >= data.size())
+    return;
+  auto keep = [&](HostTensor &tensor) {
+    uint64_t perSample = tensor.numElements() / uint64_t(tensor.shape[0]);
+    tensor.shape[0] = int64_t(count);
+    tensor.data.resize(count * perSample * dtypeSize(tensor.dtype));
+  };
+  keep(data.inputs);
+  keep(data.labels);
+}
+
 std::string metricsText(const EpochMetrics &m) {
   std::string text = format("epoch %d: train loss %.4f", m.epoch, m.trainLoss);
   for (const auto &[name, value] : m.test)
@@ -267,6 +285,10 @@ int runTraining(const Options &options, Session &session) {
   Expected<Dataset> testSet = loadIdxDataset(options.data, false);
   if (!testSet)
     return fail(testSet.status().message());
+  if (options.limit) {
+    truncate(*trainSet, options.limit);
+    truncate(*testSet, options.limit);
+  }
   std::fprintf(stderr, "dlrun: training on %llu samples, testing on %llu, "
                        "%d epoch(s)\n",
                (unsigned long long)trainSet->size(),
@@ -275,6 +297,31 @@ int runTraining(const Options &options, Session &session) {
   TrainOptions train;
   train.epochs = options.epochs;
   train.seed = options.seed;
+  if (!options.resume.empty()) {
+    Expected<TensorFile> checkpoint = readSafetensors(options.resume);
+    if (!checkpoint)
+      return fail(checkpoint.status().message());
+    if (Status status = session.loadParameters(*checkpoint); !status)
+      return fail(options.resume + ": " + status.message());
+    auto number = [&](const char *key, uint64_t &out) {
+      auto it = checkpoint->metadata.find(key);
+      if (it == checkpoint->metadata.end())
+        return false;
+      char *end = nullptr;
+      out = std::strtoull(it->second.c_str(), &end, 10);
+      return end && !*end;
+    };
+    uint64_t epoch = 0, step = 0, seed = 0;
+    if (!number("epoch", epoch) || !number("step", step) ||
+        !number("seed", seed))
+      return fail(options.resume + ": not a training checkpoint (no epoch, "
+                                   "step and seed; write one with --save)");
+    train.firstEpoch = int(epoch) + 1;
+    train.seed = seed;
+    session.setStepCounter(step);
+    std::fprintf(stderr, "dlrun: resuming after epoch %llu (step %llu)\n",
+                 (unsigned long long)epoch, (unsigned long long)step);
+  }
   train.onStep = [&](int epoch, uint64_t step, uint64_t steps, double loss) {
     if (!terminal || (step % 16 && step != steps))
       return;
@@ -308,11 +355,15 @@ int runTraining(const Options &options, Session &session) {
         !status)
       return fail(status.message());
   }
-  if (!options.save.empty())
-    if (Status status = writeSafetensors(
-            options.save, session.saveParameters(/*withOptimizerState=*/true));
-        !status)
+  if (!options.save.empty()) {
+    TensorFile checkpoint = session.saveParameters(/*withOptimizerState=*/true);
+    checkpoint.metadata["epoch"] = std::to_string(
+        std::max(train.firstEpoch - 1, options.epochs));
+    checkpoint.metadata["step"] = std::to_string(session.stepCounter());
+    checkpoint.metadata["seed"] = std::to_string(train.seed);
+    if (Status status = writeSafetensors(options.save, checkpoint); !status)
       return fail(status.message());
+  }
   return 0;
 }
 
@@ -375,13 +426,17 @@ int main(int argc, char **argv) {
       list.emplace_back(name, path);
       continue;
     }
-    if (flagName == "--data" || flagName == "--metrics-json") {
+    if (flagName == "--data" || flagName == "--metrics-json" ||
+        flagName == "--resume") {
       if (!value(text))
         return fail(flagName + " needs a value");
-      (flagName == "--data" ? options.data : options.metricsJson) = text;
+      (flagName == "--data"           ? options.data
+       : flagName == "--metrics-json" ? options.metricsJson
+                                      : options.resume) = text;
       continue;
     }
-    if (flagName == "--epochs" || flagName == "--seed") {
+    if (flagName == "--epochs" || flagName == "--seed" ||
+        flagName == "--limit") {
       if (!value(text))
         return fail(flagName + " needs a value");
       char *end = nullptr;
@@ -392,8 +447,10 @@ int main(int argc, char **argv) {
                     " integer, not '" + text + "'");
       if (flagName == "--epochs")
         options.epochs = int(std::min<long long>(number, 1 << 20));
-      else
+      else if (flagName == "--seed")
         options.seed = uint64_t(number);
+      else
+        options.limit = uint64_t(number);
       continue;
     }
     if (flagName == "--params" || flagName == "--save" ||

@@ -38,7 +38,8 @@ struct EpochMetrics {
 };
 
 struct TrainOptions {
-  int epochs = 1;
+  int firstEpoch = 1; ///< > 1 when resuming: epochs before it are done
+  int epochs = 1;     ///< the last epoch to train
   uint64_t seed = 0;
   /// Called after every step (for progress bars) and after every epoch.
   std::function<void(int epoch, uint64_t step, uint64_t steps, double loss)>

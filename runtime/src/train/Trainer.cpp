@@ -230,7 +230,7 @@ Expected<std::vector<EpochMetrics>> train(Session &session,
   std::vector<uint64_t> order(n);
   std::vector<EpochMetrics> history;
   uint64_t stepsPerEpoch = n / batch;
-  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+  for (int epoch = options.firstEpoch; epoch <= options.epochs; ++epoch) {
     for (uint64_t i = 0; i < n; ++i)
       order[i] = i;
     std::mt19937_64 rng(options.seed * 1000003u + uint64_t(epoch));
