@@ -9,7 +9,8 @@
 - the same seed gives an identical curve, another seed a different one;
 - resuming from a checkpoint after one epoch gives the same parameters as
   two epochs straight (optimizer state included);
-- the loss falls by 20% or more over three epochs.
+- the loss falls by 20% or more over three epochs;
+- a regression model trains from NumPy arrays.
 
 usage: train_test.py DLC DLRUN"""
 
@@ -117,6 +118,30 @@ def main():
     check(all(np.array_equal(a[k], b[k]) for k in a),
           "1 epoch + resume + 1 epoch equals 2 epochs straight, bit for bit "
           "(parameters and optimizer state)")
+
+    # Regression from NumPy arrays: examples/tiny_regression.dl fits a small
+    # tanh network; 100 training samples (batch 8, so a partial batch).
+    examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                            "..", "examples")
+    data = os.path.join(work, "regression")
+    os.makedirs(data)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    for name, n in (("train", 100), ("test", 20)):
+        x = rng.standard_normal((n, 3)).astype(np.float32)
+        y = (np.tanh(x @ a) @ b).astype(np.float32)
+        np.save(f"{data}/{name}-x.npy", x)
+        np.save(f"{data}/{name}-y.npy", y)
+    subprocess.run([dlc, os.path.join(examples, "tiny_regression.dl"),
+                    "--train", "-o", f"{work}/reg.dlp"], check=True)
+    subprocess.run([dlrun, f"{work}/reg.dlp", "--device", "cpu", "--train",
+                    "--data", data, "--epochs", "20",
+                    "--metrics-json", f"{work}/reg.json"],
+                   check=True, capture_output=True)
+    with open(f"{work}/reg.json") as f:
+        reg = json.load(f)
+    check(reg[-1]["test_loss"] < 0.5 * reg[0]["test_loss"],
+          f"tiny_regression on NumPy data: the test loss halves in 20 epochs "
+          f"({reg[0]['test_loss']:.4f} -> {reg[-1]['test_loss']:.4f})")
     return 1 if failures else 0
 
 

@@ -53,7 +53,9 @@ TRAINING (plans compiled with dlc --train):
                              epoch (a progress bar on a terminal).
   --data DIR                 IDX files train-{images,labels}-idx*-ubyte[.gz]
                              and t10k-... (default: the Debian Fashion-MNIST
-                             package, /usr/share/datasets/fashion-mnist).
+                             package, /usr/share/datasets/fashion-mnist), or
+                             NumPy arrays train-x.npy, train-y.npy, test-x.npy,
+                             test-y.npy (samples first).
   --epochs N                 Epochs to train (default 1).
   --seed S                   Shuffling seed (default 0); the same seed on the
                              same device gives the same loss curve.
@@ -279,10 +281,13 @@ std::string metricsText(const EpochMetrics &m) {
 }
 
 int runTraining(const Options &options, Session &session) {
-  Expected<Dataset> trainSet = loadIdxDataset(options.data, true);
+  // NumPy arrays when the directory has them, IDX files otherwise.
+  bool npy = access((options.data + "/train-x.npy").c_str(), R_OK) == 0;
+  auto load = npy ? loadNpyDataset : loadIdxDataset;
+  Expected<Dataset> trainSet = load(options.data, true);
   if (!trainSet)
     return fail(trainSet.status().message());
-  Expected<Dataset> testSet = loadIdxDataset(options.data, false);
+  Expected<Dataset> testSet = load(options.data, false);
   if (!testSet)
     return fail(testSet.status().message());
   if (options.limit) {

@@ -16,8 +16,8 @@
 
 namespace dlc::rt {
 
-/// Samples and their labels: `inputs` is [N, ...] (any float type the plan's
-/// first input has), `labels` [N] of the plan's label type.
+/// Samples and their labels or targets, both [N, ...]; values convert to the
+/// types of the plan's two inputs (samples first, as the model declares).
 struct Dataset {
   HostTensor inputs;
   HostTensor labels;
@@ -28,6 +28,11 @@ struct Dataset {
 /// train-labels-idx1-ubyte[.gz], t10k-...): pixels scaled to [0, 1] as f32,
 /// labels as i32.
 Expected<Dataset> loadIdxDataset(const std::string &dir, bool trainSplit);
+
+/// NumPy arrays in `dir`: train-x.npy, train-y.npy, test-x.npy and
+/// test-y.npy, samples along the first dimension (for regression targets or
+/// data that is not images).
+Expected<Dataset> loadNpyDataset(const std::string &dir, bool trainSplit);
 
 struct EpochMetrics {
   int epoch = 0;

@@ -5,6 +5,7 @@
 #include "Json.h"
 #include "PlanAccess.h"
 #include "dlc/Data.h"
+#include "dlc/Npy.h"
 
 #include <chrono>
 #include <cstring>
@@ -33,22 +34,23 @@ Expected<Layout> layoutOf(const Plan &plan) {
   const plan::Program &train = *root.programs()->Get(*plan.findProgram("train"));
   if (train.inputs()->size() != 2)
     return Status::error(format("training needs a model with two inputs (the "
-                                "samples and their labels), this one has %u",
+                                "samples, then their labels or targets), this "
+                                "one has %u",
                                 train.inputs()->size()));
-  for (const plan::Binding *binding : *train.inputs()) {
+  // The model declares the samples first, then the labels or targets.
+  for (int k = 0; k < 2; ++k) {
+    const plan::Binding *binding = train.inputs()->Get(k);
     const plan::Tensor &tensor = *root.tensors()->Get(binding->tensor());
     HostTensor shapeOnly;
     shapeOnly.dtype = toDType(tensor.dtype());
     shapeOnly.shape = toShape(tensor.shape());
-    bool isLabels = !isFloat(shapeOnly.dtype) && shapeOnly.shape.size() == 1;
-    (isLabels ? layout.labelInput : layout.dataInput) = binding->name()->str();
-    (isLabels ? layout.labelTemplate : layout.dataTemplate) = shapeOnly;
+    (k ? layout.labelInput : layout.dataInput) = binding->name()->str();
+    (k ? layout.labelTemplate : layout.dataTemplate) = shapeOnly;
   }
-  if (layout.dataInput.empty() || layout.labelInput.empty() ||
-      layout.dataTemplate.shape.empty() ||
+  if (layout.dataTemplate.shape.empty() || layout.labelTemplate.shape.empty() ||
       layout.dataTemplate.shape[0] != layout.labelTemplate.shape[0])
-    return Status::error("training needs a float sample input [batch, ...] "
-                         "and an integer label input [batch]");
+    return Status::error("training needs two inputs with the batch as their "
+                         "first dimension");
   layout.batch = layout.dataTemplate.shape[0];
 
   const plan::Metadata *meta = root.metadata();
@@ -93,6 +95,8 @@ HostTensor allocate(const HostTensor &shapeOnly) {
 Status checkFits(const Dataset &data, const Layout &layout) {
   uint64_t perSample =
       layout.dataTemplate.numElements() / uint64_t(layout.batch);
+  uint64_t perLabel =
+      layout.labelTemplate.numElements() / uint64_t(layout.batch);
   if (data.size() == 0 || data.inputs.numElements() / data.size() != perSample)
     return Status::error(format("each sample has %llu values but the model's "
                                 "input '%s' takes %llu per sample",
@@ -101,8 +105,13 @@ Status checkFits(const Dataset &data, const Layout &layout) {
                                     : 0),
                                 layout.dataInput.c_str(),
                                 (unsigned long long)perSample));
-  if (data.labels.numElements() != data.size())
-    return Status::error("the labels do not match the samples one to one");
+  if (data.labels.shape.empty() || uint64_t(data.labels.shape[0]) != data.size() ||
+      data.labels.numElements() != data.size() * perLabel)
+    return Status::error(format("the labels or targets must be [%llu] times "
+                                "%llu values, as the model's input '%s'",
+                                (unsigned long long)data.size(),
+                                (unsigned long long)perLabel,
+                                layout.labelInput.c_str()));
   return Status::ok();
 }
 
@@ -115,6 +124,22 @@ Expected<double> readScalar(Session &session, const std::string &program,
 }
 
 } // namespace
+
+Expected<Dataset> loadNpyDataset(const std::string &dir, bool trainSplit) {
+  std::string prefix = dir + "/" + (trainSplit ? "train" : "test");
+  Expected<HostTensor> x = readNpy(prefix + "-x.npy");
+  if (!x)
+    return x.status();
+  Expected<HostTensor> y = readNpy(prefix + "-y.npy");
+  if (!y)
+    return y.status();
+  if (x->shape.empty() || y->shape.empty() || x->shape[0] != y->shape[0])
+    return Status::error(prefix + "-x.npy and -y.npy differ in sample count");
+  Dataset data;
+  data.inputs = std::move(*x);
+  data.labels = std::move(*y);
+  return data;
+}
 
 Expected<Dataset> loadIdxDataset(const std::string &dir, bool trainSplit) {
   std::string prefix = dir + "/" + (trainSplit ? "train" : "t10k");
