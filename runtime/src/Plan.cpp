@@ -69,6 +69,29 @@ bindingNames(const Plan &plan, const std::string &program, bool inputs) {
   return names;
 }
 
+static std::vector<int64_t> bindingShape(const Plan &plan,
+                                         const std::string &program,
+                                         const std::string &name, bool inputs) {
+  std::optional<uint32_t> index = plan.findProgram(program);
+  if (!index)
+    return {};
+  const plan::Program *p = planRoot(plan).programs()->Get(*index);
+  for (const plan::Binding *binding : *(inputs ? p->inputs() : p->outputs()))
+    if (binding->name()->str() == name)
+      return toShape(planRoot(plan).tensors()->Get(binding->tensor())->shape());
+  return {};
+}
+
+std::vector<int64_t> Plan::inputShape(const std::string &program,
+                                      const std::string &name) const {
+  return bindingShape(*this, program, name, true);
+}
+
+std::vector<int64_t> Plan::outputShape(const std::string &program,
+                                       const std::string &name) const {
+  return bindingShape(*this, program, name, false);
+}
+
 std::vector<std::string> Plan::inputNames(const std::string &program) const {
   return bindingNames(*this, program, true);
 }

@@ -10,7 +10,8 @@
 - resuming from a checkpoint after one epoch gives the same parameters as
   two epochs straight (optimizer state included);
 - the loss falls by 20% or more over three epochs;
-- a regression model trains from NumPy arrays.
+- a regression model trains from NumPy arrays;
+- a character-level model trains from a text file (--corpus).
 
 usage: train_test.py DLC DLRUN"""
 
@@ -142,6 +143,47 @@ def main():
     check(reg[-1]["test_loss"] < 0.5 * reg[0]["test_loss"],
           f"tiny_regression on NumPy data: the test loss halves in 20 epochs "
           f"({reg[0]['test_loss']:.4f} -> {reg[-1]['test_loss']:.4f})")
+
+    # A character-level corpus from a text file (--corpus).
+    lm = """model tiny_lm
+const batch = 4
+const ctx = 8
+input tokens: i32[batch, ctx]
+input targets: i32[batch, ctx]
+param emb: f32[16, 8] = normal(0.0, 0.1)
+param w: f32[8, 16] = xavier_uniform
+let logits = embedding(emb, tokens) @ w
+output logits
+train {
+  loss cross_entropy(reshape(logits, [batch * ctx, 16]), reshape(targets, [batch * ctx]))
+  optimizer adam(lr = 0.05)
+}
+"""
+    with open(f"{work}/lm.dl", "w") as f:
+        f.write(lm)
+    with open(f"{work}/text.txt", "w") as f:
+        f.write("abcd" * 300)
+    subprocess.run([dlc, f"{work}/lm.dl", "--train", "-o", f"{work}/lm.dlp"],
+                   check=True)
+    subprocess.run([dlrun, f"{work}/lm.dlp", "--device", "cpu", "--train",
+                    "--corpus", f"{work}/text.txt", "--epochs", "5",
+                    "--metrics-json", f"{work}/lm.json"],
+                   check=True, capture_output=True)
+    with open(f"{work}/lm.json") as f:
+        lm_curve = json.load(f)
+    chance = float(np.log(16))
+    check(lm_curve[-1]["test_loss"] < 0.1 * chance,
+          f"a character model learns a periodic text from --corpus: held-out "
+          f"loss {lm_curve[-1]['test_loss']:.4f}, chance is {chance:.4f}")
+    with open(f"{work}/wide.txt", "w") as f:
+        f.write("".join(chr(ord("a") + i % 20) for i in range(400)))
+    result = subprocess.run([dlrun, f"{work}/lm.dlp", "--device", "cpu",
+                             "--train", "--corpus", f"{work}/wide.txt"],
+                            capture_output=True, text=True)
+    check(result.returncode == 1 and
+          "has 20 distinct bytes, more than the model's vocabulary of 16"
+          in result.stderr,
+          "a corpus with more distinct bytes than the vocabulary is an error")
     return 1 if failures else 0
 
 

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string>
 #include <unistd.h>
@@ -56,6 +57,11 @@ TRAINING (plans compiled with dlc --train):
                              package, /usr/share/datasets/fashion-mnist), or
                              NumPy arrays train-x.npy, train-y.npy, test-x.npy,
                              test-y.npy (samples first).
+  --corpus FILE              Train a language model on a text file: byte
+                             ids, windows of the model's context, the last
+                             tenth held out for the test loss (the Debian
+                             fortunes text is a fine one:
+                             /usr/share/games/fortunes/fortunes).
   --epochs N                 Epochs to train (default 1).
   --seed S                   Shuffling seed (default 0); the same seed on the
                              same device gives the same loss curve.
@@ -147,7 +153,8 @@ struct Options {
   std::string params, save, program = "inference", device = "auto";
   double rtol = -1, atol = -1;
   bool describe = false, train = false;
-  std::string data = "/usr/share/datasets/fashion-mnist", metricsJson, resume;
+  std::string data = "/usr/share/datasets/fashion-mnist", metricsJson, resume,
+      corpus;
   int epochs = 1;
   uint64_t seed = 0, limit = 0;
 };
@@ -281,13 +288,34 @@ std::string metricsText(const EpochMetrics &m) {
 }
 
 int runTraining(const Options &options, Session &session) {
-  // NumPy arrays when the directory has them, IDX files otherwise.
-  bool npy = access((options.data + "/train-x.npy").c_str(), R_OK) == 0;
-  auto load = npy ? loadNpyDataset : loadIdxDataset;
-  Expected<Dataset> trainSet = load(options.data, true);
+  // A text corpus, NumPy arrays when the directory has them, IDX files
+  // otherwise.
+  std::function<Expected<Dataset>(bool)> load;
+  if (!options.corpus.empty()) {
+    std::vector<std::string> inputs = session.plan().inputNames("train");
+    // The context is the token input's second dimension; the vocabulary is
+    // the model's (its logits' last dimension).
+    std::vector<int64_t> tokens = session.plan().inputShape(
+        "train", inputs.empty() ? std::string() : inputs[0]);
+    std::vector<std::string> outputs = session.plan().outputNames("inference");
+    std::vector<int64_t> logits = session.plan().outputShape(
+        "inference", outputs.empty() ? std::string() : outputs[0]);
+    if (tokens.size() != 2 || logits.empty())
+      return fail("--corpus needs a language model with tokens [batch, "
+                  "context] and logits [..., vocabulary]");
+    load = [&, context = tokens[1], vocabulary = logits.back()](bool train) {
+      return loadTextCorpus(options.corpus, context, vocabulary, train,
+                            options.seed);
+    };
+  } else if (access((options.data + "/train-x.npy").c_str(), R_OK) == 0) {
+    load = [&](bool train) { return loadNpyDataset(options.data, train); };
+  } else {
+    load = [&](bool train) { return loadIdxDataset(options.data, train); };
+  }
+  Expected<Dataset> trainSet = load(true);
   if (!trainSet)
     return fail(trainSet.status().message());
-  Expected<Dataset> testSet = load(options.data, false);
+  Expected<Dataset> testSet = load(false);
   if (!testSet)
     return fail(testSet.status().message());
   if (options.limit) {
@@ -432,12 +460,13 @@ int main(int argc, char **argv) {
       continue;
     }
     if (flagName == "--data" || flagName == "--metrics-json" ||
-        flagName == "--resume") {
+        flagName == "--resume" || flagName == "--corpus") {
       if (!value(text))
         return fail(flagName + " needs a value");
       (flagName == "--data"           ? options.data
        : flagName == "--metrics-json" ? options.metricsJson
-                                      : options.resume) = text;
+       : flagName == "--resume"       ? options.resume
+                                      : options.corpus) = text;
       continue;
     }
     if (flagName == "--epochs" || flagName == "--seed" ||

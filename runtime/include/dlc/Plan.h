@@ -37,6 +37,11 @@ public:
   /// exist).
   std::vector<std::string> inputNames(const std::string &program) const;
   std::vector<std::string> outputNames(const std::string &program) const;
+  /// The shape of a program's input or output (empty if there is none).
+  std::vector<int64_t> inputShape(const std::string &program,
+                                  const std::string &name) const;
+  std::vector<int64_t> outputShape(const std::string &program,
+                                   const std::string &name) const;
 
   /// What `dlrun --describe` prints: metadata, arenas, every program's
   /// inputs, outputs and steps, the parameters and the kernels.

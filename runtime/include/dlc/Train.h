@@ -29,6 +29,16 @@ struct Dataset {
 /// labels as i32.
 Expected<Dataset> loadIdxDataset(const std::string &dir, bool trainSplit);
 
+/// A plain text file as a character-level corpus for a language model with
+/// context `context` and `vocabulary` token ids: the ids are the file's
+/// distinct bytes in byte order (at most `vocabulary` of them). The last
+/// tenth of the text is held out: the test split is its consecutive windows,
+/// the training split as many windows at offsets drawn from `seed` as fit in
+/// the rest. Samples are `context` ids, targets the same shifted by one.
+Expected<Dataset> loadTextCorpus(const std::string &path, int64_t context,
+                                 int64_t vocabulary, bool trainSplit,
+                                 uint64_t seed);
+
 /// NumPy arrays in `dir`: train-x.npy, train-y.npy, test-x.npy and
 /// test-y.npy, samples along the first dimension (for regression targets or
 /// data that is not images).

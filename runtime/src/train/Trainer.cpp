@@ -141,6 +141,57 @@ Expected<Dataset> loadNpyDataset(const std::string &dir, bool trainSplit) {
   return data;
 }
 
+Expected<Dataset> loadTextCorpus(const std::string &path, int64_t context,
+                                 int64_t vocabulary, bool trainSplit,
+                                 uint64_t seed) {
+  Expected<std::vector<uint8_t>> text = readFile(path);
+  if (!text)
+    return text.status();
+  int32_t ids[256];
+  std::fill(std::begin(ids), std::end(ids), -1);
+  for (uint8_t byte : *text)
+    ids[byte] = 0;
+  int32_t count = 0;
+  for (int32_t &id : ids)
+    if (id == 0)
+      id = count++;
+  if (count > vocabulary)
+    return Status::error(format("%s has %d distinct bytes, more than the "
+                                "model's vocabulary of %lld",
+                                path.c_str(), count, (long long)vocabulary));
+  uint64_t size = text->size(), held = size / 10;
+  uint64_t window = uint64_t(context) + 1;
+  if (context < 1 || held < window || size - held < window)
+    return Status::error(format("%s has %llu bytes, too few for windows of "
+                                "%llu in both splits",
+                                path.c_str(), (unsigned long long)size,
+                                (unsigned long long)window));
+  std::vector<uint64_t> starts;
+  if (trainSplit) {
+    uint64_t span = size - held;
+    std::mt19937_64 rng(seed * 1000003u + 7919);
+    for (uint64_t k = 0; k < span / uint64_t(context); ++k)
+      starts.push_back(rng() % (span - window + 1));
+  } else {
+    for (uint64_t s = size - held; s + window <= size; s += uint64_t(context))
+      starts.push_back(s);
+  }
+  Dataset data;
+  for (HostTensor *t : {&data.inputs, &data.labels}) {
+    t->dtype = DType::I32;
+    t->shape = {int64_t(starts.size()), context};
+    t->data.resize(starts.size() * uint64_t(context) * 4);
+  }
+  int32_t *x = reinterpret_cast<int32_t *>(data.inputs.data.data());
+  int32_t *y = reinterpret_cast<int32_t *>(data.labels.data.data());
+  for (uint64_t k = 0; k < starts.size(); ++k)
+    for (int64_t i = 0; i < context; ++i) {
+      x[k * context + i] = ids[(*text)[starts[k] + i]];
+      y[k * context + i] = ids[(*text)[starts[k] + i + 1]];
+    }
+  return data;
+}
+
 Expected<Dataset> loadIdxDataset(const std::string &dir, bool trainSplit) {
   std::string prefix = dir + "/" + (trainSplit ? "train" : "t10k");
   auto open = [&](const std::string &stem) -> Expected<HostTensor> {
