@@ -107,9 +107,15 @@ struct DlOptimizerPass
     }
 
     OpBuilder moduleBuilder(func);
-    auto declare = [&](StringRef name, RankedTensorType type) {
-      auto init = InitAttr::get(&getContext(), InitKind::Zeros,
-                                DenseF64ArrayAttr::get(&getContext(), {}), 0);
+    auto declare = [&](StringRef name, RankedTensorType type,
+                       double value = 0.0) {
+      auto init =
+          value == 0.0
+              ? InitAttr::get(&getContext(), InitKind::Zeros,
+                              DenseF64ArrayAttr::get(&getContext(), {}), 0)
+              : InitAttr::get(&getContext(), InitKind::Constant,
+                              DenseF64ArrayAttr::get(&getContext(), {value}),
+                              0);
       return ParamOp::create(moduleBuilder, func.getLoc(), name, type, init,
                              ParamRole::OptimizerState);
     };
@@ -127,8 +133,12 @@ struct DlOptimizerPass
         declare("optimizer.step", RankedTensorType::get({}, f32));
     Value t = u.add(load(stepParam), 1.0);
     stores.emplace_back(t, stepParam.getSymName());
-    double lr = number(optimizer, "lr", 0.01);
-    Value rate = u.scalar(f32, lr);
+    // The base learning rate is state too, so a run can override it
+    // (dlrun --lr) without recompiling.
+    ParamOp lrParam = declare("optimizer.lr", RankedTensorType::get({}, f32),
+                              number(optimizer, "lr", 0.01));
+    Value lr = load(lrParam);
+    Value rate = lr;
     if (scheduleKind == "step") {
       double stepSize = std::max(1.0, number(schedule, "step_size", 1000));
       Value periods = FloorOp::create(
@@ -144,9 +154,10 @@ struct DlOptimizerPass
                              1.0 / std::max(1.0, total - warmup));
       progress = u.min(u.max(progress, u.scalar(f32, 0)), u.scalar(f32, 1));
       Value cosine = CosOp::create(b, func.getLoc(), u.mul(progress, M_PI));
-      rate = u.add(u.mul(u.add(cosine, 1.0), 0.5 * (lr - minLr)), minLr);
+      rate = u.add(u.mul(u.mul(u.add(cosine, 1.0), 0.5), u.add(lr, -minLr)),
+                   minLr);
       if (warmup > 0) {
-        Value warm = u.mul(t, lr / warmup);
+        Value warm = u.mul(u.mul(t, lr), 1.0 / warmup);
         Value warming = CompareOp::create(b, func.getLoc(),
                                           CompareDirection::LE, t,
                                           u.scalar(f32, warmup));

@@ -99,6 +99,26 @@ Status Session::loadParameters(const TensorFile &file) {
   return Status::ok();
 }
 
+Status Session::setPersistent(const std::string &name,
+                              const HostTensor &value) {
+  const auto &tensors = *planRoot(*plan_).tensors();
+  for (uint32_t i = 0; i < tensors.size(); ++i) {
+    const plan::Tensor &tensor = *tensors.Get(i);
+    if (!isPersistent(tensor) || tensor.name()->str() != name)
+      continue;
+    if (value.dtype != toDType(tensor.dtype()) ||
+        value.shape != toShape(tensor.shape()))
+      return Status::error(format("'%s' is %s%s, not %s%s", name.c_str(),
+                                  dtypeName(toDType(tensor.dtype())),
+                                  formatShape(toShape(tensor.shape())).c_str(),
+                                  dtypeName(value.dtype),
+                                  formatShape(value.shape).c_str()));
+    writeTensor(i, value);
+    return Status::ok();
+  }
+  return Status::error("the plan has no parameter or state '" + name + "'");
+}
+
 TensorFile Session::saveParameters(bool withOptimizerState) const {
   TensorFile file;
   const auto &tensors = *planRoot(*plan_).tensors();

@@ -10,6 +10,7 @@
 - resuming from a checkpoint after one epoch gives the same parameters as
   two epochs straight (optimizer state included);
 - the loss falls by 20% or more over three epochs;
+- --lr overrides the compiled learning rate;
 - a regression model trains from NumPy arrays;
 - a character-level model trains from a text file (--corpus).
 
@@ -107,6 +108,15 @@ def main():
     other = train("c", 3, 8)
     check([e["train_loss"] for e in other] != [e["train_loss"] for e in curve],
           "another seed gives another curve")
+    frozen = subprocess.run([dlrun, f"{work}/m.dlp", "--device", "cpu", "--train",
+                             "--data", work, "--epochs", "3", "--lr", "0",
+                             "--metrics-json", f"{work}/frozen.json"],
+                            capture_output=True)
+    with open(f"{work}/frozen.json") as f:
+        frozen_curve = json.load(f)
+    check(frozen.returncode == 0 and
+          len({e["test_loss"] for e in frozen_curve}) == 1,
+          "--lr 0 overrides the model's learning rate: the test loss never moves")
     train("straight", 2, 5)
     train("half", 1, 5)
     subprocess.run([dlrun, f"{work}/m.dlp", "--device", "cpu", "--train",

@@ -63,6 +63,8 @@ TRAINING (plans compiled with dlc --train):
                              fortunes text is a fine one:
                              /usr/share/games/fortunes/fortunes).
   --epochs N                 Epochs to train (default 1).
+  --lr X                     The base learning rate, instead of the model's
+                             (schedules scale it as they would the model's).
   --seed S                   Shuffling seed (default 0); the same seed on the
                              same device gives the same loss curve.
   --metrics-json FILE        Write the per-epoch curve as JSON.
@@ -157,6 +159,7 @@ struct Options {
       corpus;
   int epochs = 1;
   uint64_t seed = 0, limit = 0;
+  double lr = -1;
 };
 
 int run(const Options &options) {
@@ -355,6 +358,15 @@ int runTraining(const Options &options, Session &session) {
     std::fprintf(stderr, "dlrun: resuming after epoch %llu (step %llu)\n",
                  (unsigned long long)epoch, (unsigned long long)step);
   }
+  // After a resume, so the flag wins over the checkpoint.
+  if (options.lr >= 0) {
+    HostTensor lr;
+    lr.dtype = DType::F32;
+    lr.data.resize(4);
+    lr.set(0, options.lr);
+    if (Status status = session.setPersistent("optimizer.lr", lr); !status)
+      return fail("--lr: " + status.message());
+  }
   train.onStep = [&](int epoch, uint64_t step, uint64_t steps, double loss) {
     if (!terminal || (step % 16 && step != steps))
       return;
@@ -490,7 +502,7 @@ int main(int argc, char **argv) {
     if (flagName == "--params" || flagName == "--save" ||
         flagName == "--program" ||
         flagName == "--device" || flagName == "--rtol" ||
-        flagName == "--atol") {
+        flagName == "--atol" || flagName == "--lr") {
       if (!value(text))
         return fail(flagName + " needs a value");
       if (flagName == "--params")
@@ -506,7 +518,9 @@ int main(int argc, char **argv) {
         double number = std::strtod(text.c_str(), &end);
         if (!end || *end || number < 0)
           return fail(flagName + " needs a non-negative number");
-        (flagName == "--rtol" ? options.rtol : options.atol) = number;
+        (flagName == "--rtol"   ? options.rtol
+         : flagName == "--atol" ? options.atol
+                                : options.lr) = number;
       }
       continue;
     }

@@ -33,6 +33,9 @@ public:
   /// match the plan's; a missing, extra or mis-shaped tensor is an error
   /// naming it, and then nothing is changed.
   Status loadParameters(const TensorFile &file);
+  /// Replaces one persistent tensor (a parameter, buffer or optimizer
+  /// state such as `optimizer.lr`); the dtype and shape must match.
+  Status setPersistent(const std::string &name, const HostTensor &value);
   /// Parameters and buffers (and optimizer state when `withOptimizerState`).
   TensorFile saveParameters(bool withOptimizerState) const;
 
