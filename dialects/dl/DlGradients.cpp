@@ -681,30 +681,58 @@ LogicalResult SliceOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
   Value g = resultGrads[0];
   if (!g)
     return success();
-  if (llvm::any_of(getStep(), [](int64_t s) { return s != 1; }))
-    return emitOpError("has no gradient rule for steps other than 1 yet");
-  // Zeros around the result's gradient, one dimension at a time.
+  // Per dimension: spread the gradient out to the step with zeros between
+  // (viewed as [..., m, 1, ...] beside zeros [..., m, step-1, ...]), then
+  // put zeros before the start and after the last element read.
   Location loc = getLoc();
   RankedTensorType input = typeOf(getInput());
+  Type element = input.getElementType();
+  auto zeros = [&](ArrayRef<int64_t> shape) -> Value {
+    return FillOp::create(b, loc, RankedTensorType::get(shape, element),
+                          b.getF64FloatAttr(0.0));
+  };
   Value grad = g;
   for (int64_t d = 0; d < input.getRank(); ++d) {
-    int64_t before = getStart()[d];
-    int64_t after = input.getDimSize(d) - getLimit()[d];
-    if (!before && !after)
+    SmallVector<int64_t> shape(typeOf(grad).getShape());
+    int64_t count = shape[d], step = getStep()[d], start = getStart()[d];
+    int64_t span = count;
+    if (step > 1 && count > 0) {
+      SmallVector<int64_t> column(shape);
+      column.insert(column.begin() + d + 1, 1);
+      Value lifted = ReshapeOp::create(
+          b, loc, RankedTensorType::get(column, element), grad);
+      SmallVector<int64_t> gap(column);
+      gap[d + 1] = step - 1;
+      Value spread = ConcatOp::create(
+          b, loc, ValueRange{lifted, zeros(gap)}, d + 1);
+      span = count * step;
+      shape[d] = span;
+      grad = ReshapeOp::create(b, loc, RankedTensorType::get(shape, element),
+                               spread);
+    }
+    // The spread may run past the input's end; keep what lies inside.
+    int64_t size = input.getDimSize(d);
+    if (start + span > size) {
+      SmallVector<int64_t> from(shape.size(), 0), to(shape), steps(shape.size(), 1);
+      to[d] = size - start;
+      grad = SliceOp::create(b, loc, grad, from, to, steps);
+      span = size - start;
+      shape[d] = span;
+    }
+    int64_t after = size - start - span;
+    if (!start && !after)
       continue;
     SmallVector<Value> parts;
-    auto zeros = [&](int64_t size) {
-      SmallVector<int64_t> shape(typeOf(grad).getShape());
-      shape[d] = size;
-      return FillOp::create(
-          b, loc, RankedTensorType::get(shape, input.getElementType()),
-          b.getF64FloatAttr(0.0));
-    };
-    if (before)
-      parts.push_back(zeros(before));
+    SmallVector<int64_t> pad(shape);
+    if (start) {
+      pad[d] = start;
+      parts.push_back(zeros(pad));
+    }
     parts.push_back(grad);
-    if (after)
-      parts.push_back(zeros(after));
+    if (after) {
+      pad[d] = after;
+      parts.push_back(zeros(pad));
+    }
     grad = ConcatOp::create(b, loc, parts, d);
   }
   grads[0] = grad;

@@ -198,6 +198,12 @@ def main():
     g.check("slice", [x(4, 5)],
             f"    %y = dl.slice %p0 start = [1, 0] limit = [3, 4] step = [1, 1] : "
             f"{t((4, 5))} -> {t((2, 4))}", (2, 4))
+    g.check("slice-strided", [x(7, 5)],
+            f"    %y = dl.slice %p0 start = [1, 0] limit = [7, 5] step = [3, 2] : "
+            f"{t((7, 5))} -> {t((2, 3))}", (2, 3))
+    g.check("slice-strided-exact", [x(6,)],
+            f"    %y = dl.slice %p0 start = [0] limit = [6] step = [2] : "
+            f"{t((6,))} -> {t((3,))}", (3,))
     g.check("concat", [x(2, 1), x(2, 3), x(2, 2)],
             f"    %y = dl.concat %p0, %p1, %p2 axis = 1 : ({t((2, 1))}, {t((2, 3))}, "
             f"{t((2, 2))}) -> {t((2, 6))}", (2, 6))

@@ -67,18 +67,3 @@ module attributes {dl.train = {loss = "loss"}} {
     return %2 : tensor<f32>
   }
 }
-
-// -----
-
-// A rule may refuse a form it does not handle, with its own message.
-module attributes {dl.train = {loss = "loss"}} {
-  dl.param @w : tensor<6xf32> init<zeros>
-  func.func @forward(%x: tensor<3xf32> {dl.name = "x"}) -> (tensor<f32> {dl.name = "loss"}) {
-    %w = dl.load_param @w : tensor<6xf32>
-    // expected-error @+1 {{'dl.slice' op has no gradient rule for steps other than 1 yet}}
-    %0 = dl.slice %w start = [0] limit = [6] step = [2] : tensor<6xf32> -> tensor<3xf32>
-    %1 = dl.mul %0, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
-    %2 = dl.reduce_sum %1 axes = [0] : tensor<3xf32> -> tensor<f32>
-    return %2 : tensor<f32>
-  }
-}
