@@ -37,13 +37,20 @@ bool isFilledAtRunTime(Operation *op) {
   return dense && dense.isSplat() && dense.getNumElements() > 64;
 }
 
+/// True for ops whose result is stored outside the activation arena:
+/// parameter reads and constants kept in the plan.
+bool readsStoredTensor(Operation *op) {
+  return isa<LoadParamOp>(op) ||
+         (isa<ConstantOp>(op) && !isFilledAtRunTime(op));
+}
+
 /// True for values that live outside the activation arena: parameters and
 /// constants, and views of them.
 bool isStoredElsewhere(Value value) {
   Operation *def = value.getDefiningOp();
   if (!def)
     return false;
-  if (isa<LoadParamOp>(def) || (isa<ConstantOp>(def) && !isFilledAtRunTime(def)))
+  if (readsStoredTensor(def))
     return true;
   if (auto reshape = dyn_cast<ReshapeOp>(def))
     return isStoredElsewhere(reshape.getInput());
@@ -113,7 +120,7 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
           share(reshape.getResult(), allocationOf[reshape.getInput()]);
         continue;
       }
-      if (isa<LoadParamOp>(op) || (isa<ConstantOp>(op) && !isFilledAtRunTime(&op)))
+      if (readsStoredTensor(&op))
         continue;
       if (op.hasTrait<BroadcastElementwise>() &&
           op.getNumResults() == 1) {

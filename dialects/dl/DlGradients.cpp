@@ -495,6 +495,36 @@ LogicalResult LogSoftmaxOp::buildGradients(OpBuilder &b,
 // Normalization and losses
 //===----------------------------------------------------------------------===//
 
+namespace {
+
+/// The backward pass shared by layer and batch normalization, which differ
+/// only in the axes their statistics reduce over: y = x̂ scale + shift with
+/// x̂ = (x - mean) rstd. Recomputes the statistics as the forward pass did and
+/// returns dx = rstd (gs - mean(gs) - x̂ mean(gs x̂)) with gs = g scale, and
+/// x̂ (for the scale's gradient). `scale` broadcasts against `x`.
+std::pair<Value, Value> normalizationBackward(OpBuilder &b, Location loc,
+                                              Value x, Value g, Value scale,
+                                              ArrayRef<int64_t> axes,
+                                              double epsilon) {
+  auto mean = [&](Value v) {
+    return ReduceMeanOp::create(b, loc, v, axes, /*keepdims=*/true).getResult();
+  };
+  Value centered = binary<SubOp>(b, loc, x, mean(x));
+  Value variance = mean(binary<MulOp>(b, loc, centered, centered));
+  Value rstd = RsqrtOp::create(
+      b, loc, binary<AddOp>(b, loc, variance, scalar(b, loc, x, epsilon)));
+  Value xhat = binary<MulOp>(b, loc, centered, rstd);
+  Value gs = binary<MulOp>(b, loc, g, scale);
+  Value dx = binary<MulOp>(
+      b, loc, rstd,
+      binary<SubOp>(b, loc, binary<SubOp>(b, loc, gs, mean(gs)),
+                    binary<MulOp>(b, loc, xhat,
+                                  mean(binary<MulOp>(b, loc, gs, xhat)))));
+  return {dx, xhat};
+}
+
+} // namespace
+
 LogicalResult LayerNormOp::buildGradients(OpBuilder &b,
                                           ArrayRef<Value> resultGrads,
                                           SmallVectorImpl<Value> &grads) {
@@ -504,29 +534,11 @@ LogicalResult LayerNormOp::buildGradients(OpBuilder &b,
     return success();
   Location loc = getLoc();
   Value x = getInput();
-  int64_t rank = typeOf(x).getRank(), axis = getAxis();
-  SmallVector<int64_t> inner, outer;
-  for (int64_t d = 0; d < rank; ++d)
-    (d < axis ? outer : inner).push_back(d);
-  auto mean = [&](Value v) {
-    return ReduceMeanOp::create(b, loc, v, inner, /*keepdims=*/true)
-        .getResult();
-  };
-  // The statistics again, as the forward pass computed them.
-  Value centered = binary<SubOp>(b, loc, x, mean(x));
-  Value variance = mean(binary<MulOp>(b, loc, centered, centered));
-  Value rstd = RsqrtOp::create(
-      b, loc,
-      binary<AddOp>(b, loc, variance,
-                    scalar(b, loc, x, getEpsilon().convertToDouble())));
-  Value xhat = binary<MulOp>(b, loc, centered, rstd);
-  // dx = rstd (gx - mean(gx) - xhat mean(gx xhat)) with gx = g gamma.
-  Value gx = binary<MulOp>(b, loc, g, getGamma());
-  Value dx = binary<MulOp>(
-      b, loc, rstd,
-      binary<SubOp>(b, loc, binary<SubOp>(b, loc, gx, mean(gx)),
-                    binary<MulOp>(b, loc, xhat,
-                                  mean(binary<MulOp>(b, loc, gx, xhat)))));
+  SmallVector<int64_t> inner;
+  for (int64_t d = getAxis(); d < typeOf(x).getRank(); ++d)
+    inner.push_back(d);
+  auto [dx, xhat] = normalizationBackward(b, loc, x, g, getGamma(), inner,
+                                          getEpsilon().convertToDouble());
   grads[0] = dx;
   grads[1] = sumToShape(b, loc, binary<MulOp>(b, loc, g, xhat),
                         typeOf(getGamma()));
@@ -551,28 +563,12 @@ LogicalResult BatchNormTrainingOp::buildGradients(
     if (d != 1)
       axes.push_back(d);
   channelShape[1] = type.getDimSize(1);
-  auto mean = [&](Value v) {
-    return ReduceMeanOp::create(b, loc, v, axes, /*keepdims=*/true).getResult();
-  };
-  // The batch statistics again, as the forward pass computed them.
-  Value centered = binary<SubOp>(b, loc, x, mean(x));
-  Value variance = mean(binary<MulOp>(b, loc, centered, centered));
-  Value rstd = RsqrtOp::create(
-      b, loc,
-      binary<AddOp>(b, loc, variance,
-                    scalar(b, loc, x, getEpsilon().convertToDouble())));
-  Value xhat = binary<MulOp>(b, loc, centered, rstd);
   Value scale = ReshapeOp::create(
       b, loc, RankedTensorType::get(channelShape, type.getElementType()),
       getScale());
-  // dx = rstd (gs - mean(gs) - xhat mean(gs xhat)) with gs = g scale, the
-  // means over every dimension but the channels.
-  Value gs = binary<MulOp>(b, loc, g, scale);
-  grads[0] = binary<MulOp>(
-      b, loc, rstd,
-      binary<SubOp>(b, loc, binary<SubOp>(b, loc, gs, mean(gs)),
-                    binary<MulOp>(b, loc, xhat,
-                                  mean(binary<MulOp>(b, loc, gs, xhat)))));
+  auto [dx, xhat] = normalizationBackward(b, loc, x, g, scale, axes,
+                                          getEpsilon().convertToDouble());
+  grads[0] = dx;
   grads[1] = ReduceSumOp::create(b, loc, binary<MulOp>(b, loc, g, xhat), axes,
                                  /*keepdims=*/false);
   grads[2] = ReduceSumOp::create(b, loc, g, axes, /*keepdims=*/false);

@@ -472,28 +472,31 @@ LogicalResult Conv2dGradWeightOp::verify() {
                         getStride(), getPadding(), getDilation(), getGroups());
 }
 
-LogicalResult MaxPool2dGradOp::verify() {
-  if (getInput().getType() != getType())
-    return emitOpError("the result must have the input's type");
-  auto grad = cast<RankedTensorType>(getGrad().getType());
+/// Pooling gradients: the result has the pooling input's type, the window
+/// over it gives the gradient's spatial size and the channels agree.
+static LogicalResult verifyPoolGrad(Operation *op, Type result, Value grad,
+                                    ArrayRef<int64_t> kernel,
+                                    ArrayRef<int64_t> stride,
+                                    ArrayRef<int64_t> padding) {
+  auto input = cast<RankedTensorType>(result);
+  auto gradType = cast<RankedTensorType>(grad.getType());
   int64_t dilation[] = {1, 1};
-  if (failed(verifyWindowGrad(*this, cast<RankedTensorType>(getType()), grad,
-                              getKernel(), getStride(), getPadding(),
+  if (failed(verifyWindowGrad(op, input, gradType, kernel, stride, padding,
                               dilation)))
     return failure();
-  if (grad.getDimSize(1) != cast<RankedTensorType>(getType()).getDimSize(1))
-    return emitOpError("channel counts differ");
+  if (gradType.getDimSize(1) != input.getDimSize(1))
+    return op->emitOpError("channel counts differ");
   return success();
 }
 
+LogicalResult MaxPool2dGradOp::verify() {
+  if (getInput().getType() != getType())
+    return emitOpError("the result must have the input's type");
+  return verifyPoolGrad(*this, getType(), getGrad(), getKernel(), getStride(),
+                        getPadding());
+}
+
 LogicalResult AvgPool2dGradOp::verify() {
-  auto grad = cast<RankedTensorType>(getGrad().getType());
-  int64_t dilation[] = {1, 1};
-  if (failed(verifyWindowGrad(*this, cast<RankedTensorType>(getType()), grad,
-                              getKernel(), getStride(), getPadding(),
-                              dilation)))
-    return failure();
-  if (grad.getDimSize(1) != cast<RankedTensorType>(getType()).getDimSize(1))
-    return emitOpError("channel counts differ");
-  return success();
+  return verifyPoolGrad(*this, getType(), getGrad(), getKernel(), getStride(),
+                        getPadding());
 }

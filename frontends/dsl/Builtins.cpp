@@ -156,6 +156,12 @@ std::optional<int64_t> CallArgs::axis(int64_t axis, int64_t rank, SrcPos pos) {
   return normalized;
 }
 
+std::optional<int64_t> CallArgs::axisArg(StringRef name, int index,
+                                         int64_t fallback, int64_t rank) {
+  return axis(integer(name, index).value_or(fallback), rank,
+              posOf(name, index));
+}
+
 std::optional<SmallVector<int64_t>>
 CallArgs::axisList(StringRef name, int index, int64_t rank, unsigned repeat) {
   auto given = ints(name, index, repeat);
@@ -251,9 +257,8 @@ Lowering softmaxLike() {
     Value x = a.tensor(0, "x");
     if (!x)
       return {};
-    auto axis = a.axis(a.integer("axis", 1).value_or(-1),
-                       cast<RankedTensorType>(x.getType()).getRank(),
-                       a.posOf("axis", 1));
+    auto axis = a.axisArg("axis", 1, -1,
+                          cast<RankedTensorType>(x.getType()).getRank());
     if (!axis)
       return {};
     return gen.emit(OpTy::getOperationName(), pos, x,
@@ -439,9 +444,8 @@ Value concat(CallArgs &a, MLIRGen &gen, SrcPos pos) {
     gen.error(list.pos) << "'concat' takes a list of tensors, like [a, b]";
     return {};
   }
-  auto axis = a.axis(a.integer("axis", 1).value_or(0),
-                     cast<RankedTensorType>(inputs[0].getType()).getRank(),
-                     a.posOf("axis", 1));
+  auto axis = a.axisArg("axis", 1, 0,
+                        cast<RankedTensorType>(inputs[0].getType()).getRank());
   if (!axis)
     return {};
   return gen.emit(dl::ConcatOp::getOperationName(), pos, inputs,
@@ -495,9 +499,8 @@ Value gather(CallArgs &a, MLIRGen &gen, SrcPos pos) {
   Value indices = a.tensor(1, embedding ? "ids" : "indices");
   if (!x || !indices)
     return {};
-  auto axis = a.axis(a.integer("axis").value_or(0),
-                     cast<RankedTensorType>(x.getType()).getRank(),
-                     a.posOf("axis"));
+  auto axis =
+      a.axisArg("axis", -1, 0, cast<RankedTensorType>(x.getType()).getRank());
   if (!axis)
     return {};
   return gen.emit(dl::GatherOp::getOperationName(), pos, {x, indices},
@@ -524,8 +527,7 @@ Value iota(CallArgs &a, MLIRGen &gen, SrcPos pos) {
   auto type = madeType(a, gen, "i64");
   if (!type)
     return {};
-  auto dim = a.axis(a.integer("dim").value_or(0), type->getRank(),
-                    a.posOf("dim"));
+  auto dim = a.axisArg("dim", -1, 0, type->getRank());
   if (!dim)
     return {};
   return gen.emit(dl::IotaOp::getOperationName(), pos, {},
@@ -550,9 +552,8 @@ Value layerNorm(CallArgs &a, MLIRGen &gen, SrcPos pos) {
   Value gamma = a.tensor(1, "gamma"), beta = a.tensor(2, "beta");
   if (!x || !gamma || !beta)
     return {};
-  auto axis = a.axis(a.integer("axis").value_or(-1),
-                     cast<RankedTensorType>(x.getType()).getRank(),
-                     a.posOf("axis"));
+  auto axis =
+      a.axisArg("axis", -1, -1, cast<RankedTensorType>(x.getType()).getRank());
   if (!axis)
     return {};
   return gen.emit(dl::LayerNormOp::getOperationName(), pos, {x, gamma, beta},
@@ -765,9 +766,8 @@ const llvm::StringMap<Lowering> &table() {
       Value x = a.tensor(0, "x");
       if (!x)
         return {};
-      auto axis = a.axis(a.integer("axis", 1).value_or(-1),
-                         cast<RankedTensorType>(x.getType()).getRank(),
-                         a.posOf("axis", 1));
+      auto axis = a.axisArg("axis", 1, -1,
+                            cast<RankedTensorType>(x.getType()).getRank());
       if (!axis)
         return {};
       SmallVector<NamedAttribute> attrs{attr(gen, "axis", i64(gen, *axis))};

@@ -153,6 +153,10 @@ public:
                                                      unsigned repeat = 0);
   /// Normalizes a possibly negative axis for `rank`; reports when out of range.
   std::optional<int64_t> axis(int64_t axis, int64_t rank, SrcPos pos);
+  /// The single axis argument `name` (or positional `index`), `fallback`
+  /// when absent, normalized for `rank`.
+  std::optional<int64_t> axisArg(llvm::StringRef name, int index,
+                                 int64_t fallback, int64_t rank);
   SrcPos posOf(llvm::StringRef name, int index = -1) const;
   const Val *find(llvm::StringRef name, int index) const;
   MLIRGen &gen;

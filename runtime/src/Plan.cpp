@@ -50,6 +50,16 @@ std::optional<uint32_t> Plan::findProgram(const std::string &name) const {
   return std::nullopt;
 }
 
+Expected<uint32_t> Plan::program(const std::string &name) const {
+  if (std::optional<uint32_t> index = findProgram(name))
+    return *index;
+  std::string known;
+  for (const std::string &program : programNames())
+    known += (known.empty() ? "" : ", ") + program;
+  return Status::error("the plan has no program '" + name + "' (it has " +
+                       known + ")");
+}
+
 std::vector<std::string> Plan::programNames() const {
   std::vector<std::string> names;
   for (const plan::Program *program : *planRoot(*this).programs())

@@ -133,15 +133,7 @@ TensorFile Session::saveParameters(bool withOptimizerState) const {
 }
 
 Expected<uint32_t> Session::program(const std::string &name) const {
-  std::optional<uint32_t> index = plan_->findProgram(name);
-  if (!index) {
-    std::string known;
-    for (const std::string &program : plan_->programNames())
-      known += (known.empty() ? "" : ", ") + program;
-    return Status::error("the plan has no program '" + name + "' (it has " +
-                         known + ")");
-  }
-  return *index;
+  return plan_->program(name);
 }
 
 Status Session::setInput(const std::string &programName,

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace dlc::rt {
 
@@ -121,8 +122,25 @@ uint64_t HostTensor::numElements() const {
   return checkedNumElements(shape).value_or(0);
 }
 
-double HostTensor::at(uint64_t i) const {
-  const uint8_t *p = data.data() + i * dtypeSize(dtype);
+namespace {
+
+/// A C cast that saturates instead of invoking undefined behaviour on
+/// out-of-range values.
+template <typename I> I toInteger(double v) {
+  if (std::isnan(v))
+    return 0;
+  constexpr double lo = double(std::numeric_limits<I>::min());
+  constexpr double hi = double(std::numeric_limits<I>::max());
+  if (v <= lo)
+    return std::numeric_limits<I>::min();
+  if (v >= hi)
+    return std::numeric_limits<I>::max();
+  return I(v);
+}
+
+} // namespace
+
+double loadElement(const uint8_t *p, DType dtype) {
   switch (dtype) {
   case DType::F32: { float v; std::memcpy(&v, p, 4); return v; }
   case DType::F64: { double v; std::memcpy(&v, p, 8); return v; }
@@ -135,17 +153,24 @@ double HostTensor::at(uint64_t i) const {
   return 0;
 }
 
-void HostTensor::set(uint64_t i, double value) {
-  uint8_t *p = data.data() + i * dtypeSize(dtype);
+void storeElement(uint8_t *p, DType dtype, double value) {
   switch (dtype) {
   case DType::F32: { float v = float(value); std::memcpy(p, &v, 4); return; }
   case DType::F64: std::memcpy(p, &value, 8); return;
   case DType::F16: { uint16_t v = floatToHalf(float(value)); std::memcpy(p, &v, 2); return; }
   case DType::BF16: { uint16_t v = floatToBfloat16(float(value)); std::memcpy(p, &v, 2); return; }
-  case DType::I32: { int32_t v = int32_t(value); std::memcpy(p, &v, 4); return; }
-  case DType::I64: { int64_t v = int64_t(value); std::memcpy(p, &v, 8); return; }
+  case DType::I32: { int32_t v = toInteger<int32_t>(value); std::memcpy(p, &v, 4); return; }
+  case DType::I64: { int64_t v = toInteger<int64_t>(value); std::memcpy(p, &v, 8); return; }
   case DType::Bool: *p = value != 0; return;
   }
+}
+
+double HostTensor::at(uint64_t i) const {
+  return loadElement(data.data() + i * dtypeSize(dtype), dtype);
+}
+
+void HostTensor::set(uint64_t i, double value) {
+  storeElement(data.data() + i * dtypeSize(dtype), dtype, value);
 }
 
 std::string formatShape(const std::vector<int64_t> &shape) {

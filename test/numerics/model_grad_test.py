@@ -23,7 +23,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 from harness import write_safetensors  # noqa: E402
-from models_test import params_of  # noqa: E402
+from models_test import gpt_logits, params_of  # noqa: E402
 from optimizer_test import read_safetensors  # noqa: E402
 
 jax.config.update("jax_enable_x64", False)
@@ -72,32 +72,9 @@ def tiny_regression(p, x, t):
     return jnp.mean((y - t) ** 2)
 
 
-def layer_norm(x, g, b):
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / jnp.sqrt(var + 1e-5) * g + b
-
-
 def gpt(p, tokens, targets):
+    logits = gpt_logits(p, tokens, jnp)
     batch, ctx = tokens.shape
-    d, heads = 128, 4
-    hd = d // heads
-    x = p["wte"][tokens] + p["wpe"][jnp.arange(ctx)][None]
-    causal = jnp.tril(jnp.ones((ctx, ctx), dtype=bool))
-    for layer in range(4):
-        s = f"h{layer}."
-        h = layer_norm(x, p[s + "ln1.g"], p[s + "ln1.b"])
-        qkv = h @ p[s + "attn.w_qkv"] + p[s + "attn.b_qkv"]
-        q, k, v = (qkv[..., i * d:(i + 1) * d].reshape(batch, ctx, heads, hd)
-                   .transpose(0, 2, 1, 3) for i in range(3))
-        scores = q @ k.transpose(0, 1, 3, 2) * 0.17677669529663687
-        weights = jax.nn.softmax(jnp.where(causal, scores, -1e9), axis=-1)
-        y = (weights @ v).transpose(0, 2, 1, 3).reshape(batch, ctx, d)
-        x = x + y @ p[s + "attn.w_out"] + p[s + "attn.b_out"]
-        h = layer_norm(x, p[s + "ln2.g"], p[s + "ln2.b"])
-        u = jax.nn.gelu(h @ p[s + "mlp.w1"] + p[s + "mlp.b1"], approximate=True)
-        x = x + u @ p[s + "mlp.w2"] + p[s + "mlp.b2"]
-    logits = layer_norm(x, p["ln_f.g"], p["ln_f.b"]) @ p["wte"].T
     return cross_entropy(logits.reshape(batch * ctx, -1), targets.reshape(-1))
 
 

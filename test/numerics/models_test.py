@@ -92,38 +92,43 @@ def tiny_regression(p, x):
     return h @ p["w2"].astype(np.float64) + p["b2"]
 
 
-def layer_norm(x, g, b):
+def layer_norm(x, g, b, xp=np):
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + 1e-5) * g + b
+    return (x - mean) / xp.sqrt(var + 1e-5) * g + b
 
 
-def gpt(p, tokens):
+def gpt_logits(P, tokens, xp=np):
+    """examples/gpt.dl's logits, in numpy or any module with its API
+    (jax.numpy for the gradient test)."""
     batch, ctx = tokens.shape
     d, heads = 128, 4
     hd = d // heads
-    P = {k: v.astype(np.float64) for k, v in p.items()}
-    x = P["wte"][tokens] + P["wpe"][np.arange(ctx)][None]
-    causal = np.tril(np.ones((ctx, ctx), dtype=bool))
+    x = P["wte"][tokens] + P["wpe"][xp.arange(ctx)][None]
+    causal = xp.tril(xp.ones((ctx, ctx), dtype=bool))
     for layer in range(4):
         s = f"h{layer}."
-        h = layer_norm(x, P[s + "ln1.g"], P[s + "ln1.b"])
+        h = layer_norm(x, P[s + "ln1.g"], P[s + "ln1.b"], xp)
         qkv = h @ P[s + "attn.w_qkv"] + P[s + "attn.b_qkv"]
         q, k, v = (qkv[..., i * d:(i + 1) * d].reshape(batch, ctx, heads, hd)
                    .transpose(0, 2, 1, 3) for i in range(3))
         scores = q @ k.transpose(0, 1, 3, 2) * 0.17677669529663687
-        scores = np.where(causal, scores, -1e9)
-        scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        scores = xp.where(causal, scores, -1e9)
+        scores = xp.exp(scores - scores.max(axis=-1, keepdims=True))
         weights = scores / scores.sum(axis=-1, keepdims=True)
         y = (weights @ v).transpose(0, 2, 1, 3).reshape(batch, ctx, d)
         x = x + y @ P[s + "attn.w_out"] + P[s + "attn.b_out"]
-        h = layer_norm(x, P[s + "ln2.g"], P[s + "ln2.b"])
+        h = layer_norm(x, P[s + "ln2.g"], P[s + "ln2.b"], xp)
         u = h @ P[s + "mlp.w1"] + P[s + "mlp.b1"]
         c = math.sqrt(2 / math.pi)
-        u = 0.5 * u * (1 + np.tanh(c * (u + 0.044715 * u ** 3)))
+        u = 0.5 * u * (1 + xp.tanh(c * (u + 0.044715 * u ** 3)))
         x = x + u @ P[s + "mlp.w2"] + P[s + "mlp.b2"]
-    xf = layer_norm(x, P["ln_f.g"], P["ln_f.b"])
+    xf = layer_norm(x, P["ln_f.g"], P["ln_f.b"], xp)
     return xf @ P["wte"].T
+
+
+def gpt(p, tokens):
+    return gpt_logits({k: v.astype(np.float64) for k, v in p.items()}, tokens)
 
 
 MODELS = {

@@ -171,13 +171,9 @@ int run(const Options &options) {
     return 0;
   }
 
-  if (!(*plan)->findProgram(options.program)) {
-    std::string known;
-    for (const std::string &name : (*plan)->programNames())
-      known += (known.empty() ? "" : ", ") + name;
-    return fail("the plan has no program '" + options.program + "' (it has " +
-                known + ")");
-  }
+  if (Expected<uint32_t> program = (*plan)->program(options.program);
+      !program)
+    return fail(program.status().message());
 
   DeviceKind device = DeviceKind::Cpu;
   std::string cudaStatus;

@@ -32,6 +32,8 @@ public:
 
   /// Index of the program called `name` ("inference", "train", "eval").
   std::optional<uint32_t> findProgram(const std::string &name) const;
+  /// The same, or an error naming the programs the plan has.
+  Expected<uint32_t> program(const std::string &name) const;
   std::vector<std::string> programNames() const;
   /// The names of a program's inputs and outputs (empty if it does not
   /// exist).

@@ -18,6 +18,13 @@ const char *dtypeName(DType dtype); ///< "f32", "i64", "bool", ...
 uint64_t dtypeSize(DType dtype);    ///< bytes per element
 bool isFloat(DType dtype);
 
+/// One element at `p` as double (exact for every dtype but i64 beyond 2^53).
+double loadElement(const uint8_t *p, DType dtype);
+/// Stores `value` at `p` converted to `dtype`: floats round to nearest,
+/// integers truncate toward zero and saturate (NaN becomes 0), bool is
+/// `value != 0`.
+void storeElement(uint8_t *p, DType dtype, double value);
+
 /// A dense row-major tensor owned by the host.
 struct HostTensor {
   DType dtype = DType::F32;

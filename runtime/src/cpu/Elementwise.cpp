@@ -23,57 +23,11 @@ namespace {
 
 constexpr int64_t kBlock = 512;
 
-double load(const uint8_t *p, DType dtype) {
-  switch (dtype) {
-  case DType::F32: { float v; std::memcpy(&v, p, 4); return v; }
-  case DType::F64: { double v; std::memcpy(&v, p, 8); return v; }
-  case DType::F16: { uint16_t v; std::memcpy(&v, p, 2); return halfToFloat(v); }
-  case DType::BF16: { uint16_t v; std::memcpy(&v, p, 2); return bfloat16ToFloat(v); }
-  case DType::I32: { int32_t v; std::memcpy(&v, p, 4); return v; }
-  case DType::I64: { int64_t v; std::memcpy(&v, p, 8); return double(v); }
-  case DType::Bool: return *p ? 1 : 0;
-  }
-  return 0;
-}
-
-/// Converts to `dtype` the way a C cast would, saturating integers instead
-/// of invoking undefined behaviour on out-of-range values.
-template <typename I> I toInteger(double v) {
-  if (std::isnan(v))
-    return 0;
-  constexpr double lo = double(std::numeric_limits<I>::min());
-  constexpr double hi = double(std::numeric_limits<I>::max());
-  if (v <= lo)
-    return std::numeric_limits<I>::min();
-  if (v >= hi)
-    return std::numeric_limits<I>::max();
-  return I(v);
-}
-
-void store(uint8_t *p, DType dtype, double v) {
-  switch (dtype) {
-  case DType::F32: { float f = float(v); std::memcpy(p, &f, 4); return; }
-  case DType::F64: std::memcpy(p, &v, 8); return;
-  case DType::F16: { uint16_t h = floatToHalf(float(v)); std::memcpy(p, &h, 2); return; }
-  case DType::BF16: { uint16_t h = floatToBfloat16(float(v)); std::memcpy(p, &h, 2); return; }
-  case DType::I32: { int32_t i = toInteger<int32_t>(v); std::memcpy(p, &i, 4); return; }
-  case DType::I64: { int64_t i = toInteger<int64_t>(v); std::memcpy(p, &i, 8); return; }
-  case DType::Bool: *p = v != 0; return;
-  }
-}
-
-/// The value `v` takes in `dtype` (what storing and reloading it gives).
+/// The value `v` takes in `dtype`: what storing and reloading it gives.
 double roundTo(double v, DType dtype) {
-  switch (dtype) {
-  case DType::F64: return v;
-  case DType::F32: return double(float(v));
-  case DType::F16: return halfToFloat(floatToHalf(float(v)));
-  case DType::BF16: return bfloat16ToFloat(floatToBfloat16(float(v)));
-  case DType::I32: return toInteger<int32_t>(v);
-  case DType::I64: return double(toInteger<int64_t>(v));
-  case DType::Bool: return v != 0 ? 1 : 0;
-  }
-  return v;
+  uint8_t element[8];
+  storeElement(element, dtype, v);
+  return loadElement(element, dtype);
 }
 
 /// `n` elements of `view` from `start` into `out`: typed loops for the common
@@ -88,7 +42,7 @@ void loadBlock(const View &view, uint64_t start, int64_t n, double *out) {
   } else {
     size_t bytes = dtypeSize(view.dtype);
     for (int64_t e = 0; e < n; ++e)
-      out[e] = load(view.data + (start + e) * bytes, view.dtype);
+      out[e] = loadElement(view.data + (start + e) * bytes, view.dtype);
   }
 }
 
@@ -102,7 +56,7 @@ void storeBlock(const View &view, uint64_t start, int64_t n, const double *in) {
   } else {
     size_t bytes = dtypeSize(view.dtype);
     for (int64_t e = 0; e < n; ++e)
-      store(view.data + (start + e) * bytes, view.dtype, in[e]);
+      storeElement(view.data + (start + e) * bytes, view.dtype, in[e]);
   }
 }
 
@@ -182,8 +136,8 @@ Status runElementwise(const plan::Elementwise &op, Context &ctx) {
         for (size_t d = 0; d < rank; ++d)
           offset += idx[d] * inStrides[r][d];
         regs[r * kBlock + e] =
-            load(inputs[r].data + offset * dtypeSize(inputs[r].dtype),
-                 inputs[r].dtype);
+            loadElement(inputs[r].data + offset * dtypeSize(inputs[r].dtype),
+                        inputs[r].dtype);
       }
       for (size_t d = rank; anyBroadcast && d-- > 0;) {
         if (++idx[d] < outShape[d])

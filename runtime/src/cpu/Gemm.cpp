@@ -11,19 +11,19 @@
 
 namespace dlc::rt::cpu {
 
+namespace {
+
 #if DLC_HAVE_CBLAS
-template <>
-void gemm<float>(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
-                 float alpha, const float *a, const float *b, float beta,
-                 float *c) {
+void product(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
+             float alpha, const float *a, const float *b, float beta,
+             float *c) {
   cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
               transB ? CblasTrans : CblasNoTrans, m, n, k, alpha, a,
               transA ? m : k, b, transB ? k : n, beta, c, n);
 }
-template <>
-void gemm<double>(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
-                  double alpha, const double *a, const double *b, double beta,
-                  double *c) {
+void product(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
+             double alpha, const double *a, const double *b, double beta,
+             double *c) {
   cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
               transB ? CblasTrans : CblasNoTrans, m, n, k, alpha, a,
               transA ? m : k, b, transB ? k : n, beta, c, n);
@@ -31,8 +31,8 @@ void gemm<double>(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
 #else
 /// Without BLAS: i-k-j loops, which stream rows of B and C.
 template <typename T>
-void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
-          const T *a, const T *b, T beta, T *c) {
+void product(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
+             T alpha, const T *a, const T *b, T beta, T *c) {
   std::vector<T> row(n);
   for (int64_t i = 0; i < m; ++i) {
     std::fill(row.begin(), row.end(), T(0));
@@ -51,18 +51,31 @@ void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
       c[i * n + j] = alpha * row[j] + (beta == T(0) ? T(0) : beta * c[i * n + j]);
   }
 }
+#endif
+
+} // namespace
+
+template <typename T>
+void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
+          const T *a, const T *b, T beta, T *c) {
+  if (m == 0 || n == 0)
+    return;
+  // BLAS rejects a leading dimension of 0; an empty sum leaves beta * C.
+  if (k == 0) {
+    for (int64_t i = 0; i < m * n; ++i)
+      c[i] = beta == T(0) ? T(0) : beta * c[i];
+    return;
+  }
+  product(transA, transB, m, n, k, alpha, a, b, beta, c);
+}
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float,
                           const float *, const float *, float, float *);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double,
                            const double *, const double *, double, double *);
-#endif
 
 template <typename T> static void runTyped(const plan::Gemm &g, Context &ctx) {
   View a = ctx.view(g.a()), b = ctx.view(g.b()), c = ctx.view(g.c());
-  // BLAS rejects a leading dimension of 0; an empty sum is 0.
-  if (g.k() == 0)
-    std::fill(c.as<T>(), c.as<T>() + c.count, T(0));
-  for (int64_t i = 0; i < g.batch() && g.k() > 0; ++i)
+  for (int64_t i = 0; i < g.batch(); ++i)
     gemm<T>(g.trans_a(), g.trans_b(), g.m(), g.n(), g.k(), T(g.alpha()),
             a.as<T>() + i * g.stride_a(), b.as<T>() + i * g.stride_b(),
             T(g.beta()), c.as<T>() + i * g.stride_c());
@@ -78,8 +91,6 @@ template <typename T> static void runTyped(const plan::Gemm &g, Context &ctx) {
 }
 
 Status runGemm(const plan::Gemm &g, Context &ctx) {
-  if (g.m() == 0 || g.n() == 0 || g.batch() == 0)
-    return Status::ok();
   if (ctx.view(g.c()).dtype == DType::F64)
     runTyped<double>(g, ctx);
   else

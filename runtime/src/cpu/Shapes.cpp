@@ -95,6 +95,20 @@ Status runSlice(const plan::Slice &op, Context &ctx) {
   return Status::ok();
 }
 
+/// Index `j` of an i32 or i64 tensor, which must lie in [0, n): indices are
+/// data, checked as they are read.
+static Status readIndex(const View &indices, uint64_t j, int64_t n,
+                        int64_t &k) {
+  k = indices.dtype == DType::I32 ? indices.as<int32_t>()[j]
+                                  : indices.as<int64_t>()[j];
+  if (k < 0 || k >= n)
+    return Status::error(format("index %lld at position %llu is out of range "
+                                "[0, %lld)",
+                                (long long)k, (unsigned long long)j,
+                                (long long)n));
+  return Status::ok();
+}
+
 Status runGather(const plan::Gather &op, Context &ctx) {
   View in = ctx.view(op.input()), indices = ctx.view(op.indices());
   View out = ctx.view(op.output());
@@ -103,13 +117,9 @@ Status runGather(const plan::Gather &op, Context &ctx) {
   size_t rowBytes = inner * dtypeSize(in.dtype);
   for (int64_t o = 0; o < outer; ++o)
     for (uint64_t j = 0; j < indices.count; ++j) {
-      int64_t k = indices.dtype == DType::I32 ? indices.as<int32_t>()[j]
-                                              : indices.as<int64_t>()[j];
-      if (k < 0 || k >= n)
-        return Status::error(format("index %lld at position %llu is out of "
-                                    "range [0, %lld)",
-                                    (long long)k, (unsigned long long)j,
-                                    (long long)n));
+      int64_t k;
+      if (Status status = readIndex(indices, j, n, k); !status)
+        return status;
       std::memcpy(out.data + (o * indices.count + j) * rowBytes,
                   in.data + (o * n + k) * rowBytes, rowBytes);
     }
@@ -127,13 +137,9 @@ static Status scatterAddTyped(const plan::ScatterAdd &op, Context &ctx) {
   std::fill(y, y + out.count, T(0));
   for (int64_t o = 0; o < outer; ++o)
     for (uint64_t j = 0; j < indices.count; ++j) {
-      int64_t k = indices.dtype == DType::I32 ? indices.as<int32_t>()[j]
-                                              : indices.as<int64_t>()[j];
-      if (k < 0 || k >= n)
-        return Status::error(format("index %lld at position %llu is out of "
-                                    "range [0, %lld)",
-                                    (long long)k, (unsigned long long)j,
-                                    (long long)n));
+      int64_t k;
+      if (Status status = readIndex(indices, j, n, k); !status)
+        return status;
       T *row = y + (o * n + k) * inner;
       const T *from = u + (o * int64_t(indices.count) + int64_t(j)) * inner;
       for (int64_t i = 0; i < inner; ++i)
