@@ -1,6 +1,7 @@
 //===- PlanWriter.cpp - Tensors, arenas and programs of a plan ------------===//
 
 #include "compiler/codegen/PlanWriterImpl.h"
+#include "compiler/codegen/cuda/CudaEmitter.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -170,8 +171,11 @@ static llvm::json::Value toJson(Attribute attr) {
   return nullptr;
 }
 
-FailureOr<std::vector<uint8_t>>
-writePlan(ModuleOp module, ArrayRef<PlanProgram> programs) {
+/// The plan's bytes; with `kernels`, each kernel step names its CUDA kernel
+/// and the plan carries their sources.
+static FailureOr<std::vector<uint8_t>>
+buildPlan(ModuleOp module, ArrayRef<PlanProgram> programs,
+          const cuda::PlanKernels *kernels) {
   fb::FlatBufferBuilder fbb;
   std::vector<TensorRecord> tensors;
   llvm::StringMap<uint32_t> params;
@@ -250,6 +254,9 @@ writePlan(ModuleOp module, ArrayRef<PlanProgram> programs) {
     activationNaive = std::max<uint64_t>(activationNaive, naive.getInt());
 
     ProgramLowering lowering(fbb, tensors, params, constant);
+    if (kernels)
+      lowering.stepKernels = &kernels->stepKernel[programOffsets.size()];
+    lowering.kernels = kernels;
     if (failed(lowering.lower(func)))
       return failure();
     auto bindings = [&](const std::vector<std::pair<std::string, uint32_t>>
@@ -299,13 +306,32 @@ writePlan(ModuleOp module, ArrayRef<PlanProgram> programs) {
   auto metadata = plan::CreateMetadataDirect(
       fbb, model.c_str(), batch, "dlc 0.1.0",
       trainConfig.empty() ? nullptr : trainConfig.c_str());
-  std::vector<fb::Offset<plan::KernelSource>> kernels;
+  std::vector<fb::Offset<plan::KernelSource>> sources;
+  if (kernels)
+    for (const cuda::EmittedKernel &kernel : kernels->kernels)
+      sources.push_back(plan::CreateKernelSourceDirect(
+          fbb, kernel.name.c_str(), kernel.source.c_str()));
   auto root = plan::CreatePlanDirect(fbb, kFormatVersion, metadata, &arenas,
                                      &tensorOffsets, &programOffsets,
-                                     &kernels);
+                                     &sources);
   plan::FinishPlanBuffer(fbb, root);
   return std::vector<uint8_t>(fbb.GetBufferPointer(),
                               fbb.GetBufferPointer() + fbb.GetSize());
+}
+
+// The CUDA emitter reads the plan's own tables, which exist only once the
+// plan is built: a first build without kernels feeds it, a second one (the
+// same lowering, so the same tensors and steps) records what it emitted.
+FailureOr<std::vector<uint8_t>>
+writePlan(ModuleOp module, ArrayRef<PlanProgram> programs) {
+  FailureOr<std::vector<uint8_t>> draft = buildPlan(module, programs, nullptr);
+  if (failed(draft))
+    return failure();
+  cuda::PlanKernels kernels;
+  std::string error;
+  if (!cuda::emitPlanKernels(*plan::GetPlan(draft->data()), kernels, error))
+    return module.emitError("CUDA code generation: ") << error, failure();
+  return buildPlan(module, programs, &kernels);
 }
 
 } // namespace dlc

@@ -4,6 +4,7 @@
 #define DLC_COMPILER_CODEGEN_PLANWRITERIMPL_H
 
 #include "compiler/codegen/PlanWriter.h"
+#include "compiler/codegen/cuda/CudaEmitter.h"
 #include "dialects/dl/DlOps.h"
 
 #include "plan_generated.h"
@@ -52,6 +53,10 @@ public:
   std::vector<std::pair<std::string, uint32_t>> inputs, outputs;
   std::vector<fb::Offset<plan::Step>> steps;
   uint64_t flops = 0;
+  /// The CUDA kernels of the plan and this program's step -> kernel map;
+  /// null in the first build, which feeds the emitter.
+  const cuda::PlanKernels *kernels = nullptr;
+  const std::vector<int32_t> *stepKernels = nullptr;
 
 private:
   uint32_t tensorOf(mlir::Value value) const { return valueTensor.at(value); }

@@ -55,8 +55,18 @@ void ProgramLowering::addStep(Operation &op, plan::StepKind kind,
 
 void ProgramLowering::addKernel(Operation &op, StringRef name, plan::Op kind,
                                 fb::Offset<void> body, uint64_t stepFlops) {
-  auto kernel = plan::CreateKernelDirect(fbb, name.str().c_str(), -1, nullptr,
-                                         nullptr, kind, body);
+  int32_t index = -1;
+  std::vector<uint32_t> grid, block;
+  if (stepKernels) {
+    index = (*stepKernels)[steps.size()];
+    const cuda::EmittedKernel &emitted = kernels->kernels[index];
+    grid.assign(emitted.grid.begin(), emitted.grid.end());
+    block.assign(emitted.block.begin(), emitted.block.end());
+  }
+  auto kernel = plan::CreateKernelDirect(fbb, name.str().c_str(), index,
+                                         stepKernels ? &grid : nullptr,
+                                         stepKernels ? &block : nullptr, kind,
+                                         body);
   addStep(op, plan::StepKind::Kernel, kernel.Union(), stepFlops);
 }
 

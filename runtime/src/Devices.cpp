@@ -1,6 +1,6 @@
 //===- Devices.cpp - Finding the devices a plan can run on ----------------===//
 
-#include "CudaDriver.h"
+#include "cuda/Driver.h"
 #include "dlc/runtime.h"
 
 #include <thread>

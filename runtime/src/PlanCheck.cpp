@@ -333,6 +333,25 @@ private:
     return Status::ok();
   }
 
+  /// The limits every CUDA device of the supported architectures has.
+  static Status checkLaunch(const plan::Kernel &kernel) {
+    if (!kernel.grid() || !kernel.block() || kernel.grid()->size() != 3 ||
+        kernel.block()->size() != 3)
+      return Status::error("a CUDA kernel needs a 3-D grid and block");
+    uint64_t threads = 1;
+    for (uint32_t d = 0; d < 3; ++d) {
+      if (kernel.block()->Get(d) == 0)
+        return Status::error("a CUDA block dimension is zero");
+      threads *= kernel.block()->Get(d);
+    }
+    if (threads > 1024 || kernel.block()->Get(2) > 64)
+      return Status::error("a CUDA block has more threads than a device runs");
+    if (kernel.grid()->Get(0) > 0x7fffffffu || kernel.grid()->Get(1) > 65535 ||
+        kernel.grid()->Get(2) > 65535)
+      return Status::error("a CUDA grid is larger than a device launches");
+    return Status::ok();
+  }
+
   Status checkKernel(const plan::Kernel &kernel) {
     if (!kernel.name())
       return Status::error("a kernel without a name");
@@ -341,6 +360,9 @@ private:
     if (kernel.kernel() >= 0 &&
         (!plan.kernels() || uint32_t(kernel.kernel()) >= plan.kernels()->size()))
       return Status::error("the kernel source index is out of range");
+    if (kernel.kernel() >= 0)
+      if (Status s = checkLaunch(kernel); !s)
+        return s;
     switch (kernel.op_type()) {
     case plan::Op::Elementwise: return checkElementwise(*kernel.op_as_Elementwise());
     case plan::Op::Reduce: return checkReduce(*kernel.op_as_Reduce());

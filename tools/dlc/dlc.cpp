@@ -11,6 +11,7 @@
 #include "compiler/transforms/Passes.h"
 #include "dialects/dl/DlDialect.h"
 #include "dlc/Plan.h"
+#include "plan_generated.h"
 #include "frontends/dsl/MLIRGen.h"
 #include "frontends/dsl/Parser.h"
 
@@ -36,7 +37,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { Ast, Mlir, MlirOpt, PlanMlir, Plan };
+enum class Emit { Ast, Mlir, MlirOpt, PlanMlir, Plan, Cuda };
 
 cl::OptionCategory dlcCategory("dlc options");
 
@@ -59,7 +60,9 @@ cl::opt<Emit> emit(
                           "the dl dialect after memory planning, with "
                           "every activation's arena offset"),
                clEnumValN(Emit::Plan, "plan",
-                          "the plan for dlrun (the default for -o *.dlp)")),
+                          "the plan for dlrun (the default for -o *.dlp)"),
+               clEnumValN(Emit::Cuda, "cuda",
+                          "the CUDA C++ of the plan's kernels, each once")),
     cl::cat(dlcCategory));
 cl::opt<std::string> dumpDir(
     "dump-dir",
@@ -202,7 +205,8 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
                ? 0
                : 1;
 
-  bool wantPlan = emit == Emit::Plan || emit == Emit::PlanMlir || report;
+  bool wantPlan = emit == Emit::Plan || emit == Emit::PlanMlir ||
+                  emit == Emit::Cuda || report;
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return 1;
@@ -270,9 +274,24 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   bool planToStdout = emit == Emit::Plan && outputFile == "-";
   if (report)
     (planToStdout ? llvm::errs() : llvm::outs()) << (*plan)->report();
-  if (!dumpDir.empty())
+  const dlc::plan::Plan &root = *dlc::plan::GetPlan(bytes->data());
+  if (!dumpDir.empty()) {
     writeFile(dumpDir + "/plan.txt",
               [&](llvm::raw_ostream &os) { os << (*plan)->describe(); });
+    llvm::sys::fs::create_directories(dumpDir + "/kernels");
+    for (const dlc::plan::KernelSource *kernel : *root.kernels())
+      writeFile(dumpDir + "/kernels/" + kernel->name()->str() + ".cu",
+                [&](llvm::raw_ostream &os) { os << kernel->source()->str(); });
+  }
+  if (emit == Emit::Cuda)
+    return writeFile(outputFile,
+                     [&](llvm::raw_ostream &os) {
+                       for (const dlc::plan::KernelSource *kernel :
+                            *root.kernels())
+                         os << kernel->source()->str() << "\n";
+                     })
+               ? 0
+               : 1;
   if (emit != Emit::Plan)
     return 0;
   if (planToStdout && !report && llvm::outs().is_displayed()) {

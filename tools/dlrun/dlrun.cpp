@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dlc/Kernels.h"
 #include "dlc/Npy.h"
 #include "dlc/Plan.h"
 #include "dlc/Safetensors.h"
@@ -75,6 +76,15 @@ TRAINING (plans compiled with dlc --train):
   --resume FILE              Continue from a checkpoint up to --epochs (the
                              total): N epochs straight and N/2, save, resume
                              give the same parameters bit for bit.
+
+CUDA KERNELS:
+  --compile-only             Compile the plan's CUDA kernels with NVRTC and
+                             exit; needs no GPU (with --arch).
+  --arch sm_XY               The architecture to compile for (default: the
+                             GPU's; --compile-only without a GPU needs it).
+  --kernel-cache DIR         Where compiled kernels are kept (default:
+                             $DLC_KERNEL_CACHE, else ~/.cache/dlc/kernels).
+  --no-kernel-cache          Compile every kernel, keep nothing.
 
 INSPECTION:
   --describe                 Print what the plan holds (inputs, outputs,
@@ -154,13 +164,44 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> inputs, outputs, expected;
   std::string params, save, program = "inference", device = "auto";
   double rtol = -1, atol = -1;
-  bool describe = false, train = false;
+  bool describe = false, train = false, compileOnly = false,
+       noKernelCache = false;
+  std::string arch, kernelCache = defaultKernelCacheDir();
   std::string data = "/usr/share/datasets/fashion-mnist", metricsJson, resume,
       corpus;
   int epochs = 1;
   uint64_t seed = 0, limit = 0;
   double lr = -1;
 };
+
+/// --compile-only: every kernel through NVRTC, no GPU needed.
+int compileOnly(const Options &options, const Plan &plan) {
+  int arch = 0;
+  if (!options.arch.empty()) {
+    arch = parseArch(options.arch);
+    if (!arch)
+      return fail("--arch takes sm_XY (sm_90 for H100), not '" + options.arch +
+                  "'");
+  } else {
+    for (const DeviceInfo &device : listDevices())
+      if (device.kind == DeviceKind::Cuda) {
+        arch = device.computeMajor * 10 + device.computeMinor;
+        break;
+      }
+    if (!arch)
+      return fail("--compile-only: no GPU to take the architecture from; "
+                  "give --arch sm_XY");
+  }
+  Expected<KernelBuild> build = compileKernels(
+      plan, arch, options.noKernelCache ? "" : options.kernelCache);
+  if (!build)
+    return fail(build.status().message());
+  std::printf("compiled %u kernels for sm_%d with NVRTC %s in %.2f s "
+              "(%u compiled, %u from the cache)\n",
+              build->kernels, arch, build->nvrtc.c_str(), build->seconds,
+              build->compiled, build->fromCache);
+  return 0;
+}
 
 int run(const Options &options) {
   Expected<std::shared_ptr<const Plan>> plan = Plan::load(options.plan);
@@ -170,6 +211,9 @@ int run(const Options &options) {
     std::fputs((*plan)->describe().c_str(), stdout);
     return 0;
   }
+
+  if (options.compileOnly)
+    return compileOnly(options, **plan);
 
   if (Expected<uint32_t> program = (*plan)->program(options.program);
       !program)
@@ -453,6 +497,14 @@ int main(int argc, char **argv) {
       options.train = true;
       continue;
     }
+    if (arg == "--compile-only") {
+      options.compileOnly = true;
+      continue;
+    }
+    if (arg == "--no-kernel-cache") {
+      options.noKernelCache = true;
+      continue;
+    }
     std::string text;
     if (flagName == "--input" || flagName == "--output" ||
         flagName == "--expected-output") {
@@ -468,12 +520,15 @@ int main(int argc, char **argv) {
       continue;
     }
     if (flagName == "--data" || flagName == "--metrics-json" ||
-        flagName == "--resume" || flagName == "--corpus") {
+        flagName == "--resume" || flagName == "--corpus" ||
+        flagName == "--arch" || flagName == "--kernel-cache") {
       if (!value(text))
         return fail(flagName + " needs a value");
       (flagName == "--data"           ? options.data
        : flagName == "--metrics-json" ? options.metricsJson
        : flagName == "--resume"       ? options.resume
+       : flagName == "--arch"         ? options.arch
+       : flagName == "--kernel-cache" ? options.kernelCache
                                       : options.corpus) = text;
       continue;
     }

@@ -1,0 +1,302 @@
+//===- EmitConv.cpp - Convolution and pooling, forward and backward -------===//
+//
+// Direct convolution: a thread per output element sums over its window, and
+// the input gradient is written in gather form (a thread per input element
+// sums the outputs its pixel contributed to), so no two threads write one
+// address and no atomics are needed. The weight gradient reduces over the
+// batch and the output pixels: a thread block per weight element.
+// Pooling gradients are gathers too, visiting the windows in the order the
+// CPU backend adds them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/codegen/cuda/Emitters.h"
+
+#include <limits>
+
+namespace dlc::cuda {
+
+namespace {
+
+/// The geometry of a convolution; `x` is NCHW, `w` OIHW and `y` the output.
+struct ConvGeometry {
+  int64_t n, c, h, wd, o, cg, kh, kw, ho, wo, sh, sw, pt, pl, dh, dw, groups;
+  int64_t og() const { return o / groups; }
+};
+
+template <typename Op>
+ConvGeometry geometry(const Op &op, const std::vector<int64_t> &x,
+                      const std::vector<int64_t> &w,
+                      const std::vector<int64_t> &y) {
+  return {x[0], x[1], x[2], x[3], w[0], w[1], w[2], w[3], y[2], y[3],
+          op.stride()->Get(0), op.stride()->Get(1), op.padding()->Get(0),
+          op.padding()->Get(1), op.dilation()->Get(0), op.dilation()->Get(1),
+          op.groups()};
+}
+
+std::string I(int64_t v) { return integer(v); }
+
+} // namespace
+
+bool emitConv2d(KernelWriter &w, const plan::Conv2d &op, std::string &error) {
+  const Operand &x = w.input(op.input(), "x");
+  const Operand &weight = w.input(op.weight(), "w");
+  if (op.has_bias())
+    w.input(op.bias(), "bias");
+  const Operand &y = w.output(op.output(), "y");
+  if (!floatKernelType(x.dtype, "conv2d", error))
+    return false;
+  ConvGeometry g = geometry(op, x.shape, weight.shape, y.shape);
+  std::string T = computeType(x.dtype);
+  w.launchThreads(y.count);
+  w.forEach("i", y.count);
+  w.line("int ox = " + coordinate("i", y.shape, 3) + ", oy = " +
+         coordinate("i", y.shape, 2) + ";");
+  w.line("int oc = " + coordinate("i", y.shape, 1) + ";");
+  w.line(w.index() + " b = " + coordinate("i", y.shape, 0) + ";");
+  w.line("int group = oc / " + I(g.og()) + ";");
+  w.line(T + " acc = 0;");
+  w.open("for (int ci = 0; ci < " + I(g.cg) + "; ++ci)");
+  w.line("const " + T + " *plane = x + (b * " + I(g.c) + " + group * " +
+         I(g.cg) + " + ci) * " + I(g.h * g.wd) + ";");
+  w.line("const " + T + " *kernel = w + (oc * " + I(g.cg) + " + ci) * " +
+         I(g.kh * g.kw) + ";");
+  w.open("for (int ky = 0; ky < " + I(g.kh) + "; ++ky)");
+  w.line("int iy = oy * " + I(g.sh) + " - " + I(g.pt) + " + ky * " + I(g.dh) +
+         ";");
+  w.line("if (iy < 0 || iy >= " + I(g.h) + ") continue;");
+  w.open("for (int kx = 0; kx < " + I(g.kw) + "; ++kx)");
+  w.line("int ix = ox * " + I(g.sw) + " - " + I(g.pl) + " + kx * " + I(g.dw) +
+         ";");
+  w.line("if (ix >= 0 && ix < " + I(g.wd) + ")");
+  w.line("  acc += plane[iy * " + I(g.wd) + " + ix] * kernel[ky * " + I(g.kw) +
+         " + kx];");
+  w.close();
+  w.close();
+  w.close();
+  w.line(std::string("y[i] = acc") + (op.has_bias() ? " + bias[oc]" : "") +
+         ";");
+  w.close();
+  w.summary = "direct conv2d " + std::to_string(g.kh) + "x" +
+              std::to_string(g.kw) + ", stride " + std::to_string(g.sh) + "x" +
+              std::to_string(g.sw) + ", groups " + std::to_string(g.groups);
+  return true;
+}
+
+bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
+                    std::string &error) {
+  const Operand &dy = w.input(op.grad(), "dy");
+  const Operand &other = w.input(op.other(), op.wrt_weight() ? "x" : "w");
+  const Operand &out = w.output(op.output(), op.wrt_weight() ? "dw" : "dx");
+  if (!floatKernelType(dy.dtype, "conv2d gradients", error))
+    return false;
+  const std::vector<int64_t> &xs = op.wrt_weight() ? other.shape : out.shape;
+  const std::vector<int64_t> &ws = op.wrt_weight() ? out.shape : other.shape;
+  ConvGeometry g = geometry(op, xs, ws, dy.shape);
+  std::string T = computeType(dy.dtype);
+  std::string dyAt = "dy[((b * " + I(g.o) + " + oc) * " + I(g.ho) + " + oy) * " +
+                     I(g.wo) + " + ox]";
+
+  if (!op.wrt_weight()) {
+    // A thread per input element: every (oc, ky, kx) whose window reaches it.
+    w.launchThreads(out.count);
+    w.forEach("i", out.count);
+    w.line("int ix = " + coordinate("i", out.shape, 3) + ", iy = " +
+           coordinate("i", out.shape, 2) + ";");
+    w.line("int c = " + coordinate("i", out.shape, 1) + ";");
+    w.line(w.index() + " b = " + coordinate("i", out.shape, 0) + ";");
+    w.line("int group = c / " + I(g.cg) + ", ci = c % " + I(g.cg) + ";");
+    w.line(T + " acc = 0;");
+    w.open("for (int oc = group * " + I(g.og()) + "; oc < (group + 1) * " +
+           I(g.og()) + "; ++oc)");
+    w.open("for (int ky = 0; ky < " + I(g.kh) + "; ++ky)");
+    w.line("int ty = iy + " + I(g.pt) + " - ky * " + I(g.dh) + ";");
+    w.line("if (ty < 0 || ty % " + I(g.sh) + " != 0) continue;");
+    w.line("int oy = ty / " + I(g.sh) + ";");
+    w.line("if (oy >= " + I(g.ho) + ") continue;");
+    w.open("for (int kx = 0; kx < " + I(g.kw) + "; ++kx)");
+    w.line("int tx = ix + " + I(g.pl) + " - kx * " + I(g.dw) + ";");
+    w.line("if (tx < 0 || tx % " + I(g.sw) + " != 0) continue;");
+    w.line("int ox = tx / " + I(g.sw) + ";");
+    w.line("if (ox >= " + I(g.wo) + ") continue;");
+    w.line("acc += " + dyAt + " * w[((oc * " + I(g.cg) + " + ci) * " + I(g.kh) +
+           " + ky) * " + I(g.kw) + " + kx];");
+    w.close();
+    w.close();
+    w.close();
+    w.line("dx[i] = acc;");
+    w.close();
+    w.summary = "conv2d input gradient (gather form)";
+    return true;
+  }
+
+  // A block per weight element, reducing over the batch and output pixels.
+  int64_t perWeight = g.n * g.ho * g.wo;
+  uint32_t threads = KernelWriter::reductionThreads(perWeight);
+  std::string t = std::to_string(threads);
+  w.use(kBlockReduce);
+  w.launch({uint32_t(out.count), 1, 1}, {threads, 1, 1});
+  w.line(w.index() + " i = blockIdx.x;");
+  w.line("int kx = " + coordinate("i", out.shape, 3) + ", ky = " +
+         coordinate("i", out.shape, 2) + ";");
+  w.line("int ci = " + coordinate("i", out.shape, 1) + ", oc = " +
+         coordinate("i", out.shape, 0) + ";");
+  w.line("int group = oc / " + I(g.og()) + ";");
+  w.line(T + " acc = 0;");
+  w.open("for (" + w.index() + " e = threadIdx.x; e < " + I(perWeight) +
+         "; e += " + t + ")");
+  w.line(w.index() + " b = e / " + I(g.ho * g.wo) + ";");
+  w.line("int oy = (e / " + I(g.wo) + ") % " + I(g.ho) + ", ox = e % " +
+         I(g.wo) + ";");
+  w.line("int iy = oy * " + I(g.sh) + " - " + I(g.pt) + " + ky * " + I(g.dh) +
+         ";");
+  w.line("int ix = ox * " + I(g.sw) + " - " + I(g.pl) + " + kx * " + I(g.dw) +
+         ";");
+  w.line("if (iy >= 0 && iy < " + I(g.h) + " && ix >= 0 && ix < " + I(g.wd) +
+         ")");
+  w.line("  acc += " + dyAt + " * x[((b * " + I(g.c) + " + group * " +
+         I(g.cg) + " + ci) * " + I(g.h) + " + iy) * " + I(g.wd) + " + ix];");
+  w.close();
+  w.line("acc = dlc_block_reduce<" + t + ">(acc, dlc_sum());");
+  w.line("if (threadIdx.x == 0)");
+  w.line("  dw[i] = acc;");
+  w.summary = "conv2d weight gradient";
+  return true;
+}
+
+namespace {
+
+struct PoolGeometry {
+  int64_t h, w, ho, wo, k[2], s[2], pad[4];
+};
+
+template <typename Op>
+PoolGeometry poolGeometry(const Op &op, const std::vector<int64_t> &in,
+                          const std::vector<int64_t> &out) {
+  PoolGeometry p;
+  p.h = in[2], p.w = in[3], p.ho = out[2], p.wo = out[3];
+  for (int i = 0; i < 2; ++i) {
+    p.k[i] = op.kernel()->Get(i);
+    p.s[i] = op.stride()->Get(i);
+  }
+  for (int i = 0; i < 4; ++i)
+    p.pad[i] = op.padding()->Get(i);
+  return p;
+}
+
+/// Declares y0, y1, x0, x1 (the window clipped to the input) and `padded`
+/// (its size clipped to the padded input only) for output (oy, ox).
+void window(KernelWriter &w, const PoolGeometry &p) {
+  w.line("int y0 = oy * " + I(p.s[0]) + " - " + I(p.pad[0]) + ", x0 = ox * " +
+         I(p.s[1]) + " - " + I(p.pad[1]) + ";");
+  w.line("int y1 = min(y0 + " + I(p.k[0]) + ", " + I(p.h + p.pad[2]) +
+         "), x1 = min(x0 + " + I(p.k[1]) + ", " + I(p.w + p.pad[3]) + ");");
+  w.line("int padded = (y1 - y0) * (x1 - x0);");
+  w.line("y0 = max(y0, 0), x0 = max(x0, 0);");
+  w.line("y1 = min(y1, " + I(p.h) + "), x1 = min(x1, " + I(p.w) + ");");
+}
+
+std::string divisor(bool countIncludePad) {
+  return countIncludePad ? "max(padded, 1)"
+                         : "max((y1 - y0) * (x1 - x0), 1)";
+}
+
+} // namespace
+
+bool emitPool2d(KernelWriter &w, const plan::Pool2d &op, std::string &error) {
+  const Operand &x = w.input(op.input(), "x");
+  const Operand &y = w.output(op.output(), "y");
+  if (!floatKernelType(x.dtype, "pooling", error))
+    return false;
+  PoolGeometry p = poolGeometry(op, x.shape, y.shape);
+  bool isMax = op.kind() == plan::PoolKind::Max;
+  std::string T = computeType(x.dtype);
+  w.launchThreads(y.count);
+  w.forEach("i", y.count);
+  w.line("int ox = " + coordinate("i", y.shape, 3) + ", oy = " +
+         coordinate("i", y.shape, 2) + ";");
+  w.line("const " + T + " *plane = x + (i / " + I(p.ho * p.wo) + ") * " +
+         I(p.h * p.w) + ";");
+  window(w, p);
+  w.line(T + " acc = " +
+         (isMax ? literal(-std::numeric_limits<double>::infinity(), x.dtype)
+                : std::string("0")) +
+         ";");
+  w.open("for (int iy = y0; iy < y1; ++iy)");
+  w.open("for (int ix = x0; ix < x1; ++ix)");
+  w.line(T + " v = plane[iy * " + I(p.w) + " + ix];");
+  w.line(isMax ? "acc = v != v || v > acc ? v : acc;" : "acc += v;");
+  w.close();
+  w.close();
+  if (!isMax)
+    w.line("acc /= (" + T + ")" + divisor(op.count_include_pad()) + ";");
+  w.line("y[i] = acc;");
+  w.close();
+  w.summary = std::string(isMax ? "max" : "avg") + "_pool2d " +
+              std::to_string(p.k[0]) + "x" + std::to_string(p.k[1]);
+  return true;
+}
+
+bool emitPool2dGrad(KernelWriter &w, const plan::Pool2dGrad &op,
+                    std::string &error) {
+  const Operand &x = w.input(op.input(), "x");
+  const Operand &dy = w.input(op.grad(), "dy");
+  const Operand &dx = w.output(op.output(), "dx");
+  if (!floatKernelType(dy.dtype, "pooling gradients", error))
+    return false;
+  PoolGeometry p = poolGeometry(op, dx.shape, dy.shape);
+  bool isMax = op.kind() == plan::PoolKind::Max;
+  std::string T = computeType(dy.dtype);
+  (void)x;
+  w.launchThreads(dx.count);
+  w.forEach("i", dx.count);
+  w.line("int ix = " + coordinate("i", dx.shape, 3) + ", iy = " +
+         coordinate("i", dx.shape, 2) + ";");
+  w.line(w.index() + " plane = i / " + I(p.h * p.w) + ";");
+  // The outputs whose unclipped window [o*s - pad, o*s - pad + k) holds iy.
+  w.line("int top = iy + " + I(p.pad[0]) + " - " + I(p.k[0] - 1) +
+         ", left = ix + " + I(p.pad[1]) + " - " + I(p.k[1] - 1) + ";");
+  w.line("int oyBegin = top <= 0 ? 0 : (top + " + I(p.s[0] - 1) + ") / " +
+         I(p.s[0]) + ";");
+  w.line("int oxBegin = left <= 0 ? 0 : (left + " + I(p.s[1] - 1) + ") / " +
+         I(p.s[1]) + ";");
+  w.line("int oyEnd = min((iy + " + I(p.pad[0]) + ") / " + I(p.s[0]) + " + 1, " +
+         I(p.ho) + ");");
+  w.line("int oxEnd = min((ix + " + I(p.pad[1]) + ") / " + I(p.s[1]) + " + 1, " +
+         I(p.wo) + ");");
+  w.line(T + " acc = 0;");
+  w.open("for (int oy = oyBegin; oy < oyEnd; ++oy)");
+  w.open("for (int ox = oxBegin; ox < oxEnd; ++ox)");
+  window(w, p);
+  w.line(T + " grad = dy[(plane * " + I(p.ho) + " + oy) * " + I(p.wo) +
+         " + ox];");
+  if (isMax) {
+    // The forward pass's choice: the first maximum, or the last NaN.
+    w.line("const " + T + " *in = x + plane * " + I(p.h * p.w) + ";");
+    w.line(T + " best = " +
+           literal(-std::numeric_limits<double>::infinity(), dy.dtype) + ";");
+    w.line("int where = y0 * " + I(p.w) + " + x0;");
+    w.open("for (int wy = y0; wy < y1; ++wy)");
+    w.open("for (int wx = x0; wx < x1; ++wx)");
+    w.line(T + " v = in[wy * " + I(p.w) + " + wx];");
+    w.open("if (v != v || v > best)");
+    w.line("best = v;");
+    w.line("where = wy * " + I(p.w) + " + wx;");
+    w.close();
+    w.close();
+    w.close();
+    w.line("if (where == iy * " + I(p.w) + " + ix)");
+    w.line("  acc += grad;");
+  } else {
+    w.line("acc += grad / (" + T + ")" + divisor(op.count_include_pad()) + ";");
+  }
+  w.close();
+  w.close();
+  w.line("dx[i] = acc;");
+  w.close();
+  w.summary = std::string(isMax ? "max" : "avg") + "_pool2d gradient " +
+              std::to_string(p.k[0]) + "x" + std::to_string(p.k[1]);
+  return true;
+}
+
+} // namespace dlc::cuda

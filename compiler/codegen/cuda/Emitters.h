@@ -1,0 +1,49 @@
+//===- Emitters.h - One CUDA emitter per op family --------------*- C++ -*-===//
+//
+// Each function declares the kernel's parameters in plan::kernelOperands
+// order, writes the body and chooses the launch. They return false with a
+// message for what they cannot emit.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_COMPILER_CODEGEN_CUDA_EMITTERS_H
+#define DLC_COMPILER_CODEGEN_CUDA_EMITTERS_H
+
+#include "compiler/codegen/cuda/KernelWriter.h"
+
+namespace dlc::cuda {
+
+bool emitElementwise(KernelWriter &w, const plan::Elementwise &op,
+                     std::string &error);
+bool emitReduce(KernelWriter &w, const plan::Reduce &op, std::string &error);
+bool emitArgmax(KernelWriter &w, const plan::Argmax &op, std::string &error);
+bool emitSoftmax(KernelWriter &w, const plan::Softmax &op, std::string &error);
+bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,
+                      std::string &error);
+bool emitMse(KernelWriter &w, const plan::Mse &op, std::string &error);
+bool emitLayerNorm(KernelWriter &w, const plan::LayerNorm &op,
+                   std::string &error);
+bool emitBatchNorm(KernelWriter &w, const plan::BatchNorm &op,
+                   std::string &error);
+bool emitConv2d(KernelWriter &w, const plan::Conv2d &op, std::string &error);
+bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
+                    std::string &error);
+bool emitPool2d(KernelWriter &w, const plan::Pool2d &op, std::string &error);
+bool emitPool2dGrad(KernelWriter &w, const plan::Pool2dGrad &op,
+                    std::string &error);
+bool emitTranspose(KernelWriter &w, const plan::Transpose &op,
+                   std::string &error);
+bool emitConcat(KernelWriter &w, const plan::Concat &op, std::string &error);
+bool emitSlice(KernelWriter &w, const plan::Slice &op, std::string &error);
+bool emitGather(KernelWriter &w, const plan::Gather &op, std::string &error);
+bool emitScatterAdd(KernelWriter &w, const plan::ScatterAdd &op,
+                    std::string &error);
+bool emitIota(KernelWriter &w, const plan::Iota &op, std::string &error);
+
+/// "float" accumulators for f32, "double" for f64; false (with `error`) for
+/// the dtypes numeric kernels do not take.
+bool floatKernelType(plan::DType dtype, const char *op, std::string &error);
+
+} // namespace dlc::cuda
+
+#endif // DLC_COMPILER_CODEGEN_CUDA_EMITTERS_H
