@@ -2,10 +2,11 @@
 //
 // Part of the plan format: a CUDA kernel of the plan takes, as pointers, the
 // tensors its op names, in the order kernelOperands lists them (each op's
-// fields in schema order), then the step counter and a pointer to the step's
-// error word. The compiler's emitter declares its parameters from this list
-// and the runtime passes arguments from it, so the two cannot disagree and
-// the plan need not store the list.
+// fields in schema order), then a pointer to the step counter (in device
+// memory, so a captured CUDA graph replays with the current step) and one to
+// the step's error word. The compiler's emitter declares its parameters from
+// this list and the runtime passes arguments from it, so the two cannot
+// disagree and the plan need not store the list.
 //
 //===----------------------------------------------------------------------===//
 

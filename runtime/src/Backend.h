@@ -22,6 +22,11 @@ public:
 };
 
 std::unique_ptr<Backend> createCpuBackend(const plan::Plan &plan);
+/// The plan on CUDA device `ordinal`: kernels compiled and loaded, GEMMs
+/// planned; allocate() comes next.
+Expected<std::unique_ptr<Backend>> createCudaBackend(const plan::Plan &plan,
+                                                     int ordinal, bool tf32,
+                                                     const std::string &cache);
 
 } // namespace dlc::rt
 

@@ -18,14 +18,21 @@ static bool isPersistent(const plan::Tensor &tensor) {
 }
 
 Expected<std::unique_ptr<Session>>
-Session::create(std::shared_ptr<const Plan> plan, DeviceKind device) {
-  if (device == DeviceKind::Cuda)
-    return Status::error("the CUDA backend is not part of this runtime yet; "
-                         "use --device cpu");
+Session::create(std::shared_ptr<const Plan> plan, DeviceKind device,
+                const SessionOptions &options) {
   std::unique_ptr<Session> session(new Session());
   session->plan_ = std::move(plan);
   session->device_ = device;
-  session->backend_ = createCpuBackend(planRoot(*session->plan_));
+  if (device == DeviceKind::Cuda) {
+    Expected<std::unique_ptr<Backend>> backend = createCudaBackend(
+        planRoot(*session->plan_), options.ordinal, options.tf32,
+        options.kernelCache);
+    if (!backend)
+      return backend.status();
+    session->backend_ = std::move(*backend);
+  } else {
+    session->backend_ = createCpuBackend(planRoot(*session->plan_));
+  }
   if (Status status = session->backend_->allocate(); !status)
     return status;
   const auto &tensors = *planRoot(*session->plan_).tensors();

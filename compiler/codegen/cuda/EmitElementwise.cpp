@@ -103,7 +103,7 @@ std::string instruction(KernelWriter &w, const plan::Instr &instr,
     double scale = rate < 1 ? 1.0 / (1.0 - rate) : 0.0;
     // The product in double, rounded once, as on the CPU.
     return "(dlc_keep(" + std::to_string(uint64_t(instr.iarg())) +
-           "ull, step, i, " + literal(rate, plan::DType::F32) + ") ? (" + T +
+           "ull, *step, i, " + literal(rate, plan::DType::F32) + ") ? (" + T +
            ")((double)" + a.name + " * " + literal(scale, plan::DType::F64) +
            ") : " + lit(0) + ")";
   }

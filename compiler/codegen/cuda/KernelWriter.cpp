@@ -6,6 +6,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace dlc::cuda {
@@ -214,7 +215,7 @@ bool KernelWriter::finish(const std::string &base, EmittedKernel &result,
     signature += operand.written ? "" : "const ";
     signature += storageType(operand.dtype) + " *" + operand.name + ", ";
   }
-  signature += "unsigned long long step, unsigned int *error";
+  signature += "const unsigned long long *step, unsigned int *error";
 
   std::string helpers;
   if (helpersUsed & kHalf)
@@ -295,8 +296,25 @@ std::string storeAs(plan::DType dtype, const std::string &value) {
   return value;
 }
 
-std::string literal(double value, plan::DType dtype) {
+/// The shortest decimal that reads back as exactly `value` (in float when
+/// `single`), with a point so it stays floating; negatives in parentheses.
+static std::string decimal(double value, bool single) {
   char text[64];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof(text), "%.*g", digits, value);
+    double back = std::strtod(text, nullptr);
+    if (single ? float(back) == float(value) : back == value)
+      break;
+  }
+  std::string result = text;
+  if (result.find_first_of(".e") == std::string::npos)
+    result += ".0";
+  if (single)
+    result += "f";
+  return value < 0 ? "(" + result + ")" : result;
+}
+
+std::string literal(double value, plan::DType dtype) {
   switch (dtype) {
   case plan::DType::F64:
     if (std::isnan(value))
@@ -304,8 +322,7 @@ std::string literal(double value, plan::DType dtype) {
     if (std::isinf(value))
       return value > 0 ? "__longlong_as_double(0x7ff0000000000000LL)"
                        : "__longlong_as_double(0xfff0000000000000LL)";
-    std::snprintf(text, sizeof(text), "%a", value);
-    return value < 0 ? std::string("(") + text + ")" : text;
+    return decimal(value, false);
   case plan::DType::I32:
     return std::to_string(int64_t(value));
   case plan::DType::I64:
@@ -319,8 +336,7 @@ std::string literal(double value, plan::DType dtype) {
     if (std::isinf(f))
       return f > 0 ? "__int_as_float(0x7f800000)"
                    : "__int_as_float(0xff800000)";
-    std::snprintf(text, sizeof(text), "%af", double(f));
-    return f < 0 ? std::string("(") + text + ")" : text;
+    return decimal(f, true);
   }
   }
 }

@@ -18,12 +18,22 @@ namespace dlc::rt {
 
 class Backend;
 
+/// How a session runs on a GPU.
+struct SessionOptions {
+  int ordinal = 0;   ///< which CUDA device
+  bool tf32 = false; ///< f32 GEMMs on TF32 tensor cores (default: strict fp32)
+  /// Where compiled kernels are kept (dlc/Kernels.h); empty: no cache.
+  std::string kernelCache;
+};
+
 class Session {
 public:
   /// Allocates the arenas on `device` and initializes every persistent
-  /// tensor from its initializer.
+  /// tensor from its initializer. On CUDA, first compiles the plan's kernels
+  /// (or finds them in the kernel cache).
   static Expected<std::unique_ptr<Session>>
-  create(std::shared_ptr<const Plan> plan, DeviceKind device);
+  create(std::shared_ptr<const Plan> plan, DeviceKind device,
+         const SessionOptions &options = {});
   ~Session();
 
   const Plan &plan() const { return *plan_; }

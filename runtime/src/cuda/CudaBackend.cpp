@@ -1,0 +1,410 @@
+//===- CudaBackend.cpp - Running plans on an NVIDIA GPU -------------------===//
+//
+// At creation: the plan's kernels are compiled for the device (NVRTC, with
+// the on-disk cache) and loaded, every GEMM gets its cuBLASLt descriptors and
+// algorithm, and the arenas are allocated once after checking the plan's
+// size against the device's free memory. A program's first run executes its
+// steps one by one on a stream; the second run captures them into a CUDA
+// graph, and later runs replay the graph. Kernels read the step counter from
+// device memory, so a replay draws fresh dropout masks.
+//
+// Kernels that meet bad data (an index out of range) set a bit in their
+// step's error word instead of failing; the words are read after each run
+// and the first one set is reported with the step and kernel that set it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Backend.h"
+#include "CublasLt.h"
+#include "Driver.h"
+#include "KernelCompiler.h"
+#include "PlanOperands.h"
+
+#include <cstring>
+#include <map>
+
+namespace dlc::rt {
+
+namespace {
+
+using namespace cuda;
+
+class CudaBackend final : public Backend {
+public:
+  CudaBackend(const plan::Plan &plan, const DriverApi &api)
+      : plan(plan), api(api) {}
+
+  ~CudaBackend() override {
+    for (auto &[exec, graph] : graphs) {
+      if (exec)
+        api.cuGraphExecDestroy(exec);
+      if (graph)
+        api.cuGraphDestroy(graph);
+    }
+    gemms.clear();
+    cublas.reset();
+    for (CUmodule module : modules)
+      if (module)
+        api.cuModuleUnload(module);
+    for (CUdeviceptr arena : arenas)
+      if (arena)
+        api.cuMemFree(arena);
+    if (errorWords)
+      api.cuMemFree(errorWords);
+    if (stream)
+      api.cuStreamDestroy(stream);
+  }
+
+  /// Context, stream, kernels and GEMM descriptors; the arenas come in
+  /// allocate().
+  Status prepare(int ordinal, Precision precision, const std::string &cache) {
+    CUdevice device;
+    if (CUresult r = api.cuDeviceGet(&device, ordinal))
+      return Status::error(errorMessage(api, "cuDeviceGet", r));
+    CUcontext context;
+    if (CUresult r = api.cuDevicePrimaryCtxRetain(&context, device))
+      return Status::error(errorMessage(api, "cuDevicePrimaryCtxRetain", r));
+    if (CUresult r = api.cuCtxSetCurrent(context))
+      return Status::error(errorMessage(api, "cuCtxSetCurrent", r));
+    if (CUresult r = api.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING))
+      return Status::error(errorMessage(api, "cuStreamCreate", r));
+    int major = 0, minor = 0, driverVersion = 0;
+    api.cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+                             device);
+    api.cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+                             device);
+    api.cuDriverGetVersion(&driverVersion);
+
+    std::vector<std::vector<char>> cubins;
+    if (Status s = compileCubins(plan, major * 10 + minor, cache,
+                                 driverVersion, cubins, build);
+        !s)
+      return s;
+    const auto *sources = plan.kernels();
+    for (size_t i = 0; i < cubins.size(); ++i) {
+      CUmodule module = nullptr;
+      CUfunction function = nullptr;
+      std::string name = sources->Get(i)->name()->str();
+      if (CUresult r = api.cuModuleLoadData(&module, cubins[i].data()))
+        return Status::error(errorMessage(api, "cuModuleLoadData", r) +
+                             " for kernel '" + name + "'");
+      modules.push_back(module);
+      if (CUresult r = api.cuModuleGetFunction(&function, module, name.c_str()))
+        return Status::error(errorMessage(api, "cuModuleGetFunction", r) +
+                             " for kernel '" + name + "'");
+      functions.push_back(function);
+    }
+
+    // Every GEMM is planned once: shapes never change.
+    size_t maxSteps = 1;
+    for (const plan::Program *program : *plan.programs()) {
+      maxSteps = std::max<size_t>(maxSteps, program->steps()->size());
+      for (const plan::Step *step : *program->steps()) {
+        if (step->step_type() != plan::StepKind::Gemm)
+          continue;
+        if (!cublas) {
+          Expected<std::unique_ptr<Cublas>> library = Cublas::create(api);
+          if (!library)
+            return library.status();
+          cublas = std::move(*library);
+        }
+        const plan::Gemm &g = *step->step_as_Gemm();
+        plan::DType dtype = plan.tensors()->Get(g.a())->dtype();
+        Expected<std::unique_ptr<GemmCall>> call =
+            cublas->prepare(g, dtype, precision);
+        if (!call)
+          return call.status();
+        gemms[step] = std::move(*call);
+      }
+      if (!program->steps()->size())
+        continue;
+      for (const plan::Step *step : *program->steps())
+        if (step->step_type() == plan::StepKind::Kernel &&
+            step->step_as_Kernel()->kernel() < 0)
+          return Status::error("kernel step '" +
+                               step->step_as_Kernel()->name()->str() +
+                               "' has no CUDA kernel in the plan "
+                               "(compile it with a newer dlc)");
+    }
+    errorCount = maxSteps + 1; // the last word holds the step counter
+    if (CUresult r = api.cuMemAlloc(&errorWords, errorCount * 8))
+      return Status::error(errorMessage(api, "cuMemAlloc", r));
+    graphs.assign(plan.programs()->size(), {nullptr, nullptr});
+    runs.assign(plan.programs()->size(), 0);
+    return Status::ok();
+  }
+
+  Status allocate() override {
+    uint64_t total = 0;
+    for (const plan::Arena *arena : *plan.arenas())
+      total += arena->size();
+    size_t freeBytes = 0, totalBytes = 0;
+    if (CUresult r = api.cuMemGetInfo(&freeBytes, &totalBytes))
+      return Status::error(errorMessage(api, "cuMemGetInfo", r));
+    if (total > freeBytes)
+      return Status::error(format("the plan needs %s of device memory, the "
+                                  "GPU has %s free (of %s)",
+                                  formatBytes(total).c_str(),
+                                  formatBytes(freeBytes).c_str(),
+                                  formatBytes(totalBytes).c_str()));
+    for (const plan::Arena *arena : *plan.arenas()) {
+      CUdeviceptr memory = 0;
+      uint64_t bytes = std::max<uint64_t>(arena->size(), 256);
+      if (CUresult r = api.cuMemAlloc(&memory, bytes))
+        return Status::error(errorMessage(api, "cuMemAlloc", r) + " for " +
+                             formatBytes(bytes) + " (arena '" +
+                             arena->name()->str() + "')");
+      arenas.push_back(memory);
+      if (CUresult r = api.cuMemsetD8Async(memory, 0, bytes, stream))
+        return Status::error(errorMessage(api, "cuMemsetD8Async", r));
+      if (arena->image() && arena->image()->size())
+        if (CUresult r = api.cuMemcpyHtoD(memory, arena->image()->data(),
+                                          arena->image()->size()))
+          return Status::error(errorMessage(api, "cuMemcpyHtoD", r));
+    }
+    return sync("allocating the arenas");
+  }
+
+  void write(uint32_t arena, uint64_t offset, const void *source,
+             uint64_t bytes) override {
+    if (!bytes || !sticky)
+      return;
+    if (Status s = sync("before a write"); !s) {
+      sticky = s;
+      return;
+    }
+    if (CUresult r = api.cuMemcpyHtoD(arenas[arena] + offset, source, bytes))
+      sticky = Status::error(errorMessage(api, "cuMemcpyHtoD", r));
+  }
+
+  void read(uint32_t arena, uint64_t offset, void *destination,
+            uint64_t bytes) const override {
+    if (!bytes)
+      return;
+    api.cuStreamSynchronize(stream);
+    if (CUresult r = api.cuMemcpyDtoH(destination, arenas[arena] + offset,
+                                      bytes))
+      sticky = Status::error(errorMessage(api, "cuMemcpyDtoH", r));
+  }
+
+  Status run(uint32_t programIndex, uint64_t step) override {
+    if (!sticky)
+      return sticky;
+    const plan::Program &program = *plan.programs()->Get(programIndex);
+    // The error words are cleared and the step counter set on the stream,
+    // before the steps (or their graph).
+    if (CUresult r = api.cuMemsetD32Async(errorWords, 0, errorCount * 2, stream))
+      return Status::error(errorMessage(api, "cuMemsetD32Async", r));
+    uint32_t words[2] = {uint32_t(step), uint32_t(step >> 32)};
+    CUdeviceptr counter = errorWords + (errorCount - 1) * 8;
+    for (int i = 0; i < 2; ++i)
+      if (words[i])
+        if (CUresult r = api.cuMemsetD32Async(counter + 4 * i, words[i], 1,
+                                              stream))
+          return Status::error(errorMessage(api, "cuMemsetD32Async", r));
+
+    auto &[exec, graph] = graphs[programIndex];
+    if (exec) {
+      if (CUresult r = api.cuGraphLaunch(exec, stream))
+        return Status::error(errorMessage(api, "cuGraphLaunch", r) +
+                             " for program '" + program.name()->str() + "'");
+    } else if (runs[programIndex] == 0) {
+      // The first run goes step by step, so a failure names its step.
+      if (Status s = enqueueSteps(program, /*synchronizeEach=*/true); !s)
+        return s;
+    } else {
+      if (CUresult r = api.cuStreamBeginCapture(
+              stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL))
+        return Status::error(errorMessage(api, "cuStreamBeginCapture", r));
+      Status enqueued = enqueueSteps(program, false);
+      CUresult ended = api.cuStreamEndCapture(stream, &graph);
+      if (!enqueued)
+        return enqueued;
+      if (ended)
+        return Status::error(errorMessage(api, "cuStreamEndCapture", ended));
+      if (CUresult r = api.cuGraphInstantiate(&exec, graph, 0))
+        return Status::error(errorMessage(api, "cuGraphInstantiate", r));
+      if (CUresult r = api.cuGraphLaunch(exec, stream))
+        return Status::error(errorMessage(api, "cuGraphLaunch", r));
+    }
+    ++runs[programIndex];
+    if (Status s = sync("running '" + program.name()->str() + "'"); !s)
+      return s;
+    return checkErrorWords(program);
+  }
+
+private:
+  Status sync(const std::string &what) const {
+    if (CUresult r = api.cuStreamSynchronize(stream))
+      return Status::error(errorMessage(api, "cuStreamSynchronize", r) + " " +
+                           what);
+    return Status::ok();
+  }
+
+  CUdeviceptr address(uint32_t tensor) const {
+    const plan::Tensor *t = plan.tensors()->Get(tensor);
+    return arenas[t->arena()] + t->offset();
+  }
+
+  Status enqueueSteps(const plan::Program &program, bool synchronizeEach) {
+    for (uint32_t i = 0; i < program.steps()->size(); ++i) {
+      const plan::Step &step = *program.steps()->Get(i);
+      Status s = enqueue(step, i);
+      if (s && synchronizeEach)
+        s = sync("");
+      if (!s) {
+        std::string where = step.location() && step.location()->size()
+                                ? " at " + step.location()->str()
+                                : "";
+        return Status::error(format("step %u (%s%s) of '%s' on cuda: ", i,
+                                    stepName(step).c_str(), where.c_str(),
+                                    program.name()->c_str()) +
+                             s.message());
+      }
+    }
+    return Status::ok();
+  }
+
+  Status enqueue(const plan::Step &step, uint32_t index) {
+    switch (step.step_type()) {
+    case plan::StepKind::Gemm: {
+      const plan::Gemm &g = *step.step_as_Gemm();
+      return gemms.at(&step)->enqueue(
+          stream, address(g.a()), address(g.b()), address(g.c()),
+          g.epilogue() != plan::Epilogue::None ? address(g.bias()) : 0);
+    }
+    case plan::StepKind::Copy: {
+      const plan::Copy &copy = *step.step_as_Copy();
+      uint64_t bytes = plan.tensors()->Get(copy.src())->bytes();
+      if (!bytes)
+        return Status::ok();
+      if (CUresult r = api.cuMemcpyDtoDAsync(address(copy.dst()),
+                                             address(copy.src()), bytes, stream))
+        return Status::error(errorMessage(api, "cuMemcpyDtoDAsync", r));
+      return Status::ok();
+    }
+    case plan::StepKind::Fill:
+      return fill(*step.step_as_Fill());
+    case plan::StepKind::Kernel:
+      return launch(*step.step_as_Kernel(), index);
+    default:
+      return Status::error("unknown step kind");
+    }
+  }
+
+  /// A constant fill: memset of the value's bit pattern, in words of the
+  /// element's size (8-byte elements as two interleaved 4-byte memsets).
+  Status fill(const plan::Fill &fill) {
+    const plan::Tensor *t = plan.tensors()->Get(fill.dst());
+    HostTensor one;
+    one.dtype = toDType(t->dtype());
+    size_t size = dtypeSize(one.dtype);
+    one.data.resize(size);
+    one.set(0, fill.value());
+    uint64_t count = size ? t->bytes() / size : 0;
+    if (!count)
+      return Status::ok();
+    CUdeviceptr dst = address(fill.dst());
+    CUresult r = 0;
+    if (size == 1) {
+      r = api.cuMemsetD8Async(dst, one.data[0], count, stream);
+    } else if (size == 2) {
+      uint16_t v;
+      std::memcpy(&v, one.data.data(), 2);
+      r = api.cuMemsetD16Async(dst, v, count, stream);
+    } else if (size == 4) {
+      uint32_t v;
+      std::memcpy(&v, one.data.data(), 4);
+      r = api.cuMemsetD32Async(dst, v, count, stream);
+    } else {
+      uint32_t halves[2];
+      std::memcpy(halves, one.data.data(), 8);
+      for (int i = 0; i < 2 && !r; ++i)
+        r = api.cuMemsetD2D32Async(dst + 4 * i, 8, halves[i], 1, count, stream);
+    }
+    if (r)
+      return Status::error(errorMessage(api, "cuMemset", r));
+    return Status::ok();
+  }
+
+  Status launch(const plan::Kernel &kernel, uint32_t index) {
+    const auto *grid = kernel.grid();
+    const auto *block = kernel.block();
+    if (grid->Get(0) == 0 || grid->Get(1) == 0 || grid->Get(2) == 0)
+      return Status::ok(); // an empty tensor: nothing to compute
+    std::vector<CUdeviceptr> pointers;
+    for (uint32_t tensor : plan::kernelOperands(kernel))
+      pointers.push_back(address(tensor));
+    CUdeviceptr counter = errorWords + (errorCount - 1) * 8;
+    CUdeviceptr word = errorWords + index * 8;
+    pointers.push_back(counter);
+    pointers.push_back(word);
+    std::vector<void *> params;
+    for (CUdeviceptr &pointer : pointers)
+      params.push_back(&pointer);
+    CUfunction function = functions[kernel.kernel()];
+    if (CUresult r = api.cuLaunchKernel(
+            function, grid->Get(0), grid->Get(1), grid->Get(2), block->Get(0),
+            block->Get(1), block->Get(2), 0, stream, params.data(), nullptr))
+      return Status::error(errorMessage(api, "cuLaunchKernel", r) +
+                           " for kernel '" +
+                           plan.kernels()->Get(kernel.kernel())->name()->str() +
+                           "'");
+    return Status::ok();
+  }
+
+  Status checkErrorWords(const plan::Program &program) {
+    std::vector<uint64_t> words(errorCount - 1);
+    if (CUresult r = api.cuMemcpyDtoH(words.data(), errorWords,
+                                      words.size() * 8))
+      return Status::error(errorMessage(api, "cuMemcpyDtoH", r));
+    for (uint32_t i = 0; i < program.steps()->size(); ++i) {
+      uint32_t bits = uint32_t(words[i]);
+      if (!bits)
+        continue;
+      const char *what = bits & plan::kIndexOutOfRange ? "an index is out of range"
+                         : bits & plan::kLabelOutOfRange
+                             ? "a label is out of range of the classes"
+                             : "integer division by zero";
+      return Status::error(format("step %u (%s) of '%s' on cuda: %s", i,
+                                  stepName(*program.steps()->Get(i)).c_str(),
+                                  program.name()->c_str(), what));
+    }
+    return Status::ok();
+  }
+
+  const plan::Plan &plan;
+  const DriverApi &api;
+  CUstream stream = nullptr;
+  KernelBuild build;
+  std::vector<CUmodule> modules;
+  std::vector<CUfunction> functions;
+  std::unique_ptr<Cublas> cublas;
+  std::map<const plan::Step *, std::unique_ptr<GemmCall>> gemms;
+  std::vector<CUdeviceptr> arenas;
+  CUdeviceptr errorWords = 0; // one 8-byte word per step, then the counter
+  size_t errorCount = 0;
+  std::vector<std::pair<CUgraphExec, CUgraph>> graphs;
+  std::vector<uint64_t> runs;
+  mutable Status sticky = Status::ok(); // a failed read or write
+};
+
+} // namespace
+
+Expected<std::unique_ptr<Backend>> createCudaBackend(const plan::Plan &plan,
+                                                     int ordinal, bool tf32,
+                                                     const std::string &cache) {
+  std::string status;
+  const DriverApi *api = driver(&status);
+  if (!api)
+    return Status::error("no usable GPU: " + status);
+  auto backend = std::make_unique<CudaBackend>(plan, *api);
+  if (Status s = backend->prepare(ordinal,
+                                  tf32 ? Precision::Tf32 : Precision::Fp32,
+                                  cache);
+      !s)
+    return s;
+  return std::unique_ptr<Backend>(std::move(backend));
+}
+
+} // namespace dlc::rt
