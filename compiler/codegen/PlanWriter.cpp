@@ -180,6 +180,14 @@ buildPlan(ModuleOp module, ArrayRef<PlanProgram> programs,
   std::vector<TensorRecord> tensors;
   llvm::StringMap<uint32_t> params;
 
+  // Kernel sources first: FlatBuffers fills the buffer from the back, so the
+  // bulky text ends up last and the tables a loader checks come first.
+  std::vector<fb::Offset<plan::KernelSource>> sources;
+  if (kernels)
+    for (const cuda::EmittedKernel &kernel : kernels->kernels)
+      sources.push_back(plan::CreateKernelSourceDirect(
+          fbb, kernel.name.c_str(), kernel.source.c_str()));
+
   // Parameters, buffers and optimizer state, one after the other.
   uint64_t paramBytes = 0;
   for (auto param : module.getOps<dl::ParamOp>()) {
@@ -306,11 +314,6 @@ buildPlan(ModuleOp module, ArrayRef<PlanProgram> programs,
   auto metadata = plan::CreateMetadataDirect(
       fbb, model.c_str(), batch, "dlc 0.1.0",
       trainConfig.empty() ? nullptr : trainConfig.c_str());
-  std::vector<fb::Offset<plan::KernelSource>> sources;
-  if (kernels)
-    for (const cuda::EmittedKernel &kernel : kernels->kernels)
-      sources.push_back(plan::CreateKernelSourceDirect(
-          fbb, kernel.name.c_str(), kernel.source.c_str()));
   auto root = plan::CreatePlanDirect(fbb, kFormatVersion, metadata, &arenas,
                                      &tensorOffsets, &programOffsets,
                                      &sources);

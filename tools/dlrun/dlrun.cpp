@@ -235,8 +235,12 @@ int run(const Options &options) {
     return fail("--device must be auto, cpu or cuda, not '" + options.device +
                 "'");
   }
-  std::fprintf(stderr, "dlrun: running '%s' on %s\n", options.program.c_str(),
-               describe(devices[device == DeviceKind::Cuda ? 1 : 0]).c_str());
+  std::string where = describe(devices[device == DeviceKind::Cuda ? 1 : 0]);
+  if (options.train)
+    std::fprintf(stderr, "dlrun: training on %s\n", where.c_str());
+  else
+    std::fprintf(stderr, "dlrun: running '%s' on %s\n",
+                 options.program.c_str(), where.c_str());
 
   if (options.precision != "fp32" && options.precision != "tf32")
     return fail("--precision must be fp32 or tf32, not '" +

@@ -54,23 +54,28 @@ bool tryPlan(std::vector<uint8_t> bytes, bool run, Tally &tally) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: runtime-malformed-plans PLAN.dlp...\n");
+    std::fprintf(stderr,
+                 "usage: runtime-malformed-plans [--run] PLAN.dlp...\n"
+                 "  --run: also run the loaded mutants of the next plan\n");
     return 2;
   }
   bool ok = true;
   for (int i = 1; i < argc; ++i) {
+    // Running is cheap only for small models; the others load only.
+    bool run = std::string(argv[i]) == "--run" && i + 1 < argc;
+    if (run)
+      ++i;
     Expected<std::vector<uint8_t>> original = readFile(argv[i]);
     if (!original) {
       std::fprintf(stderr, "%s\n", original.status().message().c_str());
       return 1;
     }
-    // Running is cheap only for the small model; larger ones load only.
-    bool run = original->size() < 16384;
     Tally tally;
     if (!Plan::fromBytes(*original, argv[i])) {
       std::fprintf(stderr, "%s: the unmodified plan does not load\n", argv[i]);
       return 1;
     }
+
     // Small plans: every truncation and every flipped byte. Large ones: the
     // first 4 KiB exhaustively (the tables' headers), then a sample.
     std::mt19937 rng(1234);
