@@ -2,6 +2,7 @@
 
 #include "compiler/codegen/PlanWriterImpl.h"
 #include "compiler/codegen/cuda/CudaEmitter.h"
+#include "dlc/Plan.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -13,9 +14,6 @@ using namespace mlir;
 
 namespace dlc {
 
-/// Bumped with every plan.fbs change an older runtime would misread; the
-/// runtime checks the same number.
-static constexpr uint32_t kFormatVersion = 1;
 static constexpr uint64_t kAlignment = 256;
 
 static uint64_t alignUp(uint64_t value) {
@@ -314,10 +312,10 @@ buildPlan(ModuleOp module, ArrayRef<PlanProgram> programs,
   auto metadata = plan::CreateMetadataDirect(
       fbb, model.c_str(), batch, "dlc 0.1.0",
       trainConfig.empty() ? nullptr : trainConfig.c_str());
-  auto root = plan::CreatePlanDirect(fbb, kFormatVersion, metadata, &arenas,
+  auto root = plan::CreatePlanDirect(fbb, rt::kPlanFormatVersion, metadata, &arenas,
                                      &tensorOffsets, &programOffsets,
                                      &sources);
-  plan::FinishPlanBuffer(fbb, root);
+  plan::FinishSizePrefixedPlanBuffer(fbb, root);
   return std::vector<uint8_t>(fbb.GetBufferPointer(),
                               fbb.GetBufferPointer() + fbb.GetSize());
 }
@@ -332,7 +330,7 @@ writePlan(ModuleOp module, ArrayRef<PlanProgram> programs) {
     return failure();
   cuda::PlanKernels kernels;
   std::string error;
-  if (!cuda::emitPlanKernels(*plan::GetPlan(draft->data()), kernels, error))
+  if (!cuda::emitPlanKernels(*plan::GetSizePrefixedPlan(draft->data()), kernels, error))
     return module.emitError("CUDA code generation: ") << error, failure();
   return buildPlan(module, programs, &kernels);
 }

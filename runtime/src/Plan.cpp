@@ -17,18 +17,27 @@ Plan::fromBytes(std::vector<uint8_t> bytes, const std::string &origin) {
   auto fail = [&](const std::string &what) {
     return Status::error(origin + ": not a valid plan: " + what);
   };
-  if (bytes.size() < 8)
+  if (bytes.size() < 12)
     return fail("the file is too short");
-  if (!plan::PlanBufferHasIdentifier(bytes.data()))
+  // A plan starts with its own length, so a truncated file is always caught
+  // (FlatBuffers alone cannot tell a cut-off end that held only padding).
+  if (!flatbuffers::BufferHasIdentifier(bytes.data(), plan::PlanIdentifier(),
+                                        /*size_prefixed=*/true))
     return fail("no plan identifier 'DLCP' (is this a file dlc wrote?)");
+  uint32_t length = flatbuffers::ReadScalar<flatbuffers::uoffset_t>(bytes.data());
+  if (uint64_t(length) + sizeof(flatbuffers::uoffset_t) != bytes.size())
+    return fail(format("the plan says it has %llu bytes, the file has %llu "
+                       "(truncated or extended)",
+                       (unsigned long long)length + 4,
+                       (unsigned long long)bytes.size()));
   // The verifier bounds-checks every offset before anything is read.
   flatbuffers::Verifier::Options options;
   options.max_depth = 64;
   options.max_tables = 10'000'000;
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
-  if (!plan::VerifyPlanBuffer(verifier))
+  if (!plan::VerifySizePrefixedPlanBuffer(verifier))
     return fail("the FlatBuffers verifier rejects it (truncated or corrupt)");
-  const plan::Plan *root = plan::GetPlan(bytes.data());
+  const plan::Plan *root = plan::GetSizePrefixedPlan(bytes.data());
   if (root->format_version() != kPlanFormatVersion)
     return fail(format("format version %u, but this dlrun reads version %u "
                        "(recompile the model with a matching dlc)",
@@ -37,7 +46,7 @@ Plan::fromBytes(std::vector<uint8_t> bytes, const std::string &origin) {
     return fail(status.message());
   std::shared_ptr<Plan> result(new Plan());
   result->bytes_ = std::move(bytes);
-  result->root_ = plan::GetPlan(result->bytes_.data());
+  result->root_ = plan::GetSizePrefixedPlan(result->bytes_.data());
   result->origin_ = origin;
   return std::shared_ptr<const Plan>(std::move(result));
 }

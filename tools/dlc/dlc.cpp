@@ -274,7 +274,7 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   bool planToStdout = emit == Emit::Plan && outputFile == "-";
   if (report)
     (planToStdout ? llvm::errs() : llvm::outs()) << (*plan)->report();
-  const dlc::plan::Plan &root = *dlc::plan::GetPlan(bytes->data());
+  const dlc::plan::Plan &root = *dlc::plan::GetSizePrefixedPlan(bytes->data());
   if (!dumpDir.empty()) {
     writeFile(dumpDir + "/plan.txt",
               [&](llvm::raw_ostream &os) { os << (*plan)->describe(); });

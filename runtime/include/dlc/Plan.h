@@ -18,7 +18,7 @@
 namespace dlc::rt {
 
 /// The plan format version this runtime reads.
-constexpr uint32_t kPlanFormatVersion = 1;
+constexpr uint32_t kPlanFormatVersion = 2;
 
 class Plan {
 public:

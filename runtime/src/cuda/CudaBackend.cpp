@@ -157,12 +157,19 @@ public:
       arenas.push_back(memory);
       if (CUresult r = api.cuMemsetD8Async(memory, 0, bytes, stream))
         return Status::error(errorMessage(api, "cuMemsetD8Async", r));
+    }
+    // The stream does not wait for the synchronous copies below: the zeros
+    // must land first.
+    if (Status s = sync("clearing the arenas"); !s)
+      return s;
+    for (uint32_t i = 0; i < plan.arenas()->size(); ++i) {
+      const plan::Arena *arena = plan.arenas()->Get(i);
       if (arena->image() && arena->image()->size())
-        if (CUresult r = api.cuMemcpyHtoD(memory, arena->image()->data(),
+        if (CUresult r = api.cuMemcpyHtoD(arenas[i], arena->image()->data(),
                                           arena->image()->size()))
           return Status::error(errorMessage(api, "cuMemcpyHtoD", r));
     }
-    return sync("allocating the arenas");
+    return Status::ok();
   }
 
   void write(uint32_t arena, uint64_t offset, const void *source,

@@ -44,7 +44,7 @@ std::vector<uint8_t> planWithKernel(const std::string &name,
       plan::CreateKernelSourceDirect(fbb, name.c_str(), source.c_str())};
   auto root = plan::CreatePlanDirect(fbb, rt::kPlanFormatVersion, 0, &arenas,
                                      &tensors, &programs, &kernels);
-  plan::FinishPlanBuffer(fbb, root);
+  plan::FinishSizePrefixedPlanBuffer(fbb, root);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 

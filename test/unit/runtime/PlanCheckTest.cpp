@@ -32,7 +32,7 @@ planWithStep(const std::function<flatbuffers::Offset<plan::Step>(
       plan::CreateProgramDirect(fbb, "inference", &none, &none, &steps)};
   auto root = plan::CreatePlanDirect(fbb, rt::kPlanFormatVersion, 0, &arenas,
                                      &tensors, &programs);
-  plan::FinishPlanBuffer(fbb, root);
+  plan::FinishSizePrefixedPlanBuffer(fbb, root);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 
@@ -80,7 +80,7 @@ TEST(PlanCheck, RejectsAnArenaLargerThanItsTensors) {
   std::vector<flatbuffers::Offset<plan::Binding>> none;
   std::vector<flatbuffers::Offset<plan::Program>> programs = {
       plan::CreateProgramDirect(fbb, "inference", &none, &none, &steps)};
-  plan::FinishPlanBuffer(fbb, plan::CreatePlanDirect(fbb, rt::kPlanFormatVersion,
+  plan::FinishSizePrefixedPlanBuffer(fbb, plan::CreatePlanDirect(fbb, rt::kPlanFormatVersion,
                                                      0, &arenas, &tensors,
                                                      &programs));
   std::vector<uint8_t> bytes(fbb.GetBufferPointer(),
