@@ -68,6 +68,7 @@ private:
   void addKernel(mlir::Operation &op, llvm::StringRef name, plan::Op kind,
                  fb::Offset<void> body, uint64_t flops);
   mlir::LogicalResult lowerElementwise(mlir::Operation &op);
+  mlir::LogicalResult lowerFused(mlir::dl::FusedOp fused);
   void lowerMatmul(mlir::dl::MatmulOp op);
 
   fb::FlatBufferBuilder &fbb;

@@ -9,6 +9,7 @@
 
 #include "compiler/codegen/PlanWriterImpl.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -183,6 +184,55 @@ LogicalResult ProgramLowering::lowerElementwise(Operation &op) {
   return success();
 }
 
+/// A fused region is one register program: its arguments are the input
+/// registers, each op inside appends one register (a broadcast of an input
+/// is that input's register: inputs are read with broadcasting).
+LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
+  std::vector<uint32_t> ins, outs;
+  for (Value input : fused.getInputs())
+    ins.push_back(tensorOf(input));
+  for (Value result : fused.getResults())
+    outs.push_back(tensorOf(result));
+  Block &block = fused.getBody().front();
+  DenseMap<Value, uint16_t> reg;
+  for (BlockArgument arg : block.getArguments())
+    reg[arg] = static_cast<uint16_t>(arg.getArgNumber());
+  std::vector<plan::Instr> code;
+  SmallVector<StringRef> names;
+  for (Operation &op : block.without_terminator()) {
+    if (isa<dl::BroadcastToOp>(op)) {
+      reg[op.getResult(0)] = reg.lookup(op.getOperand(0));
+      continue;
+    }
+    std::optional<plan::Instr> instr = elementwiseInstr(op);
+    if (!instr)
+      return op.emitError("'") << op.getName() << "' has no plan step";
+    uint16_t operands[3] = {0, 0, 0};
+    for (auto [i, operand] : llvm::enumerate(op.getOperands()))
+      operands[i] = reg.lookup(operand);
+    code.push_back(plan::Instr(instr->op(), instr->dtype(), operands[0],
+                               operands[1], operands[2], instr->iarg(),
+                               instr->imm()));
+    reg[op.getResult(0)] =
+        static_cast<uint16_t>(ins.size() + code.size() - 1);
+    names.push_back(op.getName().stripDialect());
+  }
+  std::vector<uint16_t> results;
+  for (Value value : block.getTerminator()->getOperands())
+    results.push_back(reg.lookup(value));
+  auto body = plan::CreateElementwiseDirect(fbb, &ins, &outs, &code, &results);
+  // fused_add_relu; longer chains by their ends: fused7_mul_to_sub.
+  std::string name =
+      names.size() <= 3
+          ? "fused_" + llvm::join(names, "_")
+          : llvm::formatv("fused{0}_{1}_to_{2}", names.size(), names.front(),
+                          names.back())
+                .str();
+  addKernel(*fused, name, plan::Op::Elementwise, body.Union(),
+            numElements(fused.getResult(0)) * code.size());
+  return success();
+}
+
 void ProgramLowering::lowerMatmul(dl::MatmulOp op) {
   RankedTensorType lhs = tensorType(op.getLhs()), rhs = tensorType(op.getRhs());
   RankedTensorType result = tensorType(op.getResult());
@@ -254,6 +304,8 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
               llvm::formatv("{0}.{1}", op.getName().stripDialect(), counter++)
                   .str());
 
+  if (auto fused = dyn_cast<dl::FusedOp>(op))
+    return lowerFused(fused);
   if (op.hasTrait<dl::BroadcastElementwise>() ||
       isa<dl::BroadcastToOp>(op))
     return lowerElementwise(op);

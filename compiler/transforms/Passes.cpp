@@ -12,6 +12,7 @@ void mlir::dl::buildPlanPipeline(OpPassManager &pm, bool inference) {
     pm.addPass(createCanonicalizerPass());
   }
   pm.addNestedPass<func::FuncOp>(createDlLegalizeForPlan());
+  pm.addNestedPass<func::FuncOp>(createDlFuseElementwise());
   pm.addNestedPass<func::FuncOp>(createDlPlanMemory());
 }
 
@@ -25,5 +26,6 @@ void mlir::dl::buildTrainPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createDlLegalizeForPlan());
+  pm.addNestedPass<func::FuncOp>(createDlFuseElementwise());
   pm.addNestedPass<func::FuncOp>(createDlPlanMemory());
 }

@@ -79,6 +79,35 @@ def DlLegalizeForPlan : Pass<"dl-legalize-for-plan", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }
 
+def DlFuseElementwise : Pass<"dl-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "merges chains and DAGs of elementwise ops into dl.fused";
+  let description = [{
+    Walks the function in order and puts each elementwise op (an op with the
+    `BroadcastElementwise` trait, or a `dl.broadcast_to` of a value from
+    outside) into the group of the ops that produce its operands, when those
+    have its result shape: producer into consumer, and several producers at
+    once, so a DAG becomes one region. Each group of two or more ops becomes
+    a `dl.fused` whose body computes them element by element: one kernel,
+    intermediate values never stored.
+
+    Nothing is computed twice: a value used outside its group becomes one of
+    the region's results. A group joins a consumer only if every op outside
+    the group that reads the group's values comes after the consumer (where
+    the region will stand), which keeps the function acyclic, and only while
+    the region stays within the size limits (`max-ops` ops, `max-inputs`
+    inputs): beyond them register pressure and launch arguments cost more
+    than the saved memory traffic. Values of another shape stay outside and
+    are read with broadcasting, so a bias or a scalar joins as an input.
+  }];
+  let options = [
+    Option<"maxOps", "max-ops", "unsigned", "64",
+           "the most ops one region may hold">,
+    Option<"maxInputs", "max-inputs", "unsigned", "16",
+           "the most inputs one region may read">,
+  ];
+  let dependentDialects = ["::mlir::dl::DlDialect"];
+}
+
 def DlPlanMemory : Pass<"dl-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "assigns every activation an offset in one arena";
   let description = [{

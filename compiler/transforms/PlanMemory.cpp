@@ -122,17 +122,22 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
       }
       if (readsStoredTensor(&op))
         continue;
-      if (op.hasTrait<BroadcastElementwise>() &&
-          op.getNumResults() == 1) {
-        if (std::optional<unsigned> donor = findInPlaceDonor(
-                op, here, allocations, allocationOf)) {
-          share(op.getResult(0), *donor);
-          naiveSize += align(byteSize(op.getResult(0)));
-          continue;
+      // Elementwise kernels (fused ones too) read every input element before
+      // writing that element of any result, so a result may take the buffer
+      // of an input that dies here. A donor, once shared, lives on with the
+      // result and is not given twice.
+      bool inPlace = op.hasTrait<BroadcastElementwise>();
+      for (Value result : op.getResults()) {
+        std::optional<unsigned> donor;
+        if (inPlace)
+          donor = findInPlaceDonor(op, result, here, allocations, allocationOf);
+        if (donor) {
+          share(result, *donor);
+          naiveSize += align(byteSize(result));
+        } else {
+          allocate(result, here, /*pinned=*/false);
         }
       }
-      for (Value result : op.getResults())
-        allocate(result, here, /*pinned=*/false);
     }
     // Results are read by the caller after the last step.
     for (Value returned : body.getTerminator()->getOperands()) {
@@ -168,13 +173,12 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
     func->setAttr("dl.naive_size", builder.getI64IntegerAttr(naiveSize));
   }
 
-  /// An operand whose buffer the elementwise `op` may overwrite: same shape
-  /// and byte size as the result, a temporary, and read by nothing after `op`.
+  /// An operand whose buffer `result` of the elementwise `op` may overwrite:
+  /// same shape and byte size, a temporary, and read by nothing after `op`.
   static std::optional<unsigned>
-  findInPlaceDonor(Operation &op, unsigned here,
+  findInPlaceDonor(Operation &op, Value result, unsigned here,
                    const std::vector<Allocation> &allocations,
                    const DenseMap<Value, unsigned> &allocationOf) {
-    Value result = op.getResult(0);
     auto resultType = cast<RankedTensorType>(result.getType());
     for (Value operand : op.getOperands()) {
       auto type = cast<RankedTensorType>(operand.getType());

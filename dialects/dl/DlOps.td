@@ -27,5 +27,6 @@ include "dialects/dl/DlElementwiseOps.td"
 include "dialects/dl/DlShapeOps.td"
 include "dialects/dl/DlNNOps.td"
 include "dialects/dl/DlModelOps.td"
+include "dialects/dl/DlFusionOps.td"
 
 #endif // DL_OPS_TD

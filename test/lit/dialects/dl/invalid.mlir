@@ -529,3 +529,41 @@ func.func @store_wrong_type(%v: tensor<4xf16>) {
   dl.store_param %v, @w : tensor<4xf16>
   return
 }
+
+// -----
+
+// A fused region computes one shape: only its inputs broadcast.
+func.func @fused_shape(%a: tensor<8x4xf32>, %b: tensor<4xf32>) -> tensor<8x4xf32> {
+  %0 = dl.fused(%a, %b) : (tensor<8x4xf32>, tensor<4xf32>) -> tensor<8x4xf32> {
+  ^bb0(%x: tensor<8x4xf32>, %y: tensor<4xf32>):
+    // expected-error @+1 {{has another shape than the fused region's results}}
+    %e = dl.exp %y : tensor<4xf32>
+    %s = dl.add %x, %e : (tensor<8x4xf32>, tensor<4xf32>) -> tensor<8x4xf32>
+    dl.yield %s : tensor<8x4xf32>
+  }
+  return %0 : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @fused_matmul(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %0 = dl.fused(%a) : (tensor<4x4xf32>) -> tensor<4x4xf32> {
+  ^bb0(%x: tensor<4x4xf32>):
+    // expected-error @+1 {{cannot be part of a dl.fused region}}
+    %m = dl.matmul %x, %x : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+    dl.yield %m : tensor<4x4xf32>
+  }
+  return %0 : tensor<4x4xf32>
+}
+
+// -----
+
+func.func @fused_yield(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{yields 'tensor<4xf64>' but its results are 'tensor<4xf32>'}}
+  %0 = dl.fused(%a) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%x: tensor<4xf32>):
+    %c = dl.cast %x : tensor<4xf32> to tensor<4xf64>
+    dl.yield %c : tensor<4xf64>
+  }
+  return %0 : tensor<4xf32>
+}

@@ -1,0 +1,47 @@
+//===- DlFusionOps.cpp - Fused regions ------------------------------------===//
+
+#include "dialects/dl/DlOps.h"
+
+using namespace mlir;
+using namespace mlir::dl;
+
+LogicalResult FusedOp::verify() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != getInputs().size())
+    return emitOpError("has ") << getInputs().size() << " inputs but its body "
+                               << block.getNumArguments() << " arguments";
+  for (auto [input, arg] : llvm::zip(getInputs(), block.getArguments()))
+    if (input.getType() != arg.getType())
+      return emitOpError("input type ")
+             << input.getType() << " differs from its argument's "
+             << arg.getType();
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return emitOpError("body must end with dl.yield");
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError("yields ")
+           << yield.getValues().getTypes() << " but its results are "
+           << getResultTypes();
+  if (getNumResults() == 0)
+    return emitOpError("has no results");
+  // One kernel computes the result shape element by element: every value
+  // inside has that shape; only the inputs broadcast to it.
+  ArrayRef<int64_t> shape =
+      cast<RankedTensorType>(getResult(0).getType()).getShape();
+  for (Operation &op : block.without_terminator()) {
+    bool elementwise = op.hasTrait<BroadcastElementwise>() &&
+                       !isa<FusedOp>(op);
+    bool broadcast = isa<BroadcastToOp>(op) &&
+                     isa<BlockArgument>(op.getOperand(0));
+    if (!elementwise && !broadcast)
+      return op.emitOpError("cannot be part of a dl.fused region");
+    for (Type type : op.getResultTypes())
+      if (cast<RankedTensorType>(type).getShape() != shape)
+        return op.emitOpError("has another shape than the fused region's "
+                              "results");
+  }
+  for (Type type : getResultTypes())
+    if (cast<RankedTensorType>(type).getShape() != shape)
+      return emitOpError("results of different shapes");
+  return success();
+}

@@ -1,0 +1,47 @@
+//===- DlFusionOps.td - Fused regions ---------------------*- tablegen -*-===//
+//
+// What the fusion passes produce: a region of ops that runs as one kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DL_FUSION_OPS_TD
+#define DL_FUSION_OPS_TD
+
+def Dl_FusedOp : Dl_Op<"fused",
+    [IsolatedFromAbove, SingleBlock, RecursiveMemoryEffects,
+     Dl_BroadcastElementwise]> {
+  let summary = "elementwise ops that run as one kernel";
+  let description = [{
+    The body computes, for every element of the result shape, a chain or DAG
+    of elementwise ops; it becomes one kernel that reads each input once and
+    writes each result once, so the values inside never reach memory. The
+    block arguments are the inputs, each broadcast numpy-style to the result
+    shape; every value inside has the result shape (only inputs broadcast),
+    and every result has it too. `dl-fuse-elementwise` builds these regions.
+
+    ```mlir
+    %y = dl.fused(%x, %b) : (tensor<64x128xf32>, tensor<128xf32>) -> tensor<64x128xf32> {
+    ^bb0(%a: tensor<64x128xf32>, %c: tensor<128xf32>):
+      %s = dl.add %a, %c : (tensor<64x128xf32>, tensor<128xf32>) -> tensor<64x128xf32>
+      %r = dl.relu %s : tensor<64x128xf32>
+      dl.yield %r : tensor<64x128xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Dl_Tensor>:$inputs);
+  let results = (outs Variadic<Dl_Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    `(` $inputs `)` attr-dict `:` functional-type($inputs, $results) $body
+  }];
+  let hasVerifier = 1;
+}
+
+def Dl_YieldOp : Dl_Op<"yield",
+    [Pure, Terminator, HasParent<"FusedOp">]> {
+  let summary = "the results of a fused region";
+  let arguments = (ins Variadic<Dl_Tensor>:$values);
+  let assemblyFormat = "$values attr-dict `:` type($values)";
+}
+
+#endif // DL_FUSION_OPS_TD

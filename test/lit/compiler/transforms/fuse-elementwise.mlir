@@ -1,0 +1,90 @@
+// RUN: dl-opt %s --split-input-file --dl-fuse-elementwise | FileCheck %s
+
+// A bias add and a relu after a matmul: the bias is an input read with
+// broadcasting, the add's result never leaves the region.
+// CHECK-LABEL: func.func @bias_relu
+// CHECK: %[[MM:.*]] = dl.matmul
+// CHECK: %[[F:.*]] = dl.fused(%[[MM]], %arg2) : (tensor<64x128xf32>, tensor<128xf32>) -> tensor<64x128xf32> {
+// CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<64x128xf32>, %[[B:.*]]: tensor<128xf32>):
+// CHECK-NEXT:   %[[S:.*]] = dl.add %[[A]], %[[B]]
+// CHECK-NEXT:   %[[R:.*]] = dl.relu %[[S]]
+// CHECK-NEXT:   dl.yield %[[R]] : tensor<64x128xf32>
+// CHECK: return %[[F]]
+func.func @bias_relu(%x: tensor<64x784xf32>, %w: tensor<784x128xf32>,
+                     %b: tensor<128xf32>) -> tensor<64x128xf32> {
+  %0 = dl.matmul %x, %w : (tensor<64x784xf32>, tensor<784x128xf32>) -> tensor<64x128xf32>
+  %1 = dl.add %0, %b : (tensor<64x128xf32>, tensor<128xf32>) -> tensor<64x128xf32>
+  %2 = dl.relu %1 : tensor<64x128xf32>
+  return %2 : tensor<64x128xf32>
+}
+
+// -----
+
+// A DAG: two chains meet in a mul; a value also read after the region is a
+// second result, computed once.
+// CHECK-LABEL: func.func @dag
+// CHECK: %[[F:.*]]:2 = dl.fused(%arg0, %arg1) : (tensor<8x4xf32>, tensor<8x4xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>)
+// CHECK: dl.exp
+// CHECK: dl.tanh
+// CHECK: dl.mul
+// CHECK: dl.yield
+// CHECK: %[[SUM:.*]] = dl.reduce_sum %[[F]]#0
+// CHECK: return %[[F]]#1, %[[SUM]]
+func.func @dag(%a: tensor<8x4xf32>, %b: tensor<8x4xf32>) -> (tensor<8x4xf32>, tensor<f32>) {
+  %0 = dl.exp %a : tensor<8x4xf32>
+  %1 = dl.tanh %b : tensor<8x4xf32>
+  %2 = dl.mul %0, %1 : (tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<8x4xf32>
+  %3 = dl.reduce_sum %0 axes = [0, 1] : tensor<8x4xf32> -> tensor<f32>
+  return %2, %3 : tensor<8x4xf32>, tensor<f32>
+}
+
+// -----
+
+// The exp is read by a reduction whose result the add needs: fusing exp
+// into the add would put the region after its own reader, so they stay
+// apart.
+// CHECK-LABEL: func.func @no_cycle
+// CHECK-NOT: dl.fused
+// CHECK: dl.exp
+// CHECK: dl.reduce_sum
+// CHECK: dl.add
+func.func @no_cycle(%a: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  %0 = dl.exp %a : tensor<8x4xf32>
+  %1 = dl.reduce_sum %0 axes = [1] : tensor<8x4xf32> -> tensor<8xf32>
+  %2 = dl.reshape %1 : tensor<8xf32> to tensor<8x1xf32>
+  %3 = dl.add %0, %2 : (tensor<8x4xf32>, tensor<8x1xf32>) -> tensor<8x4xf32>
+  return %3 : tensor<8x4xf32>
+}
+
+// -----
+
+// Ops of another shape do not join: the scalar chain is its own region and
+// its result an input of the big one.
+// CHECK-LABEL: func.func @shapes
+// CHECK: %[[S:.*]] = dl.fused(%arg1) : (tensor<f32>) -> tensor<f32>
+// CHECK: dl.fused(%arg0, %[[S]]) : (tensor<8x4xf32>, tensor<f32>) -> tensor<8x4xf32>
+func.func @shapes(%a: tensor<8x4xf32>, %s: tensor<f32>) -> tensor<8x4xf32> {
+  %0 = dl.neg %s : tensor<f32>
+  %1 = dl.exp %0 : tensor<f32>
+  %2 = dl.mul %a, %1 : (tensor<8x4xf32>, tensor<f32>) -> tensor<8x4xf32>
+  %3 = dl.relu %2 : tensor<8x4xf32>
+  return %3 : tensor<8x4xf32>
+}
+
+// -----
+
+// max-ops bounds a region: with 2, a chain of three ops makes a region of
+// two and one op left alone.
+// RUN: dl-opt %s --split-input-file --dl-fuse-elementwise="max-ops=2" | FileCheck %s --check-prefix=LIMIT
+// LIMIT-LABEL: func.func @limit
+// LIMIT: dl.fused
+// LIMIT: dl.exp
+// LIMIT: dl.neg
+// LIMIT: dl.yield
+// LIMIT: dl.tanh
+func.func @limit(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = dl.exp %a : tensor<4xf32>
+  %1 = dl.neg %0 : tensor<4xf32>
+  %2 = dl.tanh %1 : tensor<4xf32>
+  return %2 : tensor<4xf32>
+}
