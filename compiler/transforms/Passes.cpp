@@ -4,19 +4,27 @@
 
 #include "mlir/Transforms/Passes.h"
 
-void mlir::dl::buildPlanPipeline(OpPassManager &pm, bool inference) {
+static void addBackEnd(mlir::OpPassManager &pm, bool fuse) {
+  using namespace mlir;
+  using namespace mlir::dl;
+  pm.addNestedPass<func::FuncOp>(createDlLegalizeForPlan());
+  if (fuse)
+    pm.addNestedPass<func::FuncOp>(createDlFuseElementwise());
+  pm.addNestedPass<func::FuncOp>(createDlPlanMemory());
+}
+
+void mlir::dl::buildPlanPipeline(OpPassManager &pm, bool inference,
+                                 bool fuse) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (inference) {
     pm.addPass(createDlInferenceMode());
     pm.addPass(createCanonicalizerPass());
   }
-  pm.addNestedPass<func::FuncOp>(createDlLegalizeForPlan());
-  pm.addNestedPass<func::FuncOp>(createDlFuseElementwise());
-  pm.addNestedPass<func::FuncOp>(createDlPlanMemory());
+  addBackEnd(pm, fuse);
 }
 
-void mlir::dl::buildTrainPipeline(OpPassManager &pm) {
+void mlir::dl::buildTrainPipeline(OpPassManager &pm, bool fuse) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createDlAutodiff());
@@ -25,7 +33,5 @@ void mlir::dl::buildTrainPipeline(OpPassManager &pm) {
   pm.addPass(createDlInferenceMode({/*keepMetrics=*/false, "inference"}));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addNestedPass<func::FuncOp>(createDlLegalizeForPlan());
-  pm.addNestedPass<func::FuncOp>(createDlFuseElementwise());
-  pm.addNestedPass<func::FuncOp>(createDlPlanMemory());
+  addBackEnd(pm, fuse);
 }

@@ -17,15 +17,16 @@ namespace mlir::dl {
 #include "compiler/transforms/Passes.h.inc"
 
 /// What `dlc -o model.dlp` runs before writing a plan: canonicalization and
-/// CSE, the inference form (for an inference plan), legalization and memory
-/// planning.
-void buildPlanPipeline(OpPassManager &pm, bool inference);
+/// CSE, the inference form (for an inference plan), legalization, fusion
+/// (unless `fuse` is false) and memory planning.
+void buildPlanPipeline(OpPassManager &pm, bool inference, bool fuse = true);
 
 /// What `dlc --train` runs: @forward differentiated and updated by the
 /// optimizer into @train, @forward itself in evaluation form (loss and
 /// metrics, no update) and @inference (a copy of @forward made beforehand)
-/// in inference form; then legalization and memory planning of all three.
-void buildTrainPipeline(OpPassManager &pm);
+/// in inference form; then legalization, fusion and memory planning of all
+/// three.
+void buildTrainPipeline(OpPassManager &pm, bool fuse = true);
 
 } // namespace mlir::dl
 

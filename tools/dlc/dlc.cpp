@@ -74,6 +74,11 @@ cl::opt<bool> report(
     cl::desc("Print the plan's memory per arena (and without reuse), FLOPs, "
              "steps and launches per program, and its kernels"),
     cl::cat(dlcCategory));
+cl::opt<bool> noFusion(
+    "no-fusion",
+    cl::desc("Do not fuse elementwise ops: one kernel per op (to compare, "
+             "or to debug a fused kernel)"),
+    cl::cat(dlcCategory));
 cl::opt<bool> train(
     "train",
     cl::desc("Compile a training plan: programs 'train' (forward, backward "
@@ -223,14 +228,14 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
     func::FuncOp copy = forward.clone();
     copy.setSymName("inference");
     module->push_back(copy);
-    dl::buildTrainPipeline(pm);
+    dl::buildTrainPipeline(pm, !noFusion);
   } else if (wantPlan && gradients) {
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
     pm.addPass(dl::createDlAutodiff());
-    dl::buildPlanPipeline(pm, /*inference=*/false);
+    dl::buildPlanPipeline(pm, /*inference=*/false, !noFusion);
   } else if (wantPlan) {
-    dl::buildPlanPipeline(pm, /*inference=*/true);
+    dl::buildPlanPipeline(pm, /*inference=*/true, !noFusion);
   } else {
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
