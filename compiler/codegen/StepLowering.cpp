@@ -291,6 +291,8 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
     auto it = params.find(store.getName());
     if (it == params.end())
       return op.emitError("unknown parameter @") << store.getName();
+    if (tensorOf(store.getValue()) == it->second)
+      return success(); // its producer wrote the parameter already
     auto copy = plan::CreateCopy(fbb, tensorOf(store.getValue()), it->second);
     addStep(op, plan::StepKind::Copy, copy.Union(), 0);
     return success();
@@ -299,10 +301,23 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
   auto offsets = op.getAttrOfType<DenseI64ArrayAttr>("dl.offsets");
   if (!offsets || offsets.size() != int64_t(op.getNumResults()))
     return op.emitError("the op has no memory plan (dl.offsets)");
-  for (auto [result, offset] : llvm::zip(op.getResults(), offsets.asArrayRef()))
+  for (auto [result, offset] : llvm::zip(op.getResults(), offsets.asArrayRef())) {
+    // Offset -1: the memory planner has the op write the result straight
+    // into the parameter its one user stores it to.
+    if (offset < 0) {
+      auto store = result.hasOneUse()
+                       ? dyn_cast<dl::StoreParamOp>(*result.getUsers().begin())
+                       : nullptr;
+      auto it = store ? params.find(store.getName()) : params.end();
+      if (it == params.end())
+        return op.emitError("a result planned into a parameter is not stored");
+      valueTensor[result] = it->second;
+      continue;
+    }
     newTensor(result, plan::Role::Temporary, offset,
               llvm::formatv("{0}.{1}", op.getName().stripDialect(), counter++)
                   .str());
+  }
 
   if (auto fused = dyn_cast<dl::FusedOp>(op))
     return lowerFused(fused);

@@ -117,6 +117,10 @@ def DlPlanMemory : Pass<"dl-plan-memory", "::mlir::func::FuncOp"> {
     there, and places the rest in one arena with `planArena` (greedy by size,
     best fit). `dl.reshape` is a view: it shares its operand's bytes.
 
+    An elementwise result whose only use is a `dl.store_param`, into a
+    parameter no later op reads, is written straight into the parameter: it
+    gets the offset -1 and the store needs no copy.
+
     Results are annotated with `dl.offsets` (one offset per result),
     arguments with `dl.offset`, and the function with `dl.arena_size` and
     `dl.naive_size` (the bytes one buffer per tensor would need). Values read

@@ -6,6 +6,8 @@
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringMap.h"
 
 namespace mlir::dl {
 #define GEN_PASS_DEF_DLPLANMEMORY
@@ -19,6 +21,9 @@ using dlc::BufferLifetime;
 using dlc::planArena;
 
 namespace {
+
+/// The offset of a result that is written straight into a parameter.
+constexpr int64_t kStoredInParameter = -1;
 
 uint64_t byteSize(Value value) {
   auto type = cast<RankedTensorType>(value.getType());
@@ -113,6 +118,7 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
 
     for (BlockArgument arg : func.getArguments())
       allocate(arg, 0, /*pinned=*/true);
+    llvm::SmallPtrSet<Value, 16> direct = findDirectStores(body);
     for (Operation &op : body) {
       unsigned here = position[&op];
       if (auto reshape = dyn_cast<ReshapeOp>(op)) {
@@ -128,6 +134,8 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
       // result and is not given twice.
       bool inPlace = op.hasTrait<BroadcastElementwise>();
       for (Value result : op.getResults()) {
+        if (direct.contains(result))
+          continue; // written straight into its parameter
         std::optional<unsigned> donor;
         if (inPlace)
           donor = findInPlaceDonor(op, result, here, allocations, allocationOf);
@@ -162,15 +170,69 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
       SmallVector<int64_t> offsets;
       for (Value result : op.getResults()) {
         auto it = allocationOf.find(result);
-        if (it == allocationOf.end())
+        if (it != allocationOf.end())
+          offsets.push_back(layout.offsets[it->second]);
+        else if (direct.contains(result))
+          offsets.push_back(kStoredInParameter);
+        else
           break;
-        offsets.push_back(layout.offsets[it->second]);
       }
       if (!offsets.empty() && offsets.size() == op.getNumResults())
         op.setAttr("dl.offsets", builder.getDenseI64ArrayAttr(offsets));
     }
     func->setAttr("dl.arena_size", builder.getI64IntegerAttr(layout.size));
     func->setAttr("dl.naive_size", builder.getI64IntegerAttr(naiveSize));
+  }
+
+  /// Values an elementwise op can write straight into the parameter that
+  /// `dl.store_param` would copy them to: the value's only use is the store,
+  /// the parameter is stored once, and every reader of its current value
+  /// comes before the producer, or is the producer reading it element for
+  /// element (an elementwise kernel reads element i of its inputs before it
+  /// writes element i). The copy step and the arena buffer both go away.
+  static llvm::SmallPtrSet<Value, 16> findDirectStores(Block &body) {
+    llvm::StringMap<SmallVector<StoreParamOp>> stores;
+    llvm::StringMap<SmallVector<LoadParamOp>> loads;
+    for (Operation &op : body) {
+      if (auto store = dyn_cast<StoreParamOp>(op))
+        stores[store.getName()].push_back(store);
+      if (auto load = dyn_cast<LoadParamOp>(op))
+        loads[load.getName()].push_back(load);
+    }
+    llvm::SmallPtrSet<Value, 16> direct;
+    for (auto &[name, list] : stores) {
+      if (list.size() != 1)
+        continue;
+      Value value = list.front().getValue();
+      Operation *producer = value.getDefiningOp();
+      if (!producer || !producer->hasTrait<BroadcastElementwise>() ||
+          !value.hasOneUse())
+        continue;
+      ArrayRef<int64_t> shape =
+          cast<RankedTensorType>(value.getType()).getShape();
+      bool safe = true;
+      SmallVector<Value> reads;
+      for (LoadParamOp load : loads.lookup(name))
+        reads.push_back(load.getResult());
+      while (safe && !reads.empty()) {
+        Value read = reads.pop_back_val();
+        for (OpOperand &use : read.getUses()) {
+          Operation *user = use.getOwner();
+          if (auto view = dyn_cast<ReshapeOp>(user)) {
+            reads.push_back(view.getResult());
+            continue;
+          }
+          bool sameElement =
+              user == producer &&
+              cast<RankedTensorType>(read.getType()).getShape() == shape;
+          if (!sameElement && !user->isBeforeInBlock(producer))
+            safe = false;
+        }
+      }
+      if (safe)
+        direct.insert(value);
+    }
+    return direct;
   }
 
   /// An operand whose buffer `result` of the elementwise `op` may overwrite:

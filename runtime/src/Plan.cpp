@@ -22,8 +22,14 @@ Plan::fromBytes(std::vector<uint8_t> bytes, const std::string &origin) {
   // A plan starts with its own length, so a truncated file is always caught
   // (FlatBuffers alone cannot tell a cut-off end that held only padding).
   if (!flatbuffers::BufferHasIdentifier(bytes.data(), plan::PlanIdentifier(),
-                                        /*size_prefixed=*/true))
+                                        /*size_prefixed=*/true)) {
+    if (flatbuffers::BufferHasIdentifier(bytes.data(), plan::PlanIdentifier()))
+      return fail(format("format version 1 (no length prefix), but this dlrun "
+                         "reads version %u (recompile the model with a "
+                         "matching dlc)",
+                         kPlanFormatVersion));
     return fail("no plan identifier 'DLCP' (is this a file dlc wrote?)");
+  }
   uint32_t length = flatbuffers::ReadScalar<flatbuffers::uoffset_t>(bytes.data());
   if (uint64_t(length) + sizeof(flatbuffers::uoffset_t) != bytes.size())
     return fail(format("the plan says it has %llu bytes, the file has %llu "
