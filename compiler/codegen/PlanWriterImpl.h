@@ -69,7 +69,10 @@ private:
                  fb::Offset<void> body, uint64_t flops);
   mlir::LogicalResult lowerElementwise(mlir::Operation &op);
   mlir::LogicalResult lowerFused(mlir::dl::FusedOp fused);
-  void lowerMatmul(mlir::dl::MatmulOp op);
+  /// A GEMM step for dl.matmul, or dl.matmul_bias (`bias` set).
+  void lowerMatmul(mlir::Operation &op, mlir::Value lhs, mlir::Value rhs,
+                   bool transposeLhs, bool transposeRhs, mlir::Value bias,
+                   bool relu);
 
   fb::FlatBufferBuilder &fbb;
   std::vector<TensorRecord> &tensors;

@@ -233,13 +233,16 @@ LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
   return success();
 }
 
-void ProgramLowering::lowerMatmul(dl::MatmulOp op) {
-  RankedTensorType lhs = tensorType(op.getLhs()), rhs = tensorType(op.getRhs());
-  RankedTensorType result = tensorType(op.getResult());
+void ProgramLowering::lowerMatmul(Operation &op, Value lhsValue,
+                                  Value rhsValue, bool transposeLhs,
+                                  bool transposeRhs, Value bias, bool relu) {
+  RankedTensorType lhs = tensorType(lhsValue), rhs = tensorType(rhsValue);
+  Value resultValue = op.getResult(0);
+  RankedTensorType result = tensorType(resultValue);
   int64_t rank = result.getRank();
   int64_t m = result.getDimSize(rank - 2), n = result.getDimSize(rank - 1);
-  int64_t k = op.getTransposeLhs() ? lhs.getDimSize(lhs.getRank() - 2)
-                                   : lhs.getDimSize(lhs.getRank() - 1);
+  int64_t k = transposeLhs ? lhs.getDimSize(lhs.getRank() - 2)
+                           : lhs.getDimSize(lhs.getRank() - 1);
   int64_t batch = result.getNumElements() / std::max<int64_t>(1, m * n);
   // After dl-legalize-for-plan an operand covers the whole batch or none.
   auto stride = [&](RankedTensorType type) -> int64_t {
@@ -247,13 +250,18 @@ void ProgramLowering::lowerMatmul(dl::MatmulOp op) {
                      type.getDimSize(type.getRank() - 1);
     return type.getNumElements() == matrix ? 0 : matrix;
   };
+  plan::Epilogue epilogue = !bias  ? plan::Epilogue::None
+                            : relu ? plan::Epilogue::BiasRelu
+                                   : plan::Epilogue::Bias;
   auto gemm = plan::CreateGemm(
-      fbb, tensorOf(op.getLhs()), tensorOf(op.getRhs()),
-      tensorOf(op.getResult()), 0, batch, m, n, k, op.getTransposeLhs(),
-      op.getTransposeRhs(), stride(lhs), stride(rhs), m * n, 1.0, 0.0,
-      plan::Epilogue::None);
-  addStep(*op, plan::StepKind::Gemm, gemm.Union(),
-          2 * uint64_t(batch) * m * n * k);
+      fbb, tensorOf(lhsValue), tensorOf(rhsValue), tensorOf(resultValue),
+      bias ? tensorOf(bias) : 0, batch, m, n, k, transposeLhs, transposeRhs,
+      stride(lhs), stride(rhs), m * n, 1.0, 0.0, epilogue);
+  // The epilogue's adds (and clamps) count as one FLOP per element each.
+  uint64_t extra = bias ? uint64_t(result.getNumElements()) * (relu ? 2 : 1)
+                        : 0;
+  addStep(op, plan::StepKind::Gemm, gemm.Union(),
+          2 * uint64_t(batch) * m * n * k + extra);
 }
 
 LogicalResult ProgramLowering::lowerOp(Operation &op) {
@@ -325,7 +333,13 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
       isa<dl::BroadcastToOp>(op))
     return lowerElementwise(op);
   if (auto matmul = dyn_cast<dl::MatmulOp>(op)) {
-    lowerMatmul(matmul);
+    lowerMatmul(op, matmul.getLhs(), matmul.getRhs(), matmul.getTransposeLhs(),
+                matmul.getTransposeRhs(), Value(), false);
+    return success();
+  }
+  if (auto fused = dyn_cast<dl::MatmulBiasOp>(op)) {
+    lowerMatmul(op, fused.getLhs(), fused.getRhs(), fused.getTransposeLhs(),
+                fused.getTransposeRhs(), fused.getBias(), fused.getRelu());
     return success();
   }
   if (auto constantOp = dyn_cast<dl::ConstantOp>(op)) {

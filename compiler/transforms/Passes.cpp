@@ -8,8 +8,10 @@ static void addBackEnd(mlir::OpPassManager &pm, bool fuse) {
   using namespace mlir;
   using namespace mlir::dl;
   pm.addNestedPass<func::FuncOp>(createDlLegalizeForPlan());
-  if (fuse)
+  if (fuse) {
+    pm.addNestedPass<func::FuncOp>(createDlFuseEpilogue());
     pm.addNestedPass<func::FuncOp>(createDlFuseElementwise());
+  }
   pm.addNestedPass<func::FuncOp>(createDlPlanMemory());
 }
 

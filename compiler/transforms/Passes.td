@@ -79,6 +79,20 @@ def DlLegalizeForPlan : Pass<"dl-legalize-for-plan", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }
 
+def DlFuseEpilogue : Pass<"dl-fuse-epilogue", "::mlir::func::FuncOp"> {
+  let summary = "folds bias adds and ReLUs into the GEMM before them";
+  let description = [{
+    `dl.add(dl.matmul(a, b), bias)`, with `bias` a vector of the product's
+    last dimension and the product read by nothing else, becomes
+    `dl.matmul_bias a, b, bias`; a `dl.relu` that is the sum's only reader
+    joins as the `relu` epilogue. The plan writer lowers it to one GEMM step
+    with the Bias or BiasRelu epilogue (cuBLASLt's on the GPU), so neither
+    the product nor the sum makes a round trip through memory. Runs before
+    `dl-fuse-elementwise`, which would otherwise take the add.
+  }];
+  let dependentDialects = ["::mlir::dl::DlDialect"];
+}
+
 def DlFuseElementwise : Pass<"dl-fuse-elementwise", "::mlir::func::FuncOp"> {
   let summary = "merges chains and DAGs of elementwise ops into dl.fused";
   let description = [{

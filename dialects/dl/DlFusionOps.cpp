@@ -45,3 +45,18 @@ LogicalResult FusedOp::verify() {
       return emitOpError("results of different shapes");
   return success();
 }
+
+LogicalResult MatmulBiasOp::verify() {
+  auto result = cast<RankedTensorType>(getResult().getType());
+  auto bias = cast<RankedTensorType>(getBias().getType());
+  if (result.getRank() < 2)
+    return emitOpError("result must have rank 2 or more");
+  if (bias.getRank() != 1 || bias.getDimSize(0) != result.getShape().back())
+    return emitOpError("bias must have shape [")
+           << result.getShape().back() << "] (the result's last dimension)";
+  for (Value operand : {getLhs(), getRhs(), getBias()})
+    if (cast<RankedTensorType>(operand.getType()).getElementType() !=
+        result.getElementType())
+      return emitOpError("operands and result must share one element type");
+  return success();
+}

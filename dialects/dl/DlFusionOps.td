@@ -44,4 +44,27 @@ def Dl_YieldOp : Dl_Op<"yield",
   let assemblyFormat = "$values attr-dict `:` type($values)";
 }
 
+def Dl_MatmulBiasOp : Dl_Op<"matmul_bias", [Pure]> {
+  let summary = "matmul, bias add and optional ReLU as one GEMM";
+  let description = [{
+    `dl.matmul` followed by adding `bias` (`[N]`, the result's last
+    dimension) and, with `relu`, `dl.relu`: one GEMM whose epilogue adds the
+    bias and clamps, so the product never makes a round trip through memory.
+    `dl-fuse-epilogue` builds it from the three ops.
+
+    ```mlir
+    %y = dl.matmul_bias %x, %w, %b {relu}
+        : (tensor<64x784xf32>, tensor<784x128xf32>, tensor<128xf32>) -> tensor<64x128xf32>
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$lhs, Dl_FloatTensor:$rhs,
+                       Dl_FloatTensor:$bias, UnitAttr:$transpose_lhs,
+                       UnitAttr:$transpose_rhs, UnitAttr:$relu);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // DL_FUSION_OPS_TD

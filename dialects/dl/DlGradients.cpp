@@ -140,10 +140,13 @@ DL_UNARY_GRADIENT(SigmoidOp,
                                               binary<SubOp>(b, loc,
                                                             scalar(b, loc, y, 1.0),
                                                             y))))
+// relu(x) > 0 exactly where x > 0: the mask reads the result, so the
+// pre-activation need not outlive the forward pass (a GEMM epilogue may then
+// compute bias and ReLU together).
 DL_UNARY_GRADIENT(ReluOp,
                   maskGrad(b, loc,
-                           compare(b, loc, CompareDirection::GT, x,
-                                   scalar(b, loc, x, 0.0)),
+                           compare(b, loc, CompareDirection::GT, y,
+                                   scalar(b, loc, y, 0.0)),
                            g))
 // d |x| = sign(x), 0 at 0 (as PyTorch).
 DL_UNARY_GRADIENT(AbsOp,

@@ -157,11 +157,17 @@ std::string stepText(const plan::Plan &plan, const plan::Step &step) {
   switch (step.step_type()) {
   case plan::StepKind::Gemm: {
     const plan::Gemm &g = *step.step_as_Gemm();
-    return format("%s = %s%s @ %s%s  [%lld x %lldx%lldx%lld]",
-                  name(g.c()).c_str(), name(g.a()).c_str(),
-                  g.trans_a() ? "^T" : "", name(g.b()).c_str(),
-                  g.trans_b() ? "^T" : "", (long long)g.batch(),
-                  (long long)g.m(), (long long)g.n(), (long long)g.k());
+    std::string product =
+        format("%s%s @ %s%s", name(g.a()).c_str(), g.trans_a() ? "^T" : "",
+               name(g.b()).c_str(), g.trans_b() ? "^T" : "");
+    if (g.epilogue() != plan::Epilogue::None)
+      product = format(g.epilogue() == plan::Epilogue::BiasRelu
+                           ? "relu(%s + %s)"
+                           : "%s + %s",
+                       product.c_str(), name(g.bias()).c_str());
+    return format("%s = %s  [%lld x %lldx%lldx%lld]", name(g.c()).c_str(),
+                  product.c_str(), (long long)g.batch(), (long long)g.m(),
+                  (long long)g.n(), (long long)g.k());
   }
   case plan::StepKind::Copy:
     return name(step.step_as_Copy()->dst()) + " = " +

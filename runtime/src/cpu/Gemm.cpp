@@ -86,7 +86,8 @@ template <typename T> static void runTyped(const plan::Gemm &g, Context &ctx) {
   bool relu = g.epilogue() == plan::Epilogue::BiasRelu;
   for (uint64_t i = 0; i < c.count; ++i) {
     T v = out[i] + bias[i % g.n()];
-    out[i] = relu && v < T(0) ? T(0) : v;
+    // As dl.relu: anything not above zero, NaN included, becomes zero.
+    out[i] = relu && !(v > T(0)) ? T(0) : v;
   }
 }
 

@@ -2,14 +2,15 @@
 
 // y = relu(x w + b), loss = mean squared error. @train returns the forward
 // results and one gradient per parameter; the bias gradient sums the
-// broadcast rows, w's is x^T times the gradient at the matmul.
+// broadcast rows, w's is x^T times the gradient at the matmul. The ReLU's
+// mask reads its result, not its input.
 // CHECK-LABEL: func.func @train
 // CHECK-SAME: -> (tensor<f32> {dl.name = "loss"}, tensor<3x2xf32> {dl.name = "grad:w"}, tensor<2xf32> {dl.name = "grad:b"})
 // CHECK: %[[H:.*]] = dl.add
 // CHECK: %[[Y:.*]] = dl.relu %[[H]]
 // CHECK: dl.mse %[[Y]], %arg1
 // CHECK: %[[D:.*]] = dl.sub %[[Y]], %arg1
-// CHECK: %[[MASK:.*]] = dl.compare gt, %[[H]]
+// CHECK: %[[MASK:.*]] = dl.compare gt, %[[Y]]
 // CHECK: %[[G:.*]] = dl.select %[[MASK]]
 // CHECK: %[[GB:.*]] = dl.reduce_sum %[[G]] axes = [0]
 // CHECK: %[[GW:.*]] = dl.matmul %arg0, %[[G]] {transpose_lhs}
