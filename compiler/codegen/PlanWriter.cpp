@@ -173,7 +173,7 @@ static llvm::json::Value toJson(Attribute attr) {
 /// and the plan carries their sources.
 static FailureOr<std::vector<uint8_t>>
 buildPlan(ModuleOp module, ArrayRef<PlanProgram> programs,
-          const cuda::PlanKernels *kernels) {
+          const PlanOptions &options, const cuda::PlanKernels *kernels) {
   fb::FlatBufferBuilder fbb;
   std::vector<TensorRecord> tensors;
   llvm::StringMap<uint32_t> params;
@@ -263,6 +263,7 @@ buildPlan(ModuleOp module, ArrayRef<PlanProgram> programs,
     if (kernels)
       lowering.stepKernels = &kernels->stepKernel[programOffsets.size()];
     lowering.kernels = kernels;
+    lowering.groupKernels = options.groupKernels;
     if (failed(lowering.lower(func)))
       return failure();
     auto bindings = [&](const std::vector<std::pair<std::string, uint32_t>>
@@ -324,15 +325,17 @@ buildPlan(ModuleOp module, ArrayRef<PlanProgram> programs,
 // plan is built: a first build without kernels feeds it, a second one (the
 // same lowering, so the same tensors and steps) records what it emitted.
 FailureOr<std::vector<uint8_t>>
-writePlan(ModuleOp module, ArrayRef<PlanProgram> programs) {
-  FailureOr<std::vector<uint8_t>> draft = buildPlan(module, programs, nullptr);
+writePlan(ModuleOp module, ArrayRef<PlanProgram> programs,
+          const PlanOptions &options) {
+  FailureOr<std::vector<uint8_t>> draft =
+      buildPlan(module, programs, options, nullptr);
   if (failed(draft))
     return failure();
   cuda::PlanKernels kernels;
   std::string error;
   if (!cuda::emitPlanKernels(*plan::GetSizePrefixedPlan(draft->data()), kernels, error))
     return module.emitError("CUDA code generation: ") << error, failure();
-  return buildPlan(module, programs, &kernels);
+  return buildPlan(module, programs, options, &kernels);
 }
 
 } // namespace dlc

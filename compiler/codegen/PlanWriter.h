@@ -26,10 +26,18 @@ struct PlanProgram {
   mlir::func::FuncOp func;
 };
 
+/// Choices the plan writer makes.
+struct PlanOptions {
+  /// Launch consecutive elementwise kernels that touch disjoint bytes as
+  /// one kernel (horizontal fusion).
+  bool groupKernels = true;
+};
+
 /// The bytes of the plan, or failure after a diagnostic at the op that has
 /// no plan step.
 mlir::FailureOr<std::vector<uint8_t>>
-writePlan(mlir::ModuleOp module, llvm::ArrayRef<PlanProgram> programs);
+writePlan(mlir::ModuleOp module, llvm::ArrayRef<PlanProgram> programs,
+          const PlanOptions &options = {});
 
 } // namespace dlc
 

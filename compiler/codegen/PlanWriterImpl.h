@@ -57,6 +57,8 @@ public:
   /// null in the first build, which feeds the emitter.
   const cuda::PlanKernels *kernels = nullptr;
   const std::vector<int32_t> *stepKernels = nullptr;
+  /// Consecutive independent elementwise kernels become one launch.
+  bool groupKernels = true;
 
 private:
   uint32_t tensorOf(mlir::Value value) const { return valueTensor.at(value); }
@@ -69,6 +71,24 @@ private:
                  fb::Offset<void> body, uint64_t flops);
   mlir::LogicalResult lowerElementwise(mlir::Operation &op);
   mlir::LogicalResult lowerFused(mlir::dl::FusedOp fused);
+  /// Queues an elementwise kernel; consecutive ones that touch disjoint
+  /// bytes are launched together (ElementwiseGroup).
+  void addElementwise(mlir::Operation &op, llvm::StringRef name,
+                      fb::Offset<plan::Elementwise> body,
+                      std::vector<uint32_t> ins, std::vector<uint32_t> outs,
+                      uint64_t flops);
+  void flushElementwise();
+  bool overlaps(uint32_t a, uint32_t b) const;
+
+  struct PendingPart {
+    mlir::Operation *op;
+    std::string name;
+    fb::Offset<plan::Elementwise> body;
+    std::vector<uint32_t> ins, outs;
+    uint64_t flops;
+  };
+  static constexpr size_t kMaxGroupParts = 16;
+  std::vector<PendingPart> pending;
   /// A GEMM step for dl.matmul, or dl.matmul_bias (`bias` set).
   void lowerMatmul(mlir::Operation &op, mlir::Value lhs, mlir::Value rhs,
                    bool transposeLhs, bool transposeRhs, mlir::Value bias,

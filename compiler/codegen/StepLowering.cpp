@@ -48,6 +48,7 @@ uint32_t ProgramLowering::newTensor(Value value, plan::Role role,
 
 void ProgramLowering::addStep(Operation &op, plan::StepKind kind,
                               fb::Offset<void> step, uint64_t stepFlops) {
+  flushElementwise();
   std::string location = formatLocation(op.getLoc());
   steps.push_back(plan::CreateStepDirect(fbb, kind, step, stepFlops,
                                          location.c_str()));
@@ -88,6 +89,7 @@ LogicalResult ProgramLowering::lower(func::FuncOp func) {
   for (Operation &op : body.without_terminator())
     if (failed(lowerOp(op)))
       return failure();
+  flushElementwise();
   Operation *ret = body.getTerminator();
   for (auto [i, value] : llvm::enumerate(ret->getOperands())) {
     auto name = func.getResultAttrOfType<StringAttr>(i, "dl.name");
@@ -179,8 +181,8 @@ LogicalResult ProgramLowering::lowerElementwise(Operation &op) {
   }
   auto body = plan::CreateElementwiseDirect(fbb, &ins, &outs, &code, &results);
   std::string name = ("elementwise_" + op.getName().stripDialect()).str();
-  addKernel(op, name, plan::Op::Elementwise, body.Union(),
-            numElements(op.getResult(0)) * code.size());
+  addElementwise(op, name, body, ins, outs,
+                 numElements(op.getResult(0)) * code.size());
   return success();
 }
 
@@ -228,9 +230,75 @@ LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
           : llvm::formatv("fused{0}_{1}_to_{2}", names.size(), names.front(),
                           names.back())
                 .str();
-  addKernel(*fused, name, plan::Op::Elementwise, body.Union(),
-            numElements(fused.getResult(0)) * code.size());
+  addElementwise(*fused, name, body, ins, outs,
+                 numElements(fused.getResult(0)) * code.size());
   return success();
+}
+
+bool ProgramLowering::overlaps(uint32_t a, uint32_t b) const {
+  const TensorRecord &x = tensors[a], &y = tensors[b];
+  return x.arena == y.arena && x.offset < y.offset + y.bytes &&
+         y.offset < x.offset + x.bytes;
+}
+
+void ProgramLowering::addElementwise(Operation &op, StringRef name,
+                                     fb::Offset<plan::Elementwise> body,
+                                     std::vector<uint32_t> ins,
+                                     std::vector<uint32_t> outs,
+                                     uint64_t stepFlops) {
+  if (!groupKernels) {
+    addKernel(op, name, plan::Op::Elementwise, body.Union(), stepFlops);
+    return;
+  }
+  // A part joins the pending group when no byte it writes is read or
+  // written by another part, and it reads nothing they write: then the
+  // parts may run in any order, all at once.
+  auto conflicts = [&](const PendingPart &other) {
+    for (uint32_t out : outs) {
+      for (uint32_t in : other.ins)
+        if (overlaps(out, in))
+          return true;
+      for (uint32_t otherOut : other.outs)
+        if (overlaps(out, otherOut))
+          return true;
+    }
+    for (uint32_t in : ins)
+      for (uint32_t otherOut : other.outs)
+        if (overlaps(in, otherOut))
+          return true;
+    return false;
+  };
+  if (pending.size() >= kMaxGroupParts ||
+      llvm::any_of(pending, conflicts))
+    flushElementwise();
+  pending.push_back({&op, name.str(), body, std::move(ins), std::move(outs),
+                     stepFlops});
+}
+
+void ProgramLowering::flushElementwise() {
+  if (pending.empty())
+    return;
+  std::vector<PendingPart> parts;
+  parts.swap(pending); // addKernel below flushes again: nothing left then
+  if (parts.size() == 1) {
+    addKernel(*parts[0].op, parts[0].name, plan::Op::Elementwise,
+              parts[0].body.Union(), parts[0].flops);
+    return;
+  }
+  std::vector<fb::Offset<plan::Elementwise>> bodies;
+  uint64_t total = 0;
+  bool sameName = true;
+  for (const PendingPart &part : parts) {
+    bodies.push_back(part.body);
+    total += part.flops;
+    sameName &= part.name == parts[0].name;
+  }
+  auto group = plan::CreateElementwiseGroupDirect(fbb, &bodies);
+  std::string name = llvm::formatv("group{0}", parts.size()).str();
+  if (sameName)
+    name += "_" + parts[0].name;
+  addKernel(*parts[0].op, name, plan::Op::ElementwiseGroup, group.Union(),
+            total);
 }
 
 void ProgramLowering::lowerMatmul(Operation &op, Value lhsValue,

@@ -42,6 +42,12 @@ inline std::vector<uint32_t> kernelOperands(const Kernel &kernel) {
     addAll(op->outputs());
     break;
   }
+  case Op::ElementwiseGroup:
+    for (const Elementwise *part : *kernel.op_as_ElementwiseGroup()->parts()) {
+      addAll(part->inputs());
+      addAll(part->outputs());
+    }
+    break;
   case Op::Reduce:
     add(kernel.op_as_Reduce()->input());
     add(kernel.op_as_Reduce()->output());

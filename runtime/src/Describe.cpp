@@ -64,6 +64,12 @@ void kernelOperands(const plan::Kernel &k, std::vector<uint32_t> &ins,
     outs.assign(e.outputs()->begin(), e.outputs()->end());
     return;
   }
+  case plan::Op::ElementwiseGroup:
+    for (const plan::Elementwise *e : *k.op_as_ElementwiseGroup()->parts()) {
+      ins.insert(ins.end(), e->inputs()->begin(), e->inputs()->end());
+      outs.insert(outs.end(), e->outputs()->begin(), e->outputs()->end());
+    }
+    return;
   case plan::Op::Reduce:
     ins = {k.op_as_Reduce()->input()};
     outs = {k.op_as_Reduce()->output()};

@@ -365,6 +365,14 @@ private:
         return s;
     switch (kernel.op_type()) {
     case plan::Op::Elementwise: return checkElementwise(*kernel.op_as_Elementwise());
+    case plan::Op::ElementwiseGroup: {
+      const auto *parts = kernel.op_as_ElementwiseGroup()->parts();
+      if (!parts || parts->size() == 0)
+        return Status::error("an elementwise group without parts");
+      for (const plan::Elementwise *part : *parts)
+        CHECK(checkElementwise(*part));
+      return Status::ok();
+    }
     case plan::Op::Reduce: return checkReduce(*kernel.op_as_Reduce());
     case plan::Op::Argmax: return checkArgmax(*kernel.op_as_Argmax());
     case plan::Op::Softmax: return checkSoftmax(*kernel.op_as_Softmax());

@@ -266,7 +266,10 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
       module->emitError("the module has no entry function @forward");
       return 1;
     }
-  FailureOr<std::vector<uint8_t>> bytes = dlc::writePlan(*module, programs);
+  dlc::PlanOptions planOptions;
+  planOptions.groupKernels = !noFusion;
+  FailureOr<std::vector<uint8_t>> bytes =
+      dlc::writePlan(*module, programs, planOptions);
   if (failed(bytes))
     return 1;
   // The runtime's own loader checks what was written, so dlc never hands

@@ -13,6 +13,7 @@ bool emitKernel(const plan::Plan &plan, const plan::Kernel &kernel,
   bool ok = false;
   switch (kernel.op_type()) {
   case plan::Op::Elementwise: ok = emitElementwise(w, *kernel.op_as_Elementwise(), error); break;
+  case plan::Op::ElementwiseGroup: ok = emitElementwiseGroup(w, *kernel.op_as_ElementwiseGroup(), error); break;
   case plan::Op::Reduce: ok = emitReduce(w, *kernel.op_as_Reduce(), error); break;
   case plan::Op::Argmax: ok = emitArgmax(w, *kernel.op_as_Argmax(), error); break;
   case plan::Op::Softmax: ok = emitSoftmax(w, *kernel.op_as_Softmax(), error); break;

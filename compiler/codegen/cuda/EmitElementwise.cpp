@@ -9,6 +9,7 @@
 
 #include "compiler/codegen/cuda/Emitters.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace dlc::cuda {
@@ -113,20 +114,28 @@ std::string instruction(KernelWriter &w, const plan::Instr &instr,
 
 } // namespace
 
-bool emitElementwise(KernelWriter &w, const plan::Elementwise &op,
-                     std::string &error) {
-  std::vector<Operand> inputs, outputs;
-  for (uint32_t i = 0; i < op.inputs()->size(); ++i)
-    inputs.push_back(w.input(op.inputs()->Get(i), "x" + std::to_string(i)));
-  for (uint32_t i = 0; i < op.outputs()->size(); ++i)
-    outputs.push_back(w.output(op.outputs()->Get(i), "y" + std::to_string(i)));
-  const std::vector<int64_t> &shape = outputs[0].shape;
-  int64_t count = outputs[0].count;
-  w.launchThreads(count);
+namespace {
 
+/// Declares the program's tensors (names prefixed for groups).
+void declare(KernelWriter &w, const plan::Elementwise &op,
+             const std::string &prefix, std::vector<Operand> &inputs,
+             std::vector<Operand> &outputs) {
+  for (uint32_t i = 0; i < op.inputs()->size(); ++i)
+    inputs.push_back(
+        w.input(op.inputs()->Get(i), prefix + "x" + std::to_string(i)));
+  for (uint32_t i = 0; i < op.outputs()->size(); ++i)
+    outputs.push_back(
+        w.output(op.outputs()->Get(i), prefix + "y" + std::to_string(i)));
+}
+
+/// The body of the loop over element `i`: loads, one register per
+/// instruction, stores. Appends the instructions' names to `summary`.
+bool writeProgram(KernelWriter &w, const plan::Elementwise &op,
+                  const std::vector<Operand> &inputs,
+                  const std::vector<Operand> &outputs, std::string &summary,
+                  std::string &error) {
+  const std::vector<int64_t> &shape = outputs[0].shape;
   std::vector<Reg> regs;
-  std::string summary;
-  w.forEach("i", count);
   for (size_t r = 0; r < inputs.size(); ++r) {
     const Operand &in = inputs[r];
     // numpy broadcasting: trailing dimensions line up, extent 1 repeats.
@@ -142,6 +151,7 @@ bool emitElementwise(KernelWriter &w, const plan::Elementwise &op,
            ";");
     regs.push_back(reg);
   }
+  std::string names;
   for (const plan::Instr *instr : *op.code()) {
     size_t n = regs.size();
     auto reg = [&](uint16_t index) { return regs[std::min<size_t>(index, n - 1)]; };
@@ -158,16 +168,85 @@ bool emitElementwise(KernelWriter &w, const plan::Elementwise &op,
     Reg result{"r" + std::to_string(n), d};
     w.line(computeType(d) + " " + result.name + " = " + expr + ";");
     regs.push_back(result);
-    summary += (summary.empty() ? "" : ", ") +
-               std::string(plan::EnumNameElemOp(instr->op()));
+    names += (names.empty() ? "" : ", ") +
+             std::string(plan::EnumNameElemOp(instr->op()));
   }
   for (size_t o = 0; o < outputs.size(); ++o) {
     const Reg &reg = regs[op.results()->Get(o)];
     w.line(outputs[o].name + "[i] = " +
            storeAs(outputs[o].dtype, as(reg, outputs[o].dtype)) + ";");
   }
+  summary += names.empty() ? "copy" : names;
+  return true;
+}
+
+} // namespace
+
+bool emitElementwise(KernelWriter &w, const plan::Elementwise &op,
+                     std::string &error) {
+  std::vector<Operand> inputs, outputs;
+  declare(w, op, "", inputs, outputs);
+  int64_t count = outputs[0].count;
+  w.launchThreads(count);
+  w.forEach("i", count);
+  std::string summary;
+  if (!writeProgram(w, op, inputs, outputs, summary, error))
+    return false;
   w.close();
-  w.summary = "elementwise " + (summary.empty() ? "copy" : summary);
+  w.summary = "elementwise " + summary;
+  return true;
+}
+
+bool emitElementwiseGroup(KernelWriter &w, const plan::ElementwiseGroup &group,
+                          std::string &error) {
+  // Each part gets its own range of blocks and walks its elements with a
+  // grid-stride loop over that range.
+  constexpr int64_t kThreads = 256, kMaxBlocks = 1024;
+  struct Part {
+    std::vector<Operand> inputs, outputs;
+    int64_t count, blocks;
+  };
+  std::vector<Part> parts;
+  for (uint32_t k = 0; k < group.parts()->size(); ++k) {
+    Part part;
+    declare(w, *group.parts()->Get(k), "p" + std::to_string(k) + "_",
+            part.inputs, part.outputs);
+    part.count = part.outputs[0].count;
+    part.blocks = std::min((part.count + kThreads - 1) / kThreads, kMaxBlocks);
+    parts.push_back(std::move(part));
+  }
+  int64_t begin = 0;
+  std::vector<std::string> programs;
+  for (uint32_t k = 0; k < parts.size(); ++k) {
+    const Part &part = parts[k];
+    if (part.blocks == 0)
+      continue;
+    int64_t end = begin + part.blocks;
+    w.open(std::string(begin ? "else " : "") + "if (blockIdx.x < " +
+           integer(end) + ")");
+    std::string block = begin ? "(blockIdx.x - " + integer(begin) + ")"
+                              : std::string("blockIdx.x");
+    w.open("for (" + w.index() + " i = " + block + " * " +
+           integer(kThreads) + " + threadIdx.x; i < " + integer(part.count) +
+           "; i += " + integer(part.blocks * kThreads) + ")");
+    std::string program;
+    if (!writeProgram(w, *group.parts()->Get(k), part.inputs, part.outputs,
+                      program, error))
+      return false;
+    programs.push_back(program);
+    w.close();
+    w.close();
+    begin = end;
+  }
+  w.launch({uint32_t(begin), 1, 1}, {uint32_t(kThreads), 1, 1});
+  // "4 x elementwise Mul, Add" when the parts run the same program.
+  bool same = std::all_of(programs.begin(), programs.end(),
+                          [&](const std::string &p) { return p == programs[0]; });
+  std::string summary;
+  for (const std::string &program : programs)
+    summary += (summary.empty() ? "" : "; ") + program;
+  w.summary = std::to_string(parts.size()) + " x elementwise " +
+              (same && !programs.empty() ? programs[0] : summary);
   return true;
 }
 

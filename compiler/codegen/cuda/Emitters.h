@@ -15,6 +15,8 @@ namespace dlc::cuda {
 
 bool emitElementwise(KernelWriter &w, const plan::Elementwise &op,
                      std::string &error);
+bool emitElementwiseGroup(KernelWriter &w, const plan::ElementwiseGroup &group,
+                          std::string &error);
 bool emitReduce(KernelWriter &w, const plan::Reduce &op, std::string &error);
 bool emitArgmax(KernelWriter &w, const plan::Argmax &op, std::string &error);
 bool emitSoftmax(KernelWriter &w, const plan::Softmax &op, std::string &error);

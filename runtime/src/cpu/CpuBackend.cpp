@@ -111,6 +111,11 @@ private:
   Status runKernel(const plan::Kernel &kernel, cpu::Context &ctx) {
     switch (kernel.op_type()) {
     case plan::Op::Elementwise: return cpu::runElementwise(*kernel.op_as_Elementwise(), ctx);
+    case plan::Op::ElementwiseGroup:
+      for (const plan::Elementwise *part : *kernel.op_as_ElementwiseGroup()->parts())
+        if (Status status = cpu::runElementwise(*part, ctx); !status)
+          return status;
+      return Status::ok();
     case plan::Op::Reduce: return cpu::runReduce(*kernel.op_as_Reduce(), ctx);
     case plan::Op::Argmax: return cpu::runArgmax(*kernel.op_as_Argmax(), ctx);
     case plan::Op::Softmax: return cpu::runSoftmax(*kernel.op_as_Softmax(), ctx);
