@@ -613,6 +613,17 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
                   5 * numElements(c.getLogits()));
         return success();
       })
+      .Case([&](dl::CrossEntropyWithGradOp c) {
+        auto body = plan::CreateCrossEntropy(
+            fbb, t(c.getLogits()), t(c.getLabels()), t(c.getLoss()),
+            c.getReduction() == dl::LossReduction::Sum
+                ? plan::LossReduction::Sum
+                : plan::LossReduction::Mean,
+            t(c.getDloss()), t(c.getDlogits()), /*with_grad=*/true);
+        addKernel(op, "cross_entropy_with_grad", plan::Op::CrossEntropy,
+                  body.Union(), 9 * numElements(c.getLogits()));
+        return success();
+      })
       .Case([&](dl::MseOp m) {
         auto body = plan::CreateMse(
             fbb, t(m.getPrediction()), t(m.getTarget()), t(m.getResult()),

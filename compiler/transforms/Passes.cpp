@@ -9,6 +9,7 @@ static void addBackEnd(mlir::OpPassManager &pm, bool fuse) {
   using namespace mlir::dl;
   pm.addNestedPass<func::FuncOp>(createDlLegalizeForPlan());
   if (fuse) {
+    pm.addNestedPass<func::FuncOp>(createDlFuseLoss());
     pm.addNestedPass<func::FuncOp>(createDlFuseEpilogue());
     pm.addNestedPass<func::FuncOp>(createDlFuseElementwise());
   }

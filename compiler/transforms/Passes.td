@@ -93,6 +93,18 @@ def DlFuseEpilogue : Pass<"dl-fuse-epilogue", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }
 
+def DlFuseLoss : Pass<"dl-fuse-loss", "::mlir::func::FuncOp"> {
+  let summary = "computes a loss and its gradient in one kernel";
+  let description = [{
+    `dl.cross_entropy_with_grad` (what the cross-entropy's gradient rule
+    emits) computes the loss as well as the gradient. A `dl.cross_entropy`
+    of the same logits, labels and reduction whose readers all come after it
+    is replaced by that loss, so the forward loss, the softmax and the
+    gradient are one kernel.
+  }];
+  let dependentDialects = ["::mlir::dl::DlDialect"];
+}
+
 def DlFuseElementwise : Pass<"dl-fuse-elementwise", "::mlir::func::FuncOp"> {
   let summary = "merges chains and DAGs of elementwise ops into dl.fused";
   let description = [{

@@ -585,24 +585,13 @@ LogicalResult CrossEntropyOp::buildGradients(OpBuilder &b,
   Value g = resultGrads[0];
   if (!g)
     return success();
-  // d/dlogits = (softmax(logits) - onehot(labels)) g / N (for the mean).
-  Location loc = getLoc();
-  Value logits = getLogits(), labels = getLabels();
-  RankedTensorType type = typeOf(logits);
-  int64_t n = type.getDimSize(0), classes = type.getDimSize(1);
-  Type labelElement = typeOf(labels).getElementType();
-  Value classIndex = IotaOp::create(
-      b, loc, RankedTensorType::get({n, classes}, labelElement), 1);
-  Value column = ReshapeOp::create(
-      b, loc, RankedTensorType::get({n, 1}, labelElement), labels);
-  Value onehot = CastOp::create(
-      b, loc, type, compare(b, loc, CompareDirection::EQ, classIndex, column));
-  Value diff = binary<SubOp>(b, loc, SoftmaxOp::create(b, loc, logits, 1),
-                             onehot);
-  Value scaled = binary<MulOp>(b, loc, diff, g);
-  if (getReduction() == LossReduction::Mean)
-    scaled = binary<MulOp>(b, loc, scaled, scalar(b, loc, g, 1.0 / double(n)));
-  grads[0] = scaled;
+  // d/dlogits = (softmax(logits) - onehot(labels)) g / N (for the mean),
+  // one op that also gives the loss again: dl-fuse-loss then drops the
+  // forward cross-entropy and the whole loss is one kernel.
+  auto fused = CrossEntropyWithGradOp::create(
+      b, getLoc(), getResult().getType(), getLogits().getType(), getLogits(),
+      getLabels(), g, getReduction());
+  grads[0] = fused.getDlogits();
   return success();
 }
 

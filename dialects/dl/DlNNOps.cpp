@@ -388,6 +388,21 @@ LogicalResult CrossEntropyOp::inferReturnTypes(
   return success();
 }
 
+LogicalResult CrossEntropyWithGradOp::verify() {
+  auto logits = cast<RankedTensorType>(getLogits().getType());
+  auto labels = cast<RankedTensorType>(getLabels().getType());
+  if (logits.getRank() != 2 || labels.getRank() != 1 ||
+      logits.getDimSize(0) != labels.getDimSize(0))
+    return emitOpError("needs logits [N, C] and labels [N], got ")
+           << logits << " and " << labels;
+  auto scalar = RankedTensorType::get({}, logits.getElementType());
+  if (getLoss().getType() != scalar || getDloss().getType() != scalar)
+    return emitOpError("loss and dloss must be ") << scalar;
+  if (getDlogits().getType() != logits)
+    return emitOpError("dlogits must have the logits' type ") << logits;
+  return success();
+}
+
 LogicalResult MseOp::inferReturnTypes(MLIRContext *,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,

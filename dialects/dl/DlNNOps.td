@@ -342,6 +342,32 @@ def Dl_CrossEntropyOp : Dl_Op<"cross_entropy",
   }];
 }
 
+def Dl_CrossEntropyWithGradOp : Dl_Op<"cross_entropy_with_grad", [Pure]> {
+  let summary = "cross-entropy and its gradient with respect to the logits";
+  let description = [{
+    The loss `dl.cross_entropy` computes and `dlogits = (softmax(logits) -
+    onehot(labels)) * dloss` (divided by the batch for `mean`), in one pass
+    over the logits: what the cross-entropy's gradient rule emits. When the
+    forward `dl.cross_entropy` of the same logits and labels is still there,
+    `dl-fuse-loss` drops it and reads the loss from here, so the loss, the
+    softmax and the gradient are one kernel.
+
+    ```mlir
+    %l, %d = dl.cross_entropy_with_grad %logits, %labels, %one
+        : (tensor<64x10xf32>, tensor<64xi32>, tensor<f32>) -> (tensor<f32>, tensor<64x10xf32>)
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$logits, Dl_IndexTensor:$labels,
+      Dl_FloatTensor:$dloss,
+      DefaultValuedAttr<Dl_LossReduction, "LossReduction::Mean">:$reduction);
+  let results = (outs Dl_FloatTensor:$loss, Dl_FloatTensor:$dlogits);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $dloss (`reduction` `=` $reduction^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Dl_MseOp : Dl_Op<"mse", [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
   let summary = "mean squared error";
   let description = [{

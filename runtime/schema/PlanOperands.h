@@ -122,6 +122,10 @@ inline std::vector<uint32_t> kernelOperands(const Kernel &kernel) {
     add(op->logits());
     add(op->labels());
     add(op->output());
+    if (op->with_grad()) {
+      add(op->dloss());
+      add(op->dlogits());
+    }
     break;
   }
   case Op::Mse: {

@@ -128,10 +128,16 @@ void kernelOperands(const plan::Kernel &k, std::vector<uint32_t> &ins,
   case plan::Op::Iota:
     outs = {k.op_as_Iota()->output()};
     return;
-  case plan::Op::CrossEntropy:
-    ins = {k.op_as_CrossEntropy()->logits(), k.op_as_CrossEntropy()->labels()};
-    outs = {k.op_as_CrossEntropy()->output()};
+  case plan::Op::CrossEntropy: {
+    const plan::CrossEntropy &c = *k.op_as_CrossEntropy();
+    ins = {c.logits(), c.labels()};
+    outs = {c.output()};
+    if (c.with_grad()) {
+      ins.push_back(c.dloss());
+      outs.push_back(c.dlogits());
+    }
     return;
+  }
   case plan::Op::Mse:
     ins = {k.op_as_Mse()->prediction(), k.op_as_Mse()->target()};
     outs = {k.op_as_Mse()->output()};

@@ -747,6 +747,13 @@ private:
     CHECK(shapeIs(c.labels(), {logits[0]}));
     if (count(c.output()) != 1)
       return Status::error("the loss must be a scalar");
+    if (c.with_grad()) {
+      CHECK(exists({c.dloss(), c.dlogits()}));
+      CHECK(sameDType({c.logits(), c.dloss(), c.dlogits()}));
+      if (count(c.dloss()) != 1)
+        return Status::error("the loss's gradient must be a scalar");
+      CHECK(shapeIs(c.dlogits(), logits));
+    }
     return Status::ok();
   }
 

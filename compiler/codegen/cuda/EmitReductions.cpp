@@ -235,6 +235,10 @@ bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,
   const Operand &x = w.input(op.logits(), "logits");
   const Operand &labels = w.input(op.labels(), "labels");
   w.output(op.output(), "loss");
+  if (op.with_grad()) {
+    w.input(op.dloss(), "dloss");
+    w.output(op.dlogits(), "dlogits");
+  }
   (void)labels;
   if (!floatKernelType(x.dtype, "cross_entropy", error))
     return false;
@@ -248,6 +252,13 @@ bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,
   // One block, a thread per sample: log-sum-exp with the row's maximum
   // subtracted, minus the label's logit.
   w.line("double total = 0;");
+  if (op.with_grad()) {
+    // d = (softmax - onehot) * dloss, divided by N for the mean.
+    std::string scale = "dloss[0]";
+    if (op.reduction() == plan::LossReduction::Mean)
+      scale += " / " + literal(double(n), d);
+    w.line("const " + T + " scale = " + scale + ";");
+  }
   w.open("for (" + w.index() + " i = threadIdx.x; i < " + integer(n) +
          "; i += " + t + ")");
   w.line("long long label = labels[i];");
@@ -255,6 +266,10 @@ bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,
   w.line("atomicOr(error, " + std::to_string(plan::kLabelOutOfRange) + "u);");
   w.line("total += " + literal(std::numeric_limits<double>::quiet_NaN(),
                                plan::DType::F64) + ";");
+  if (op.with_grad())
+    w.line("for (int k = 0; k < " + integer(classes) + "; ++k) dlogits[i * " +
+           integer(classes) + " + k] = " +
+           literal(std::numeric_limits<double>::quiet_NaN(), d) + ";");
   w.line("continue;");
   w.close();
   w.line("const " + T + " *row = logits + i * " + integer(classes) + ";");
@@ -267,6 +282,13 @@ bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,
   w.line("  sum += " + mathFunction("exp", d) + "(row[k] - m);");
   w.line("total += (double)(" + mathFunction("log", d) +
          "(sum) + m - row[label]);");
+  if (op.with_grad()) {
+    w.line(T + " *grad = dlogits + i * " + integer(classes) + ";");
+    w.line("for (int k = 0; k < " + integer(classes) + "; ++k)");
+    w.line("  grad[k] = (" + mathFunction("exp", d) +
+           "(row[k] - m) / sum - (k == label ? " + literal(1, d) + " : " +
+           literal(0, d) + ")) * scale;");
+  }
   w.close();
   w.line("total = dlc_block_reduce<" + t + ">(total, dlc_sum());");
   std::string value = "total";
@@ -277,7 +299,8 @@ bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,
   w.line("if (threadIdx.x == 0)");
   w.line("  loss[0] = (" + T + ")(" + value + ");");
   w.summary = std::string("cross_entropy, ") +
-              plan::EnumNameLossReduction(op.reduction());
+              plan::EnumNameLossReduction(op.reduction()) +
+              (op.with_grad() ? ", with its gradient" : "");
   return true;
 }
 

@@ -13,6 +13,14 @@ static Status crossEntropyTyped(const plan::CrossEntropy &op, Context &ctx) {
   int64_t n = logits.shape[0], classes = logits.shape[1];
   const T *x = logits.as<T>();
   double total = 0;
+  // With the gradient: d = (softmax - onehot) * dloss (/ N for the mean).
+  T *d = op.with_grad() ? ctx.view(op.dlogits()).as<T>() : nullptr;
+  double scale = 0;
+  if (d) {
+    scale = double(*ctx.view(op.dloss()).as<T>());
+    if (op.reduction() == plan::LossReduction::Mean)
+      scale = n ? scale / double(n) : NAN;
+  }
   for (int64_t i = 0; i < n; ++i) {
     int64_t label = labels.dtype == DType::I32 ? labels.as<int32_t>()[i]
                                                : labels.as<int64_t>()[i];
@@ -29,6 +37,11 @@ static Status crossEntropyTyped(const plan::CrossEntropy &op, Context &ctx) {
     for (int64_t k = 0; k < classes; ++k)
       sum += std::exp(double(row[k]) - max);
     total += std::log(sum) + max - double(row[label]);
+    if (d)
+      for (int64_t k = 0; k < classes; ++k)
+        d[i * classes + k] =
+            T((std::exp(double(row[k]) - max) / sum - (k == label ? 1.0 : 0.0)) *
+              scale);
   }
   if (op.reduction() == plan::LossReduction::Mean)
     total = n ? total / double(n) : NAN;

@@ -567,3 +567,12 @@ func.func @fused_yield(%a: tensor<4xf32>) -> tensor<4xf32> {
   }
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+func.func @ce_grad_shape(%x: tensor<4x3xf32>, %y: tensor<4xi32>, %g: tensor<f32>) {
+  // expected-error @+1 {{dlogits must have the logits' type 'tensor<4x3xf32>'}}
+  %l, %d = dl.cross_entropy_with_grad %x, %y, %g
+      : (tensor<4x3xf32>, tensor<4xi32>, tensor<f32>) -> (tensor<f32>, tensor<3x4xf32>)
+  return
+}
