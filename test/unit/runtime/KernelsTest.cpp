@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "OneStepPlan.h"
 #include "dlc/Kernels.h"
-#include "plan_generated.h"
 
 #include <gtest/gtest.h>
 
@@ -23,29 +23,15 @@ namespace {
 std::vector<uint8_t> planWithKernel(const std::string &name,
                                     const std::string &source,
                                     uint32_t threads = 32) {
-  flatbuffers::FlatBufferBuilder fbb;
-  std::vector<int64_t> shape = {4};
-  std::vector<flatbuffers::Offset<plan::Tensor>> tensors = {
-      plan::CreateTensorDirect(fbb, "t", plan::DType::F32, &shape,
-                               plan::Role::Temporary, 0, 0, 16)};
-  std::vector<flatbuffers::Offset<plan::Arena>> arenas = {
-      plan::CreateArenaDirect(fbb, "activations", plan::ArenaKind::Activations,
-                              256, 256, 256)};
-  std::vector<uint32_t> grid = {1, 1, 1}, block = {threads, 1, 1};
-  auto kernel = plan::CreateKernelDirect(fbb, "iota", 0, &grid, &block,
-                                         plan::Op::Iota,
-                                         plan::CreateIota(fbb, 0, 0).Union());
-  std::vector<flatbuffers::Offset<plan::Step>> steps = {
-      plan::CreateStep(fbb, plan::StepKind::Kernel, kernel.Union())};
-  std::vector<flatbuffers::Offset<plan::Binding>> none;
-  std::vector<flatbuffers::Offset<plan::Program>> programs = {
-      plan::CreateProgramDirect(fbb, "inference", &none, &none, &steps)};
-  std::vector<flatbuffers::Offset<plan::KernelSource>> kernels = {
-      plan::CreateKernelSourceDirect(fbb, name.c_str(), source.c_str())};
-  auto root = plan::CreatePlanDirect(fbb, rt::kPlanFormatVersion, 0, &arenas,
-                                     &tensors, &programs, &kernels);
-  plan::FinishSizePrefixedPlanBuffer(fbb, root);
-  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+  return test::oneStepPlan(
+      [&](flatbuffers::FlatBufferBuilder &fbb) {
+        std::vector<uint32_t> grid = {1, 1, 1}, block = {threads, 1, 1};
+        auto kernel = plan::CreateKernelDirect(
+            fbb, "iota", 0, &grid, &block, plan::Op::Iota,
+            plan::CreateIota(fbb, 0, 0).Union());
+        return plan::CreateStep(fbb, plan::StepKind::Kernel, kernel.Union());
+      },
+      {{name, source}});
 }
 
 const char *kIota = R"(extern "C" __global__ void __launch_bounds__(32)

@@ -5,8 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dlc/Plan.h"
-#include "plan_generated.h"
+#include "OneStepPlan.h"
 
 #include <gtest/gtest.h>
 
@@ -14,35 +13,13 @@ using namespace dlc;
 
 namespace {
 
-/// A one-tensor plan whose only step is made by `makeStep`.
-std::vector<uint8_t>
-planWithStep(const std::function<flatbuffers::Offset<plan::Step>(
-                 flatbuffers::FlatBufferBuilder &)> &makeStep) {
-  flatbuffers::FlatBufferBuilder fbb;
-  std::vector<int64_t> shape = {4};
-  auto tensor = plan::CreateTensorDirect(fbb, "t", plan::DType::F32, &shape,
-                                         plan::Role::Temporary, 0, 0, 16);
-  std::vector<flatbuffers::Offset<plan::Tensor>> tensors = {tensor};
-  std::vector<flatbuffers::Offset<plan::Arena>> arenas = {
-      plan::CreateArenaDirect(fbb, "activations", plan::ArenaKind::Activations,
-                              256, 256, 256)};
-  std::vector<flatbuffers::Offset<plan::Step>> steps = {makeStep(fbb)};
-  std::vector<flatbuffers::Offset<plan::Binding>> none;
-  std::vector<flatbuffers::Offset<plan::Program>> programs = {
-      plan::CreateProgramDirect(fbb, "inference", &none, &none, &steps)};
-  auto root = plan::CreatePlanDirect(fbb, rt::kPlanFormatVersion, 0, &arenas,
-                                     &tensors, &programs);
-  plan::FinishSizePrefixedPlanBuffer(fbb, root);
-  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
-}
-
 std::string loadError(std::vector<uint8_t> bytes) {
   auto plan = rt::Plan::fromBytes(std::move(bytes), "test");
   return plan ? "loaded" : plan.status().message();
 }
 
 TEST(PlanCheck, AcceptsAWellFormedStep) {
-  auto bytes = planWithStep([](flatbuffers::FlatBufferBuilder &fbb) {
+  auto bytes = test::oneStepPlan([](flatbuffers::FlatBufferBuilder &fbb) {
     return plan::CreateStep(fbb, plan::StepKind::Fill,
                             plan::CreateFill(fbb, 0, 1.0).Union());
   });
@@ -50,7 +27,7 @@ TEST(PlanCheck, AcceptsAWellFormedStep) {
 }
 
 TEST(PlanCheck, RejectsAStepKindWithoutBody) {
-  auto bytes = planWithStep([](flatbuffers::FlatBufferBuilder &fbb) {
+  auto bytes = test::oneStepPlan([](flatbuffers::FlatBufferBuilder &fbb) {
     return plan::CreateStep(fbb, plan::StepKind::Gemm, 0);
   });
   EXPECT_NE(loadError(bytes).find("the step has a kind but no body"),
@@ -58,7 +35,7 @@ TEST(PlanCheck, RejectsAStepKindWithoutBody) {
 }
 
 TEST(PlanCheck, RejectsAKernelOpKindWithoutOp) {
-  auto bytes = planWithStep([](flatbuffers::FlatBufferBuilder &fbb) {
+  auto bytes = test::oneStepPlan([](flatbuffers::FlatBufferBuilder &fbb) {
     auto kernel = plan::CreateKernelDirect(fbb, "k", -1, nullptr, nullptr,
                                            plan::Op::Softmax, 0);
     return plan::CreateStep(fbb, plan::StepKind::Kernel, kernel.Union());
@@ -68,23 +45,7 @@ TEST(PlanCheck, RejectsAKernelOpKindWithoutOp) {
 }
 
 TEST(PlanCheck, RejectsAnArenaLargerThanItsTensors) {
-  flatbuffers::FlatBufferBuilder fbb;
-  std::vector<int64_t> shape = {4};
-  std::vector<flatbuffers::Offset<plan::Tensor>> tensors = {
-      plan::CreateTensorDirect(fbb, "t", plan::DType::F32, &shape,
-                               plan::Role::Temporary, 0, 0, 16)};
-  std::vector<flatbuffers::Offset<plan::Arena>> arenas = {
-      plan::CreateArenaDirect(fbb, "activations", plan::ArenaKind::Activations,
-                              uint64_t(1) << 40, 0, 256)};
-  std::vector<flatbuffers::Offset<plan::Step>> steps;
-  std::vector<flatbuffers::Offset<plan::Binding>> none;
-  std::vector<flatbuffers::Offset<plan::Program>> programs = {
-      plan::CreateProgramDirect(fbb, "inference", &none, &none, &steps)};
-  plan::FinishSizePrefixedPlanBuffer(fbb, plan::CreatePlanDirect(fbb, rt::kPlanFormatVersion,
-                                                     0, &arenas, &tensors,
-                                                     &programs));
-  std::vector<uint8_t> bytes(fbb.GetBufferPointer(),
-                             fbb.GetBufferPointer() + fbb.GetSize());
+  auto bytes = test::oneStepPlan(nullptr, {}, uint64_t(1) << 40);
   EXPECT_NE(loadError(bytes).find("but its tensors need only 256"),
             std::string::npos);
 }
