@@ -27,138 +27,162 @@ enum KernelError : uint32_t {
   kDivisionByZero = 4,   // an integer division by zero
 };
 
-inline std::vector<uint32_t> kernelOperands(const Kernel &kernel) {
-  std::vector<uint32_t> list;
-  auto add = [&](uint32_t tensor) { list.push_back(tensor); };
-  auto addAll = [&](const flatbuffers::Vector<uint32_t> *tensors) {
+/// How a kernel uses one of its operands.
+enum class Access {
+  Read,
+  Written,
+  Unread, // passed to keep the parameter list fixed, never read
+};
+
+/// Calls `visit(tensor, access)` for each operand of `kernel`, in parameter
+/// order: each op's fields in schema order.
+template <typename Visit>
+void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
+  auto read = [&](uint32_t tensor) { visit(tensor, Access::Read); };
+  auto write = [&](uint32_t tensor) { visit(tensor, Access::Written); };
+  auto readAll = [&](const flatbuffers::Vector<uint32_t> *tensors) {
     if (tensors)
       for (uint32_t tensor : *tensors)
-        list.push_back(tensor);
+        read(tensor);
+  };
+  auto writeAll = [&](const flatbuffers::Vector<uint32_t> *tensors) {
+    if (tensors)
+      for (uint32_t tensor : *tensors)
+        write(tensor);
   };
   switch (kernel.op_type()) {
   case Op::Elementwise: {
     const Elementwise *op = kernel.op_as_Elementwise();
-    addAll(op->inputs());
-    addAll(op->outputs());
+    readAll(op->inputs());
+    writeAll(op->outputs());
     break;
   }
   case Op::ElementwiseGroup:
     for (const Elementwise *part : *kernel.op_as_ElementwiseGroup()->parts()) {
-      addAll(part->inputs());
-      addAll(part->outputs());
+      readAll(part->inputs());
+      writeAll(part->outputs());
     }
     break;
   case Op::Reduce:
-    add(kernel.op_as_Reduce()->input());
-    add(kernel.op_as_Reduce()->output());
+    read(kernel.op_as_Reduce()->input());
+    write(kernel.op_as_Reduce()->output());
     break;
   case Op::Argmax:
-    add(kernel.op_as_Argmax()->input());
-    add(kernel.op_as_Argmax()->output());
+    read(kernel.op_as_Argmax()->input());
+    write(kernel.op_as_Argmax()->output());
     break;
   case Op::Softmax:
-    add(kernel.op_as_Softmax()->input());
-    add(kernel.op_as_Softmax()->output());
+    read(kernel.op_as_Softmax()->input());
+    write(kernel.op_as_Softmax()->output());
     break;
   case Op::LayerNorm: {
     const LayerNorm *op = kernel.op_as_LayerNorm();
-    add(op->input());
-    add(op->gamma());
-    add(op->beta());
-    add(op->output());
+    read(op->input());
+    read(op->gamma());
+    read(op->beta());
+    write(op->output());
     break;
   }
   case Op::BatchNorm: {
     const BatchNorm *op = kernel.op_as_BatchNorm();
-    add(op->input());
-    add(op->scale());
-    add(op->bias());
-    add(op->mean());
-    add(op->variance());
-    add(op->output());
+    read(op->input());
+    read(op->scale());
+    read(op->bias());
+    read(op->mean());
+    read(op->variance());
+    write(op->output());
     if (op->training()) {
-      add(op->new_mean());
-      add(op->new_variance());
+      write(op->new_mean());
+      write(op->new_variance());
     }
     break;
   }
   case Op::Conv2d: {
     const Conv2d *op = kernel.op_as_Conv2d();
-    add(op->input());
-    add(op->weight());
+    read(op->input());
+    read(op->weight());
     if (op->has_bias())
-      add(op->bias());
-    add(op->output());
+      read(op->bias());
+    write(op->output());
     break;
   }
   case Op::Pool2d:
-    add(kernel.op_as_Pool2d()->input());
-    add(kernel.op_as_Pool2d()->output());
+    read(kernel.op_as_Pool2d()->input());
+    write(kernel.op_as_Pool2d()->output());
     break;
   case Op::Transpose:
-    add(kernel.op_as_Transpose()->input());
-    add(kernel.op_as_Transpose()->output());
+    read(kernel.op_as_Transpose()->input());
+    write(kernel.op_as_Transpose()->output());
     break;
   case Op::Concat:
-    addAll(kernel.op_as_Concat()->inputs());
-    add(kernel.op_as_Concat()->output());
+    readAll(kernel.op_as_Concat()->inputs());
+    write(kernel.op_as_Concat()->output());
     break;
   case Op::Slice:
-    add(kernel.op_as_Slice()->input());
-    add(kernel.op_as_Slice()->output());
+    read(kernel.op_as_Slice()->input());
+    write(kernel.op_as_Slice()->output());
     break;
   case Op::Gather: {
     const Gather *op = kernel.op_as_Gather();
-    add(op->input());
-    add(op->indices());
-    add(op->output());
+    read(op->input());
+    read(op->indices());
+    write(op->output());
     break;
   }
   case Op::Iota:
-    add(kernel.op_as_Iota()->output());
+    write(kernel.op_as_Iota()->output());
     break;
   case Op::CrossEntropy: {
     const CrossEntropy *op = kernel.op_as_CrossEntropy();
-    add(op->logits());
-    add(op->labels());
-    add(op->output());
+    read(op->logits());
+    read(op->labels());
+    write(op->output());
     if (op->with_grad()) {
-      add(op->dloss());
-      add(op->dlogits());
+      read(op->dloss());
+      write(op->dlogits());
     }
     break;
   }
   case Op::Mse: {
     const Mse *op = kernel.op_as_Mse();
-    add(op->prediction());
-    add(op->target());
-    add(op->output());
+    read(op->prediction());
+    read(op->target());
+    write(op->output());
     break;
   }
   case Op::ScatterAdd: {
     const ScatterAdd *op = kernel.op_as_ScatterAdd();
-    add(op->updates());
-    add(op->indices());
-    add(op->output());
+    read(op->updates());
+    read(op->indices());
+    write(op->output());
     break;
   }
   case Op::Conv2dGrad: {
     const Conv2dGrad *op = kernel.op_as_Conv2dGrad();
-    add(op->grad());
-    add(op->other());
-    add(op->output());
+    read(op->grad());
+    read(op->other());
+    write(op->output());
     break;
   }
   case Op::Pool2dGrad: {
+    // Average pooling's gradient does not look at the forward input.
     const Pool2dGrad *op = kernel.op_as_Pool2dGrad();
-    add(op->input());
-    add(op->grad());
-    add(op->output());
+    visit(op->input(),
+          op->kind() == PoolKind::Max ? Access::Read : Access::Unread);
+    read(op->grad());
+    write(op->output());
     break;
   }
   default:
     break;
   }
+}
+
+/// The tensors a kernel step passes, in parameter order.
+inline std::vector<uint32_t> kernelOperands(const Kernel &kernel) {
+  std::vector<uint32_t> list;
+  forEachKernelOperand(kernel,
+                       [&](uint32_t tensor, Access) { list.push_back(tensor); });
   return list;
 }
 

@@ -1,6 +1,7 @@
 //===- Describe.cpp - Human-readable summaries of a plan ------------------===//
 
 #include "PlanAccess.h"
+#include "PlanOperands.h"
 
 #include <map>
 
@@ -57,108 +58,12 @@ std::string initText(const plan::Init *init) {
 /// The tensors a kernel reads and writes.
 void kernelOperands(const plan::Kernel &k, std::vector<uint32_t> &ins,
                     std::vector<uint32_t> &outs) {
-  switch (k.op_type()) {
-  case plan::Op::Elementwise: {
-    const plan::Elementwise &e = *k.op_as_Elementwise();
-    ins.assign(e.inputs()->begin(), e.inputs()->end());
-    outs.assign(e.outputs()->begin(), e.outputs()->end());
-    return;
-  }
-  case plan::Op::ElementwiseGroup:
-    for (const plan::Elementwise *e : *k.op_as_ElementwiseGroup()->parts()) {
-      ins.insert(ins.end(), e->inputs()->begin(), e->inputs()->end());
-      outs.insert(outs.end(), e->outputs()->begin(), e->outputs()->end());
-    }
-    return;
-  case plan::Op::Reduce:
-    ins = {k.op_as_Reduce()->input()};
-    outs = {k.op_as_Reduce()->output()};
-    return;
-  case plan::Op::Argmax:
-    ins = {k.op_as_Argmax()->input()};
-    outs = {k.op_as_Argmax()->output()};
-    return;
-  case plan::Op::Softmax:
-    ins = {k.op_as_Softmax()->input()};
-    outs = {k.op_as_Softmax()->output()};
-    return;
-  case plan::Op::LayerNorm: {
-    const plan::LayerNorm &l = *k.op_as_LayerNorm();
-    ins = {l.input(), l.gamma(), l.beta()};
-    outs = {l.output()};
-    return;
-  }
-  case plan::Op::BatchNorm: {
-    const plan::BatchNorm &b = *k.op_as_BatchNorm();
-    ins = {b.input(), b.scale(), b.bias(), b.mean(), b.variance()};
-    outs = {b.output()};
-    if (b.training())
-      outs.insert(outs.end(), {b.new_mean(), b.new_variance()});
-    return;
-  }
-  case plan::Op::Conv2d: {
-    const plan::Conv2d &c = *k.op_as_Conv2d();
-    ins = {c.input(), c.weight()};
-    if (c.has_bias())
-      ins.push_back(c.bias());
-    outs = {c.output()};
-    return;
-  }
-  case plan::Op::Pool2d:
-    ins = {k.op_as_Pool2d()->input()};
-    outs = {k.op_as_Pool2d()->output()};
-    return;
-  case plan::Op::Transpose:
-    ins = {k.op_as_Transpose()->input()};
-    outs = {k.op_as_Transpose()->output()};
-    return;
-  case plan::Op::Concat:
-    ins.assign(k.op_as_Concat()->inputs()->begin(),
-               k.op_as_Concat()->inputs()->end());
-    outs = {k.op_as_Concat()->output()};
-    return;
-  case plan::Op::Slice:
-    ins = {k.op_as_Slice()->input()};
-    outs = {k.op_as_Slice()->output()};
-    return;
-  case plan::Op::Gather:
-    ins = {k.op_as_Gather()->input(), k.op_as_Gather()->indices()};
-    outs = {k.op_as_Gather()->output()};
-    return;
-  case plan::Op::Iota:
-    outs = {k.op_as_Iota()->output()};
-    return;
-  case plan::Op::CrossEntropy: {
-    const plan::CrossEntropy &c = *k.op_as_CrossEntropy();
-    ins = {c.logits(), c.labels()};
-    outs = {c.output()};
-    if (c.with_grad()) {
-      ins.push_back(c.dloss());
-      outs.push_back(c.dlogits());
-    }
-    return;
-  }
-  case plan::Op::Mse:
-    ins = {k.op_as_Mse()->prediction(), k.op_as_Mse()->target()};
-    outs = {k.op_as_Mse()->output()};
-    return;
-  case plan::Op::Conv2dGrad:
-    ins = {k.op_as_Conv2dGrad()->grad(), k.op_as_Conv2dGrad()->other()};
-    outs = {k.op_as_Conv2dGrad()->output()};
-    return;
-  case plan::Op::Pool2dGrad:
-    ins = {k.op_as_Pool2dGrad()->grad()};
-    if (k.op_as_Pool2dGrad()->kind() == plan::PoolKind::Max)
-      ins.push_back(k.op_as_Pool2dGrad()->input());
-    outs = {k.op_as_Pool2dGrad()->output()};
-    return;
-  case plan::Op::ScatterAdd:
-    ins = {k.op_as_ScatterAdd()->updates(), k.op_as_ScatterAdd()->indices()};
-    outs = {k.op_as_ScatterAdd()->output()};
-    return;
-  default:
-    return;
-  }
+  plan::forEachKernelOperand(k, [&](uint32_t tensor, plan::Access access) {
+    if (access == plan::Access::Read)
+      ins.push_back(tensor);
+    else if (access == plan::Access::Written)
+      outs.push_back(tensor);
+  });
 }
 
 /// The tensors a step reads and writes, as "out = kind(in, ...)".
