@@ -129,9 +129,7 @@ bool emitArgmax(KernelWriter &w, const plan::Argmax &op, std::string &error) {
     error = "the CUDA emitter takes argmax of f32, f64, i32 and i64 only";
     return false;
   }
-  int64_t outer = 1, n = x.shape[op.axis()], inner = 1;
-  for (int64_t d = 0; d < op.axis(); ++d)
-    outer *= x.shape[d];
+  int64_t n = x.shape[op.axis()], inner = 1;
   for (size_t d = op.axis() + 1; d < x.shape.size(); ++d)
     inner *= x.shape[d];
   std::string T = computeType(x.dtype);
@@ -159,7 +157,6 @@ bool emitArgmax(KernelWriter &w, const plan::Argmax &op, std::string &error) {
     w.line("y[p] = (" + storageType(y.dtype) + ")best;");
   }
   w.close();
-  (void)outer;
   w.summary = "argmax over axis " + std::to_string(op.axis());
   return true;
 }

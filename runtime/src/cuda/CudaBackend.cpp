@@ -100,6 +100,12 @@ public:
     for (const plan::Program *program : *plan.programs()) {
       maxSteps = std::max<size_t>(maxSteps, program->steps()->size());
       for (const plan::Step *step : *program->steps()) {
+        if (step->step_type() == plan::StepKind::Kernel &&
+            step->step_as_Kernel()->kernel() < 0)
+          return Status::error("kernel step '" +
+                               step->step_as_Kernel()->name()->str() +
+                               "' has no CUDA kernel in the plan "
+                               "(compile it with a newer dlc)");
         if (step->step_type() != plan::StepKind::Gemm)
           continue;
         if (!cublas) {
@@ -116,15 +122,6 @@ public:
           return call.status();
         gemms[step] = std::move(*call);
       }
-      if (!program->steps()->size())
-        continue;
-      for (const plan::Step *step : *program->steps())
-        if (step->step_type() == plan::StepKind::Kernel &&
-            step->step_as_Kernel()->kernel() < 0)
-          return Status::error("kernel step '" +
-                               step->step_as_Kernel()->name()->str() +
-                               "' has no CUDA kernel in the plan "
-                               "(compile it with a newer dlc)");
     }
     errorCount = maxSteps + 1; // the last word holds the step counter
     if (CUresult r = api.cuMemAlloc(&errorWords, errorCount * 8))
