@@ -14,6 +14,7 @@
 #include "plan_generated.h"
 #include "frontends/dsl/MLIRGen.h"
 #include "frontends/dsl/Parser.h"
+#include "frontends/onnx/OnnxImport.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -42,7 +43,7 @@ enum class Emit { Ast, Mlir, MlirOpt, PlanMlir, Plan, Cuda };
 cl::OptionCategory dlcCategory("dlc options");
 
 cl::opt<std::string> inputFile(cl::Positional,
-                               cl::desc("<model.dl or module.mlir>"),
+                               cl::desc("<model.dl, model.onnx or module.mlir>"),
                                cl::Required, cl::cat(dlcCategory));
 cl::opt<std::string> outputFile("o", cl::desc("Write the output to <file> "
                                               "(written whole or not at all)"),
@@ -94,6 +95,17 @@ cl::opt<bool> gradients(
 cl::opt<int64_t> batch("batch",
                        cl::desc("Override the model's 'const batch'"),
                        cl::value_desc("N"), cl::init(0), cl::cat(dlcCategory));
+cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("ONNX: the shape of an input whose dimensions the model leaves "
+             "symbolic, e.g. --input-shape images=1x3x224x224"),
+    cl::value_desc("NAME=DIMxDIM..."), cl::cat(dlcCategory));
+cl::list<std::string> inputValues(
+    "input-value",
+    cl::desc("ONNX: the value of an input that decides shapes (a Reshape's "
+             "target, a Slice's bounds), from a .npy or TensorProto .pb "
+             "file; the input becomes a constant of the plan"),
+    cl::value_desc("NAME=FILE"), cl::cat(dlcCategory));
 
 /// Writes `text` to `path` through a temporary file and a rename, so a
 /// failed run never leaves half a file behind.
@@ -139,6 +151,41 @@ private:
   unsigned index;
 };
 
+/// The importer's options from --input-shape and --input-value.
+std::optional<dlc::onnx::ImportOptions> onnxOptions() {
+  dlc::onnx::ImportOptions options;
+  for (StringRef spec : inputShapes) {
+    auto [name, dims] = spec.rsplit('=');
+    SmallVector<StringRef> parts;
+    dims.split(parts, 'x');
+    std::vector<int64_t> shape;
+    for (StringRef part : parts) {
+      int64_t d;
+      if (part.getAsInteger(10, d) || d < 0) {
+        shape.clear();
+        break;
+      }
+      shape.push_back(d);
+    }
+    if (name.empty() || dims.empty() || shape.empty() ||
+        !options.inputShapes.emplace(name.str(), shape).second) {
+      llvm::errs() << "dlc: error: --input-shape " << spec
+                   << ": expected NAME=DIMxDIM... (each input once)\n";
+      return std::nullopt;
+    }
+  }
+  for (StringRef spec : inputValues) {
+    auto [name, file] = spec.rsplit('=');
+    if (name.empty() || file.empty() ||
+        !options.inputValues.emplace(name.str(), file.str()).second) {
+      llvm::errs() << "dlc: error: --input-value " << spec
+                   << ": expected NAME=FILE (each input once)\n";
+      return std::nullopt;
+    }
+  }
+  return options;
+}
+
 /// Parses the model (DSL, or dl dialect IR for .mlir files) into a module;
 /// null after diagnostics. Sets `done` when --emit=ast already wrote output.
 OwningOpRef<ModuleOp> loadModel(MLIRContext &context,
@@ -147,6 +194,26 @@ OwningOpRef<ModuleOp> loadModel(MLIRContext &context,
   const llvm::MemoryBuffer *buffer =
       sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
   StringRef filename = buffer->getBufferIdentifier();
+  if (filename.ends_with(".onnx")) {
+    if (emit == Emit::Ast) {
+      llvm::errs() << "dlc: error: --emit=ast needs a .dl model\n";
+      return nullptr;
+    }
+    if (train || gradients || batch.getNumOccurrences()) {
+      llvm::errs() << "dlc: error: --train, --gradients and --batch are not "
+                      "supported for ONNX models yet\n";
+      return nullptr;
+    }
+    auto options = onnxOptions();
+    if (!options)
+      return nullptr;
+    return dlc::onnx::importModel(context, inputFile, *options);
+  }
+  if (!inputShapes.empty() || !inputValues.empty()) {
+    llvm::errs() << "dlc: error: --input-shape and --input-value apply to "
+                    "ONNX models\n";
+    return nullptr;
+  }
   if (filename.ends_with(".mlir")) {
     if (emit == Emit::Ast) {
       llvm::errs() << "dlc: error: --emit=ast needs a .dl model\n";
@@ -333,9 +400,10 @@ int main(int argc, char **argv) {
   cl::SetVersionPrinter([](llvm::raw_ostream &os) { os << "dlc 0.1.0\n"; });
   cl::ParseCommandLineOptions(
       argc, argv,
-      "dlc: compile a model (.dl) for dlrun\n\n"
+      "dlc: compile a model (.dl or .onnx) for dlrun\n\n"
       "  dlc model.dl                  print the optimized dl dialect\n"
       "  dlc model.dl -o model.dlp     compile a plan for dlrun\n"
+      "  dlc model.onnx -o model.dlp   import an ONNX model and compile it\n"
       "  dlc model.dl --report         print the plan's memory, FLOPs, kernels\n"
       "  dlc model.dl --emit=ast       print the syntax tree\n"
       "  dlc model.dl --dump-dir=out   write every stage to out/\n");
@@ -347,6 +415,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   llvm::SourceMgr sourceMgr;
+  // An ONNX model is binary: the importer reads it itself, and diagnostics
+  // name its nodes rather than quoting lines of it.
+  if (StringRef(inputFile).ends_with(".onnx"))
+    file = llvm::MemoryBuffer::getMemBufferCopy("", inputFile);
   sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
   DialectRegistry registry;
   registry.insert<dl::DlDialect, func::FuncDialect>();

@@ -1,0 +1,344 @@
+//===- ElementwiseOps.cpp - ONNX elementwise ops --------------------------===//
+//
+// Arithmetic, activations, comparisons, logic, Where, Clip and Cast. ONNX
+// broadcasting is numpy's, which dl's binary ops implement, so most ops map
+// one to one; activations dl has no op for are written with the ops it has
+// (the fusion pass makes each one kernel again).
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/onnx/Importer.h"
+
+using namespace mlir;
+using namespace mlir::dl;
+using namespace dlc::onnx;
+
+namespace {
+
+Type elementType(Value v) {
+  return cast<RankedTensorType>(v.getType()).getElementType();
+}
+
+template <typename OpTy> LogicalResult unary(NodeContext &ctx) {
+  ctx.set(0, OpTy::create(ctx.b, ctx.loc, ctx.in(0)));
+  return success();
+}
+
+template <typename OpTy> LogicalResult binary(NodeContext &ctx) {
+  Value r = ctx.make<OpTy>(ctx.in(0), ctx.in(1));
+  ctx.set(0, r);
+  return success(r != nullptr);
+}
+
+/// Max, Min, Sum, Mean: a variadic fold of a binary op.
+template <typename OpTy> LogicalResult variadic(NodeContext &ctx) {
+  if (ctx.numInputs() == 0)
+    return ctx.error() << "needs at least one input", failure();
+  Value acc = ctx.in(0);
+  for (unsigned i = 1; i < ctx.numInputs() && acc; ++i)
+    acc = ctx.make<OpTy>(acc, ctx.in(i));
+  if (acc && ctx.node.op_type() == "Mean")
+    acc = ctx.make<DivOp>(
+        acc, ctx.scalarOf(elementType(acc), double(ctx.numInputs())));
+  if (acc && ctx.numInputs() == 1)
+    acc = ctx.broadcastTo(acc, ctx.type(0).getShape());
+  ctx.set(0, acc);
+  return success(acc != nullptr);
+}
+
+template <CompareDirection direction> LogicalResult compare(NodeContext &ctx) {
+  Value r = ctx.make<CompareOp>(direction, ctx.in(0), ctx.in(1));
+  ctx.set(0, r);
+  return success(r != nullptr);
+}
+
+Value scalarLike(NodeContext &ctx, Value like, double value) {
+  return ctx.scalarOf(elementType(like), value);
+}
+
+/// x where x > 0, else f(x): Elu, Selu, LeakyRelu, PRelu, ThresholdedRelu.
+Value positiveOr(NodeContext &ctx, Value x, Value negative,
+                 CompareDirection direction = CompareDirection::GT,
+                 double threshold = 0) {
+  Value cond = ctx.make<CompareOp>(direction, x, scalarLike(ctx, x, threshold));
+  return cond ? ctx.make<SelectOp>(cond, x, negative) : nullptr;
+}
+
+/// alpha * (exp(x) - 1), the negative branch of Elu and Selu.
+Value expm1Scaled(NodeContext &ctx, Value x, double alpha) {
+  Value e = ExpOp::create(ctx.b, ctx.loc, x);
+  Value m = ctx.make<SubOp>(e, scalarLike(ctx, x, 1));
+  return ctx.make<MulOp>(m, scalarLike(ctx, x, alpha));
+}
+
+LogicalResult convertElu(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  ctx.set(0, positiveOr(ctx, x,
+                        expm1Scaled(ctx, x, ctx.getFloat("alpha", 1.0))));
+  return success();
+}
+
+LogicalResult convertSelu(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  double alpha = ctx.getFloat("alpha", 1.67326319217681884765625);
+  double gamma = ctx.getFloat("gamma", 1.05070102214813232421875);
+  Value inner = positiveOr(ctx, x, expm1Scaled(ctx, x, alpha));
+  ctx.set(0, ctx.make<MulOp>(inner, scalarLike(ctx, x, gamma)));
+  return success();
+}
+
+LogicalResult convertCelu(NodeContext &ctx) {
+  // max(0, x) + min(0, alpha * (exp(x / alpha) - 1))
+  Value x = ctx.in(0);
+  double alpha = ctx.getFloat("alpha", 1.0);
+  Value scaled = ctx.make<DivOp>(x, scalarLike(ctx, x, alpha));
+  Value neg = ctx.make<MinOp>(expm1Scaled(ctx, scaled, alpha),
+                              scalarLike(ctx, x, 0));
+  Value pos = ctx.make<MaxOp>(x, scalarLike(ctx, x, 0));
+  ctx.set(0, ctx.make<AddOp>(pos, neg));
+  return success();
+}
+
+LogicalResult convertLeakyRelu(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  Value scaled =
+      ctx.make<MulOp>(x, scalarLike(ctx, x, ctx.getFloat("alpha", 0.01)));
+  ctx.set(0, positiveOr(ctx, x, scaled, CompareDirection::GE));
+  return success();
+}
+
+LogicalResult convertPRelu(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  Value scaled = ctx.make<MulOp>(x, ctx.in(1));
+  if (!scaled)
+    return failure();
+  // The slope may broadcast x to a larger shape; ONNX keeps x's.
+  Value r = positiveOr(ctx, x, scaled, CompareDirection::GE);
+  ctx.set(0, r);
+  return success(r != nullptr);
+}
+
+LogicalResult convertThresholdedRelu(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  ctx.set(0, positiveOr(ctx, x, scalarLike(ctx, x, 0), CompareDirection::GT,
+                        ctx.getFloat("alpha", 1.0)));
+  return success();
+}
+
+Value hardSigmoid(NodeContext &ctx, Value x, double alpha, double beta) {
+  Value y = ctx.make<AddOp>(ctx.make<MulOp>(x, scalarLike(ctx, x, alpha)),
+                            scalarLike(ctx, x, beta));
+  y = ctx.make<MinOp>(y, scalarLike(ctx, x, 1));
+  return ctx.make<MaxOp>(y, scalarLike(ctx, x, 0));
+}
+
+LogicalResult convertHardSigmoid(NodeContext &ctx) {
+  ctx.set(0, hardSigmoid(ctx, ctx.in(0), ctx.getFloat("alpha", 0.2),
+                         ctx.getFloat("beta", 0.5)));
+  return success();
+}
+
+LogicalResult convertHardSwish(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  ctx.set(0, ctx.make<MulOp>(x, hardSigmoid(ctx, x, 1.0 / 6, 0.5)));
+  return success();
+}
+
+Value softplus(NodeContext &ctx, Value x) {
+  Value e = ExpOp::create(ctx.b, ctx.loc, x);
+  return LogOp::create(ctx.b, ctx.loc,
+                       ctx.make<AddOp>(e, scalarLike(ctx, x, 1)));
+}
+
+LogicalResult convertSoftplus(NodeContext &ctx) {
+  ctx.set(0, softplus(ctx, ctx.in(0)));
+  return success();
+}
+
+LogicalResult convertSoftsign(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  Value d = ctx.make<AddOp>(AbsOp::create(ctx.b, ctx.loc, x),
+                            scalarLike(ctx, x, 1));
+  ctx.set(0, ctx.make<DivOp>(x, d));
+  return success();
+}
+
+LogicalResult convertMish(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  Value t = TanhOp::create(ctx.b, ctx.loc, softplus(ctx, x));
+  ctx.set(0, ctx.make<MulOp>(x, t));
+  return success();
+}
+
+LogicalResult convertGelu(NodeContext &ctx) {
+  std::string approximate = ctx.getString("approximate", "none");
+  GeluApproximation kind;
+  if (approximate == "none")
+    kind = GeluApproximation::Erf;
+  else if (approximate == "tanh")
+    kind = GeluApproximation::Tanh;
+  else
+    return ctx.unsupported("approximate='" + approximate + "'");
+  ctx.set(0, GeluOp::create(ctx.b, ctx.loc, ctx.in(0), kind));
+  return success();
+}
+
+LogicalResult convertReciprocal(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  ctx.set(0, ctx.make<DivOp>(scalarLike(ctx, x, 1), x));
+  return success();
+}
+
+LogicalResult convertSign(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  Value zero = scalarLike(ctx, x, 0);
+  Value neg = ctx.make<SelectOp>(
+      ctx.make<CompareOp>(CompareDirection::LT, x, zero),
+      scalarLike(ctx, x, -1), zero);
+  Value r = ctx.make<SelectOp>(
+      ctx.make<CompareOp>(CompareDirection::GT, x, zero),
+      scalarLike(ctx, x, 1), neg);
+  ctx.set(0, r);
+  return success(r != nullptr);
+}
+
+LogicalResult convertCeil(NodeContext &ctx) {
+  // ceil(x) = -floor(-x), exact in IEEE arithmetic.
+  Value neg = NegOp::create(ctx.b, ctx.loc, ctx.in(0));
+  Value f = FloorOp::create(ctx.b, ctx.loc, neg);
+  ctx.set(0, NegOp::create(ctx.b, ctx.loc, f));
+  return success();
+}
+
+LogicalResult convertPow(NodeContext &ctx) {
+  // ONNX lets the exponent have another type; dl wants the base's.
+  Value exponent = ctx.castTo(ctx.in(1), elementType(ctx.in(0)));
+  Value r = ctx.make<PowOp>(ctx.in(0), exponent);
+  ctx.set(0, r);
+  return success(r != nullptr);
+}
+
+//===--- logic ------------------------------------------------------------===//
+
+LogicalResult convertNot(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  ctx.set(0, ctx.make<CompareOp>(CompareDirection::EQ, x,
+                                 scalarLike(ctx, x, 0)));
+  return success();
+}
+
+LogicalResult convertAnd(NodeContext &ctx) {
+  Value r = ctx.make<SelectOp>(ctx.in(0), ctx.in(1),
+                               scalarLike(ctx, ctx.in(0), 0));
+  ctx.set(0, r);
+  return success(r != nullptr);
+}
+
+LogicalResult convertOr(NodeContext &ctx) {
+  Value r = ctx.make<SelectOp>(ctx.in(0), scalarLike(ctx, ctx.in(0), 1),
+                               ctx.in(1));
+  ctx.set(0, r);
+  return success(r != nullptr);
+}
+
+LogicalResult convertWhere(NodeContext &ctx) {
+  Value r = ctx.make<SelectOp>(ctx.in(0), ctx.in(1), ctx.in(2));
+  ctx.set(0, r);
+  return success(r != nullptr);
+}
+
+//===--- Clip, Cast -------------------------------------------------------===//
+
+LogicalResult convertClip(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  Value lo, hi;
+  if (ctx.opset < 11) {
+    if (ctx.hasAttr("min"))
+      lo = scalarLike(ctx, x, ctx.getFloat("min", 0));
+    if (ctx.hasAttr("max"))
+      hi = scalarLike(ctx, x, ctx.getFloat("max", 0));
+  } else {
+    if (ctx.has(1))
+      lo = ctx.in(1);
+    if (ctx.has(2))
+      hi = ctx.in(2);
+  }
+  if (lo)
+    x = ctx.make<MaxOp>(x, lo);
+  if (x && hi)
+    x = ctx.make<MinOp>(x, hi);
+  ctx.set(0, x);
+  return success(x != nullptr);
+}
+
+LogicalResult convertCast(NodeContext &ctx) {
+  int64_t to = ctx.getInt("to", 0);
+  Type t = elementTypeOf(*ctx.b.getContext(), static_cast<int32_t>(to));
+  if (!t)
+    return ctx.unsupported("cast to " + onnxTypeName(static_cast<int32_t>(to)));
+  if (ctx.getInt("saturate", 1) != 1 && ctx.opset >= 19)
+    return ctx.unsupported("saturate=0");
+  ctx.set(0, ctx.castTo(ctx.in(0), t));
+  return success();
+}
+
+LogicalResult convertCastLike(NodeContext &ctx) {
+  ctx.set(0, ctx.castTo(ctx.in(0), elementType(ctx.in(1))));
+  return success();
+}
+
+} // namespace
+
+void dlc::onnx::registerElementwiseOps(ConverterTable &t) {
+  t.add("Neg", 1, unary<NegOp>);
+  t.add("Abs", 1, unary<AbsOp>);
+  t.add("Exp", 1, unary<ExpOp>);
+  t.add("Log", 1, unary<LogOp>);
+  t.add("Sqrt", 1, unary<SqrtOp>);
+  t.add("Tanh", 1, unary<TanhOp>);
+  t.add("Sigmoid", 1, unary<SigmoidOp>);
+  t.add("Relu", 1, unary<ReluOp>);
+  t.add("Floor", 1, unary<FloorOp>);
+  t.add("Cos", 7, unary<CosOp>);
+  t.add("Ceil", 1, convertCeil);
+  t.add("Reciprocal", 1, convertReciprocal);
+  t.add("Sign", 9, convertSign);
+  t.add("Elu", 1, convertElu);
+  t.add("Selu", 1, convertSelu);
+  t.add("Celu", 12, convertCelu);
+  t.add("LeakyRelu", 1, convertLeakyRelu);
+  t.add("PRelu", 1, convertPRelu);
+  t.add("ThresholdedRelu", 10, convertThresholdedRelu);
+  t.add("HardSigmoid", 1, convertHardSigmoid);
+  t.add("HardSwish", 14, convertHardSwish);
+  t.add("Softplus", 1, convertSoftplus);
+  t.add("Softsign", 1, convertSoftsign);
+  t.add("Mish", 18, convertMish);
+  t.add("Gelu", 20, convertGelu);
+
+  // Opsets before 7 had explicit broadcast attributes; from 7 on numpy's.
+  t.add("Add", 7, binary<AddOp>);
+  t.add("Sub", 7, binary<SubOp>);
+  t.add("Mul", 7, binary<MulOp>);
+  t.add("Div", 7, binary<DivOp>);
+  t.add("Pow", 7, convertPow);
+  t.add("Max", 8, variadic<MaxOp>);
+  t.add("Min", 8, variadic<MinOp>);
+  t.add("Sum", 8, variadic<AddOp>);
+  t.add("Mean", 8, variadic<AddOp>);
+
+  t.add("Equal", 7, compare<CompareDirection::EQ>);
+  t.add("Less", 7, compare<CompareDirection::LT>);
+  t.add("LessOrEqual", 12, compare<CompareDirection::LE>);
+  t.add("Greater", 7, compare<CompareDirection::GT>);
+  t.add("GreaterOrEqual", 12, compare<CompareDirection::GE>);
+  t.add("Not", 1, convertNot);
+  t.add("And", 7, convertAnd);
+  t.add("Or", 7, convertOr);
+  t.add("Xor", 7, compare<CompareDirection::NE>);
+  t.add("Where", 9, convertWhere);
+
+  t.add("Clip", 6, convertClip);
+  t.add("Cast", 6, convertCast);
+  t.add("CastLike", 15, convertCastLike);
+}

@@ -1,0 +1,291 @@
+//===- NNOps.cpp - ONNX matrix products, convolution, pooling, norms ------===//
+//
+// dl's convolution and pooling are 2-D (NCHW); 1-D ones run as 2-D with a
+// height of 1. Normalizations without a dl op (instance norm) are written
+// with reductions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/onnx/Importer.h"
+
+using namespace mlir;
+using namespace mlir::dl;
+using namespace dlc::onnx;
+
+namespace {
+
+LogicalResult convertMatMul(NodeContext &ctx) {
+  Value a = ctx.in(0), b = ctx.in(1);
+  if (ctx.rank(0) == 0 || ctx.rank(1) == 0)
+    return ctx.unsupported("MatMul of a scalar");
+  // numpy's rules for vectors: [K] is [1, K] on the left, [K, 1] on the
+  // right, and the added dimension is dropped from the result.
+  bool aVector = ctx.rank(0) == 1, bVector = ctx.rank(1) == 1;
+  if (aVector)
+    a = ctx.reshape(a, {1, ctx.type(0).getDimSize(0)});
+  if (bVector)
+    b = ctx.reshape(b, {ctx.type(1).getDimSize(0), 1});
+  Value r = ctx.make<MatmulOp>(a, b, false, false);
+  if (!r)
+    return failure();
+  SmallVector<int64_t> shape(cast<RankedTensorType>(r.getType()).getShape());
+  if (bVector)
+    shape.erase(shape.end() - 1);
+  if (aVector)
+    shape.erase(shape.end() - (bVector ? 1 : 2));
+  ctx.set(0, ctx.reshape(r, shape));
+  return success();
+}
+
+LogicalResult convertGemm(NodeContext &ctx) {
+  if (ctx.rank(0) != 2 || ctx.rank(1) != 2)
+    return ctx.error() << "A and B must be matrices", failure();
+  Value y = ctx.make<MatmulOp>(ctx.in(0), ctx.in(1),
+                               ctx.getInt("transA", 0) != 0,
+                               ctx.getInt("transB", 0) != 0);
+  if (!y)
+    return failure();
+  Type elt = ctx.type(0).getElementType();
+  double alpha = ctx.getFloat("alpha", 1.0), beta = ctx.getFloat("beta", 1.0);
+  if (alpha != 1.0)
+    y = ctx.make<MulOp>(y, ctx.scalarOf(elt, alpha));
+  if (y && ctx.has(2) && beta != 0.0) {
+    Value c = ctx.in(2);
+    if (beta != 1.0)
+      c = ctx.make<MulOp>(c, ctx.scalarOf(elt, beta));
+    auto yType = cast<RankedTensorType>(y.getType());
+    y = ctx.make<AddOp>(y, c);
+    // C broadcasts to Y, never the other way.
+    if (y && cast<RankedTensorType>(y.getType()) != yType)
+      return ctx.error() << "C does not broadcast to the result's shape",
+             failure();
+  }
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
+/// The spatial attributes of Conv and the pools, normalized to 2-D.
+struct Window {
+  SmallVector<int64_t, 2> kernel, stride, dilation;
+  SmallVector<int64_t, 4> padding; // top, left, bottom, right
+  bool oneD = false;
+};
+
+/// Reads kernel_shape (or `kernel` from the weight), strides, dilations,
+/// pads and auto_pad for an input of rank 3 (1-D) or 4 (2-D).
+FailureOr<Window> readWindow(NodeContext &ctx, ArrayRef<int64_t> kernelFromWeight) {
+  Window w;
+  int64_t rank = ctx.rank(0);
+  if (rank != 3 && rank != 4)
+    return ctx.unsupported(Twine(rank - 2) + "-D " + ctx.node.op_type()),
+           failure();
+  int64_t spatial = rank - 2;
+  w.oneD = spatial == 1;
+  SmallVector<int64_t> kernel(kernelFromWeight);
+  if (auto attr = ctx.getInts("kernel_shape"))
+    kernel = *attr;
+  SmallVector<int64_t> strides = ctx.getInts("strides").value_or(
+      SmallVector<int64_t>(spatial, 1));
+  SmallVector<int64_t> dilations = ctx.getInts("dilations").value_or(
+      SmallVector<int64_t>(spatial, 1));
+  SmallVector<int64_t> pads =
+      ctx.getInts("pads").value_or(SmallVector<int64_t>(2 * spatial, 0));
+  if (int64_t(kernel.size()) != spatial || int64_t(strides.size()) != spatial ||
+      int64_t(dilations.size()) != spatial ||
+      int64_t(pads.size()) != 2 * spatial)
+    return ctx.error() << "kernel_shape, strides, dilations and pads must "
+                          "match the input's "
+                       << spatial << " spatial dimension(s)",
+           failure();
+  std::string autoPad = ctx.getString("auto_pad", "NOTSET");
+  if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    for (int64_t i = 0; i < spatial; ++i) {
+      int64_t in = ctx.type(0).getDimSize(2 + i);
+      int64_t out = (in + strides[i] - 1) / strides[i];
+      int64_t total = std::max<int64_t>(
+          0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in);
+      int64_t small = total / 2, large = total - small;
+      pads[i] = autoPad == "SAME_UPPER" ? small : large;
+      pads[i + spatial] = autoPad == "SAME_UPPER" ? large : small;
+    }
+  } else if (autoPad == "VALID") {
+    pads.assign(2 * spatial, 0);
+  } else if (autoPad != "NOTSET") {
+    return ctx.unsupported("auto_pad='" + autoPad + "'"), failure();
+  }
+  if (w.oneD) {
+    w.kernel = {1, kernel[0]};
+    w.stride = {1, strides[0]};
+    w.dilation = {1, dilations[0]};
+    w.padding = {0, pads[0], 0, pads[1]};
+  } else {
+    w.kernel.assign(kernel.begin(), kernel.end());
+    w.stride.assign(strides.begin(), strides.end());
+    w.dilation.assign(dilations.begin(), dilations.end());
+    w.padding = {pads[0], pads[1], pads[2], pads[3]};
+  }
+  return w;
+}
+
+/// [N, C, W] as [N, C, 1, W].
+Value as2d(NodeContext &ctx, Value v) {
+  auto shape = cast<RankedTensorType>(v.getType()).getShape();
+  return ctx.reshape(v, {shape[0], shape[1], 1, shape[2]});
+}
+
+Value from2d(NodeContext &ctx, Value v) {
+  auto shape = cast<RankedTensorType>(v.getType()).getShape();
+  return ctx.reshape(v, {shape[0], shape[1], shape[3]});
+}
+
+LogicalResult convertConv(NodeContext &ctx) {
+  if (ctx.rank(1) != ctx.rank(0))
+    return ctx.error() << "W must have the input's rank", failure();
+  auto weightShape = ctx.type(1).getShape();
+  auto window = readWindow(ctx, weightShape.drop_front(2));
+  if (failed(window))
+    return failure();
+  Value x = ctx.in(0), w = ctx.in(1);
+  if (window->oneD) {
+    x = as2d(ctx, x);
+    w = as2d(ctx, w);
+  }
+  Value bias = ctx.has(2) ? ctx.in(2) : Value();
+  Value y = ctx.make<Conv2dOp>(x, w, bias, window->stride, window->padding,
+                               window->dilation,
+                               uint64_t(ctx.getInt("group", 1)));
+  if (y && window->oneD)
+    y = from2d(ctx, y);
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
+template <bool isMax> LogicalResult convertPool(NodeContext &ctx) {
+  auto window = readWindow(ctx, {});
+  if (failed(window))
+    return failure();
+  if (llvm::any_of(window->dilation, [](int64_t d) { return d != 1; }))
+    return ctx.unsupported("dilations other than 1");
+  if (ctx.wants(1))
+    return ctx.unsupported("the Indices output");
+  Value x = ctx.in(0);
+  if (window->oneD)
+    x = as2d(ctx, x);
+  auto stride = DenseI64ArrayAttr::get(ctx.b.getContext(), window->stride);
+  bool ceil = ctx.getInt("ceil_mode", 0) != 0;
+  Value y;
+  if (isMax)
+    y = ctx.make<MaxPool2dOp>(x, ArrayRef<int64_t>(window->kernel), stride,
+                              ArrayRef<int64_t>(window->padding), ceil);
+  else
+    y = ctx.make<AvgPool2dOp>(x, ArrayRef<int64_t>(window->kernel), stride,
+                              ArrayRef<int64_t>(window->padding), ceil,
+                              ctx.getInt("count_include_pad", 0) != 0);
+  if (y && window->oneD)
+    y = from2d(ctx, y);
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
+template <bool isMax> LogicalResult convertGlobalPool(NodeContext &ctx) {
+  SmallVector<int64_t> axes;
+  for (int64_t i = 2; i < ctx.rank(0); ++i)
+    axes.push_back(i);
+  Value y = isMax ? ctx.make<ReduceMaxOp>(ctx.in(0), axes, true)
+                  : ctx.make<ReduceMeanOp>(ctx.in(0), axes, true);
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
+LogicalResult convertBatchNorm(NodeContext &ctx) {
+  if (ctx.getInt("training_mode", 0) || ctx.wants(1) || ctx.wants(2))
+    return ctx.unsupported("training mode");
+  if (ctx.rank(0) < 2)
+    return ctx.error() << "the input needs a channel dimension", failure();
+  Value y = ctx.make<BatchNormInferenceOp>(
+      ctx.in(0), ctx.in(1), ctx.in(2), ctx.in(3), ctx.in(4),
+      APFloat(ctx.getFloat("epsilon", 1e-5)));
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
+LogicalResult convertLayerNorm(NodeContext &ctx) {
+  if (ctx.wants(1) || ctx.wants(2))
+    return ctx.unsupported("the Mean and InvStdDev outputs");
+  auto type = ctx.type(0);
+  auto axis = ctx.axis(ctx.getInt("axis", -1), type.getRank());
+  if (failed(axis))
+    return failure();
+  auto normalized = type.getShape().drop_front(*axis);
+  Value gamma = ctx.broadcastTo(ctx.in(1), normalized);
+  Value beta = ctx.has(2) ? ctx.broadcastTo(ctx.in(2), normalized)
+                          : ctx.broadcastTo(ctx.scalarOf(type.getElementType(), 0),
+                                            normalized);
+  Value y = ctx.make<LayerNormOp>(ctx.in(0), gamma, beta, uint64_t(*axis),
+                                  APFloat(ctx.getFloat("epsilon", 1e-5)));
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
+LogicalResult convertInstanceNorm(NodeContext &ctx) {
+  auto type = ctx.type(0);
+  int64_t rank = type.getRank();
+  if (rank < 3)
+    return ctx.error() << "the input needs spatial dimensions", failure();
+  SmallVector<int64_t> axes, channelShape(rank, 1);
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  channelShape[1] = type.getDimSize(1);
+  Value x = ctx.in(0);
+  Type elt = type.getElementType();
+  Value mean = ctx.make<ReduceMeanOp>(x, axes, true);
+  Value centered = ctx.make<SubOp>(x, mean);
+  Value var = ctx.make<ReduceMeanOp>(ctx.make<MulOp>(centered, centered), axes,
+                                     true);
+  Value eps = ctx.scalarOf(elt, ctx.getFloat("epsilon", 1e-5));
+  Value inv = RsqrtOp::create(ctx.b, ctx.loc, ctx.make<AddOp>(var, eps));
+  Value scale = ctx.reshape(ctx.in(1), channelShape);
+  Value bias = ctx.reshape(ctx.in(2), channelShape);
+  Value y = ctx.make<AddOp>(
+      ctx.make<MulOp>(ctx.make<MulOp>(centered, inv), scale), bias);
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
+LogicalResult convertDropout(NodeContext &ctx) {
+  // Inference: the identity. Training mode would draw a mask per call.
+  if (ctx.opset >= 12 && ctx.has(2)) {
+    auto training = ctx.scalar(2, "training_mode");
+    if (failed(training))
+      return failure();
+    if (*training != 0) {
+      auto ratio = ctx.has(1) ? ctx.scalar(1, "ratio") : FailureOr<double>(0.5);
+      if (failed(ratio))
+        return failure();
+      if (*ratio != 0)
+        return ctx.unsupported("training mode");
+    }
+  }
+  ctx.set(0, ctx.in(0));
+  if (ctx.wants(1)) {
+    auto shape = ctx.type(0).getShape();
+    ctx.set(1, ctx.broadcastTo(ctx.scalarOf(ctx.b.getI1Type(), 1), shape));
+  }
+  return success();
+}
+
+} // namespace
+
+void dlc::onnx::registerNNOps(ConverterTable &t) {
+  t.add("MatMul", 1, convertMatMul);
+  t.add("Gemm", 7, convertGemm);
+  t.add("Conv", 1, convertConv);
+  t.add("MaxPool", 1, convertPool<true>);
+  t.add("AveragePool", 1, convertPool<false>);
+  t.add("GlobalMaxPool", 1, convertGlobalPool<true>);
+  t.add("GlobalAveragePool", 1, convertGlobalPool<false>);
+  t.add("BatchNormalization", 9, convertBatchNorm);
+  t.add("LayerNormalization", 17, convertLayerNorm);
+  t.add("InstanceNormalization", 6, convertInstanceNorm);
+  t.add("Dropout", 1, convertDropout);
+}

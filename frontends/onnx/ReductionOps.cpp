@@ -1,0 +1,171 @@
+//===- ReductionOps.cpp - ONNX reductions, arg-extrema and softmax --------===//
+//
+// dl reduces with sum, mean and max; the other ONNX reductions are written
+// around those (min as -max(-x), L2 as sqrt(sum(x*x)), log-sum-exp with the
+// maximum subtracted first so it does not overflow).
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/onnx/Importer.h"
+
+using namespace mlir;
+using namespace mlir::dl;
+using namespace dlc::onnx;
+
+namespace {
+
+enum class Reduction { Sum, Mean, Max, Min, L1, L2, LogSum, LogSumExp, SumSquare };
+
+/// The axes to reduce, from the attribute (older opsets) or the second input
+/// (ReduceSum from 13, the others from 18). Empty means "all" unless
+/// noop_with_empty_axes asks for the identity (then nullopt).
+FailureOr<std::optional<SmallVector<int64_t>>> reductionAxes(NodeContext &ctx,
+                                                             bool axesInput) {
+  int64_t rank = ctx.rank(0);
+  SmallVector<int64_t> axes;
+  if (axesInput) {
+    if (ctx.has(1)) {
+      auto values = ctx.ints(1, "the axes");
+      if (failed(values))
+        return failure();
+      axes = *values;
+    }
+  } else if (auto attr = ctx.getInts("axes")) {
+    axes = *attr;
+  }
+  if (axes.empty()) {
+    if (axesInput && ctx.getInt("noop_with_empty_axes", 0))
+      return std::optional<SmallVector<int64_t>>();
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  for (int64_t &a : axes) {
+    auto normalized = ctx.axis(a, rank, "axis");
+    if (failed(normalized))
+      return failure();
+    a = *normalized;
+  }
+  llvm::sort(axes);
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) {
+    ctx.error() << "axes repeat an axis";
+    return failure();
+  }
+  return std::optional<SmallVector<int64_t>>(axes);
+}
+
+template <Reduction kind, int axesInputSince>
+LogicalResult convertReduce(NodeContext &ctx) {
+  auto axes = reductionAxes(ctx, ctx.opset >= axesInputSince);
+  if (failed(axes))
+    return failure();
+  Value x = ctx.in(0);
+  if (!*axes) {
+    ctx.set(0, x);
+    return success();
+  }
+  bool keep = ctx.getInt("keepdims", 1) != 0;
+  Type elt = ctx.type(0).getElementType();
+  auto sum = [&](Value v, bool keepdims) {
+    return ctx.make<ReduceSumOp>(v, **axes, keepdims);
+  };
+  auto max = [&](Value v, bool keepdims) {
+    return ctx.make<ReduceMaxOp>(v, **axes, keepdims);
+  };
+  Value r;
+  switch (kind) {
+  case Reduction::Sum: r = sum(x, keep); break;
+  case Reduction::Mean: r = ctx.make<ReduceMeanOp>(x, **axes, keep); break;
+  case Reduction::Max: r = max(x, keep); break;
+  case Reduction::Min:
+    r = max(NegOp::create(ctx.b, ctx.loc, x), keep);
+    r = r ? NegOp::create(ctx.b, ctx.loc, r) : r;
+    break;
+  case Reduction::L1: r = sum(AbsOp::create(ctx.b, ctx.loc, x), keep); break;
+  case Reduction::SumSquare: r = sum(ctx.make<MulOp>(x, x), keep); break;
+  case Reduction::L2:
+    r = sum(ctx.make<MulOp>(x, x), keep);
+    if (r && isa<FloatType>(elt))
+      r = SqrtOp::create(ctx.b, ctx.loc, r);
+    else if (r) // Integer L2 rounds the root, as the reference does.
+      return ctx.unsupported("ReduceL2 of integers");
+    break;
+  case Reduction::LogSum:
+    r = sum(x, keep);
+    r = r ? LogOp::create(ctx.b, ctx.loc, r) : r;
+    break;
+  case Reduction::LogSumExp: {
+    Value m = max(x, /*keepdims=*/true);
+    if (!m)
+      return failure();
+    Value e = ExpOp::create(ctx.b, ctx.loc, ctx.make<SubOp>(x, m));
+    Value s = LogOp::create(ctx.b, ctx.loc, sum(e, /*keepdims=*/true));
+    r = ctx.make<AddOp>(s, m);
+    if (r && !keep) {
+      SmallVector<int64_t> shape;
+      for (auto [i, d] : llvm::enumerate(ctx.type(0).getShape()))
+        if (!llvm::is_contained(**axes, int64_t(i)))
+          shape.push_back(d);
+      r = ctx.reshape(r, shape);
+    }
+    break;
+  }
+  }
+  ctx.set(0, r);
+  return success(r != nullptr);
+}
+
+template <bool isMin> LogicalResult convertArgExtreme(NodeContext &ctx) {
+  if (ctx.getInt("select_last_index", 0))
+    return ctx.unsupported("select_last_index=1");
+  auto axis = ctx.axis(ctx.getInt("axis", 0), ctx.rank(0));
+  if (failed(axis))
+    return failure();
+  Value x = ctx.in(0);
+  if (isMin)
+    x = NegOp::create(ctx.b, ctx.loc, x);
+  Value r = ctx.make<ArgmaxOp>(x, uint64_t(*axis),
+                               ctx.getInt("keepdims", 1) != 0);
+  ctx.set(0, r);
+  return success(r != nullptr);
+}
+
+/// Softmax, LogSoftmax. Before opset 13 the input is viewed as a matrix
+/// [prod(shape[:axis]), prod(shape[axis:])] and normalized along its rows.
+template <typename OpTy> LogicalResult convertSoftmax(NodeContext &ctx) {
+  auto type = ctx.type(0);
+  int64_t rank = type.getRank();
+  bool coerced = ctx.opset < 13;
+  auto axis = ctx.axis(ctx.getInt("axis", coerced ? 1 : -1), rank);
+  if (failed(axis))
+    return failure();
+  Value x = ctx.in(0);
+  if (!coerced || *axis == rank - 1) {
+    ctx.set(0, OpTy::create(ctx.b, ctx.loc, x, *axis));
+    return success();
+  }
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    (i < *axis ? outer : inner) *= type.getDimSize(i);
+  Value flat = ctx.reshape(x, {outer, inner});
+  Value y = OpTy::create(ctx.b, ctx.loc, flat, 1);
+  ctx.set(0, ctx.reshape(y, type.getShape()));
+  return success();
+}
+
+} // namespace
+
+void dlc::onnx::registerReductionOps(ConverterTable &t) {
+  t.add("ReduceSum", 1, convertReduce<Reduction::Sum, 13>);
+  t.add("ReduceMean", 1, convertReduce<Reduction::Mean, 18>);
+  t.add("ReduceMax", 1, convertReduce<Reduction::Max, 18>);
+  t.add("ReduceMin", 1, convertReduce<Reduction::Min, 18>);
+  t.add("ReduceL1", 1, convertReduce<Reduction::L1, 18>);
+  t.add("ReduceL2", 1, convertReduce<Reduction::L2, 18>);
+  t.add("ReduceLogSum", 1, convertReduce<Reduction::LogSum, 18>);
+  t.add("ReduceLogSumExp", 1, convertReduce<Reduction::LogSumExp, 18>);
+  t.add("ReduceSumSquare", 1, convertReduce<Reduction::SumSquare, 18>);
+  t.add("ArgMax", 1, convertArgExtreme<false>);
+  t.add("ArgMin", 1, convertArgExtreme<true>);
+  t.add("Softmax", 1, convertSoftmax<SoftmaxOp>);
+  t.add("LogSoftmax", 1, convertSoftmax<LogSoftmaxOp>);
+}
