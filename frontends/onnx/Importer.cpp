@@ -536,8 +536,9 @@ void GraphImporter::importNode(const ::onnx::NodeProto &node, int index) {
     NodeContext ctx(node, opset, builder, loc, inputs);
     converted = convert(ctx);
     if (succeeded(converted)) {
-      for (Operation *op = last ? last->getNextNode() : &block->front(); op;
-           op = op->getNextNode())
+      Operation *first = last ? last->getNextNode()
+                              : (block->empty() ? nullptr : &block->front());
+      for (Operation *op = first; op; op = op->getNextNode())
         if (failed(verify(op)))
           converted = failure();
       ArrayRef<Value> results = ctx.getResults();

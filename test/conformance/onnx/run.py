@@ -45,7 +45,12 @@ def node_tests():
 
 
 def first_line(text, limit=200):
-    for line in text.splitlines():
+    """The line of a tool's stderr that says what went wrong."""
+    lines = text.splitlines()
+    for line in lines:
+        if "error" in line:
+            return line.strip()[:limit]
+    for line in lines:
         line = line.strip()
         if line and not line.endswith("problems):") and \
                 not line.endswith("problem):"):
@@ -112,6 +117,8 @@ def run_test(name, root, args, work):
             break
         wanted = [n for n in re.findall(r"--input-value (\S+)=FILE", proc.stderr)
                   if n in input_files and n not in bound]
+        if proc.returncode < 0:
+            return "crash", f"import: dlc crashed (signal {-proc.returncode})", log
         if not wanted:
             return "fail", "import: " + first_line(proc.stderr), log
         bound += wanted
@@ -138,6 +145,8 @@ def run_test(name, root, args, work):
     proc = subprocess.run(cmd, capture_output=True, text=True,
                           timeout=TIMEOUT_S)
     log.append("$ " + " ".join(cmd) + "\n" + proc.stderr)
+    if proc.returncode < 0:
+        return "crash", f"run: dlrun crashed (signal {-proc.returncode})", log
     if proc.returncode != 0:
         return "fail", "run: " + first_line(proc.stderr), log
     for i, output_name in enumerate(outputs):
@@ -206,8 +215,10 @@ def main():
     elapsed = time.time() - start
 
     passed = [t for t in tests if results[t][0] == "pass"]
-    failed = [t for t in tests if results[t][0] == "fail"]
-    unexpected_failures = [t for t in failed if t not in expected]
+    failed = [t for t in tests if results[t][0] != "pass"]
+    # A crash is never an acceptable result, listed or not.
+    unexpected_failures = [t for t in failed
+                           if t not in expected or results[t][0] == "crash"]
     unexpected_passes = [t for t in passed if t in expected]
 
     os.makedirs(os.path.dirname(os.path.abspath(args.log)), exist_ok=True)
@@ -229,7 +240,8 @@ def main():
             kept = {t: r for t, r in expected.items() if t not in results}
         else:
             kept = {}
-        kept.update({t: results[t][1] for t in failed})
+        kept.update({t: results[t][1] for t in failed
+                     if results[t][0] != "crash"})
         with open(EXPECTED, "w") as f:
             json.dump(dict(sorted(kept.items())), f, indent=1)
             f.write("\n")
