@@ -224,6 +224,7 @@ const ConverterTable &dlc::onnx::converters() {
     registerReductionOps(t);
     registerNNOps(t);
     registerShapeOps(t);
+    registerLossOps(t);
     return t;
   }();
   return table;

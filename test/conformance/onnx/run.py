@@ -47,7 +47,10 @@ def node_tests():
 def first_line(text, limit=200):
     """The line of a tool's stderr that says what went wrong."""
     lines = text.splitlines()
-    for line in lines:
+    for i, line in enumerate(lines):
+        # The importer lists its problems under a header line.
+        if line.endswith(("problem):", "problems):")) and i + 1 < len(lines):
+            return lines[i + 1].strip()[:limit]
         if "error" in line:
             return line.strip()[:limit]
     for line in lines:
@@ -106,7 +109,7 @@ def run_test(name, root, args, work):
     os.makedirs(tmp, exist_ok=True)
     plan = os.path.join(tmp, "model.dlp")
     bound = []
-    for _ in range(3):
+    for _ in range(6):
         cmd = [args.dlc, model_path, "-o", plan]
         for b in bound:
             cmd += ["--input-value", f"{b}={input_files[b]}"]
