@@ -9,6 +9,8 @@
 
 #include "frontends/onnx/Importer.h"
 
+#include "dialects/dl/DlShapeInference.h"
+
 using namespace mlir;
 using namespace mlir::dl;
 using namespace dlc::onnx;
@@ -24,7 +26,73 @@ template <typename OpTy> LogicalResult unary(NodeContext &ctx) {
   return success();
 }
 
+/// Integer arithmetic on constants (shape computations) folds to a
+/// constant; `fn` is null for ops that do not fold.
+Value foldIntegers(NodeContext &ctx, int64_t (*fn)(int64_t, int64_t)) {
+  DenseElementsAttr a = ctx.constant(0), b = ctx.constant(1);
+  if (!fn || !a || !b || !isa<IntegerType>(a.getElementType()) ||
+      a.getElementType().isInteger(1) ||
+      a.getElementType() != b.getElementType())
+    return nullptr;
+  SmallVector<int64_t> shape;
+  if (failed(broadcastShapes(std::nullopt,
+                             {{"lhs", ctx.type(0)}, {"rhs", ctx.type(1)}},
+                             shape)))
+    return nullptr;
+  int64_t count = 1;
+  for (int64_t d : shape)
+    count *= d;
+  if (count > 4096)
+    return nullptr;
+  auto values = [](DenseElementsAttr v) {
+    SmallVector<int64_t> r;
+    for (const APInt &x : v.getValues<APInt>())
+      r.push_back(x.getSExtValue());
+    return r;
+  };
+  SmallVector<int64_t> av = values(a), bv = values(b);
+  // The flat index of result element `i` in an operand of `opShape`.
+  auto index = [&](ArrayRef<int64_t> opShape, int64_t i) {
+    int64_t flat = 0, stride = 1;
+    for (int64_t d = int64_t(shape.size()) - 1, o = int64_t(opShape.size()) - 1;
+         d >= 0; --d, --o) {
+      int64_t coord = i % shape[d];
+      i /= shape[d];
+      if (o >= 0) {
+        if (opShape[o] != 1)
+          flat += coord * stride;
+        stride *= opShape[o];
+      }
+    }
+    return flat;
+  };
+  unsigned bits = a.getElementType().getIntOrFloatBitWidth();
+  SmallVector<APInt> result;
+  for (int64_t i = 0; i < count; ++i) {
+    result.emplace_back(bits,
+                        fn(av[index(ctx.type(0).getShape(), i)],
+                           bv[index(ctx.type(1).getShape(), i)]),
+                        /*isSigned=*/true);
+  }
+  return ctx.constantOf(DenseElementsAttr::get(
+      RankedTensorType::get(shape, a.getElementType()), result));
+}
+
+template <typename OpTy> int64_t (*integerFold())(int64_t, int64_t) {
+  if constexpr (std::is_same_v<OpTy, AddOp>)
+    return [](int64_t x, int64_t y) { return x + y; };
+  if constexpr (std::is_same_v<OpTy, SubOp>)
+    return [](int64_t x, int64_t y) { return x - y; };
+  if constexpr (std::is_same_v<OpTy, MulOp>)
+    return [](int64_t x, int64_t y) { return x * y; };
+  return nullptr;
+}
+
 template <typename OpTy> LogicalResult binary(NodeContext &ctx) {
+  if (Value folded = foldIntegers(ctx, integerFold<OpTy>())) {
+    ctx.set(0, folded);
+    return success();
+  }
   Value r = ctx.make<OpTy>(ctx.in(0), ctx.in(1));
   ctx.set(0, r);
   return success(r != nullptr);

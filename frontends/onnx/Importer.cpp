@@ -164,6 +164,17 @@ Value NodeContext::castTo(Value value, Type elementType) {
   auto type = llvm::cast<RankedTensorType>(value.getType());
   if (type.getElementType() == elementType)
     return value;
+  // Integer constants (shape pieces) convert here and stay constants.
+  auto isInt = [](Type t) { return isa<IntegerType>(t) && !t.isInteger(1); };
+  if (auto c = value.getDefiningOp<dl::ConstantOp>())
+    if (auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+        dense && isInt(type.getElementType()) && isInt(elementType)) {
+      unsigned bits = elementType.getIntOrFloatBitWidth();
+      SmallVector<APInt> values;
+      for (const APInt &v : dense.getValues<APInt>())
+        values.push_back(v.sextOrTrunc(bits));
+      return constantOf(DenseElementsAttr::get(type.clone(elementType), values));
+    }
   return dl::CastOp::create(b, loc, type.clone(elementType), value);
 }
 
@@ -225,6 +236,7 @@ const ConverterTable &dlc::onnx::converters() {
     registerNNOps(t);
     registerShapeOps(t);
     registerLossOps(t);
+    registerIndexOps(t);
     return t;
   }();
   return table;

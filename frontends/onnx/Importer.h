@@ -150,6 +150,7 @@ void registerReductionOps(ConverterTable &table);
 void registerNNOps(ConverterTable &table);
 void registerShapeOps(ConverterTable &table);
 void registerLossOps(ConverterTable &table);
+void registerIndexOps(ConverterTable &table);
 
 /// Reads a TensorProto (data inline or in a file beside the model, which
 /// must stay inside `modelDir`) into an attribute of its shape and type.
