@@ -200,9 +200,14 @@ LogicalResult convertCumSum(NodeContext &ctx) {
                                    ctx.scalarOf(ctx.b.getIntegerType(64), 0));
   Value m = ctx.castTo(mask, type.getElementType());
   auto [perm, inverse] = axisLast(*axis, rank);
-  Value xt = transpose(ctx, ctx.in(0), perm);
+  Value x = ctx.in(0);
+  if (rank == 1) // dl.matmul wants a matrix on the left.
+    x = ctx.reshape(x, {1, dim});
+  Value xt = transpose(ctx, x, perm);
   Value y = ctx.make<MatmulOp>(xt, m, false, false);
   y = y ? transpose(ctx, y, inverse) : y;
+  if (y && rank == 1)
+    y = ctx.reshape(y, {dim});
   ctx.set(0, y);
   return success(y != nullptr);
 }

@@ -187,6 +187,110 @@ template <bool isMax> LogicalResult convertPool(NodeContext &ctx) {
   return success(y != nullptr);
 }
 
+/// (sum of |x|^p over the window)^(1/p): an average pool counting the
+/// padding, times the window's size.
+LogicalResult convertLpPool(NodeContext &ctx) {
+  auto window = readWindow(ctx, {});
+  if (failed(window))
+    return failure();
+  if (llvm::any_of(window->dilation, [](int64_t d) { return d != 1; }))
+    return ctx.unsupported("dilations other than 1");
+  Value x = ctx.in(0);
+  if (window->oneD)
+    x = as2d(ctx, x);
+  Type elt = ctx.type(0).getElementType();
+  double p = double(ctx.getInt("p", 2));
+  Value powered = ctx.make<PowOp>(AbsOp::create(ctx.b, ctx.loc, x),
+                                  ctx.scalarOf(elt, p));
+  auto stride = DenseI64ArrayAttr::get(ctx.b.getContext(), window->stride);
+  Value y = ctx.make<AvgPool2dOp>(powered, ArrayRef<int64_t>(window->kernel),
+                                  stride, ArrayRef<int64_t>(window->padding),
+                                  ctx.getInt("ceil_mode", 0) != 0, true);
+  double area = double(window->kernel[0] * window->kernel[1]);
+  y = ctx.make<MulOp>(y, ctx.scalarOf(elt, area));
+  y = ctx.make<PowOp>(y, ctx.scalarOf(elt, 1.0 / p));
+  if (y && window->oneD)
+    y = from2d(ctx, y);
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
+/// The transposed convolution is the input gradient of the convolution
+/// whose weight it shares.
+LogicalResult convertConvTranspose(NodeContext &ctx) {
+  if (ctx.rank(1) != ctx.rank(0))
+    return ctx.error() << "W must have the input's rank", failure();
+  auto weightShape = ctx.type(1).getShape();
+  int64_t rank = ctx.rank(0);
+  if (rank != 3 && rank != 4)
+    return ctx.unsupported(Twine(rank - 2) + "-D ConvTranspose");
+  int64_t spatial = rank - 2, group = ctx.getInt("group", 1);
+  SmallVector<int64_t> kernel(weightShape.drop_front(2));
+  SmallVector<int64_t> strides = ctx.getInts("strides").value_or(
+      SmallVector<int64_t>(spatial, 1));
+  SmallVector<int64_t> dilations = ctx.getInts("dilations").value_or(
+      SmallVector<int64_t>(spatial, 1));
+  SmallVector<int64_t> pads =
+      ctx.getInts("pads").value_or(SmallVector<int64_t>(2 * spatial, 0));
+  SmallVector<int64_t> extra = ctx.getInts("output_padding").value_or(
+      SmallVector<int64_t>(spatial, 0));
+  if (int64_t(strides.size()) != spatial || int64_t(dilations.size()) != spatial ||
+      int64_t(pads.size()) != 2 * spatial || int64_t(extra.size()) != spatial)
+    return ctx.error() << "strides, dilations, pads and output_padding must "
+                          "match the spatial dimensions",
+           failure();
+  std::string autoPad = ctx.getString("auto_pad", "NOTSET");
+  auto outputShape = ctx.getInts("output_shape");
+  SmallVector<int64_t> out(spatial);
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t in = ctx.type(0).getDimSize(2 + i);
+    int64_t span = (kernel[i] - 1) * dilations[i] + 1;
+    int64_t full = strides[i] * (in - 1) + extra[i] + span;
+    if (outputShape || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      int64_t target = outputShape ? (*outputShape)[outputShape->size() -
+                                                    spatial + i]
+                                   : in * strides[i];
+      int64_t total = full - target;
+      if (total < 0)
+        return ctx.unsupported("an output_shape larger than the full output");
+      bool lower = autoPad == "SAME_LOWER";
+      pads[i] = lower ? total - total / 2 : total / 2;
+      pads[i + spatial] = total - pads[i];
+    } else if (autoPad == "VALID") {
+      pads[i] = pads[i + spatial] = 0;
+    }
+    out[i] = full - pads[i] - pads[i + spatial];
+  }
+  Value x = ctx.in(0), w = ctx.in(1);
+  Window window;
+  if (spatial == 1) {
+    x = as2d(ctx, x);
+    w = as2d(ctx, w);
+    window.stride = {1, strides[0]};
+    window.dilation = {1, dilations[0]};
+    window.padding = {0, pads[0], 0, pads[1]};
+    out.insert(out.begin(), 1);
+  } else {
+    window.stride.assign(strides.begin(), strides.end());
+    window.dilation.assign(dilations.begin(), dilations.end());
+    window.padding = {pads[0], pads[1], pads[2], pads[3]};
+  }
+  auto type = RankedTensorType::get(
+      {ctx.type(0).getDimSize(0), weightShape[1] * group, out[0], out[1]},
+      ctx.type(0).getElementType());
+  Value y = Conv2dGradInputOp::create(ctx.b, ctx.loc, type, x, w,
+                                      window.stride, window.padding,
+                                      window.dilation, group);
+  if (ctx.has(2)) {
+    SmallVector<int64_t> biasShape{type.getDimSize(1), 1, 1};
+    y = ctx.make<AddOp>(y, ctx.reshape(ctx.in(2), biasShape));
+  }
+  if (y && spatial == 1)
+    y = from2d(ctx, y);
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
 template <bool isMax> LogicalResult convertGlobalPool(NodeContext &ctx) {
   SmallVector<int64_t> axes;
   for (int64_t i = 2; i < ctx.rank(0); ++i)
@@ -209,13 +313,42 @@ LogicalResult convertBatchNorm(NodeContext &ctx) {
   return success(y != nullptr);
 }
 
+/// Layer norm written out, for when the Mean and InvStdDev outputs are read:
+/// statistics in the stash type (f32 unless stash_type says otherwise).
+LogicalResult layerNormWithStatistics(NodeContext &ctx, int64_t axis) {
+  auto type = ctx.type(0);
+  Type elt = type.getElementType();
+  Type stash = ctx.getInt("stash_type", 1) == 1 ? ctx.b.getF32Type() : elt;
+  SmallVector<int64_t> axes;
+  for (int64_t i = axis; i < type.getRank(); ++i)
+    axes.push_back(i);
+  Value x = ctx.castTo(ctx.in(0), stash);
+  Value mean = ctx.make<ReduceMeanOp>(x, ArrayRef<int64_t>(axes), true);
+  Value centered = ctx.make<SubOp>(x, mean);
+  Value var = ctx.make<ReduceMeanOp>(ctx.make<MulOp>(centered, centered),
+                                     ArrayRef<int64_t>(axes), true);
+  Value inv = RsqrtOp::create(
+      ctx.b, ctx.loc,
+      ctx.make<AddOp>(var, ctx.scalarOf(stash, ctx.getFloat("epsilon", 1e-5))));
+  Value y = ctx.castTo(ctx.make<MulOp>(centered, inv), elt);
+  y = ctx.make<MulOp>(y, ctx.in(1));
+  if (y && ctx.has(2))
+    y = ctx.make<AddOp>(y, ctx.in(2));
+  if (!y)
+    return failure();
+  ctx.set(0, y);
+  ctx.set(1, mean);
+  ctx.set(2, inv);
+  return success();
+}
+
 LogicalResult convertLayerNorm(NodeContext &ctx) {
-  if (ctx.wants(1) || ctx.wants(2))
-    return ctx.unsupported("the Mean and InvStdDev outputs");
   auto type = ctx.type(0);
   auto axis = ctx.axis(ctx.getInt("axis", -1), type.getRank());
   if (failed(axis))
     return failure();
+  if (ctx.wants(1) || ctx.wants(2))
+    return layerNormWithStatistics(ctx, *axis);
   auto normalized = type.getShape().drop_front(*axis);
   Value gamma = ctx.broadcastTo(ctx.in(1), normalized);
   Value beta = ctx.has(2) ? ctx.broadcastTo(ctx.in(2), normalized)
@@ -282,6 +415,8 @@ void dlc::onnx::registerNNOps(ConverterTable &t) {
   t.add("Conv", 1, convertConv);
   t.add("MaxPool", 1, convertPool<true>);
   t.add("AveragePool", 1, convertPool<false>);
+  t.add("LpPool", 2, convertLpPool);
+  t.add("ConvTranspose", 1, convertConvTranspose);
   t.add("GlobalMaxPool", 1, convertGlobalPool<true>);
   t.add("GlobalAveragePool", 1, convertGlobalPool<false>);
   t.add("BatchNormalization", 9, convertBatchNorm);

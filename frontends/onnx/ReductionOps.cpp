@@ -115,18 +115,60 @@ LogicalResult convertReduce(NodeContext &ctx) {
 }
 
 template <bool isMin> LogicalResult convertArgExtreme(NodeContext &ctx) {
-  if (ctx.getInt("select_last_index", 0))
-    return ctx.unsupported("select_last_index=1");
   auto axis = ctx.axis(ctx.getInt("axis", 0), ctx.rank(0));
   if (failed(axis))
     return failure();
   Value x = ctx.in(0);
   if (isMin)
     x = NegOp::create(ctx.b, ctx.loc, x);
+  // The last extreme is the first one of the reversed axis.
+  bool last = ctx.getInt("select_last_index", 0) != 0;
+  int64_t dim = ctx.type(0).getDimSize(*axis);
+  if (last) {
+    SmallVector<APInt> reversed;
+    for (int64_t i = dim - 1; i >= 0; --i)
+      reversed.emplace_back(64, i);
+    Value idx = ctx.constantOf(DenseElementsAttr::get(
+        RankedTensorType::get({dim}, ctx.b.getIntegerType(64)), reversed));
+    x = ctx.make<GatherOp>(x, idx, uint64_t(*axis));
+  }
   Value r = ctx.make<ArgmaxOp>(x, uint64_t(*axis),
                                ctx.getInt("keepdims", 1) != 0);
+  if (r && last)
+    r = ctx.make<SubOp>(ctx.scalarOf(ctx.b.getIntegerType(64), double(dim - 1)),
+                        r);
   ctx.set(0, r);
   return success(r != nullptr);
+}
+
+/// 1 at the first maximum along the axis, 0 elsewhere (coerced to a matrix
+/// before opset 13, as Softmax).
+LogicalResult convertHardmax(NodeContext &ctx) {
+  auto type = ctx.type(0);
+  int64_t rank = type.getRank();
+  bool coerced = ctx.opset < 13;
+  auto axis = ctx.axis(ctx.getInt("axis", coerced ? 1 : -1), rank);
+  if (failed(axis))
+    return failure();
+  Value x = ctx.in(0);
+  int64_t a = *axis;
+  if (coerced) {
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < rank; ++i)
+      (i < a ? outer : inner) *= type.getDimSize(i);
+    x = ctx.reshape(x, {outer, inner});
+    a = 1;
+  }
+  auto shape = cast<RankedTensorType>(x.getType()).getShape();
+  Value index = ctx.make<ArgmaxOp>(x, uint64_t(a), true);
+  Value positions = IotaOp::create(
+      ctx.b, ctx.loc, RankedTensorType::get(shape, ctx.b.getIntegerType(64)),
+      ctx.b.getI64IntegerAttr(a));
+  Value mask = ctx.make<CompareOp>(CompareDirection::EQ, positions, index);
+  Value y = mask ? ctx.castTo(mask, type.getElementType()) : mask;
+  y = y ? ctx.reshape(y, type.getShape()) : y;
+  ctx.set(0, y);
+  return success(y != nullptr);
 }
 
 /// Softmax, LogSoftmax. Before opset 13 the input is viewed as a matrix
@@ -166,6 +208,7 @@ void dlc::onnx::registerReductionOps(ConverterTable &t) {
   t.add("ReduceSumSquare", 1, convertReduce<Reduction::SumSquare, 18>);
   t.add("ArgMax", 1, convertArgExtreme<false>);
   t.add("ArgMin", 1, convertArgExtreme<true>);
+  t.add("Hardmax", 1, convertHardmax);
   t.add("Softmax", 1, convertSoftmax<SoftmaxOp>);
   t.add("LogSoftmax", 1, convertSoftmax<LogSoftmaxOp>);
 }

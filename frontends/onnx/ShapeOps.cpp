@@ -595,6 +595,102 @@ LogicalResult convertRange(NodeContext &ctx) {
   return success();
 }
 
+/// Pads (or, with negative pads, crops) each axis by gathering a list of
+/// source positions: clamped for edge, mirrored for reflect, modulo for
+/// wrap; constant mode then selects the value where the position is outside.
+LogicalResult convertPad(NodeContext &ctx) {
+  auto shape = ctx.type(0).getShape();
+  int64_t rank = shape.size();
+  Type elt = ctx.type(0).getElementType();
+  std::string mode = ctx.getString("mode", "constant");
+  if (mode != "constant" && mode != "edge" && mode != "reflect" &&
+      mode != "wrap")
+    return ctx.unsupported("mode='" + mode + "'");
+  SmallVector<int64_t> pads, axes;
+  Value value;
+  if (ctx.opset < 11) {
+    pads = ctx.getInts(ctx.opset < 2 ? "paddings" : "pads")
+               .value_or(SmallVector<int64_t>());
+    value = ctx.scalarOf(elt, ctx.getFloat("value", 0));
+  } else {
+    auto p = ctx.ints(1, "the pads");
+    if (failed(p))
+      return failure();
+    pads = *p;
+    if (ctx.has(2)) {
+      if (ctx.type(2).getNumElements() != 1)
+        return ctx.error() << "constant_value must have one element",
+               failure();
+      value = ctx.reshape(ctx.in(2), {});
+    } else {
+      value = ctx.scalarOf(elt, 0);
+    }
+    if (ctx.has(3)) {
+      auto a = ctx.ints(3, "the axes");
+      if (failed(a))
+        return failure();
+      axes = *a;
+    }
+  }
+  if (axes.empty())
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  if (pads.size() != 2 * axes.size())
+    return ctx.error() << "pads has " << pads.size() << " values for "
+                       << axes.size() << " axes",
+           failure();
+  Value x = ctx.in(0);
+  for (auto [i, a] : llvm::enumerate(axes)) {
+    auto axis = ctx.axis(a, rank);
+    if (failed(axis))
+      return failure();
+    int64_t before = pads[i], after = pads[i + axes.size()];
+    if (before == 0 && after == 0)
+      continue;
+    int64_t dim = shape[*axis], length = dim + before + after;
+    if (length < 0 || dim == 0)
+      return ctx.error() << "cannot pad dimension " << *axis << " of size "
+                         << dim << " by " << before << ", " << after,
+             failure();
+    if (mode == "reflect" && (before >= dim || after >= dim))
+      return ctx.error() << "reflect pads must be smaller than the dimension",
+             failure();
+    SmallVector<int64_t> sources;
+    SmallVector<bool> inside;
+    for (int64_t p = 0; p < length; ++p) {
+      int64_t src = p - before;
+      inside.push_back(src >= 0 && src < dim);
+      if (mode == "wrap")
+        src = ((src % dim) + dim) % dim;
+      else if (mode == "reflect" && dim > 1) {
+        int64_t period = 2 * (dim - 1);
+        src = ((src % period) + period) % period;
+        if (src >= dim)
+          src = period - src;
+      } else
+        src = std::clamp<int64_t>(src, 0, dim - 1);
+      sources.push_back(src);
+    }
+    x = ctx.make<GatherOp>(
+        x, intConstant(ctx, {length}, ctx.b.getIntegerType(64), sources),
+        uint64_t(*axis));
+    if (!x)
+      return failure();
+    if (mode == "constant" && llvm::is_contained(inside, false)) {
+      SmallVector<int64_t> maskShape(rank, 1);
+      maskShape[*axis] = length;
+      auto maskType = RankedTensorType::get(maskShape, ctx.b.getI1Type());
+      Value mask =
+          ctx.constantOf(DenseElementsAttr::get(maskType, ArrayRef<bool>(inside)));
+      x = ctx.make<SelectOp>(mask, x, ctx.castTo(value, elt));
+      if (!x)
+        return failure();
+    }
+  }
+  ctx.set(0, x);
+  return success();
+}
+
 /// DepthToSpace (DCR or CRD) and SpaceToDepth: a reshape, a transpose and a
 /// reshape.
 template <bool toSpace> LogicalResult convertDepthSpace(NodeContext &ctx) {
@@ -655,6 +751,7 @@ void dlc::onnx::registerShapeOps(ConverterTable &t) {
   t.add("Constant", 1, convertConstant);
   t.add("ConstantOfShape", 9, convertConstantOfShape);
   t.add("Tile", 6, convertTile);
+  t.add("Pad", 1, convertPad);
   t.add("Range", 11, convertRange);
   t.add("DepthToSpace", 1, convertDepthSpace<true>);
   t.add("SpaceToDepth", 1, convertDepthSpace<false>);
