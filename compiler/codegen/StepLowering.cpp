@@ -133,6 +133,20 @@ static std::optional<plan::Instr> elementwiseInstr(Operation &op) {
       .Case([&](dl::ReluOp) { return instr(E::Relu); })
       .Case([&](dl::FloorOp) { return instr(E::Floor); })
       .Case([&](dl::CosOp) { return instr(E::Cos); })
+      .Case([&](dl::SinOp) { return instr(E::Sin); })
+      .Case([&](dl::TanOp) { return instr(E::Tan); })
+      .Case([&](dl::AsinOp) { return instr(E::Asin); })
+      .Case([&](dl::AcosOp) { return instr(E::Acos); })
+      .Case([&](dl::AtanOp) { return instr(E::Atan); })
+      .Case([&](dl::SinhOp) { return instr(E::Sinh); })
+      .Case([&](dl::CoshOp) { return instr(E::Cosh); })
+      .Case([&](dl::AsinhOp) { return instr(E::Asinh); })
+      .Case([&](dl::AcoshOp) { return instr(E::Acosh); })
+      .Case([&](dl::AtanhOp) { return instr(E::Atanh); })
+      .Case([&](dl::ErfOp) { return instr(E::Erf); })
+      .Case([&](dl::RoundOp) { return instr(E::Round); })
+      .Case([&](dl::IsNanOp) { return instr(E::IsNan); })
+      .Case([&](dl::IsInfOp) { return instr(E::IsInf); })
       .Case([&](dl::GeluOp gelu) {
         return instr(gelu.getApproximation() == dl::GeluApproximation::Tanh
                          ? E::GeluTanh

@@ -53,6 +53,32 @@ class Dl_UnaryNonDiffOp<string mnemonic, string formula>
 }
 def Dl_FloorOp : Dl_UnaryNonDiffOp<"floor", "the largest integer <= x">;
 def Dl_CosOp : Dl_UnaryNonDiffOp<"cos", "cos(x)">;
+def Dl_SinOp : Dl_UnaryNonDiffOp<"sin", "sin(x)">;
+def Dl_TanOp : Dl_UnaryNonDiffOp<"tan", "tan(x)">;
+def Dl_AsinOp : Dl_UnaryNonDiffOp<"asin", "asin(x)">;
+def Dl_AcosOp : Dl_UnaryNonDiffOp<"acos", "acos(x)">;
+def Dl_AtanOp : Dl_UnaryNonDiffOp<"atan", "atan(x)">;
+def Dl_SinhOp : Dl_UnaryNonDiffOp<"sinh", "sinh(x)">;
+def Dl_CoshOp : Dl_UnaryNonDiffOp<"cosh", "cosh(x)">;
+def Dl_AsinhOp : Dl_UnaryNonDiffOp<"asinh", "asinh(x)">;
+def Dl_AcoshOp : Dl_UnaryNonDiffOp<"acosh", "acosh(x)">;
+def Dl_AtanhOp : Dl_UnaryNonDiffOp<"atanh", "atanh(x)">;
+def Dl_ErfOp : Dl_UnaryNonDiffOp<"erf", "erf(x)">;
+def Dl_RoundOp : Dl_UnaryNonDiffOp<"round",
+    "x rounded to the nearest integer, ties to even">;
+
+class Dl_FloatClassOp<string mnemonic, string what>
+    : Dl_Op<mnemonic, [Pure, SameOperandsAndResultShape,
+                       Dl_BroadcastElementwise]> {
+  let summary = "elementwise test whether x is " # what;
+  let description = "`true` where the element is " # what # ".\n\n"
+    "```mlir\n%m = dl." # mnemonic # " %x : tensor<4xf32> -> tensor<4xi1>\n```";
+  let arguments = (ins Dl_FloatTensor:$input);
+  let results = (outs Dl_BoolTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+def Dl_IsNanOp : Dl_FloatClassOp<"is_nan", "NaN">;
+def Dl_IsInfOp : Dl_FloatClassOp<"is_inf", "infinite (either sign)">;
 
 def Dl_GeluOp : Dl_Op<"gelu",
     [Pure, SameOperandsAndResultType, Dl_BroadcastElementwise,

@@ -286,6 +286,31 @@ LogicalResult convertPow(NodeContext &ctx) {
   return success(r != nullptr);
 }
 
+LogicalResult convertIsInf(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  Type i1 = ctx.b.getI1Type();
+  Value inf = IsInfOp::create(ctx.b, ctx.loc, ctx.type(0).clone(i1), x);
+  bool positive = ctx.getInt("detect_positive", 1) != 0;
+  bool negative = ctx.getInt("detect_negative", 1) != 0;
+  if (!positive || !negative) {
+    // Keep the infinities of the wanted sign (none when neither is).
+    Value zero = scalarLike(ctx, x, 0);
+    Value wanted =
+        positive   ? ctx.make<CompareOp>(CompareDirection::GT, x, zero)
+        : negative ? ctx.make<CompareOp>(CompareDirection::LT, x, zero)
+                   : ctx.scalarOf(i1, 0);
+    inf = ctx.make<SelectOp>(inf, wanted, ctx.scalarOf(i1, 0));
+  }
+  ctx.set(0, inf);
+  return success(inf != nullptr);
+}
+
+LogicalResult convertIsNaN(NodeContext &ctx) {
+  ctx.set(0, IsNanOp::create(ctx.b, ctx.loc,
+                             ctx.type(0).clone(ctx.b.getI1Type()), ctx.in(0)));
+  return success();
+}
+
 //===--- logic ------------------------------------------------------------===//
 
 LogicalResult convertNot(NodeContext &ctx) {
@@ -368,6 +393,20 @@ void dlc::onnx::registerElementwiseOps(ConverterTable &t) {
   t.add("Relu", 1, unary<ReluOp>);
   t.add("Floor", 1, unary<FloorOp>);
   t.add("Cos", 7, unary<CosOp>);
+  t.add("Sin", 7, unary<SinOp>);
+  t.add("Tan", 7, unary<TanOp>);
+  t.add("Asin", 7, unary<AsinOp>);
+  t.add("Acos", 7, unary<AcosOp>);
+  t.add("Atan", 7, unary<AtanOp>);
+  t.add("Sinh", 9, unary<SinhOp>);
+  t.add("Cosh", 9, unary<CoshOp>);
+  t.add("Asinh", 9, unary<AsinhOp>);
+  t.add("Acosh", 9, unary<AcoshOp>);
+  t.add("Atanh", 9, unary<AtanhOp>);
+  t.add("Erf", 9, unary<ErfOp>);
+  t.add("Round", 11, unary<RoundOp>);
+  t.add("IsNaN", 9, convertIsNaN);
+  t.add("IsInf", 10, convertIsInf);
   t.add("Ceil", 1, convertCeil);
   t.add("Reciprocal", 1, convertReciprocal);
   t.add("Sign", 9, convertSign);

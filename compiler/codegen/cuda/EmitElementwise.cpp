@@ -71,6 +71,23 @@ std::string instruction(KernelWriter &w, const plan::Instr &instr,
   case E::Tanh: return call("tanh", A);
   case E::Floor: return call("floor", A);
   case E::Cos: return call("cos", A);
+  case E::Sin: return call("sin", A);
+  case E::Tan: return call("tan", A);
+  case E::Asin: return call("asin", A);
+  case E::Acos: return call("acos", A);
+  case E::Atan: return call("atan", A);
+  case E::Sinh: return call("sinh", A);
+  case E::Cosh: return call("cosh", A);
+  case E::Asinh: return call("asinh", A);
+  case E::Acosh: return call("acosh", A);
+  case E::Atanh: return call("atanh", A);
+  case E::Erf: return call("erf", A);
+  case E::Round: return call("rint", A);
+  // The result is bool; the operand keeps its own float type.
+  case E::IsNan: return "(" + A + " != " + A + ")";
+  // Only +-inf is equal to itself with x - x not 0; no library call.
+  case E::IsInf:
+    return "(" + A + " == " + A + " && " + A + " - " + A + " != " + lit(0) + ")";
   case E::Sigmoid: return lit(1) + " / (" + lit(1) + " + " + call("exp", "-" + A) + ")";
   case E::Relu: return "(" + A + " > " + lit(0) + " ? " + A + " : " + lit(0) + ")";
   case E::GeluErf:

@@ -190,6 +190,21 @@ Status runElementwise(const plan::Elementwise &op, Context &ctx) {
       case plan::ElemOp::Sigmoid: for (int64_t e = 0; e < n; ++e) r[e] = 1.0 / (1.0 + std::exp(-a[e])); break;
       case plan::ElemOp::Floor: for (int64_t e = 0; e < n; ++e) r[e] = std::floor(a[e]); break;
       case plan::ElemOp::Cos: for (int64_t e = 0; e < n; ++e) r[e] = std::cos(a[e]); break;
+      case plan::ElemOp::Sin: for (int64_t e = 0; e < n; ++e) r[e] = std::sin(a[e]); break;
+      case plan::ElemOp::Tan: for (int64_t e = 0; e < n; ++e) r[e] = std::tan(a[e]); break;
+      case plan::ElemOp::Asin: for (int64_t e = 0; e < n; ++e) r[e] = std::asin(a[e]); break;
+      case plan::ElemOp::Acos: for (int64_t e = 0; e < n; ++e) r[e] = std::acos(a[e]); break;
+      case plan::ElemOp::Atan: for (int64_t e = 0; e < n; ++e) r[e] = std::atan(a[e]); break;
+      case plan::ElemOp::Sinh: for (int64_t e = 0; e < n; ++e) r[e] = std::sinh(a[e]); break;
+      case plan::ElemOp::Cosh: for (int64_t e = 0; e < n; ++e) r[e] = std::cosh(a[e]); break;
+      case plan::ElemOp::Asinh: for (int64_t e = 0; e < n; ++e) r[e] = std::asinh(a[e]); break;
+      case plan::ElemOp::Acosh: for (int64_t e = 0; e < n; ++e) r[e] = std::acosh(a[e]); break;
+      case plan::ElemOp::Atanh: for (int64_t e = 0; e < n; ++e) r[e] = std::atanh(a[e]); break;
+      case plan::ElemOp::Erf: for (int64_t e = 0; e < n; ++e) r[e] = std::erf(a[e]); break;
+      // The default rounding mode rounds ties to even.
+      case plan::ElemOp::Round: for (int64_t e = 0; e < n; ++e) r[e] = std::nearbyint(a[e]); break;
+      case plan::ElemOp::IsNan: for (int64_t e = 0; e < n; ++e) r[e] = std::isnan(a[e]); break;
+      case plan::ElemOp::IsInf: for (int64_t e = 0; e < n; ++e) r[e] = std::isinf(a[e]); break;
       case plan::ElemOp::Relu: for (int64_t e = 0; e < n; ++e) r[e] = a[e] > 0 ? a[e] : 0.0; break;
       case plan::ElemOp::GeluErf: for (int64_t e = 0; e < n; ++e) r[e] = geluErf(a[e]); break;
       case plan::ElemOp::GeluTanh: for (int64_t e = 0; e < n; ++e) r[e] = geluTanh(a[e]); break;
