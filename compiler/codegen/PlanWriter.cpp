@@ -57,8 +57,15 @@ std::string formatLocation(Location loc) {
   if (auto fused = dyn_cast<FusedLoc>(loc))
     if (!fused.getLocations().empty())
       return formatLocation(fused.getLocations().front());
-  if (auto named = dyn_cast<NameLoc>(loc))
+  if (auto named = dyn_cast<NameLoc>(loc)) {
+    // ONNX nodes have no source line: name the node in its model.
+    auto file = dyn_cast<FileLineColLoc>(named.getChildLoc());
+    if (file && file.getLine() == 0)
+      return llvm::formatv("{0} node '{1}'", file.getFilename().getValue(),
+                           named.getName().getValue())
+          .str();
     return formatLocation(named.getChildLoc());
+  }
   if (auto file = dyn_cast<FileLineColLoc>(loc))
     return llvm::formatv("{0}:{1}:{2}", file.getFilename().getValue(),
                          file.getLine(), file.getColumn())

@@ -15,6 +15,9 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 config.substitutions.append(("%dlc_src_root", config.dlc_src_root))
 # Test helpers run on the interpreter that runs lit (standard library only).
 config.substitutions.append(("%python", sys.executable))
+# Helpers that need numpy or onnx run in the bootstrapped environment.
+config.substitutions.append(
+    ("%venv_python", os.path.join(config.dlc_obj_root, "venv", "bin", "python3")))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -1,0 +1,114 @@
+"""Writes the small ONNX models the importer's lit tests read.
+
+  make_model.py KIND DIR    writes DIR/model.onnx (and any files beside it)
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def mlp():
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.standard_normal((4, 8), np.float32), "w1"),
+             numpy_helper.from_array(np.zeros(8, np.float32), "b1"),
+             numpy_helper.from_array(rng.standard_normal((8, 3), np.float32), "w2")]
+    nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1"),
+             helper.make_node("Relu", ["h"], ["r"], name="act"),
+             helper.make_node("MatMul", ["r", "w2"], ["logits"], name="fc2"),
+             helper.make_node("Softmax", ["logits"], ["probs"], name="softmax",
+                              axis=-1)]
+    graph = helper.make_graph(
+        nodes, "mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 3])],
+        inits)
+    return graph
+
+
+def unsupported():
+    nodes = [helper.make_node("Unique", ["x"], ["u"], name="uniq"),
+             helper.make_node("MyOp", ["x"], ["m"], name="custom",
+                              domain="com.example"),
+             helper.make_node("Conv", ["x4", "w"], ["c"], name="conv",
+                              auto_pad="WEIRD"),
+             helper.make_node("Relu", ["u"], ["y"], name="after_uniq")]
+    w = numpy_helper.from_array(np.ones((2, 1, 3, 3), np.float32), "w")
+    graph = helper.make_graph(
+        nodes, "unsupported",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4]),
+         helper.make_tensor_value_info("x4", TensorProto.FLOAT, [1, 1, 5, 5]),
+         helper.make_tensor_value_info("s", TensorProto.STRING, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4]),
+         helper.make_tensor_value_info("m", TensorProto.FLOAT, [4]),
+         helper.make_tensor_value_info("c", TensorProto.FLOAT, None)],
+        [w])
+    return graph
+
+
+def reshape_input():
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["y"], name="flat")]
+    return helper.make_graph(
+        nodes, "reshape_input",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4]),
+         helper.make_tensor_value_info("shape", TensorProto.INT64, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+
+
+def external(location):
+    """A weight stored beside the model at `location`."""
+    t = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[3])
+    t.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", location), ("offset", "0"), ("length", "12")):
+        e = t.external_data.add()
+        e.key, e.value = k, v
+    nodes = [helper.make_node("Add", ["x", "w"], ["y"], name="add")]
+    return helper.make_graph(
+        nodes, "external",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])], [t])
+
+
+def main():
+    kind, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    weights = np.array([1, 2, 3], np.float32).tobytes()
+    if kind == "mlp":
+        graph = mlp()
+    elif kind == "unsupported":
+        graph = unsupported()
+    elif kind == "reshape_input":
+        graph = reshape_input()
+        np.save(os.path.join(out, "shape.npy"), np.array([6, 4], np.int64))
+    elif kind == "external_inside":
+        graph = external("weights.bin")
+        with open(os.path.join(out, "weights.bin"), "wb") as f:
+            f.write(weights)
+    elif kind == "external_parent":
+        graph = external("../weights.bin")
+        with open(os.path.join(out, "..", "weights.bin"), "wb") as f:
+            f.write(weights)
+    elif kind == "external_symlink":
+        graph = external("link.bin")
+        outside = os.path.join(out, "..", "outside.bin")
+        with open(outside, "wb") as f:
+            f.write(weights)
+        link = os.path.join(out, "link.bin")
+        if os.path.lexists(link):
+            os.remove(link)
+        os.symlink(os.path.abspath(outside), link)
+    elif kind == "external_short":
+        graph = external("weights.bin")
+        with open(os.path.join(out, "weights.bin"), "wb") as f:
+            f.write(weights[:8])
+    else:
+        sys.exit(f"unknown kind {kind}")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with open(os.path.join(out, "model.onnx"), "wb") as f:
+        f.write(model.SerializeToString())
+
+
+if __name__ == "__main__":
+    main()
