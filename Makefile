@@ -6,7 +6,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure build test demo docs runtime-only sanitize clean
+.PHONY: all bootstrap configure build test demo docs onnx-docs runtime-only sanitize clean
 
 all: build
 
@@ -51,6 +51,17 @@ sanitize: build
 
 demo: build
 	scripts/demo.sh $(BUILD)
+
+# After importer changes: re-runs the ONNX conformance suite, rewrites its
+# expected failures and the supported-ops table in docs/onnx.md.
+onnx-docs: build
+	$(BUILD)/venv/bin/python3 test/conformance/onnx/run.py --regenerate \
+	  --dlc $(BUILD)/bin/dlc --dlrun $(BUILD)/bin/dlrun \
+	  --log $(BUILD)/onnx-conformance.log \
+	  --results $(BUILD)/onnx-conformance.json --cuda-arch sm_90 \
+	  --kernel-cache $(BUILD)/onnx-kernel-cache
+	$(BUILD)/venv/bin/python3 test/conformance/onnx/gen_docs.py \
+	  $(BUILD)/onnx-conformance.json docs/onnx.md
 
 # Regenerates the op reference from the ODS definitions.
 docs: build

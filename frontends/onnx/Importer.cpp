@@ -314,7 +314,10 @@ bool GraphImporter::readModel() {
       opset = 1;
     else {
       llvm::errs() << path << ": error: the model imports no default-domain "
-                              "opset\n";
+                              "opset (only";
+      for (const auto &import : model.opset_import())
+        llvm::errs() << " " << import.domain();
+      llvm::errs() << "); dlc imports the default ONNX domain\n";
       return false;
     }
   }

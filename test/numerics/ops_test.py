@@ -46,13 +46,20 @@ def unary_cases(runner):
         "tanh": np.tanh, "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
         "relu": lambda x: np.maximum(x, 0),
         "gelu": lambda x: 0.5 * x * (1 + erf(x / math.sqrt(2))),
-        "floor": np.floor, "cos": np.cos,
+        "floor": np.floor, "cos": np.cos, "sin": np.sin,
+        "tan": np.tan, "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh,
+        "asinh": np.arcsinh, "erf": erf, "round": np.round,
+        "asin": np.arcsin, "acos": np.arccos, "atanh": np.arctanh,
+        "acosh": np.arccosh,
     }
+    # Arguments inside each function's domain (and away from tan's poles).
+    domains = {"log": (0.1, 3), "sqrt": (0.1, 3), "rsqrt": (0.1, 3),
+               "asin": (-0.9, 0.9), "acos": (-0.9, 0.9), "atanh": (-0.9, 0.9),
+               "acosh": (1.1, 3), "tan": (-1.2, 1.2)}
     for dtype in (np.float32, np.float64):
         for name, ref in refs.items():
-            positive = name in ("log", "sqrt", "rsqrt")
-            x = rand(3, 5, 7, dtype=dtype, low=0.1 if positive else -3,
-                     high=3)
+            low, high = domains.get(name, (-3, 3))
+            x = rand(3, 5, 7, dtype=dtype, low=low, high=high)
             expected = ref(x.astype(np.float64)).astype(dtype)
             body = f"  %r = dl.{name} %x : {tensor_type(x)}"
             runner.run_module(f"{name}-{x.dtype}",

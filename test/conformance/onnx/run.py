@@ -14,7 +14,7 @@ it fails. The run fails on a failure not listed there and on a listed test
 that passes; --regenerate rewrites the list from this run.
 
   run.py --dlc build/bin/dlc --dlrun build/bin/dlrun [--regenerate]
-         [--filter REGEX] [--log FILE] [--results FILE]
+         [--filter REGEX] [--log FILE] [--results FILE] [--cuda-arch sm_90]
 """
 
 import argparse
@@ -158,6 +158,17 @@ def run_test(name, root, args, work):
         why = compare(actual, np.asarray(expected))
         if why:
             return "fail", f"output '{output_name}': {why}", log
+    if args.cuda_arch:
+        # Every kernel of the plan must also compile for the GPU (no GPU
+        # needed: NVRTC only).
+        cmd = [args.dlrun, plan, "--compile-only", "--arch", args.cuda_arch,
+               "--kernel-cache", args.kernel_cache]
+        proc = subprocess.run(cmd, capture_output=True, text=True,
+                              timeout=TIMEOUT_S)
+        log.append("$ " + " ".join(cmd) + "\n" + proc.stderr)
+        if proc.returncode != 0:
+            return "crash" if proc.returncode < 0 else "fail", \
+                "cuda: " + first_line(proc.stderr), log
     return "pass", "", log
 
 
@@ -182,6 +193,10 @@ def main():
     parser.add_argument("--results", default="build/onnx-conformance.json",
                         help="per-test results as JSON (for docs/onnx.md)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--cuda-arch", default="",
+                        help="also compile each passing plan's CUDA kernels "
+                             "for this arch with NVRTC (e.g. sm_90)")
+    parser.add_argument("--kernel-cache", default="build/onnx-kernel-cache")
     args = parser.parse_args()
 
     root, tests = node_tests()
