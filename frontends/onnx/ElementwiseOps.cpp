@@ -30,8 +30,7 @@ template <typename OpTy> LogicalResult unary(NodeContext &ctx) {
 /// constant; `fn` is null for ops that do not fold.
 Value foldIntegers(NodeContext &ctx, int64_t (*fn)(int64_t, int64_t)) {
   DenseElementsAttr a = ctx.constant(0), b = ctx.constant(1);
-  if (!fn || !a || !b || !isa<IntegerType>(a.getElementType()) ||
-      a.getElementType().isInteger(1) ||
+  if (!fn || !a || !b || !isIndexLike(a.getElementType()) ||
       a.getElementType() != b.getElementType())
     return nullptr;
   SmallVector<int64_t> shape;
@@ -44,13 +43,7 @@ Value foldIntegers(NodeContext &ctx, int64_t (*fn)(int64_t, int64_t)) {
     count *= d;
   if (count > 4096)
     return nullptr;
-  auto values = [](DenseElementsAttr v) {
-    SmallVector<int64_t> r;
-    for (const APInt &x : v.getValues<APInt>())
-      r.push_back(x.getSExtValue());
-    return r;
-  };
-  SmallVector<int64_t> av = values(a), bv = values(b);
+  SmallVector<int64_t> av = intsOf(a), bv = intsOf(b);
   // The flat index of result element `i` in an operand of `opShape`.
   auto index = [&](ArrayRef<int64_t> opShape, int64_t i) {
     int64_t flat = 0, stride = 1;

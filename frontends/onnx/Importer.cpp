@@ -32,6 +32,17 @@ using namespace dlc::onnx;
 // NodeContext
 //===----------------------------------------------------------------------===//
 
+bool dlc::onnx::isIndexLike(Type type) {
+  return isa<IntegerType>(type) && !type.isInteger(1);
+}
+
+SmallVector<int64_t> dlc::onnx::intsOf(DenseElementsAttr value) {
+  SmallVector<int64_t> result;
+  for (const APInt &v : value.getValues<APInt>())
+    result.push_back(v.getSExtValue());
+  return result;
+}
+
 DenseElementsAttr NodeContext::constant(unsigned i) const {
   if (!has(i))
     return nullptr;
@@ -58,15 +69,22 @@ FailureOr<SmallVector<int64_t>> NodeContext::ints(unsigned i, StringRef what) {
     reportNotConstant(*this, i, what);
     return failure();
   }
-  if (!isa<IntegerType>(value.getElementType()) ||
-      value.getElementType().isInteger(1)) {
+  if (!isIndexLike(value.getElementType())) {
     error() << what << " must be integers";
     return failure();
   }
-  SmallVector<int64_t> result;
-  for (const APInt &v : value.getValues<APInt>())
-    result.push_back(v.getSExtValue());
-  return result;
+  return intsOf(value);
+}
+
+LogicalResult NodeContext::optionalInts(unsigned i, StringRef what,
+                                        SmallVectorImpl<int64_t> &values) {
+  if (!has(i))
+    return success();
+  auto read = ints(i, what);
+  if (failed(read))
+    return failure();
+  values.assign(read->begin(), read->end());
+  return success();
 }
 
 FailureOr<double> NodeContext::scalar(unsigned i, StringRef what) {
@@ -128,6 +146,16 @@ Value NodeContext::constantOf(DenseElementsAttr value) {
   return dl::ConstantOp::create(b, loc, value);
 }
 
+Value NodeContext::intConstant(ArrayRef<int64_t> shape, Type elementType,
+                               ArrayRef<int64_t> values) {
+  SmallVector<APInt> bits;
+  for (int64_t v : values)
+    bits.emplace_back(elementType.getIntOrFloatBitWidth(), v,
+                      /*isSigned=*/true);
+  return constantOf(DenseElementsAttr::get(
+      RankedTensorType::get(shape, elementType), bits));
+}
+
 /// A splat of `value` in `type`'s element type.
 static DenseElementsAttr splatOf(RankedTensorType type, double value) {
   Type t = type.getElementType();
@@ -148,6 +176,14 @@ Value NodeContext::scalarOf(Type elementType, double value) {
   return constantOf(splatOf(RankedTensorType::get({}, elementType), value));
 }
 
+Value NodeContext::iota(ArrayRef<int64_t> shape, int64_t dimension,
+                         Type elementType) {
+  if (!elementType)
+    elementType = b.getIntegerType(64);
+  return dl::IotaOp::create(b, loc, RankedTensorType::get(shape, elementType),
+                            b.getI64IntegerAttr(dimension));
+}
+
 Value NodeContext::reshape(Value value, ArrayRef<int64_t> shape) {
   auto type = llvm::cast<RankedTensorType>(value.getType());
   if (type.getShape() == shape)
@@ -165,10 +201,10 @@ Value NodeContext::castTo(Value value, Type elementType) {
   if (type.getElementType() == elementType)
     return value;
   // Integer constants (shape pieces) convert here and stay constants.
-  auto isInt = [](Type t) { return isa<IntegerType>(t) && !t.isInteger(1); };
   if (auto c = value.getDefiningOp<dl::ConstantOp>())
     if (auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
-        dense && isInt(type.getElementType()) && isInt(elementType)) {
+        dense && isIndexLike(type.getElementType()) &&
+        isIndexLike(elementType)) {
       unsigned bits = elementType.getIntOrFloatBitWidth();
       SmallVector<APInt> values;
       for (const APInt &v : dense.getValues<APInt>())

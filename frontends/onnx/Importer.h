@@ -32,6 +32,11 @@ mlir::Type elementTypeOf(mlir::MLIRContext &context, int32_t onnxType);
 /// "FLOAT16", "UINT8"... for messages.
 std::string onnxTypeName(int32_t onnxType);
 
+/// Integers other than i1: the types of shapes, axes and indices.
+bool isIndexLike(mlir::Type type);
+/// The elements of an integer attribute, sign-extended.
+llvm::SmallVector<int64_t> intsOf(mlir::DenseElementsAttr value);
+
 class NodeContext {
 public:
   NodeContext(const ::onnx::NodeProto &node, int64_t opset,
@@ -60,6 +65,10 @@ public:
   /// an error saying how to provide it when it is not known.
   mlir::FailureOr<llvm::SmallVector<int64_t>> ints(unsigned i,
                                                    llvm::StringRef what);
+  /// ints() for an optional input: `values` stays as it is when the input
+  /// is absent.
+  mlir::LogicalResult optionalInts(unsigned i, llvm::StringRef what,
+                                   llvm::SmallVectorImpl<int64_t> &values);
   /// A scalar (or one-element) input known at compile time, as a double.
   mlir::FailureOr<double> scalar(unsigned i, llvm::StringRef what);
 
@@ -111,8 +120,16 @@ public:
     return b.create(state)->getResult(0);
   }
   mlir::Value constantOf(mlir::DenseElementsAttr value);
+  /// An integer constant of `shape` holding `values` (row-major).
+  mlir::Value intConstant(llvm::ArrayRef<int64_t> shape,
+                          mlir::Type elementType,
+                          llvm::ArrayRef<int64_t> values);
   /// A scalar tensor of `elementType` holding `value`.
   mlir::Value scalarOf(mlir::Type elementType, double value);
+  /// Positions along `dimension` of a tensor of `shape` (i64 unless
+  /// `elementType` says otherwise): what one-hot masks compare with.
+  mlir::Value iota(llvm::ArrayRef<int64_t> shape, int64_t dimension,
+                   mlir::Type elementType = {});
   mlir::Value reshape(mlir::Value value, llvm::ArrayRef<int64_t> shape);
   mlir::Value castTo(mlir::Value value, mlir::Type elementType);
   mlir::Value broadcastTo(mlir::Value value, llvm::ArrayRef<int64_t> shape);

@@ -15,17 +15,11 @@ using namespace dlc::onnx;
 
 namespace {
 
-Value iota(NodeContext &ctx, ArrayRef<int64_t> shape, int64_t dimension) {
-  return IotaOp::create(ctx.b, ctx.loc,
-                        RankedTensorType::get(shape, ctx.b.getIntegerType(64)),
-                        ctx.b.getI64IntegerAttr(dimension));
-}
-
 /// Whether (column - row) of the last two dimensions compares with k.
 Value diagonalMask(NodeContext &ctx, int64_t rows, int64_t cols, int64_t k,
                    CompareDirection direction) {
-  Value diff = ctx.make<SubOp>(iota(ctx, {rows, cols}, 1),
-                               iota(ctx, {rows, cols}, 0));
+  Value diff = ctx.make<SubOp>(ctx.iota({rows, cols}, 1),
+                               ctx.iota({rows, cols}, 0));
   return ctx.make<CompareOp>(direction, diff,
                              ctx.scalarOf(ctx.b.getIntegerType(64), double(k)));
 }
@@ -93,7 +87,7 @@ LogicalResult convertOneHot(NodeContext &ctx) {
   SmallVector<int64_t> shape(indexShape), spread(indexShape);
   shape.insert(shape.begin() + *axis, n);
   spread.insert(spread.begin() + *axis, 1);
-  Value mask = ctx.make<CompareOp>(CompareDirection::EQ, iota(ctx, shape, *axis),
+  Value mask = ctx.make<CompareOp>(CompareDirection::EQ, ctx.iota(shape, *axis),
                                    ctx.reshape(idx, spread));
   Value values = ctx.in(2);
   Value off = ctx.reshape(ctx.make<SliceOp>(values, ArrayRef<int64_t>{0},
@@ -168,7 +162,7 @@ LogicalResult convertGatherElements(NodeContext &ctx) {
   iSpread.push_back(1);
   full.push_back(dim);
   Value mask = ctx.make<CompareOp>(CompareDirection::EQ,
-                                   iota(ctx, full, rank),
+                                   ctx.iota(full, rank),
                                    ctx.reshape(it, iSpread));
   Value picked = ctx.make<SelectOp>(mask, ctx.reshape(xt, xSpread),
                                     ctx.scalarOf(type.getElementType(), 0));
@@ -192,7 +186,7 @@ LogicalResult convertCumSum(NodeContext &ctx) {
   int64_t dim = type.getDimSize(*axis);
   bool exclusive = ctx.getInt("exclusive", 0), reverse = ctx.getInt("reverse", 0);
   // y = x @ M with M[k, j] = 1 where x[k] counts towards y[j].
-  Value diff = ctx.make<SubOp>(iota(ctx, {dim, dim}, 1), iota(ctx, {dim, dim}, 0));
+  Value diff = ctx.make<SubOp>(ctx.iota({dim, dim}, 1), ctx.iota({dim, dim}, 0));
   CompareDirection direction =
       reverse ? (exclusive ? CompareDirection::LT : CompareDirection::LE)
               : (exclusive ? CompareDirection::GT : CompareDirection::GE);

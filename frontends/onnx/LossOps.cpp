@@ -47,8 +47,7 @@ LogicalResult negativeLogLikelihood(NodeContext &ctx, Value logProb,
   }
   SmallVector<int64_t> targetShape(targetType.getShape());
   targetShape.insert(targetShape.begin() + 1, 1);
-  Value classes = IotaOp::create(ctx.b, ctx.loc, type.clone(idx),
-                                 ctx.b.getI64IntegerAttr(1));
+  Value classes = ctx.iota(type.getShape(), 1, idx);
   Value mask = ctx.make<CompareOp>(CompareDirection::EQ, classes,
                                    ctx.reshape(target, targetShape));
   Value picked = ctx.make<SelectOp>(mask, logProb, ctx.scalarOf(elt, 0));

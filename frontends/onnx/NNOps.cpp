@@ -71,6 +71,18 @@ struct Window {
   bool oneD = false;
 };
 
+/// strides and dilations (default 1) and pads (default 0) of a node with
+/// `spatial` spatial dimensions, as the attributes give them (sizes unchecked).
+struct SpatialAttrs {
+  SmallVector<int64_t> strides, dilations, pads;
+};
+
+SpatialAttrs readSpatialAttrs(NodeContext &ctx, int64_t spatial) {
+  return {ctx.getInts("strides").value_or(SmallVector<int64_t>(spatial, 1)),
+          ctx.getInts("dilations").value_or(SmallVector<int64_t>(spatial, 1)),
+          ctx.getInts("pads").value_or(SmallVector<int64_t>(2 * spatial, 0))};
+}
+
 /// Reads kernel_shape (or `kernel` from the weight), strides, dilations,
 /// pads and auto_pad for an input of rank 3 (1-D) or 4 (2-D).
 FailureOr<Window> readWindow(NodeContext &ctx, ArrayRef<int64_t> kernelFromWeight) {
@@ -84,12 +96,7 @@ FailureOr<Window> readWindow(NodeContext &ctx, ArrayRef<int64_t> kernelFromWeigh
   SmallVector<int64_t> kernel(kernelFromWeight);
   if (auto attr = ctx.getInts("kernel_shape"))
     kernel = *attr;
-  SmallVector<int64_t> strides = ctx.getInts("strides").value_or(
-      SmallVector<int64_t>(spatial, 1));
-  SmallVector<int64_t> dilations = ctx.getInts("dilations").value_or(
-      SmallVector<int64_t>(spatial, 1));
-  SmallVector<int64_t> pads =
-      ctx.getInts("pads").value_or(SmallVector<int64_t>(2 * spatial, 0));
+  auto [strides, dilations, pads] = readSpatialAttrs(ctx, spatial);
   if (int64_t(kernel.size()) != spatial || int64_t(strides.size()) != spatial ||
       int64_t(dilations.size()) != spatial ||
       int64_t(pads.size()) != 2 * spatial)
@@ -226,12 +233,7 @@ LogicalResult convertConvTranspose(NodeContext &ctx) {
     return ctx.unsupported(Twine(rank - 2) + "-D ConvTranspose");
   int64_t spatial = rank - 2, group = ctx.getInt("group", 1);
   SmallVector<int64_t> kernel(weightShape.drop_front(2));
-  SmallVector<int64_t> strides = ctx.getInts("strides").value_or(
-      SmallVector<int64_t>(spatial, 1));
-  SmallVector<int64_t> dilations = ctx.getInts("dilations").value_or(
-      SmallVector<int64_t>(spatial, 1));
-  SmallVector<int64_t> pads =
-      ctx.getInts("pads").value_or(SmallVector<int64_t>(2 * spatial, 0));
+  auto [strides, dilations, pads] = readSpatialAttrs(ctx, spatial);
   SmallVector<int64_t> extra = ctx.getInts("output_padding").value_or(
       SmallVector<int64_t>(spatial, 0));
   if (int64_t(strides.size()) != spatial || int64_t(dilations.size()) != spatial ||

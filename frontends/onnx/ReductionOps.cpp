@@ -24,12 +24,8 @@ FailureOr<std::optional<SmallVector<int64_t>>> reductionAxes(NodeContext &ctx,
   int64_t rank = ctx.rank(0);
   SmallVector<int64_t> axes;
   if (axesInput) {
-    if (ctx.has(1)) {
-      auto values = ctx.ints(1, "the axes");
-      if (failed(values))
-        return failure();
-      axes = *values;
-    }
+    if (failed(ctx.optionalInts(1, "the axes", axes)))
+      return failure();
   } else if (auto attr = ctx.getInts("axes")) {
     axes = *attr;
   }
@@ -125,11 +121,10 @@ template <bool isMin> LogicalResult convertArgExtreme(NodeContext &ctx) {
   bool last = ctx.getInt("select_last_index", 0) != 0;
   int64_t dim = ctx.type(0).getDimSize(*axis);
   if (last) {
-    SmallVector<APInt> reversed;
+    SmallVector<int64_t> reversed;
     for (int64_t i = dim - 1; i >= 0; --i)
-      reversed.emplace_back(64, i);
-    Value idx = ctx.constantOf(DenseElementsAttr::get(
-        RankedTensorType::get({dim}, ctx.b.getIntegerType(64)), reversed));
+      reversed.push_back(i);
+    Value idx = ctx.intConstant({dim}, ctx.b.getIntegerType(64), reversed);
     x = ctx.make<GatherOp>(x, idx, uint64_t(*axis));
   }
   Value r = ctx.make<ArgmaxOp>(x, uint64_t(*axis),
@@ -141,29 +136,39 @@ template <bool isMin> LogicalResult convertArgExtreme(NodeContext &ctx) {
   return success(r != nullptr);
 }
 
-/// 1 at the first maximum along the axis, 0 elsewhere (coerced to a matrix
-/// before opset 13, as Softmax).
+/// Before opset 13, Softmax, LogSoftmax and Hardmax view the input as a
+/// matrix [prod(shape[:axis]), prod(shape[axis:])] and work along its rows
+/// (the axis defaults to 1); from 13 on they work along one axis (default
+/// -1).
+bool coercesToRows(NodeContext &ctx) { return ctx.opset < 13; }
+
+FailureOr<int64_t> rowsAxis(NodeContext &ctx) {
+  return ctx.axis(ctx.getInt("axis", coercesToRows(ctx) ? 1 : -1), ctx.rank(0));
+}
+
+Value asRows(NodeContext &ctx, Value x, int64_t axis) {
+  auto shape = cast<RankedTensorType>(x.getType()).getShape();
+  int64_t outer = 1, inner = 1;
+  for (auto [i, d] : llvm::enumerate(shape))
+    (int64_t(i) < axis ? outer : inner) *= d;
+  return ctx.reshape(x, {outer, inner});
+}
+
+/// 1 at the first maximum along the axis, 0 elsewhere.
 LogicalResult convertHardmax(NodeContext &ctx) {
   auto type = ctx.type(0);
-  int64_t rank = type.getRank();
-  bool coerced = ctx.opset < 13;
-  auto axis = ctx.axis(ctx.getInt("axis", coerced ? 1 : -1), rank);
+  auto axis = rowsAxis(ctx);
   if (failed(axis))
     return failure();
   Value x = ctx.in(0);
   int64_t a = *axis;
-  if (coerced) {
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < rank; ++i)
-      (i < a ? outer : inner) *= type.getDimSize(i);
-    x = ctx.reshape(x, {outer, inner});
+  if (coercesToRows(ctx)) {
+    x = asRows(ctx, x, a);
     a = 1;
   }
   auto shape = cast<RankedTensorType>(x.getType()).getShape();
   Value index = ctx.make<ArgmaxOp>(x, uint64_t(a), true);
-  Value positions = IotaOp::create(
-      ctx.b, ctx.loc, RankedTensorType::get(shape, ctx.b.getIntegerType(64)),
-      ctx.b.getI64IntegerAttr(a));
+  Value positions = ctx.iota(shape, a);
   Value mask = ctx.make<CompareOp>(CompareDirection::EQ, positions, index);
   Value y = mask ? ctx.castTo(mask, type.getElementType()) : mask;
   y = y ? ctx.reshape(y, type.getShape()) : y;
@@ -171,25 +176,18 @@ LogicalResult convertHardmax(NodeContext &ctx) {
   return success(y != nullptr);
 }
 
-/// Softmax, LogSoftmax. Before opset 13 the input is viewed as a matrix
-/// [prod(shape[:axis]), prod(shape[axis:])] and normalized along its rows.
+/// Softmax, LogSoftmax (rows of a matrix before opset 13, see asRows).
 template <typename OpTy> LogicalResult convertSoftmax(NodeContext &ctx) {
   auto type = ctx.type(0);
-  int64_t rank = type.getRank();
-  bool coerced = ctx.opset < 13;
-  auto axis = ctx.axis(ctx.getInt("axis", coerced ? 1 : -1), rank);
+  auto axis = rowsAxis(ctx);
   if (failed(axis))
     return failure();
   Value x = ctx.in(0);
-  if (!coerced || *axis == rank - 1) {
+  if (!coercesToRows(ctx) || *axis == type.getRank() - 1) {
     ctx.set(0, OpTy::create(ctx.b, ctx.loc, x, *axis));
     return success();
   }
-  int64_t outer = 1, inner = 1;
-  for (int64_t i = 0; i < rank; ++i)
-    (i < *axis ? outer : inner) *= type.getDimSize(i);
-  Value flat = ctx.reshape(x, {outer, inner});
-  Value y = OpTy::create(ctx.b, ctx.loc, flat, 1);
+  Value y = OpTy::create(ctx.b, ctx.loc, asRows(ctx, x, *axis), 1);
   ctx.set(0, ctx.reshape(y, type.getShape()));
   return success();
 }

@@ -16,26 +16,8 @@ using namespace dlc::onnx;
 
 namespace {
 
-SmallVector<int64_t> intsOf(DenseElementsAttr value) {
-  SmallVector<int64_t> result;
-  for (const APInt &v : value.getValues<APInt>())
-    result.push_back(v.getSExtValue());
-  return result;
-}
-
 bool isInts(DenseElementsAttr value) {
-  return value && isa<IntegerType>(value.getElementType()) &&
-         !value.getElementType().isInteger(1);
-}
-
-Value intConstant(NodeContext &ctx, ArrayRef<int64_t> shape, Type elementType,
-                  ArrayRef<int64_t> values) {
-  SmallVector<APInt> bits;
-  for (int64_t v : values)
-    bits.emplace_back(elementType.getIntOrFloatBitWidth(), v,
-                      /*isSigned=*/true);
-  return ctx.constantOf(DenseElementsAttr::get(
-      RankedTensorType::get(shape, elementType), bits));
+  return value && isIndexLike(value.getElementType());
 }
 
 int64_t product(ArrayRef<int64_t> dims) {
@@ -115,11 +97,12 @@ LogicalResult convertFlatten(NodeContext &ctx) {
 
 /// The axes of Squeeze/Unsqueeze: an attribute before opset 13, then input 1.
 FailureOr<SmallVector<int64_t>> squeezeAxes(NodeContext &ctx) {
+  SmallVector<int64_t> axes;
   if (ctx.opset < 13)
-    return ctx.getInts("axes").value_or(SmallVector<int64_t>());
-  if (!ctx.has(1))
-    return SmallVector<int64_t>();
-  return ctx.ints(1, "the axes");
+    return ctx.getInts("axes").value_or(axes);
+  if (failed(ctx.optionalInts(1, "the axes", axes)))
+    return failure();
+  return axes;
 }
 
 LogicalResult convertSqueeze(NodeContext &ctx) {
@@ -203,7 +186,7 @@ LogicalResult convertConcat(NodeContext &ctx) {
     SmallVector<int64_t> values;
     for (unsigned i = 0; i < ctx.numInputs(); ++i)
       llvm::append_range(values, intsOf(ctx.constant(i)));
-    ctx.set(0, intConstant(ctx, {int64_t(values.size())},
+    ctx.set(0, ctx.intConstant({int64_t(values.size())},
                            ctx.type(0).getElementType(), values));
     return success();
   }
@@ -269,7 +252,7 @@ Value sliceRanges(NodeContext &ctx, Value x, ArrayRef<AxisRange> ranges) {
     SmallVector<int64_t> indices;
     for (int64_t i = 0, n = r.count(); i < n; ++i)
       indices.push_back(r.start + i * r.step);
-    Value idx = intConstant(ctx, {int64_t(indices.size())},
+    Value idx = ctx.intConstant({int64_t(indices.size())},
                             ctx.b.getIntegerType(64), indices);
     x = ctx.make<GatherOp>(x, idx, uint64_t(d));
   }
@@ -291,18 +274,9 @@ LogicalResult convertSlice(NodeContext &ctx) {
       return failure();
     starts = *s;
     ends = *e;
-    if (ctx.has(3)) {
-      auto a = ctx.ints(3, "axes");
-      if (failed(a))
-        return failure();
-      axes = *a;
-    }
-    if (ctx.has(4)) {
-      auto st = ctx.ints(4, "steps");
-      if (failed(st))
-        return failure();
-      steps = *st;
-    }
+    if (failed(ctx.optionalInts(3, "axes", axes)) ||
+        failed(ctx.optionalInts(4, "steps", steps)))
+      return failure();
   }
   if (axes.empty())
     for (int64_t i = 0; i < int64_t(starts.size()); ++i)
@@ -333,7 +307,7 @@ LogicalResult convertSlice(NodeContext &ctx) {
     SmallVector<int64_t> all = intsOf(c), picked;
     for (int64_t i = 0, n = ranges[0].count(); i < n; ++i)
       picked.push_back(all[ranges[0].start + i * ranges[0].step]);
-    ctx.set(0, intConstant(ctx, {int64_t(picked.size())}, c.getElementType(),
+    ctx.set(0, ctx.intConstant({int64_t(picked.size())}, c.getElementType(),
                            picked));
     return success();
   }
@@ -365,10 +339,10 @@ LogicalResult convertGather(NodeContext &ctx) {
       SmallVector<int64_t> all = intsOf(data), picked;
       for (int64_t v : values)
         picked.push_back(all[v]);
-      ctx.set(0, intConstant(ctx, indexShape, data.getElementType(), picked));
+      ctx.set(0, ctx.intConstant(indexShape, data.getElementType(), picked));
       return success();
     }
-    Value idx = intConstant(ctx, indexShape, ctx.type(1).getElementType(),
+    Value idx = ctx.intConstant(indexShape, ctx.type(1).getElementType(),
                             values);
     Value r = ctx.make<GatherOp>(ctx.in(0), idx, uint64_t(*axis));
     ctx.set(0, r);
@@ -420,13 +394,13 @@ LogicalResult convertShape(NodeContext &ctx) {
   start = std::clamp<int64_t>(start, 0, rank);
   end = std::clamp<int64_t>(end, start, rank);
   SmallVector<int64_t> dims(shape.begin() + start, shape.begin() + end);
-  ctx.set(0, intConstant(ctx, {int64_t(dims.size())}, ctx.b.getIntegerType(64),
+  ctx.set(0, ctx.intConstant({int64_t(dims.size())}, ctx.b.getIntegerType(64),
                          dims));
   return success();
 }
 
 LogicalResult convertSize(NodeContext &ctx) {
-  ctx.set(0, intConstant(ctx, {}, ctx.b.getIntegerType(64),
+  ctx.set(0, ctx.intConstant({}, ctx.b.getIntegerType(64),
                          {product(ctx.type(0).getShape())}));
   return success();
 }
@@ -446,12 +420,12 @@ LogicalResult convertConstant(NodeContext &ctx) {
     return success();
   }
   if (ctx.hasAttr("value_int")) {
-    ctx.set(0, intConstant(ctx, {}, ctx.b.getIntegerType(64),
+    ctx.set(0, ctx.intConstant({}, ctx.b.getIntegerType(64),
                            {ctx.getInt("value_int", 0)}));
     return success();
   }
   if (auto ints = ctx.getInts("value_ints")) {
-    ctx.set(0, intConstant(ctx, {int64_t(ints->size())},
+    ctx.set(0, ctx.intConstant({int64_t(ints->size())},
                            ctx.b.getIntegerType(64), *ints));
     return success();
   }
@@ -524,11 +498,8 @@ LogicalResult convertSplit(NodeContext &ctx) {
   SmallVector<int64_t> sizes;
   if (ctx.opset < 13) {
     sizes = ctx.getInts("split").value_or(SmallVector<int64_t>());
-  } else if (ctx.has(1)) {
-    auto s = ctx.ints(1, "the split sizes");
-    if (failed(s))
-      return failure();
-    sizes = *s;
+  } else if (failed(ctx.optionalInts(1, "the split sizes", sizes))) {
+    return failure();
   }
   unsigned parts = ctx.numOutputs();
   if (sizes.empty()) {
@@ -590,7 +561,7 @@ LogicalResult convertRange(NodeContext &ctx) {
     SmallVector<int64_t> values;
     for (int64_t i = 0; i < n; ++i)
       values.push_back(int64_t(*start) + i * int64_t(*delta));
-    ctx.set(0, intConstant(ctx, {n}, elt, values));
+    ctx.set(0, ctx.intConstant({n}, elt, values));
   }
   return success();
 }
@@ -625,12 +596,8 @@ LogicalResult convertPad(NodeContext &ctx) {
     } else {
       value = ctx.scalarOf(elt, 0);
     }
-    if (ctx.has(3)) {
-      auto a = ctx.ints(3, "the axes");
-      if (failed(a))
-        return failure();
-      axes = *a;
-    }
+    if (failed(ctx.optionalInts(3, "the axes", axes)))
+      return failure();
   }
   if (axes.empty())
     for (int64_t i = 0; i < rank; ++i)
@@ -672,7 +639,7 @@ LogicalResult convertPad(NodeContext &ctx) {
       sources.push_back(src);
     }
     x = ctx.make<GatherOp>(
-        x, intConstant(ctx, {length}, ctx.b.getIntegerType(64), sources),
+        x, ctx.intConstant({length}, ctx.b.getIntegerType(64), sources),
         uint64_t(*axis));
     if (!x)
       return failure();

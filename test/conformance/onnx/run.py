@@ -89,12 +89,11 @@ def compare(actual, expected):
     return None
 
 
-def run_test(name, root, args, work):
-    """(status, reason, log) with status 'pass' or 'fail'."""
+def run_test(name, model, root, args, work):
+    """(status, reason, log) with status 'pass', 'fail' or 'crash'."""
     test_dir = os.path.join(root, name)
     model_path = os.path.join(test_dir, "model.onnx")
     log = []
-    model = onnx.load(model_path, load_external_data=False)
     initializers = {i.name for i in model.graph.initializer}
     inputs = [i.name for i in model.graph.input if i.name not in initializers]
     outputs = [o.name for o in model.graph.output]
@@ -205,18 +204,17 @@ def main():
     with open(EXPECTED) as f:
         expected = json.load(f)
 
-    model_ops = {}
-    for t in tests:
-        m = onnx.load(os.path.join(root, t, "model.onnx"),
-                      load_external_data=False)
-        model_ops[t] = [n.op_type for n in m.graph.node]
+    models = {t: onnx.load(os.path.join(root, t, "model.onnx"),
+                           load_external_data=False) for t in tests}
+    model_ops = {t: [n.op_type for n in m.graph.node]
+                 for t, m in models.items()}
 
     work = tempfile.mkdtemp(prefix="dlc-onnx-conformance-")
     results = {}
     start = time.time()
     try:
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            futures = {pool.submit(run_test, t, root, args, work): t
+            futures = {pool.submit(run_test, t, models[t], root, args, work): t
                        for t in tests}
             for future in concurrent.futures.as_completed(futures):
                 t = futures[future]
