@@ -216,7 +216,16 @@ buildPlan(ModuleOp module, ArrayRef<PlanProgram> programs,
     record.offset = paramBytes;
     record.bytes = type.getNumElements() * elementBytes(record.dtype);
     paramBytes += alignUp(record.bytes);
-    resolveInit(param.getInit(), type.getShape(), record);
+    if (dl::InitAttr init = param.getInitAttr()) {
+      resolveInit(init, type.getShape(), record);
+    } else {
+      auto value = dyn_cast<DenseElementsAttr>(param.getValueAttr());
+      if (!value)
+        return param.emitError("the plan stores dense parameter values only");
+      record.hasInit = true;
+      record.initKind = plan::InitKind::Data;
+      record.initData = constantBytes(value, elementBytes(record.dtype));
+    }
     params[record.name] = tensors.size();
     tensors.push_back(std::move(record));
   }
@@ -293,8 +302,9 @@ buildPlan(ModuleOp module, ArrayRef<PlanProgram> programs,
   for (const TensorRecord &record : tensors) {
     fb::Offset<plan::Init> init = 0;
     if (record.hasInit)
-      init = plan::CreateInit(fbb, record.initKind, record.initA, record.initB,
-                              record.initSeed);
+      init = plan::CreateInitDirect(
+          fbb, record.initKind, record.initA, record.initB, record.initSeed,
+          record.initData.empty() ? nullptr : &record.initData);
     tensorOffsets.push_back(plan::CreateTensorDirect(
         fbb, record.name.c_str(), record.dtype, &record.shape, record.role,
         record.arena, record.offset, record.bytes, init, record.aliasOf));

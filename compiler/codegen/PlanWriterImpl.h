@@ -30,6 +30,7 @@ struct TensorRecord {
   plan::InitKind initKind = plan::InitKind::Zeros;
   double initA = 0, initB = 0;
   uint64_t initSeed = 0;
+  std::vector<uint8_t> initData; // InitKind::Data
   int32_t aliasOf = -1;
 };
 

@@ -117,7 +117,7 @@ struct DlOptimizerPass
                               DenseF64ArrayAttr::get(&getContext(), {value}),
                               0);
       return ParamOp::create(moduleBuilder, func.getLoc(), name, type, init,
-                             ParamRole::OptimizerState);
+                             /*value=*/nullptr, ParamRole::OptimizerState);
     };
     OpBuilder b(ret);
     UpdateBuilder u(b, func.getLoc());

@@ -7,7 +7,17 @@ using namespace mlir::dl;
 
 LogicalResult ParamOp::verify() {
   RankedTensorType type = getTensorType();
-  InitKind kind = getInit().getKind();
+  if (getInitAttr() && getValueAttr())
+    return emitOpError("has both an initializer and a value");
+  if (!getInitAttr() && !getValueAttr())
+    return emitOpError("needs an initializer or a value");
+  if (ElementsAttr value = getValueAttr()) {
+    if (value.getType() != type)
+      return emitOpError("value has type ")
+             << value.getType() << " but the parameter is " << type;
+    return success();
+  }
+  InitKind kind = getInitAttr().getKind();
   bool random = kind != InitKind::Zeros && kind != InitKind::Ones &&
                 kind != InitKind::Constant;
   if (random && !isa<FloatType>(type.getElementType()))

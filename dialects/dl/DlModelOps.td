@@ -14,19 +14,23 @@ def Dl_ParamOp : Dl_Op<"param", [Symbol]> {
   let summary = "a tensor that persists between steps, with its initializer";
   let description = [{
     Declares a trainable parameter, a buffer that is updated but not trained
-    (batch-norm running statistics), or optimizer state, with the way its
-    first value is drawn.
+    (batch-norm running statistics), or optimizer state, with its first
+    value: drawn by an initializer, or given as data (the weights of an
+    imported model).
 
     ```mlir
     dl.param @fc1.weight : tensor<784x128xf32> init<kaiming_uniform, seed = 1>
     dl.param @bn.running_var : tensor<16xf32> init<ones> role = buffer
+    dl.param @fc.bias : tensor<2xf32> = dense<[0.5, -1.0]>
     ```
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
-      TypeAttrOf<Dl_Tensor>:$type, Dl_InitAttr:$init,
+      TypeAttrOf<Dl_Tensor>:$type, OptionalAttr<Dl_InitAttr>:$init,
+      OptionalAttr<ElementsAttr>:$value,
       DefaultValuedAttr<Dl_ParamRole, "ParamRole::Parameter">:$role);
   let assemblyFormat = [{
-    $sym_name `:` $type `init` `` $init (`role` `=` $role^)? attr-dict
+    $sym_name `:` $type (`init` `` $init^)? (`=` $value^)?
+    (`role` `=` $role^)? attr-dict
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "frontends/common/TrainSettings.h"
 #include "frontends/dsl/MLIRGenImpl.h"
 
 #include "dialects/dl/DlOps.h"
@@ -660,24 +661,7 @@ Value accuracy(CallArgs &a, MLIRGen &gen, SrcPos pos) {
                    << logitsType << " and " << labelsType;
     return {};
   }
-  OpBuilder &b = gen.getBuilder();
-  Value predicted =
-      gen.emit(dl::ArgmaxOp::getOperationName(), pos, logits,
-               {attr(gen, "axis", i64(gen, 1))});
-  Value labels64 = gen.emit(
-      dl::CastOp::getOperationName(), pos, labels, {},
-      RankedTensorType::get(labelsType.getShape(), b.getI64Type()));
-  Value hit = gen.emit(dl::CompareOp::getOperationName(), pos,
-                       {predicted, labels64},
-                       {attr(gen, "direction",
-                             dl::CompareDirectionAttr::get(
-                                 gen.getContext(), dl::CompareDirection::EQ))});
-  Value hitFloat = gen.emit(
-      dl::CastOp::getOperationName(), pos, hit, {},
-      RankedTensorType::get(labelsType.getShape(),
-                            logitsType.getElementType()));
-  return gen.emit(dl::ReduceMeanOp::getOperationName(), pos, hitFloat,
-                  {attr(gen, "axes", i64s(gen, {0}))});
+  return dlc::buildAccuracy(gen.getBuilder(), gen.loc(pos), logits, labels);
 }
 
 Value gelu(CallArgs &a, MLIRGen &gen, SrcPos pos) {

@@ -525,7 +525,7 @@ bool MLIRGen::declareParam(const ParamStmt &stmt) {
   dl::ParamRole role = stmt.role == "buffer" ? dl::ParamRole::Buffer
                                              : dl::ParamRole::Parameter;
   auto param = dl::ParamOp::create(builder, loc(stmt.pos), name, type,
-                                   initAttr, role);
+                                   initAttr, /*value=*/nullptr, role);
   if (mlir::failed(mlir::verify(param))) {
     param.erase();
     failed = true;

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "frontends/common/TrainSettings.h"
 #include "frontends/dsl/MLIRGenImpl.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -15,65 +16,26 @@
 using namespace mlir;
 using namespace dlc::dsl;
 
-namespace {
-
-/// One hyperparameter and its default.
-struct Setting {
-  StringRef name;
-  double fallback;
-};
-
-/// Settings each optimizer and schedule takes, PyTorch's defaults where
-/// PyTorch has one.
-const llvm::StringMap<std::vector<Setting>> &optimizers() {
-  static const llvm::StringMap<std::vector<Setting>> table = {
-      {"sgd",
-       {{"lr", 0.01}, {"momentum", 0}, {"nesterov", 0}, {"weight_decay", 0}}},
-      {"adam",
-       {{"lr", 1e-3}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8},
-        {"weight_decay", 0}}},
-      {"adamw",
-       {{"lr", 1e-3}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8},
-        {"weight_decay", 0.01}}},
-  };
-  return table;
-}
-
-const llvm::StringMap<std::vector<Setting>> &schedules() {
-  static const llvm::StringMap<std::vector<Setting>> table = {
-      {"constant", {}},
-      {"step", {{"step_size", 1000}, {"gamma", 0.1}}},
-      {"cosine", {{"warmup", 0}, {"total_steps", 0}, {"min_lr", 0}}},
-  };
-  return table;
-}
-
-} // namespace
-
 /// `name(key = value, ...)` against a table of settings; returns the
 /// dictionary `{name = "...", key = value : f64, ...}`.
 static DictionaryAttr lowerSettings(
     MLIRGen &gen, const CallExpr &call, StringRef what,
-    const llvm::StringMap<std::vector<Setting>> &table,
+    const dlc::SettingsTable &table,
     llvm::function_ref<Val(const Expr &)> eval) {
   auto it = table.find(call.callee);
   if (it == table.end()) {
-    SmallVector<StringRef> names;
-    for (const auto &entry : table)
-      names.push_back(entry.getKey());
-    llvm::sort(names);
     gen.error(call.pos) << "unknown " << what << " '" << call.callee
-                        << "' (expected " << llvm::join(names, ", ") << ")";
+                        << "' (expected " << dlc::knownNames(table) << ")";
     return {};
   }
-  const std::vector<Setting> &settings = it->second;
+  const std::vector<dlc::TrainSetting> &settings = it->second;
   if (call.args.size() > 1 || (call.args.size() == 1 && settings.empty())) {
     gen.error(call.pos) << what << " settings are keyword arguments, like "
                         << call.callee << "(lr = 0.001)";
     return {};
   }
   llvm::StringMap<double> values;
-  for (const Setting &setting : settings)
+  for (const dlc::TrainSetting &setting : settings)
     values[setting.name] = setting.fallback;
   // One positional argument is the first setting (the learning rate).
   if (call.args.size() == 1) {
@@ -87,11 +49,8 @@ static DictionaryAttr lowerSettings(
   }
   for (const KeywordArg &kwarg : call.kwargs) {
     if (!values.count(kwarg.name)) {
-      SmallVector<StringRef> names;
-      for (const Setting &setting : settings)
-        names.push_back(setting.name);
       gen.error(kwarg.pos) << call.callee << " has no setting '" << kwarg.name
-                           << "' (it takes: " << llvm::join(names, ", ")
+                           << "' (it takes: " << dlc::settingNames(settings)
                            << ")";
       return {};
     }
@@ -107,13 +66,7 @@ static DictionaryAttr lowerSettings(
     }
     values[kwarg.name] = v.number;
   }
-  Builder b(gen.getContext());
-  SmallVector<NamedAttribute> entries{
-      b.getNamedAttr("name", b.getStringAttr(call.callee))};
-  for (const Setting &setting : settings)
-    entries.push_back(b.getNamedAttr(setting.name,
-                                     b.getF64FloatAttr(values[setting.name])));
-  return b.getDictionaryAttr(entries);
+  return dlc::settingsAttr(gen.getContext(), call.callee, settings, values);
 }
 
 bool MLIRGen::lowerTrain(const TrainStmt &stmt) {
@@ -142,31 +95,26 @@ bool MLIRGen::lowerTrain(const TrainStmt &stmt) {
   if (!scalar(loss, "the loss", stmt.loss->pos))
     return false;
   trainResults.emplace_back("loss", loss);
-  SmallVector<Attribute> metricNames;
-  Builder b(&context);
+  std::vector<std::string> metricNames;
   for (const auto &[name, expr] : stmt.metrics) {
     Val metric = evalExpr(*expr);
     if (!scalar(metric, "metric '" + name + "'", expr->pos))
       return false;
     trainResults.emplace_back(name, metric);
-    metricNames.push_back(b.getStringAttr(name));
+    metricNames.push_back(name);
   }
 
-  SmallVector<NamedAttribute> train{
-      b.getNamedAttr("loss", b.getStringAttr("loss")),
-      b.getNamedAttr("metrics", b.getArrayAttr(metricNames))};
   CallExpr defaultOptimizer(stmt.pos, "sgd");
   DictionaryAttr optimizer = lowerSettings(
       *this, stmt.optimizer ? *stmt.optimizer : defaultOptimizer, "optimizer",
-      optimizers(), eval);
+      dlc::optimizerSettings(), eval);
   CallExpr defaultSchedule(stmt.pos, "constant");
   DictionaryAttr schedule = lowerSettings(
       *this, stmt.schedule ? *stmt.schedule : defaultSchedule,
-      "learning-rate schedule", schedules(), eval);
+      "learning-rate schedule", dlc::scheduleSettings(), eval);
   if (!optimizer || !schedule)
     return false;
-  train.push_back(b.getNamedAttr("optimizer", optimizer));
-  train.push_back(b.getNamedAttr("schedule", schedule));
+  std::optional<double> clipNorm;
   if (stmt.clipNorm) {
     Val clip = evalExpr(*stmt.clipNorm);
     if (clip.kind != Val::Kind::Number || clip.number <= 0) {
@@ -174,8 +122,9 @@ bool MLIRGen::lowerTrain(const TrainStmt &stmt) {
         error(stmt.clipNorm->pos) << "clip_norm must be a positive number";
       return false;
     }
-    train.push_back(b.getNamedAttr("clip_norm", b.getF64FloatAttr(clip.number)));
+    clipNorm = clip.number;
   }
-  module->setAttr("dl.train", b.getDictionaryAttr(train));
+  module->setAttr("dl.train", dlc::trainAttr(&context, metricNames, optimizer,
+                                             schedule, clipNorm));
   return true;
 }

@@ -15,6 +15,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -189,9 +191,12 @@ Value NodeContext::reshape(Value value, ArrayRef<int64_t> shape) {
   if (type.getShape() == shape)
     return value;
   auto result = RankedTensorType::get(shape, type.getElementType());
-  // Constants stay constants, so shape computations keep folding.
+  // Integer constants stay constants, so shape computations keep folding.
+  // Float ones (weights) stay ops until canonicalization: an initializer
+  // that becomes a parameter must keep its uses.
   if (auto c = value.getDefiningOp<dl::ConstantOp>())
-    if (auto dense = dyn_cast<DenseElementsAttr>(c.getValue()))
+    if (auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+        dense && !isa<FloatType>(type.getElementType()))
       return constantOf(dense.reshape(result));
   return dl::ReshapeOp::create(b, loc, result, value);
 }
@@ -301,6 +306,7 @@ private:
   void importNode(const ::onnx::NodeProto &node, int index);
   LogicalResult readInputValue(StringRef name, StringRef file,
                                DenseElementsAttr &value);
+  void makeParams(ModuleOp module, func::FuncOp func);
 
   MLIRContext &context;
   OpBuilder builder;
@@ -309,6 +315,8 @@ private:
   ::onnx::ModelProto model;
   int64_t opset = 0;
   llvm::StringMap<Value> values;
+  /// The constants made from initializers, by name, in the graph's order.
+  llvm::MapVector<StringRef, dl::ConstantOp> initializerOps;
   llvm::StringSet<> poisoned;
   std::vector<std::string> problems;
 };
@@ -423,9 +431,11 @@ bool GraphImporter::importInputs(func::FuncOp func, Block *body) {
       poisoned.insert(init.name());
       continue;
     }
-    values[init.name()] = dl::ConstantOp::create(
+    auto op = dl::ConstantOp::create(
         builder, NameLoc::get(builder.getStringAttr(init.name()), fileLoc()),
         *value);
+    values[init.name()] = op;
+    initializerOps[init.name()] = op;
   }
 
   SmallVector<Type> argTypes;
@@ -464,6 +474,9 @@ bool GraphImporter::importInputs(func::FuncOp func, Block *body) {
       continue;
     }
     SmallVector<int64_t> shape;
+    auto symbolic = [](const ::onnx::TensorShapeProto::Dimension &dim) {
+      return !dim.has_dim_value() || dim.dim_value() < 0;
+    };
     if (auto it = options.inputShapes.find(input.name());
         it != options.inputShapes.end()) {
       shape.assign(it->second.begin(), it->second.end());
@@ -484,10 +497,13 @@ bool GraphImporter::importInputs(func::FuncOp func, Block *body) {
     } else {
       bool known = true;
       std::string dims;
-      for (const auto &dim : tensorType.shape().dim()) {
+      for (const auto &[d, dim] : llvm::enumerate(tensorType.shape().dim())) {
         if (!dims.empty())
           dims += "x";
-        if (dim.has_dim_value() && dim.dim_value() >= 0) {
+        if (d == 0 && options.batch && symbolic(dim)) {
+          shape.push_back(*options.batch);
+          dims += std::to_string(*options.batch);
+        } else if (!symbolic(dim)) {
           shape.push_back(dim.dim_value());
           dims += std::to_string(dim.dim_value());
         } else {
@@ -497,7 +513,11 @@ bool GraphImporter::importInputs(func::FuncOp func, Block *body) {
       }
       if (!known) {
         problem("input '" + input.name() + "' has dynamic shape " + dims +
-                ": fix it with --input-shape " + input.name() + "=DIMxDIM...");
+                ": fix it with --input-shape " + input.name() +
+                "=DIMxDIM..." +
+                (symbolic(tensorType.shape().dim(0)) && !options.batch
+                     ? " (or --batch N for the leading dimension)"
+                     : ""));
         poisoned.insert(input.name());
         continue;
       }
@@ -586,6 +606,7 @@ void GraphImporter::importNode(const ::onnx::NodeProto &node, int index) {
       return success();
     });
     NodeContext ctx(node, opset, builder, loc, inputs);
+    ctx.training = options.training;
     converted = convert(ctx);
     if (succeeded(converted)) {
       Operation *first = last ? last->getNextNode()
@@ -617,6 +638,58 @@ void GraphImporter::importNode(const ::onnx::NodeProto &node, int index) {
       block->back().erase();
     return poison();
   }
+}
+
+/// Initializers still read after the import become parameters with their
+/// values, batch-norm running statistics buffers. For training, batch
+/// normalization then normalizes with the batch's statistics and updates
+/// those buffers, as PyTorch's train() mode does.
+void GraphImporter::makeParams(ModuleOp module, func::FuncOp func) {
+  llvm::DenseSet<Value> statistics;
+  func.walk([&](dl::BatchNormInferenceOp op) {
+    statistics.insert(op.getMean());
+    statistics.insert(op.getVariance());
+  });
+  OpBuilder moduleBuilder(func);
+  for (auto &[name, op] : initializerOps) {
+    auto type = cast<RankedTensorType>(op.getType());
+    // Scalars are hyperparameters of the graph (an epsilon, a scale), and
+    // integer tensors shapes or indices: neither trains.
+    if (!isa<FloatType>(type.getElementType()) || type.getRank() == 0 ||
+        op->use_empty())
+      continue;
+    dl::ParamRole role = statistics.contains(op.getResult())
+                             ? dl::ParamRole::Buffer
+                             : dl::ParamRole::Parameter;
+    dl::ParamOp::create(moduleBuilder, op.getLoc(), name, type,
+                        /*init=*/nullptr, op.getValue(), role);
+    builder.setInsertionPoint(op);
+    Value load = dl::LoadParamOp::create(builder, op.getLoc(), type, name);
+    op.getResult().replaceAllUsesWith(load);
+    op.erase();
+  }
+  if (!options.training)
+    return;
+  func.walk([&](dl::BatchNormInferenceOp op) {
+    auto mean = op.getMean().getDefiningOp<dl::LoadParamOp>();
+    auto variance = op.getVariance().getDefiningOp<dl::LoadParamOp>();
+    // Statistics computed by the graph itself have nothing to update.
+    if (!mean || !variance)
+      return;
+    auto momentum = op->getAttrOfType<FloatAttr>("dl.momentum");
+    builder.setInsertionPoint(op);
+    auto trained = dl::BatchNormTrainingOp::create(
+        builder, op.getLoc(), op.getInput(), op.getScale(), op.getBias(),
+        op.getMean(), op.getVariance(), op.getEpsilonAttr(),
+        momentum ? momentum : builder.getF64FloatAttr(0.1));
+    dl::StoreParamOp::create(builder, op.getLoc(),
+                             trained.getNewRunningMean(), mean.getNameAttr());
+    dl::StoreParamOp::create(builder, op.getLoc(),
+                             trained.getNewRunningVariance(),
+                             variance.getNameAttr());
+    op.getResult().replaceAllUsesWith(trained.getResult());
+    op.erase();
+  });
 }
 
 OwningOpRef<ModuleOp> GraphImporter::run() {
@@ -675,6 +748,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     return nullptr;
   }
   func::ReturnOp::create(builder, fileLoc(), results);
+  if (options.paramsFromInitializers || options.training)
+    makeParams(*module, func);
   SmallVector<Type> resultTypes;
   for (Value v : results)
     resultTypes.push_back(v.getType());

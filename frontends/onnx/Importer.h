@@ -49,6 +49,8 @@ public:
   int64_t opset;
   mlir::OpBuilder &b;
   mlir::Location loc;
+  /// The model is imported for training (ImportOptions::training).
+  bool training = false;
 
   //===--- inputs --------------------------------------------------------===//
   unsigned numInputs() const { return inputs.size(); }

@@ -8,6 +8,8 @@
 
 #include "frontends/onnx/Importer.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::dl;
 using namespace dlc::onnx;
@@ -311,6 +313,15 @@ LogicalResult convertBatchNorm(NodeContext &ctx) {
   Value y = ctx.make<BatchNormInferenceOp>(
       ctx.in(0), ctx.in(1), ctx.in(2), ctx.in(3), ctx.in(4),
       APFloat(ctx.getFloat("epsilon", 1e-5)));
+  // Training turns this into batch statistics with running ones updated at
+  // the node's rate; ONNX weighs the old value by `momentum`, PyTorch (and
+  // dl) the new one. The attribute is a float: rounding to 7 decimals gives
+  // back the 0.1 that PyTorch exported as 0.9f.
+  if (y && ctx.training)
+    y.getDefiningOp()->setAttr(
+        "dl.momentum",
+        ctx.b.getF64FloatAttr(
+            std::round((1.0 - ctx.getFloat("momentum", 0.9)) * 1e7) / 1e7));
   ctx.set(0, y);
   return success(y != nullptr);
 }

@@ -51,6 +51,7 @@ std::string initText(const plan::Init *init) {
   case plan::InitKind::Normal:
     return format("normal(%.4g, %.4g) seed %llu", init->a(), init->b(),
                   (unsigned long long)init->seed());
+  case plan::InitKind::Data: return "data";
   }
   return "";
 }

@@ -4,6 +4,8 @@
 
 #include "Philox.h"
 
+#include <algorithm>
+
 namespace dlc::rt {
 
 HostTensor initialValue(const plan::Tensor &tensor) {
@@ -14,6 +16,11 @@ HostTensor initialValue(const plan::Tensor &tensor) {
   const plan::Init *init = tensor.init();
   if (!init || init->kind() == plan::InitKind::Zeros)
     return value;
+  // The loader checked that the bytes are exactly the tensor's.
+  if (init->kind() == plan::InitKind::Data) {
+    std::copy(init->data()->begin(), init->data()->end(), value.data.begin());
+    return value;
+  }
   uint64_t count = value.numElements();
   for (uint64_t i = 0; i < count; ++i) {
     double x = init->a();

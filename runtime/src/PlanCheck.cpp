@@ -154,8 +154,16 @@ private:
       if (persistent && tensor->alias_of() < 0) {
         if (arena->kind() != plan::ArenaKind::Parameters)
           return bad("a persistent tensor outside the parameter arena");
-        if (!tensor->init() || tensor->init()->kind() > plan::InitKind::MAX)
+        const plan::Init *init = tensor->init();
+        if (!init || init->kind() > plan::InitKind::MAX)
           return bad("no valid initializer");
+        uint64_t dataBytes = init->data() ? init->data()->size() : 0;
+        if (init->kind() == plan::InitKind::Data
+                ? dataBytes != tensor->bytes()
+                : dataBytes != 0)
+          return bad(format("initial data of %llu bytes for a tensor of %llu",
+                            (unsigned long long)dataBytes,
+                            (unsigned long long)tensor->bytes()));
       }
       if (tensor->role() == plan::Role::Constant &&
           arena->kind() != plan::ArenaKind::Constants)

@@ -92,9 +92,11 @@ cl::opt<bool> gradients(
              "forward results followed by the gradient of the loss with "
              "respect to every parameter (grad:<name>)"),
     cl::cat(dlcCategory));
-cl::opt<int64_t> batch("batch",
-                       cl::desc("Override the model's 'const batch'"),
-                       cl::value_desc("N"), cl::init(0), cl::cat(dlcCategory));
+cl::opt<int64_t> batch(
+    "batch",
+    cl::desc("Override the model's 'const batch' (ONNX: the size of every "
+             "input's symbolic leading dimension)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(dlcCategory));
 cl::list<std::string> inputShapes(
     "input-shape",
     cl::desc("ONNX: the shape of an input whose dimensions the model leaves "
@@ -106,6 +108,40 @@ cl::list<std::string> inputValues(
              "target, a Slice's bounds), from a .npy or TensorProto .pb "
              "file; the input becomes a constant of the plan"),
     cl::value_desc("NAME=FILE"), cl::cat(dlcCategory));
+
+cl::OptionCategory onnxTrainCategory(
+    "ONNX training options (a .dl model says these in its train section)");
+cl::opt<bool> paramsFromInitializers(
+    "params-from-initializers",
+    cl::desc("ONNX: float initializers become parameters with their values "
+             "(loadable with dlrun --params; implied by --train)"),
+    cl::cat(onnxTrainCategory));
+cl::opt<std::string> loss(
+    "loss", cl::desc("ONNX --train: the loss, cross_entropy (logits "
+                     "[batch, classes], integer labels) or mse"),
+    cl::value_desc("name"), cl::init("cross_entropy"),
+    cl::cat(onnxTrainCategory));
+cl::opt<std::string> label(
+    "label", cl::desc("ONNX --train: the name of the label input the loss "
+                      "adds (default: label)"),
+    cl::value_desc("name"), cl::init("label"), cl::cat(onnxTrainCategory));
+cl::opt<std::string> trainOutput(
+    "train-output",
+    cl::desc("ONNX --train: the output the loss reads (needed when the "
+             "model has several)"),
+    cl::value_desc("name"), cl::cat(onnxTrainCategory));
+cl::opt<std::string> optimizer(
+    "optimizer", cl::desc("ONNX --train: sgd, adam or adamw (default sgd)"),
+    cl::value_desc("name"), cl::init("sgd"), cl::cat(onnxTrainCategory));
+cl::opt<double> learningRate(
+    "lr", cl::desc("ONNX --train: the learning rate (default: the "
+                   "optimizer's, 0.01 for sgd, 1e-3 for adam and adamw)"),
+    cl::value_desc("x"), cl::cat(onnxTrainCategory));
+cl::list<std::string> optimizerSettings(
+    "optimizer-setting",
+    cl::desc("ONNX --train: another optimizer setting, e.g. "
+             "weight_decay=0.05 or momentum=0.9"),
+    cl::value_desc("KEY=VALUE"), cl::cat(onnxTrainCategory));
 
 /// Writes `text` to `path` through a temporary file and a rename, so a
 /// failed run never leaves half a file behind.
@@ -183,6 +219,38 @@ std::optional<dlc::onnx::ImportOptions> onnxOptions() {
       return std::nullopt;
     }
   }
+  if (batch.getNumOccurrences()) {
+    if (batch < 1) {
+      llvm::errs() << "dlc: error: --batch must be at least 1\n";
+      return std::nullopt;
+    }
+    options.batch = batch;
+  }
+  options.training = train || gradients;
+  options.paramsFromInitializers = paramsFromInitializers || gradients;
+  return options;
+}
+
+/// How an imported model trains, from --loss, --label, --optimizer...
+std::optional<dlc::onnx::TrainOptions> onnxTrainOptions() {
+  dlc::onnx::TrainOptions options;
+  options.loss = loss;
+  options.label = label;
+  options.output = trainOutput;
+  options.optimizer = optimizer;
+  if (learningRate.getNumOccurrences())
+    options.settings["lr"] = learningRate;
+  for (StringRef spec : optimizerSettings) {
+    auto [key, text] = spec.split('=');
+    double value;
+    if (key.empty() || text.getAsDouble(value) ||
+        !options.settings.try_emplace(key, value).second) {
+      llvm::errs() << "dlc: error: --optimizer-setting " << spec
+                   << ": expected KEY=NUMBER (each key once; the learning "
+                      "rate is --lr)\n";
+      return std::nullopt;
+    }
+  }
   return options;
 }
 
@@ -199,21 +267,33 @@ OwningOpRef<ModuleOp> loadModel(MLIRContext &context,
       llvm::errs() << "dlc: error: --emit=ast needs a .dl model\n";
       return nullptr;
     }
-    if (train || gradients || batch.getNumOccurrences()) {
-      llvm::errs() << "dlc: error: --train, --gradients and --batch are not "
-                      "supported for ONNX models yet\n";
-      return nullptr;
-    }
     auto options = onnxOptions();
     if (!options)
       return nullptr;
-    return dlc::onnx::importModel(context, inputFile, *options);
+    OwningOpRef<ModuleOp> module =
+        dlc::onnx::importModel(context, inputFile, *options);
+    if (!module || !(train || gradients))
+      return module;
+    auto training = onnxTrainOptions();
+    if (!training || failed(dlc::onnx::addTraining(*module, *training)))
+      return nullptr;
+    return module;
   }
   if (!inputShapes.empty() || !inputValues.empty()) {
     llvm::errs() << "dlc: error: --input-shape and --input-value apply to "
                     "ONNX models\n";
     return nullptr;
   }
+  // cl::list overloads operator&, hence std::addressof.
+  for (const cl::Option *option : std::initializer_list<const cl::Option *>{
+           &paramsFromInitializers, &loss, &label, &trainOutput, &optimizer,
+           &learningRate, std::addressof(optimizerSettings)})
+    if (option->getNumOccurrences()) {
+      llvm::errs() << "dlc: error: --" << option->ArgStr
+                   << " applies to ONNX models (a .dl model says how it "
+                      "trains in its train section)\n";
+      return nullptr;
+    }
   if (filename.ends_with(".mlir")) {
     if (emit == Emit::Ast) {
       llvm::errs() << "dlc: error: --emit=ast needs a .dl model\n";
@@ -396,7 +476,7 @@ int main(int argc, char **argv) {
   for (auto &option : cl::getRegisteredOptions())
     if (option.first.starts_with("mlir-"))
       option.second->addCategory(mlirCategory);
-  cl::HideUnrelatedOptions({&dlcCategory, &mlirCategory});
+  cl::HideUnrelatedOptions({&dlcCategory, &onnxTrainCategory, &mlirCategory});
   cl::SetVersionPrinter([](llvm::raw_ostream &os) { os << "dlc 0.1.0\n"; });
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -404,6 +484,8 @@ int main(int argc, char **argv) {
       "  dlc model.dl                  print the optimized dl dialect\n"
       "  dlc model.dl -o model.dlp     compile a plan for dlrun\n"
       "  dlc model.onnx -o model.dlp   import an ONNX model and compile it\n"
+      "  dlc model.onnx --train --batch 64 --optimizer adamw -o train.dlp\n"
+      "                                train an imported classifier\n"
       "  dlc model.dl --report         print the plan's memory, FLOPs, kernels\n"
       "  dlc model.dl --emit=ast       print the syntax tree\n"
       "  dlc model.dl --dump-dir=out   write every stage to out/\n");

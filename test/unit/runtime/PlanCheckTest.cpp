@@ -7,7 +7,11 @@
 
 #include "OneStepPlan.h"
 
+#include "dlc/Session.h"
+
 #include <gtest/gtest.h>
+
+#include <cstring>
 
 using namespace dlc;
 
@@ -47,6 +51,62 @@ TEST(PlanCheck, RejectsAKernelOpKindWithoutOp) {
 TEST(PlanCheck, RejectsAnArenaLargerThanItsTensors) {
   auto bytes = test::oneStepPlan(nullptr, {}, uint64_t(1) << 40);
   EXPECT_NE(loadError(bytes).find("but its tensors need only 256"),
+            std::string::npos);
+}
+
+/// A plan whose only tensor is a parameter f32[4] 'w' with `init`.
+std::vector<uint8_t> parameterPlan(plan::InitKind kind,
+                                   const std::vector<uint8_t> &data) {
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<int64_t> shape = {4};
+  auto init = plan::CreateInitDirect(fbb, kind, 0, 0, 0,
+                                     data.empty() ? nullptr : &data);
+  std::vector<flatbuffers::Offset<plan::Tensor>> tensors = {
+      plan::CreateTensorDirect(fbb, "w", plan::DType::F32, &shape,
+                               plan::Role::Parameter, 0, 0, 16, init)};
+  std::vector<flatbuffers::Offset<plan::Arena>> arenas = {
+      plan::CreateArenaDirect(fbb, "parameters", plan::ArenaKind::Parameters,
+                              256, 0, 256)};
+  std::vector<flatbuffers::Offset<plan::Binding>> none;
+  std::vector<flatbuffers::Offset<plan::Step>> steps;
+  std::vector<flatbuffers::Offset<plan::Program>> programs = {
+      plan::CreateProgramDirect(fbb, "inference", &none, &none, &steps)};
+  std::vector<flatbuffers::Offset<plan::KernelSource>> sources;
+  auto root = plan::CreatePlanDirect(fbb, rt::kPlanFormatVersion, 0, &arenas,
+                                     &tensors, &programs, &sources);
+  plan::FinishSizePrefixedPlanBuffer(fbb, root);
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+std::vector<uint8_t> floatBytes(std::vector<float> values) {
+  std::vector<uint8_t> bytes(values.size() * 4);
+  std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+TEST(PlanCheck, ParameterDataIsItsFirstValue) {
+  auto plan = rt::Plan::fromBytes(
+      parameterPlan(plan::InitKind::Data, floatBytes({1, -2, 3.5, 0})), "t");
+  ASSERT_TRUE(plan) << plan.status().message();
+  auto session = rt::Session::create(*plan, rt::DeviceKind::Cpu);
+  ASSERT_TRUE(session) << session.status().message();
+  rt::TensorFile saved = (*session)->saveParameters(false);
+  const rt::HostTensor &w = saved.tensors.at("w");
+  EXPECT_EQ(w.data, floatBytes({1, -2, 3.5, 0}));
+}
+
+TEST(PlanCheck, RejectsParameterDataOfTheWrongSize) {
+  EXPECT_NE(loadError(parameterPlan(plan::InitKind::Data,
+                                    floatBytes({1, 2, 3})))
+                .find("initial data of 12 bytes for a tensor of 16"),
+            std::string::npos);
+  EXPECT_NE(loadError(parameterPlan(plan::InitKind::Data, {}))
+                .find("initial data of 0 bytes"),
+            std::string::npos);
+  // Data beside a drawn initializer is damage too.
+  EXPECT_NE(loadError(parameterPlan(plan::InitKind::Uniform,
+                                    floatBytes({1, 2, 3, 4})))
+                .find("initial data of 16 bytes"),
             std::string::npos);
 }
 

@@ -501,6 +501,21 @@ dl.param @w : tensor<4x4xi32> init<xavier_uniform>
 
 // -----
 
+// expected-error @+1 {{has both an initializer and a value}}
+dl.param @w : tensor<2xf32> init<zeros> = dense<1.0> : tensor<2xf32>
+
+// -----
+
+// expected-error @+1 {{needs an initializer or a value}}
+dl.param @w : tensor<2xf32>
+
+// -----
+
+// expected-error @+1 {{value has type 'tensor<3xf32>' but the parameter is 'tensor<2xf32>'}}
+dl.param @w : tensor<2xf32> = dense<1.0> : tensor<3xf32>
+
+// -----
+
 // expected-error @+1 {{initializer 'kaiming_normal' takes its fans from the shape and needs rank >= 1}}
 dl.param @w : tensor<f32> init<kaiming_normal>
 

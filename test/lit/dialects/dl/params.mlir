@@ -15,6 +15,10 @@ dl.param @u : tensor<4xf32> init<uniform(-0.1, 0.1), seed = 3>
 dl.param @scale : tensor<4xf32> init<constant(0.5)>
 // CHECK: dl.param @bn.var : tensor<16xf32> init<ones> role = buffer
 dl.param @bn.var : tensor<16xf32> init<ones> role = buffer
+// CHECK: dl.param @imported.bias : tensor<2xf32> = dense<[5.000000e-01, -1.000000e+00]> : tensor<2xf32>
+dl.param @imported.bias : tensor<2xf32> = dense<[0.5, -1.0]> : tensor<2xf32>
+// CHECK: dl.param @imported.var : tensor<2xf32> = dense<1.000000e+00> : tensor<2xf32> role = buffer
+dl.param @imported.var : tensor<2xf32> = dense<1.0> : tensor<2xf32> role = buffer
 // CHECK: dl.param @adam.m : tensor<128xf32> init<zeros> role = optimizer_state
 dl.param @adam.m : tensor<128xf32> init<zeros> role = optimizer_state
 

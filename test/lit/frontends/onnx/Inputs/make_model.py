@@ -28,6 +28,53 @@ def mlp():
     return graph
 
 
+def classifier():
+    """PyTorch's export of Linear-ReLU-Linear: Gemm with transB = 1."""
+    rng = np.random.default_rng(1)
+    inits = [numpy_helper.from_array(rng.standard_normal((8, 4), np.float32), "fc1.weight"),
+             numpy_helper.from_array(np.zeros(8, np.float32), "fc1.bias"),
+             numpy_helper.from_array(rng.standard_normal((3, 8), np.float32), "fc2.weight"),
+             numpy_helper.from_array(np.zeros(3, np.float32), "fc2.bias")]
+    nodes = [helper.make_node("Gemm", ["x", "fc1.weight", "fc1.bias"], ["h"],
+                              name="fc1", transB=1),
+             helper.make_node("Relu", ["h"], ["r"], name="act"),
+             helper.make_node("Gemm", ["r", "fc2.weight", "fc2.bias"],
+                              ["logits"], name="fc2", transB=1)]
+    return helper.make_graph(
+        nodes, "classifier",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 3])],
+        inits)
+
+
+def conv_bn():
+    """Conv - BatchNormalization - ReLU - global pool - Gemm, as exported in
+    eval mode: the running statistics are initializers."""
+    rng = np.random.default_rng(2)
+    arrays = {"conv.weight": rng.standard_normal((4, 1, 3, 3)),
+              "bn.weight": np.ones(4), "bn.bias": np.zeros(4),
+              "bn.running_mean": np.zeros(4), "bn.running_var": np.ones(4),
+              "fc.weight": rng.standard_normal((2, 4)), "fc.bias": np.zeros(2)}
+    inits = [numpy_helper.from_array(v.astype(np.float32), k)
+             for k, v in arrays.items()]
+    nodes = [helper.make_node("Conv", ["x", "conv.weight"], ["c"], name="conv",
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization",
+                              ["c", "bn.weight", "bn.bias", "bn.running_mean",
+                               "bn.running_var"], ["n"], name="bn",
+                              momentum=0.9),
+             helper.make_node("Relu", ["n"], ["r"], name="act"),
+             helper.make_node("GlobalAveragePool", ["r"], ["p"], name="pool"),
+             helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+             helper.make_node("Gemm", ["f", "fc.weight", "fc.bias"], ["y"],
+                              name="fc", transB=1)]
+    return helper.make_graph(
+        nodes, "conv_bn",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 6, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2])],
+        inits)
+
+
 def unsupported():
     nodes = [helper.make_node("Unique", ["x"], ["u"], name="uniq"),
              helper.make_node("MyOp", ["x"], ["m"], name="custom",
@@ -77,6 +124,10 @@ def main():
     weights = np.array([1, 2, 3], np.float32).tobytes()
     if kind == "mlp":
         graph = mlp()
+    elif kind == "classifier":
+        graph = classifier()
+    elif kind == "conv_bn":
+        graph = conv_bn()
     elif kind == "unsupported":
         graph = unsupported()
     elif kind == "reshape_input":

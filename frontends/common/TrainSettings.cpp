@@ -1,0 +1,106 @@
+//===- TrainSettings.cpp - What the frontends put in `dl.train` -----------===//
+
+#include "frontends/common/TrainSettings.h"
+
+#include "dialects/dl/DlOps.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+
+namespace dlc {
+
+const SettingsTable &optimizerSettings() {
+  static const SettingsTable table = {
+      {"sgd",
+       {{"lr", 0.01}, {"momentum", 0}, {"nesterov", 0}, {"weight_decay", 0}}},
+      {"adam",
+       {{"lr", 1e-3}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8},
+        {"weight_decay", 0}}},
+      {"adamw",
+       {{"lr", 1e-3}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8},
+        {"weight_decay", 0.01}}},
+  };
+  return table;
+}
+
+const SettingsTable &scheduleSettings() {
+  static const SettingsTable table = {
+      {"constant", {}},
+      {"step", {{"step_size", 1000}, {"gamma", 0.1}}},
+      {"cosine", {{"warmup", 0}, {"total_steps", 0}, {"min_lr", 0}}},
+  };
+  return table;
+}
+
+std::string knownNames(const SettingsTable &table) {
+  llvm::SmallVector<llvm::StringRef> names;
+  for (const auto &entry : table)
+    names.push_back(entry.getKey());
+  llvm::sort(names);
+  return llvm::join(names, ", ");
+}
+
+std::string settingNames(llvm::ArrayRef<TrainSetting> settings) {
+  llvm::SmallVector<llvm::StringRef> names;
+  for (const TrainSetting &setting : settings)
+    names.push_back(setting.name);
+  return llvm::join(names, ", ");
+}
+
+DictionaryAttr settingsAttr(MLIRContext *context, llvm::StringRef name,
+                            llvm::ArrayRef<TrainSetting> settings,
+                            const llvm::StringMap<double> &values) {
+  Builder b(context);
+  llvm::SmallVector<NamedAttribute> entries{
+      b.getNamedAttr("name", b.getStringAttr(name))};
+  for (const TrainSetting &setting : settings) {
+    auto it = values.find(setting.name);
+    double value = it == values.end() ? setting.fallback : it->second;
+    entries.push_back(
+        b.getNamedAttr(setting.name, b.getF64FloatAttr(value)));
+  }
+  return b.getDictionaryAttr(entries);
+}
+
+DictionaryAttr trainAttr(MLIRContext *context,
+                         llvm::ArrayRef<std::string> metrics,
+                         DictionaryAttr optimizer, DictionaryAttr schedule,
+                         std::optional<double> clipNorm) {
+  Builder b(context);
+  llvm::SmallVector<Attribute> metricNames;
+  for (const std::string &metric : metrics)
+    metricNames.push_back(b.getStringAttr(metric));
+  llvm::SmallVector<NamedAttribute> entries{
+      b.getNamedAttr("loss", b.getStringAttr("loss")),
+      b.getNamedAttr("metrics", b.getArrayAttr(metricNames)),
+      b.getNamedAttr("optimizer", optimizer),
+      b.getNamedAttr("schedule", schedule)};
+  if (clipNorm)
+    entries.push_back(
+        b.getNamedAttr("clip_norm", b.getF64FloatAttr(*clipNorm)));
+  return b.getDictionaryAttr(entries);
+}
+
+Value buildAccuracy(OpBuilder &b, Location loc, Value logits, Value labels) {
+  auto logitsType = cast<RankedTensorType>(logits.getType());
+  auto labelsType = cast<RankedTensorType>(labels.getType());
+  Value predicted =
+      dl::ArgmaxOp::create(b, loc, logits, b.getI64IntegerAttr(1));
+  Value labels64 = dl::CastOp::create(
+      b, loc, RankedTensorType::get(labelsType.getShape(), b.getI64Type()),
+      labels);
+  Value hit = dl::CompareOp::create(
+      b, loc,
+      dl::CompareDirectionAttr::get(b.getContext(), dl::CompareDirection::EQ),
+      predicted, labels64);
+  Value hitFloat = dl::CastOp::create(
+      b, loc,
+      RankedTensorType::get(labelsType.getShape(),
+                            logitsType.getElementType()),
+      hit);
+  return dl::ReduceMeanOp::create(b, loc, hitFloat,
+                                  b.getDenseI64ArrayAttr({0}));
+}
+
+} // namespace dlc
