@@ -26,24 +26,37 @@ template <typename OpTy> LogicalResult unary(NodeContext &ctx) {
   return success();
 }
 
-/// Integer arithmetic on constants (shape computations) folds to a
-/// constant; `fn` is null for ops that do not fold.
-Value foldIntegers(NodeContext &ctx, int64_t (*fn)(int64_t, int64_t)) {
-  DenseElementsAttr a = ctx.constant(0), b = ctx.constant(1);
-  if (!fn || !a || !b || !isIndexLike(a.getElementType()) ||
-      a.getElementType() != b.getElementType())
-    return nullptr;
+/// An elementwise node whose inputs are all small integer or boolean
+/// constants (shape computations: Equal, Where, Add on shapes) folds to a
+/// constant of `resultElement`, so the shapes stay known at compile time.
+/// Null when it does not apply.
+Value foldIntegers(NodeContext &ctx, Type resultElement,
+                   llvm::function_ref<int64_t(ArrayRef<int64_t>)> fn) {
+  SmallVector<DenseElementsAttr> operands;
+  SmallVector<NamedTensor> named;
+  for (unsigned i = 0; i < ctx.numInputs(); ++i) {
+    DenseElementsAttr value = ctx.constant(i);
+    if (!value || !isa<IntegerType>(value.getElementType()))
+      return nullptr;
+    operands.push_back(value);
+    named.push_back({"operand", ctx.type(i)});
+  }
   SmallVector<int64_t> shape;
-  if (failed(broadcastShapes(std::nullopt,
-                             {{"lhs", ctx.type(0)}, {"rhs", ctx.type(1)}},
-                             shape)))
+  if (operands.empty() || failed(broadcastShapes(std::nullopt, named, shape)))
     return nullptr;
   int64_t count = 1;
   for (int64_t d : shape)
     count *= d;
   if (count > 4096)
     return nullptr;
-  SmallVector<int64_t> av = intsOf(a), bv = intsOf(b);
+  // Booleans read as 0 and 1, integers sign-extended.
+  SmallVector<SmallVector<int64_t>> values;
+  for (DenseElementsAttr value : operands) {
+    SmallVector<int64_t> &v = values.emplace_back();
+    bool boolean = value.getElementType().isInteger(1);
+    for (const APInt &x : value.getValues<APInt>())
+      v.push_back(boolean ? int64_t(x.getZExtValue()) : x.getSExtValue());
+  }
   // The flat index of result element `i` in an operand of `opShape`.
   auto index = [&](ArrayRef<int64_t> opShape, int64_t i) {
     int64_t flat = 0, stride = 1;
@@ -59,33 +72,34 @@ Value foldIntegers(NodeContext &ctx, int64_t (*fn)(int64_t, int64_t)) {
     }
     return flat;
   };
-  unsigned bits = a.getElementType().getIntOrFloatBitWidth();
+  unsigned bits = resultElement.getIntOrFloatBitWidth();
   SmallVector<APInt> result;
+  SmallVector<int64_t> args(operands.size());
   for (int64_t i = 0; i < count; ++i) {
-    result.emplace_back(bits,
-                        fn(av[index(ctx.type(0).getShape(), i)],
-                           bv[index(ctx.type(1).getShape(), i)]),
-                        /*isSigned=*/true);
+    for (auto [k, value] : llvm::enumerate(values))
+      args[k] = value[index(ctx.type(k).getShape(), i)];
+    result.emplace_back(bits, fn(args), /*isSigned=*/bits > 1);
   }
   return ctx.constantOf(DenseElementsAttr::get(
-      RankedTensorType::get(shape, a.getElementType()), result));
+      RankedTensorType::get(shape, resultElement), result));
 }
 
-template <typename OpTy> int64_t (*integerFold())(int64_t, int64_t) {
+template <typename OpTy> int64_t (*integerFold())(ArrayRef<int64_t>) {
   if constexpr (std::is_same_v<OpTy, AddOp>)
-    return [](int64_t x, int64_t y) { return x + y; };
+    return [](ArrayRef<int64_t> x) { return x[0] + x[1]; };
   if constexpr (std::is_same_v<OpTy, SubOp>)
-    return [](int64_t x, int64_t y) { return x - y; };
+    return [](ArrayRef<int64_t> x) { return x[0] - x[1]; };
   if constexpr (std::is_same_v<OpTy, MulOp>)
-    return [](int64_t x, int64_t y) { return x * y; };
+    return [](ArrayRef<int64_t> x) { return x[0] * x[1]; };
   return nullptr;
 }
 
 template <typename OpTy> LogicalResult binary(NodeContext &ctx) {
-  if (Value folded = foldIntegers(ctx, integerFold<OpTy>())) {
-    ctx.set(0, folded);
-    return success();
-  }
+  if (auto fn = integerFold<OpTy>())
+    if (Value folded = foldIntegers(ctx, elementType(ctx.in(0)), fn)) {
+      ctx.set(0, folded);
+      return success();
+    }
   Value r = ctx.make<OpTy>(ctx.in(0), ctx.in(1));
   ctx.set(0, r);
   return success(r != nullptr);
@@ -108,6 +122,22 @@ template <typename OpTy> LogicalResult variadic(NodeContext &ctx) {
 }
 
 template <CompareDirection direction> LogicalResult compare(NodeContext &ctx) {
+  if (Value folded =
+          foldIntegers(ctx, ctx.b.getI1Type(), [](ArrayRef<int64_t> x) {
+            int64_t a = x[0], b = x[1];
+            switch (direction) {
+            case CompareDirection::EQ: return int64_t(a == b);
+            case CompareDirection::NE: return int64_t(a != b);
+            case CompareDirection::LT: return int64_t(a < b);
+            case CompareDirection::LE: return int64_t(a <= b);
+            case CompareDirection::GT: return int64_t(a > b);
+            case CompareDirection::GE: return int64_t(a >= b);
+            }
+            return int64_t(0);
+          })) {
+    ctx.set(0, folded);
+    return success();
+  }
   Value r = ctx.make<CompareOp>(direction, ctx.in(0), ctx.in(1));
   ctx.set(0, r);
   return success(r != nullptr);
@@ -328,6 +358,14 @@ LogicalResult convertOr(NodeContext &ctx) {
 }
 
 LogicalResult convertWhere(NodeContext &ctx) {
+  if (ctx.numInputs() == 3 && ctx.type(0).getElementType().isInteger(1) &&
+      isIndexLike(ctx.type(1).getElementType()))
+    if (Value folded = foldIntegers(
+            ctx, ctx.type(1).getElementType(),
+            [](ArrayRef<int64_t> x) { return x[0] ? x[1] : x[2]; })) {
+      ctx.set(0, folded);
+      return success();
+    }
   Value r = ctx.make<SelectOp>(ctx.in(0), ctx.in(1), ctx.in(2));
   ctx.set(0, r);
   return success(r != nullptr);

@@ -75,6 +75,21 @@ def conv_bn():
         inits)
 
 
+def expand_where():
+    """BERT's embeddings as torch exports them: the Expand shape is
+    Where(Equal(shape, -1), ones, shape) of constants."""
+    c = lambda name, v: helper.make_node(
+        "Constant", [], [name], value=numpy_helper.from_array(np.array(v, np.int64)))
+    nodes = [c("target", [2, 3]), c("minus_one", [-1, -1]), c("ones", [1, 1]),
+             helper.make_node("Equal", ["target", "minus_one"], ["is_auto"]),
+             helper.make_node("Where", ["is_auto", "ones", "target"], ["shape"]),
+             helper.make_node("Expand", ["x", "shape"], ["y"], name="expand")]
+    return helper.make_graph(
+        nodes, "expand_where",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
+
+
 def unsupported():
     nodes = [helper.make_node("Unique", ["x"], ["u"], name="uniq"),
              helper.make_node("MyOp", ["x"], ["m"], name="custom",
@@ -128,6 +143,8 @@ def main():
         graph = classifier()
     elif kind == "conv_bn":
         graph = conv_bn()
+    elif kind == "expand_where":
+        graph = expand_where()
     elif kind == "unsupported":
         graph = unsupported()
     elif kind == "reshape_input":
