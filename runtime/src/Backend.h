@@ -5,6 +5,8 @@
 
 #include "PlanAccess.h"
 
+#include <functional>
+
 namespace dlc::rt {
 
 /// A device's copy of a plan's arenas and the means to run its programs.
@@ -19,6 +21,12 @@ public:
                     uint64_t bytes) const = 0;
   /// Runs the steps of `program`; `step` is the counter dropout draws from.
   virtual Status run(uint32_t program, uint64_t step) = 0;
+  /// Runs `program` one step at a time, synchronously and without graphs,
+  /// calling `afterStep` with each step's index once its results can be
+  /// read; stops when it returns false. For diagnosis, not speed.
+  virtual Status
+  runStepwise(uint32_t program, uint64_t step,
+              const std::function<bool(uint32_t)> &afterStep) = 0;
 };
 
 std::unique_ptr<Backend> createCpuBackend(const plan::Plan &plan);

@@ -67,6 +67,36 @@ void kernelOperands(const plan::Kernel &k, std::vector<uint32_t> &ins,
   });
 }
 
+} // namespace
+
+std::vector<uint32_t> stepWrites(const plan::Step &step) {
+  switch (step.step_type()) {
+  case plan::StepKind::Gemm:
+    return {step.step_as_Gemm()->c()};
+  case plan::StepKind::Copy:
+    return {step.step_as_Copy()->dst()};
+  case plan::StepKind::Fill:
+    return {step.step_as_Fill()->dst()};
+  case plan::StepKind::Kernel: {
+    std::vector<uint32_t> ins, outs;
+    kernelOperands(*step.step_as_Kernel(), ins, outs);
+    return outs;
+  }
+  default:
+    return {};
+  }
+}
+
+std::string stepLabel(const plan::Step &step, uint32_t index) {
+  std::string where = step.location() && step.location()->size()
+                          ? " at " + step.location()->str()
+                          : "";
+  return format("step %u (%s%s)", index, stepName(step).c_str(),
+                where.c_str());
+}
+
+namespace {
+
 /// The tensors a step reads and writes, as "out = kind(in, ...)".
 std::string stepText(const plan::Plan &plan, const plan::Step &step) {
   auto name = [&](uint32_t index) {

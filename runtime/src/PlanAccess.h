@@ -30,6 +30,11 @@ Status checkPlan(const plan::Plan &plan);
 const char *roleName(plan::Role role);
 /// The step's kind for messages: "gemm", "copy", "fill" or the kernel name.
 std::string stepName(const plan::Step &step);
+/// "step 9 (fused_compare_select at examples/mlp.dl:17:9)": a step for
+/// messages, with its kernel and its source location.
+std::string stepLabel(const plan::Step &step, uint32_t index);
+/// The tensors the step writes.
+std::vector<uint32_t> stepWrites(const plan::Step &step);
 
 } // namespace dlc::rt
 

@@ -5,6 +5,7 @@
 #include "Backend.h"
 #include "Init.h"
 
+#include <cmath>
 #include <set>
 
 namespace dlc::rt {
@@ -189,6 +190,94 @@ Expected<HostTensor> Session::output(const std::string &programName,
     if (binding->name()->str() == name)
       return readTensor(binding->tensor());
   return Status::error("the model has no output '" + name + "'");
+}
+
+} // namespace dlc::rt
+
+namespace dlc::rt {
+
+namespace {
+
+/// The first non-finite element of a float tensor.
+std::optional<std::pair<uint64_t, double>> firstNonFinite(const HostTensor &t) {
+  if (!isFloat(t.dtype))
+    return std::nullopt;
+  for (uint64_t i = 0, n = t.numElements(); i < n; ++i)
+    if (double v = t.at(i); !std::isfinite(v))
+      return std::make_pair(i, v);
+  return std::nullopt;
+}
+
+} // namespace
+
+std::string Session::NonFinite::describe() const {
+  std::string text = std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf";
+  if (where.rfind("step ", 0) == 0)
+    return format("the first non-finite value is '%s' element %llu (%s), "
+                  "written by %s",
+                  tensor.c_str(), (unsigned long long)index, text.c_str(),
+                  where.c_str());
+  return format("%s is not finite (element %llu is %s)", where.c_str(),
+                (unsigned long long)index, text.c_str());
+}
+
+Expected<std::optional<Session::NonFinite>>
+Session::findNonFinite(const std::string &programName) {
+  Expected<uint32_t> index = program(programName);
+  if (!index)
+    return index.status();
+  const plan::Plan &root = planRoot(*plan_);
+  const plan::Program &p = *root.programs()->Get(*index);
+  std::optional<NonFinite> found;
+  auto check = [&](uint32_t tensor, const std::string &where) {
+    if (auto bad = firstNonFinite(readTensor(tensor)))
+      found = NonFinite{where, root.tensors()->Get(tensor)->name()->str(),
+                        bad->first, bad->second};
+    return !found;
+  };
+  for (const plan::Binding *input : *p.inputs())
+    if (!check(input->tensor(), "input '" + input->name()->str() + "'"))
+      return found;
+  const auto &tensors = *root.tensors();
+  for (uint32_t i = 0; i < tensors.size(); ++i)
+    if (isPersistent(*tensors.Get(i)) &&
+        !check(i, std::string(roleName(tensors.Get(i)->role())) + " '" +
+                      tensors.Get(i)->name()->str() + "'"))
+      return found;
+  Status status = backend_->runStepwise(*index, step_, [&](uint32_t s) {
+    const plan::Step &step = *p.steps()->Get(s);
+    for (uint32_t tensor : stepWrites(step))
+      if (!check(tensor, stepLabel(step, s)))
+        return false;
+    return true;
+  });
+  if (!status)
+    return status;
+  return found;
+}
+
+/// The parameter arena holds every persistent tensor and nothing else.
+static int32_t parameterArena(const plan::Plan &root) {
+  for (uint32_t i = 0; i < root.arenas()->size(); ++i)
+    if (root.arenas()->Get(i)->kind() == plan::ArenaKind::Parameters)
+      return int32_t(i);
+  return -1;
+}
+
+std::vector<uint8_t> Session::snapshotPersistent() const {
+  const plan::Plan &root = planRoot(*plan_);
+  int32_t arena = parameterArena(root);
+  if (arena < 0)
+    return {};
+  std::vector<uint8_t> bytes(root.arenas()->Get(arena)->size());
+  backend_->read(arena, 0, bytes.data(), bytes.size());
+  return bytes;
+}
+
+void Session::restorePersistent(const std::vector<uint8_t> &snapshot) {
+  int32_t arena = parameterArena(planRoot(*plan_));
+  if (arena >= 0)
+    backend_->write(arena, 0, snapshot.data(), snapshot.size());
 }
 
 } // namespace dlc::rt

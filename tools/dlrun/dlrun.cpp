@@ -78,6 +78,15 @@ TRAINING (plans compiled with dlc --train):
   --resume FILE              Continue from a checkpoint up to --epochs (the
                              total): N epochs straight and N/2, save, resume
                              give the same parameters bit for bit.
+  --check-numerics           Stop when a step's loss is NaN or infinite
+                             (without --train: when any step writes one),
+                             naming the step and the first tensor that went
+                             non-finite (the step is re-run step by step from
+                             the state before it; costs a copy of the
+                             parameters per step).
+  --skip-nonfinite           Undo and skip a step whose loss is NaN or
+                             infinite (with a warning naming the first
+                             non-finite tensor) and go on.
 
 CUDA KERNELS:
   --compile-only             Compile the plan's CUDA kernels with NVRTC and
@@ -167,7 +176,7 @@ struct Options {
   std::string params, save, program = "inference", device = "auto";
   double rtol = -1, atol = -1;
   bool describe = false, train = false, compileOnly = false,
-       noKernelCache = false;
+       noKernelCache = false, checkNumerics = false, skipNonFinite = false;
   std::string arch, kernelCache = defaultKernelCacheDir(), precision = "fp32";
   std::string data = "/usr/share/datasets/fashion-mnist", metricsJson, resume,
       corpus;
@@ -278,8 +287,16 @@ int run(const Options &options) {
     if (!fed.count(name))
       return fail("input '" + name + "' was not given (--input " + name +
                   "=@FILE.npy)");
-  if (Status status = (*session)->run(options.program); !status)
+  if (options.checkNumerics) {
+    // Step by step, stopping at the first step that writes a NaN or Inf.
+    auto found = (*session)->findNonFinite(options.program);
+    if (!found)
+      return fail(found.status().message());
+    if (*found)
+      return fail("'" + options.program + "': " + (*found)->describe());
+  } else if (Status status = (*session)->run(options.program); !status) {
     return fail(status.message());
+  }
 
   int exitCode = 0;
   if (!options.save.empty())
@@ -338,6 +355,8 @@ std::string metricsText(const EpochMetrics &m) {
   std::string text = format("epoch %d: train loss %.4f", m.epoch, m.trainLoss);
   for (const auto &[name, value] : m.test)
     text += format(", test %s %.4f", name.c_str(), value);
+  if (m.skippedSteps)
+    text += format(", %llu step(s) skipped", (unsigned long long)m.skippedSteps);
   return text + format(", %.0f samples/s (%.1f s)", m.samplesPerSecond,
                        m.seconds);
 }
@@ -385,6 +404,16 @@ int runTraining(const Options &options, Session &session) {
   TrainOptions train;
   train.epochs = options.epochs;
   train.seed = options.seed;
+  if (options.checkNumerics && options.skipNonFinite)
+    return fail("--check-numerics stops at a non-finite loss and "
+                "--skip-nonfinite skips the step: choose one");
+  train.nonFinite = options.skipNonFinite   ? NonFinitePolicy::Skip
+                    : options.checkNumerics ? NonFinitePolicy::Stop
+                                            : NonFinitePolicy::Ignore;
+  train.onWarning = [&](const std::string &message) {
+    std::fprintf(stderr, "%sdlrun: warning: %s\n", terminal ? "\r" : "",
+                 message.c_str());
+  };
   if (!options.resume.empty()) {
     Expected<TensorFile> checkpoint = readSafetensors(options.resume);
     if (!checkpoint)
@@ -437,6 +466,9 @@ int runTraining(const Options &options, Session &session) {
                    "\"samples_per_second\": %.6g, \"seconds\": %.6g",
                    m.epoch > 1 ? ", " : "", m.epoch, m.trainLoss,
                    m.samplesPerSecond, m.seconds);
+    if (m.skippedSteps)
+      json += format(", \"skipped_steps\": %llu",
+                     (unsigned long long)m.skippedSteps);
     for (const auto &[name, value] : m.test)
       json += format(", \"test_%s\": %.9g", name.c_str(), value);
     json += "}";
@@ -515,6 +547,14 @@ int main(int argc, char **argv) {
     }
     if (arg == "--no-kernel-cache") {
       options.noKernelCache = true;
+      continue;
+    }
+    if (arg == "--check-numerics") {
+      options.checkNumerics = true;
+      continue;
+    }
+    if (arg == "--skip-nonfinite") {
+      options.skipNonFinite = true;
       continue;
     }
     std::string text;

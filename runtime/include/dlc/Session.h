@@ -14,6 +14,8 @@
 #include "dlc/Safetensors.h"
 #include "dlc/runtime.h"
 
+#include <optional>
+
 namespace dlc::rt {
 
 class Backend;
@@ -57,6 +59,28 @@ public:
   Status run(const std::string &program);
   Expected<HostTensor> output(const std::string &program,
                               const std::string &name) const;
+  /// Where a run first met a value that is not finite.
+  struct NonFinite {
+    /// "input 'x'", "parameter 'fc1.w'" or "step 9 (fused_compare_select at
+    /// examples/mlp.dl:17:9)".
+    std::string where;
+    std::string tensor; ///< the tensor holding it
+    uint64_t index = 0; ///< its first non-finite element, flat
+    double value = 0;   ///< NaN or an infinity
+    /// "the first non-finite value is 'fused.10' element 37 (nan), written
+    /// by step 9 (...)", or "input 'x' is not finite (element 3 is inf)".
+    std::string describe() const;
+  };
+  /// Runs `program` one step at a time (slowly, for diagnosis) and returns
+  /// the first non-finite float it finds: in an input or a persistent tensor
+  /// before the run, else in the results of the earliest step; nullopt when
+  /// every value is finite.
+  Expected<std::optional<NonFinite>> findNonFinite(const std::string &program);
+  /// A copy of every persistent tensor (parameters, buffers, optimizer
+  /// state), and putting it back: undoing a training step.
+  std::vector<uint8_t> snapshotPersistent() const;
+  void restorePersistent(const std::vector<uint8_t> &snapshot);
+
   /// The step counter that seeds dropout; training advances it.
   void setStepCounter(uint64_t step) { step_ = step; }
   uint64_t stepCounter() const { return step_; }

@@ -47,15 +47,28 @@ Expected<Dataset> loadNpyDataset(const std::string &dir, bool trainSplit);
 struct EpochMetrics {
   int epoch = 0;
   double trainLoss = 0;                 ///< mean over the epoch's steps
+  uint64_t skippedSteps = 0;            ///< non-finite losses skipped
   std::map<std::string, double> test;   ///< loss and every metric, test set
   double samplesPerSecond = 0;          ///< training throughput
   double seconds = 0;
+};
+
+/// What a training step whose loss is NaN or infinite does.
+enum class NonFinitePolicy {
+  Ignore, ///< nothing: the loss is averaged in (no checks, no cost)
+  Stop,   ///< stop with an error naming the step and the first tensor that
+          ///< went non-finite (found by re-running the step step by step)
+  Skip,   ///< undo the step (parameters and optimizer state) and go on
 };
 
 struct TrainOptions {
   int firstEpoch = 1; ///< > 1 when resuming: epochs before it are done
   int epochs = 1;     ///< the last epoch to train
   uint64_t seed = 0;
+  /// Checking costs a copy of the persistent tensors before every step.
+  NonFinitePolicy nonFinite = NonFinitePolicy::Ignore;
+  /// Told about every skipped step (NonFinitePolicy::Skip).
+  std::function<void(const std::string &)> onWarning;
   /// Called after every step (for progress bars) and after every epoch.
   std::function<void(int epoch, uint64_t step, uint64_t steps, double loss)>
       onStep;

@@ -61,6 +61,11 @@ public:
   }
 
   Status run(uint32_t programIndex, uint64_t step) override {
+    return runStepwise(programIndex, step, {});
+  }
+
+  Status runStepwise(uint32_t programIndex, uint64_t step,
+                     const std::function<bool(uint32_t)> &afterStep) override {
     const plan::Program &program = *plan.programs()->Get(programIndex);
     cpu::Context context(plan, arenas, step);
     for (uint32_t i = 0; i < program.steps()->size(); ++i) {
@@ -74,6 +79,8 @@ public:
                                     program.name()->c_str()) +
                              status.message());
       }
+      if (afterStep && !afterStep(i))
+        break;
     }
     return Status::ok();
   }

@@ -191,21 +191,25 @@ public:
       sticky = Status::error(errorMessage(api, "cuMemcpyDtoH", r));
   }
 
+  Status runStepwise(uint32_t programIndex, uint64_t step,
+                     const std::function<bool(uint32_t)> &afterStep) override {
+    if (!sticky)
+      return sticky;
+    const plan::Program &program = *plan.programs()->Get(programIndex);
+    if (Status s = prepare(step); !s)
+      return s;
+    if (Status s = enqueueSteps(program, /*synchronizeEach=*/true, afterStep);
+        !s)
+      return s;
+    return checkErrorWords(program);
+  }
+
   Status run(uint32_t programIndex, uint64_t step) override {
     if (!sticky)
       return sticky;
     const plan::Program &program = *plan.programs()->Get(programIndex);
-    // The error words are cleared and the step counter set on the stream,
-    // before the steps (or their graph).
-    if (CUresult r = api.cuMemsetD32Async(errorWords, 0, errorCount * 2, stream))
-      return Status::error(errorMessage(api, "cuMemsetD32Async", r));
-    uint32_t words[2] = {uint32_t(step), uint32_t(step >> 32)};
-    CUdeviceptr counter = errorWords + (errorCount - 1) * 8;
-    for (int i = 0; i < 2; ++i)
-      if (words[i])
-        if (CUresult r = api.cuMemsetD32Async(counter + 4 * i, words[i], 1,
-                                              stream))
-          return Status::error(errorMessage(api, "cuMemsetD32Async", r));
+    if (Status s = prepare(step); !s)
+      return s;
 
     auto &[exec, graph] = graphs[programIndex];
     if (exec) {
@@ -238,6 +242,21 @@ public:
   }
 
 private:
+  /// Clears the error words and sets the step counter on the stream, before
+  /// the steps (or their graph).
+  Status prepare(uint64_t step) {
+    if (CUresult r = api.cuMemsetD32Async(errorWords, 0, errorCount * 2, stream))
+      return Status::error(errorMessage(api, "cuMemsetD32Async", r));
+    uint32_t words[2] = {uint32_t(step), uint32_t(step >> 32)};
+    CUdeviceptr counter = errorWords + (errorCount - 1) * 8;
+    for (int i = 0; i < 2; ++i)
+      if (words[i])
+        if (CUresult r = api.cuMemsetD32Async(counter + 4 * i, words[i], 1,
+                                              stream))
+          return Status::error(errorMessage(api, "cuMemsetD32Async", r));
+    return Status::ok();
+  }
+
   Status sync(const std::string &what) const {
     if (CUresult r = api.cuStreamSynchronize(stream))
       return Status::error(errorMessage(api, "cuStreamSynchronize", r) + " " +
@@ -250,12 +269,15 @@ private:
     return arenas[t->arena()] + t->offset();
   }
 
-  Status enqueueSteps(const plan::Program &program, bool synchronizeEach) {
+  Status enqueueSteps(const plan::Program &program, bool synchronizeEach,
+                      const std::function<bool(uint32_t)> &afterStep = {}) {
     for (uint32_t i = 0; i < program.steps()->size(); ++i) {
       const plan::Step &step = *program.steps()->Get(i);
       Status s = enqueue(step, i);
       if (s && synchronizeEach)
         s = sync("");
+      if (s && afterStep && !afterStep(i))
+        return Status::ok();
       if (!s) {
         std::string where = step.location() && step.location()->size()
                                 ? " at " + step.location()->str()

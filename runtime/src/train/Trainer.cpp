@@ -8,6 +8,7 @@
 #include "dlc/Npy.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -284,6 +285,30 @@ Expected<std::map<std::string, double>> evaluate(Session &session,
   return sums;
 }
 
+/// Why the step just run gave a non-finite loss: re-runs it step by step
+/// from the state before it (same inputs, which the run may have overwritten
+/// in place, and the same dropout counter), then puts that state back.
+static std::string diagnose(Session &session,
+                            const std::vector<uint8_t> &before,
+                            uint64_t counter,
+                            const std::function<Status()> &feedInputs) {
+  session.restorePersistent(before);
+  if (Status s = feedInputs(); !s)
+    return s.message();
+  uint64_t next = session.stepCounter();
+  session.setStepCounter(counter);
+  Expected<std::optional<Session::NonFinite>> found =
+      session.findNonFinite("train");
+  session.restorePersistent(before);
+  session.setStepCounter(next);
+  if (!found)
+    return "re-running it step by step failed: " + found.status().message();
+  if (!*found)
+    return "re-running it step by step found every value finite (a "
+           "non-deterministic step?)";
+  return (*found)->describe();
+}
+
 Expected<std::vector<EpochMetrics>> train(Session &session,
                                           const Dataset &trainSet,
                                           const Dataset &testSet,
@@ -314,6 +339,9 @@ Expected<std::vector<EpochMetrics>> train(Session &session,
       std::swap(order[i], order[rng() % (i + 1)]);
     auto start = std::chrono::steady_clock::now();
     double lossSum = 0;
+    uint64_t skipped = 0;
+    std::vector<uint8_t> before;
+    bool checking = options.nonFinite != NonFinitePolicy::Ignore;
     for (uint64_t step = 0; step < stepsPerEpoch; ++step) {
       gather(trainSet.inputs, order, step * batch, batch, inputs);
       gather(trainSet.labels, order, step * batch, batch, labels);
@@ -321,6 +349,8 @@ Expected<std::vector<EpochMetrics>> train(Session &session,
         return s;
       if (Status s = session.setInput("train", layout->labelInput, labels); !s)
         return s;
+      if (checking)
+        before = session.snapshotPersistent();
       if (Status s = session.run("train"); !s)
         return s.withContext(format("epoch %d, step %llu", epoch,
                                     (unsigned long long)step + 1));
@@ -328,16 +358,41 @@ Expected<std::vector<EpochMetrics>> train(Session &session,
       Expected<double> loss = readScalar(session, "train", layout->loss);
       if (!loss)
         return loss.status();
+      if (checking && !std::isfinite(*loss)) {
+        std::string where = format(
+            "epoch %d, step %llu: the loss is %s", epoch,
+            (unsigned long long)step + 1,
+            std::isnan(*loss) ? "nan" : *loss > 0 ? "inf" : "-inf");
+        std::string why =
+            diagnose(session, before, session.stepCounter() - 1, [&] {
+              Status s = session.setInput("train", layout->dataInput, inputs);
+              return s ? session.setInput("train", layout->labelInput, labels)
+                       : s;
+            });
+        if (options.nonFinite == NonFinitePolicy::Stop)
+          return Status::error(where + "; " + why);
+        // The state before the step is back; its dropout counter stays used.
+        ++skipped;
+        if (options.onWarning)
+          options.onWarning(where + ", step skipped; " + why);
+        continue;
+      }
       lossSum += *loss;
       if (options.onStep)
-        options.onStep(epoch, step + 1, stepsPerEpoch, lossSum / double(step + 1));
+        options.onStep(epoch, step + 1, stepsPerEpoch,
+                       lossSum / double(step + 1 - skipped));
     }
+    if (skipped == stepsPerEpoch)
+      return Status::error(format("epoch %d: every step's loss was not "
+                                  "finite; nothing trained",
+                                  epoch));
     double seconds = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
                          .count();
     EpochMetrics metrics;
     metrics.epoch = epoch;
-    metrics.trainLoss = lossSum / double(stepsPerEpoch);
+    metrics.trainLoss = lossSum / double(stepsPerEpoch - skipped);
+    metrics.skippedSteps = skipped;
     metrics.seconds = seconds;
     metrics.samplesPerSecond = double(stepsPerEpoch * batch) / seconds;
     Expected<std::map<std::string, double>> test = evaluate(session, testSet);
