@@ -633,9 +633,21 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
             c.getReduction() == dl::LossReduction::Sum
                 ? plan::LossReduction::Sum
                 : plan::LossReduction::Mean,
-            t(c.getDloss()), t(c.getDlogits()), /*with_grad=*/true);
-        addKernel(op, "cross_entropy_with_grad", plan::Op::CrossEntropy,
-                  body.Union(), 9 * numElements(c.getLogits()));
+            t(c.getDloss()), t(c.getDlogits()), /*with_grad=*/true,
+            c.getAccuracy() ? t(c.getAccuracy()) : 0,
+            /*with_accuracy=*/bool(c.getAccuracy()));
+        addKernel(op,
+                  c.getAccuracy() ? "cross_entropy_with_grad_accuracy"
+                                  : "cross_entropy_with_grad",
+                  plan::Op::CrossEntropy, body.Union(),
+                  (c.getAccuracy() ? 10 : 9) * numElements(c.getLogits()));
+        return success();
+      })
+      .Case([&](dl::AccuracyOp a) {
+        auto body = plan::CreateAccuracy(fbb, t(a.getLogits()),
+                                         t(a.getLabels()), t(a.getResult()));
+        addKernel(op, "accuracy", plan::Op::Accuracy, body.Union(),
+                  numElements(a.getLogits()));
         return success();
       })
       .Case([&](dl::MseOp m) {

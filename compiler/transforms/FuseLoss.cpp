@@ -3,7 +3,9 @@
 // The cross-entropy's gradient rule emits dl.cross_entropy_with_grad, which
 // computes the loss too. The forward dl.cross_entropy of the same logits,
 // labels and reduction then computes nothing new: its readers take the
-// fused op's loss instead, when they all come after it.
+// fused op's loss instead, when they all come after it. A dl.accuracy of the
+// same logits and labels becomes the fused op's third result the same way:
+// the row maximum the loss needs is the argmax the metric needs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +43,31 @@ struct DlFuseLossPass : public mlir::dl::impl::DlFuseLossBase<DlFuseLossPass> {
         break;
       }
     }
+
+    SmallVector<AccuracyOp> metrics;
+    getOperation().walk([&](AccuracyOp op) { metrics.push_back(op); });
+    for (AccuracyOp metric : metrics)
+      for (Operation *user : metric.getLogits().getUsers()) {
+        auto fused = dyn_cast<CrossEntropyWithGradOp>(user);
+        if (!fused || fused.getAccuracy() ||
+            fused.getLabels() != metric.getLabels() ||
+            fused->getBlock() != metric->getBlock() ||
+            !llvm::all_of(metric->getUsers(), [&](Operation *reader) {
+              return fused->isBeforeInBlock(reader);
+            }))
+          continue;
+        OpBuilder b(fused);
+        auto withMetric = CrossEntropyWithGradOp::create(
+            b, fused.getLoc(), fused.getLoss().getType(),
+            fused.getDlogits().getType(), metric.getType(), fused.getLogits(),
+            fused.getLabels(), fused.getDloss(), fused.getReduction());
+        fused.getLoss().replaceAllUsesWith(withMetric.getLoss());
+        fused.getDlogits().replaceAllUsesWith(withMetric.getDlogits());
+        metric.getResult().replaceAllUsesWith(withMetric.getAccuracy());
+        fused->erase();
+        metric->erase();
+        break;
+      }
   }
 };
 

@@ -589,7 +589,8 @@ LogicalResult CrossEntropyOp::buildGradients(OpBuilder &b,
   // one op that also gives the loss again: dl-fuse-loss then drops the
   // forward cross-entropy and the whole loss is one kernel.
   auto fused = CrossEntropyWithGradOp::create(
-      b, getLoc(), getResult().getType(), getLogits().getType(), getLogits(),
+      b, getLoc(), getResult().getType(), getLogits().getType(),
+      /*accuracy=*/Type(), getLogits(),
       getLabels(), g, getReduction());
   grads[0] = fused.getDlogits();
   return success();

@@ -388,6 +388,15 @@ LogicalResult CrossEntropyOp::inferReturnTypes(
   return success();
 }
 
+LogicalResult AccuracyOp::inferReturnTypes(MLIRContext *context,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &inferred) {
+  // The same operands as the cross-entropy, the same scalar result.
+  return CrossEntropyOp::inferReturnTypes(
+      context, loc, CrossEntropyOp::Adaptor(adaptor.getOperands()), inferred);
+}
+
 LogicalResult CrossEntropyWithGradOp::verify() {
   auto logits = cast<RankedTensorType>(getLogits().getType());
   auto labels = cast<RankedTensorType>(getLabels().getType());
@@ -400,6 +409,8 @@ LogicalResult CrossEntropyWithGradOp::verify() {
     return emitOpError("loss and dloss must be ") << scalar;
   if (getDlogits().getType() != logits)
     return emitOpError("dlogits must have the logits' type ") << logits;
+  if (getAccuracy() && getAccuracy().getType() != scalar)
+    return emitOpError("accuracy must be ") << scalar;
   return success();
 }
 

@@ -350,7 +350,8 @@ def Dl_CrossEntropyWithGradOp : Dl_Op<"cross_entropy_with_grad", [Pure]> {
     over the logits: what the cross-entropy's gradient rule emits. When the
     forward `dl.cross_entropy` of the same logits and labels is still there,
     `dl-fuse-loss` drops it and reads the loss from here, so the loss, the
-    softmax and the gradient are one kernel.
+    softmax and the gradient are one kernel; a `dl.accuracy` of the same
+    operands becomes the optional third result the same way.
 
     ```mlir
     %l, %d = dl.cross_entropy_with_grad %logits, %labels, %one
@@ -360,12 +361,36 @@ def Dl_CrossEntropyWithGradOp : Dl_Op<"cross_entropy_with_grad", [Pure]> {
   let arguments = (ins Dl_FloatTensor:$logits, Dl_IndexTensor:$labels,
       Dl_FloatTensor:$dloss,
       DefaultValuedAttr<Dl_LossReduction, "LossReduction::Mean">:$reduction);
-  let results = (outs Dl_FloatTensor:$loss, Dl_FloatTensor:$dlogits);
+  let results = (outs Dl_FloatTensor:$loss, Dl_FloatTensor:$dlogits,
+                      Optional<Dl_FloatTensor>:$accuracy);
   let assemblyFormat = [{
     $logits `,` $labels `,` $dloss (`reduction` `=` $reduction^)? attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+}
+
+def Dl_AccuracyOp : Dl_Op<"accuracy", [Pure, InferTypeOpAdaptor]> {
+  let summary = "the fraction of rows whose largest logit is the label";
+  let description = [{
+    For `logits` `[N, C]` and integer `labels` `[N]`: the mean over rows of
+    `argmax(logits[n]) == labels[n]`, as a scalar of the logits' element
+    type. The argmax is `dl.argmax`'s: the first maximum, a NaN counting as
+    the maximum. A metric, not differentiable. When a
+    `dl.cross_entropy_with_grad` of the same logits and labels is there,
+    `dl-fuse-loss` makes it the third result of that op: the loss, its
+    gradient and the metric are one kernel.
+
+    ```mlir
+    %a = dl.accuracy %logits, %labels
+        : (tensor<64x10xf32>, tensor<64xi32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$logits, Dl_IndexTensor:$labels);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $labels attr-dict `:` functional-type(operands, results)
+  }];
 }
 
 def Dl_MseOp : Dl_Op<"mse", [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {

@@ -83,24 +83,14 @@ DictionaryAttr trainAttr(MLIRContext *context,
 }
 
 Value buildAccuracy(OpBuilder &b, Location loc, Value logits, Value labels) {
-  auto logitsType = cast<RankedTensorType>(logits.getType());
-  auto labelsType = cast<RankedTensorType>(labels.getType());
-  Value predicted =
-      dl::ArgmaxOp::create(b, loc, logits, b.getI64IntegerAttr(1));
-  Value labels64 = dl::CastOp::create(
-      b, loc, RankedTensorType::get(labelsType.getShape(), b.getI64Type()),
-      labels);
-  Value hit = dl::CompareOp::create(
-      b, loc,
-      dl::CompareDirectionAttr::get(b.getContext(), dl::CompareDirection::EQ),
-      predicted, labels64);
-  Value hitFloat = dl::CastOp::create(
-      b, loc,
-      RankedTensorType::get(labelsType.getShape(),
-                            logitsType.getElementType()),
-      hit);
-  return dl::ReduceMeanOp::create(b, loc, hitFloat,
-                                  b.getDenseI64ArrayAttr({0}));
+  // The generated builder aborts on operands type inference rejects; here
+  // that is an error at `loc`.
+  SmallVector<Type> inferred;
+  if (failed(dl::AccuracyOp::inferReturnTypes(
+          b.getContext(), loc, ValueRange{logits, labels},
+          b.getDictionaryAttr({}), nullptr, {}, inferred)))
+    return nullptr;
+  return dl::AccuracyOp::create(b, loc, logits, labels);
 }
 
 } // namespace dlc

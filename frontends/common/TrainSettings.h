@@ -56,7 +56,8 @@ mlir::DictionaryAttr trainAttr(mlir::MLIRContext *context,
                                std::optional<double> clipNorm);
 
 /// The fraction of rows of `logits` [N, C] whose argmax is the integer label
-/// in `labels` [N], as a scalar of the logits' element type.
+/// in `labels` [N], as a scalar of the logits' element type (dl.accuracy);
+/// null after an error at `loc` when the shapes do not fit.
 mlir::Value buildAccuracy(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::Value logits, mlir::Value labels);
 

@@ -141,6 +141,15 @@ void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
       read(op->dloss());
       write(op->dlogits());
     }
+    if (op->with_accuracy())
+      write(op->accuracy());
+    break;
+  }
+  case Op::Accuracy: {
+    const Accuracy *op = kernel.op_as_Accuracy();
+    read(op->logits());
+    read(op->labels());
+    write(op->output());
     break;
   }
   case Op::Mse: {

@@ -394,6 +394,7 @@ private:
     case plan::Op::Gather: return checkGather(*kernel.op_as_Gather());
     case plan::Op::Iota: return checkIota(*kernel.op_as_Iota());
     case plan::Op::CrossEntropy: return checkCrossEntropy(*kernel.op_as_CrossEntropy());
+    case plan::Op::Accuracy: return checkAccuracy(*kernel.op_as_Accuracy());
     case plan::Op::Mse: return checkMse(*kernel.op_as_Mse());
     case plan::Op::ScatterAdd: return checkScatterAdd(*kernel.op_as_ScatterAdd());
     case plan::Op::Conv2dGrad: return checkConv2dGrad(*kernel.op_as_Conv2dGrad());
@@ -762,6 +763,26 @@ private:
         return Status::error("the loss's gradient must be a scalar");
       CHECK(shapeIs(c.dlogits(), logits));
     }
+    if (c.with_accuracy()) {
+      CHECK(exists({c.accuracy()}));
+      CHECK(sameDType({c.logits(), c.accuracy()}));
+      if (count(c.accuracy()) != 1)
+        return Status::error("the accuracy must be a scalar");
+    }
+    return Status::ok();
+  }
+
+  Status checkAccuracy(const plan::Accuracy &a) {
+    CHECK(exists({a.logits(), a.labels(), a.output()}));
+    CHECK(sameDType({a.logits(), a.output()}));
+    CHECK(realFloat(a.logits()));
+    CHECK(isIndex(a.labels()));
+    Shape logits = shape(a.logits());
+    if (logits.size() != 2 || logits[1] < 1)
+      return Status::error("logits must be [N, C] with C >= 1");
+    CHECK(shapeIs(a.labels(), {logits[0]}));
+    if (count(a.output()) != 1)
+      return Status::error("the accuracy must be a scalar");
     return Status::ok();
   }
 

@@ -359,6 +359,41 @@ def loss_cases(runner):
                     text += " reduction = sum"
                 one(runner, f"cross_entropy-{np.dtype(dtype)}-{np.dtype(label_type)}-{reduction}",
                     {"l": logits, "y": labels}, text, expected)
+        # Accuracy: ties go to the first maximum, a NaN is the maximum (as
+        # np.argmax), an out-of-range label never matches.
+        logits = rand(8, 4, dtype=dtype, low=-3, high=3)
+        logits[1, :] = 1.0
+        logits[2, 2] = np.nan
+        labels = np.array([0, 0, 2, 1, 3, 0, 9, 2], np.int32)
+        for i in (3, 4):
+            labels[i] = np.argmax(logits[i])
+        hits = np.argmax(logits, axis=1) == labels
+        expected = np.array(hits.mean(), dtype=dtype)
+        one(runner, f"accuracy-{np.dtype(dtype)}", {"l": logits, "y": labels},
+            "dl.accuracy %l, %y", expected)
+        # The loss, its gradient and the accuracy from one fused kernel.
+        logits = rand(6, 5, dtype=dtype, low=-4, high=4)
+        labels = rng.integers(0, 5, size=6).astype(np.int64)
+        labels[:3] = np.argmax(logits[:3], axis=1)
+        dloss = np.array(2.0, dtype=dtype)
+        xd = logits.astype(np.float64)
+        e = np.exp(xd - xd.max(axis=1, keepdims=True))
+        soft = e / e.sum(axis=1, keepdims=True)
+        onehot = np.eye(5)[labels]
+        loss = np.array((-np.log(soft[np.arange(6), labels])).mean(), dtype=dtype)
+        grad = ((soft - onehot) * 2.0 / 6).astype(dtype)
+        accuracy = np.array((np.argmax(logits, axis=1) == labels).mean(),
+                            dtype=dtype)
+        inputs = {"l": logits, "y": labels, "g": dloss}
+        body = (f"  %loss, %grad, %acc = dl.cross_entropy_with_grad %l, %y, %g : "
+                f"({tensor_type(logits)}, {tensor_type(labels)}, "
+                f"{tensor_type(dloss)}) -> ({tensor_type(loss)}, "
+                f"{tensor_type(grad)}, {tensor_type(accuracy)})")
+        runner.run_module(
+            f"cross_entropy_with_grad_accuracy-{np.dtype(dtype)}",
+            entry(inputs, {"loss": ("%loss", loss), "grad": ("%grad", grad),
+                           "acc": ("%acc", accuracy)}, body),
+            inputs, {"loss": loss, "grad": grad, "acc": accuracy})
         p, t = rand(4, 3, dtype=dtype), rand(4, 3, dtype=dtype)
         diff = p.astype(np.float64) - t
         one(runner, f"mse-{np.dtype(dtype)}", {"p": p, "t": t}, "dl.mse %p, %t",

@@ -27,6 +27,7 @@ bool emitKernel(const plan::Plan &plan, const plan::Kernel &kernel,
   case plan::Op::Gather: ok = emitGather(w, *kernel.op_as_Gather(), error); break;
   case plan::Op::Iota: ok = emitIota(w, *kernel.op_as_Iota(), error); break;
   case plan::Op::CrossEntropy: ok = emitCrossEntropy(w, *kernel.op_as_CrossEntropy(), error); break;
+  case plan::Op::Accuracy: ok = emitAccuracy(w, *kernel.op_as_Accuracy(), error); break;
   case plan::Op::Mse: ok = emitMse(w, *kernel.op_as_Mse(), error); break;
   case plan::Op::ScatterAdd: ok = emitScatterAdd(w, *kernel.op_as_ScatterAdd(), error); break;
   case plan::Op::Conv2dGrad: ok = emitConv2dGrad(w, *kernel.op_as_Conv2dGrad(), error); break;

@@ -236,6 +236,8 @@ bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,
     w.input(op.dloss(), "dloss");
     w.output(op.dlogits(), "dlogits");
   }
+  if (op.with_accuracy())
+    w.output(op.accuracy(), "accuracy");
   (void)labels;
   if (!floatKernelType(x.dtype, "cross_entropy", error))
     return false;
@@ -249,6 +251,10 @@ bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,
   // One block, a thread per sample: log-sum-exp with the row's maximum
   // subtracted, minus the label's logit.
   w.line("double total = 0;");
+  if (op.with_accuracy()) {
+    w.use(kRowArgmax);
+    w.line("double hits = 0;");
+  }
   if (op.with_grad()) {
     // d = (softmax - onehot) * dloss, divided by N for the mean.
     std::string scale = "dloss[0]";
@@ -274,6 +280,10 @@ bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,
          ";");
   w.line("for (int k = 0; k < " + integer(classes) + "; ++k)");
   w.line("  m = dlc_max()(m, row[k]);");
+  // Before the gradient, which may overwrite the row in place.
+  if (op.with_accuracy())
+    w.line("hits += dlc_row_argmax(row, " + integer(classes) +
+           ") == label;");
   w.line(T + " sum = 0;");
   w.line("for (int k = 0; k < " + integer(classes) + "; ++k)");
   w.line("  sum += " + mathFunction("exp", d) + "(row[k] - m);");
@@ -295,9 +305,44 @@ bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,
                         plan::DType::F64);
   w.line("if (threadIdx.x == 0)");
   w.line("  loss[0] = (" + T + ")(" + value + ");");
+  if (op.with_accuracy()) {
+    // The label check above skips the row, which counts as a miss.
+    w.line("hits = dlc_block_reduce<" + t + ">(hits, dlc_sum());");
+    w.line("if (threadIdx.x == 0)");
+    w.line("  accuracy[0] = (" + T + ")(hits / " +
+           literal(double(n), plan::DType::F64) + ");");
+  }
   w.summary = std::string("cross_entropy, ") +
               plan::EnumNameLossReduction(op.reduction()) +
-              (op.with_grad() ? ", with its gradient" : "");
+              (op.with_grad() ? ", with its gradient" : "") +
+              (op.with_accuracy() ? " and the accuracy" : "");
+  return true;
+}
+
+bool emitAccuracy(KernelWriter &w, const plan::Accuracy &op,
+                  std::string &error) {
+  const Operand &x = w.input(op.logits(), "logits");
+  w.input(op.labels(), "labels");
+  w.output(op.output(), "accuracy");
+  if (!floatKernelType(x.dtype, "accuracy", error))
+    return false;
+  int64_t n = x.shape[0], classes = x.shape[1];
+  std::string T = computeType(x.dtype);
+  uint32_t threads = KernelWriter::reductionThreads(n);
+  std::string t = threadsOf(threads);
+  w.use(kBlockReduce | kRowArgmax);
+  w.launch({1, 1, 1}, {threads, 1, 1});
+  // One block, a thread per row; out-of-range labels never match.
+  w.line("double hits = 0;");
+  w.line("for (" + w.index() + " i = threadIdx.x; i < " + integer(n) +
+         "; i += " + t + ")");
+  w.line("  hits += dlc_row_argmax(logits + i * " + integer(classes) + ", " +
+         integer(classes) + ") == (long long)labels[i];");
+  w.line("hits = dlc_block_reduce<" + t + ">(hits, dlc_sum());");
+  w.line("if (threadIdx.x == 0)");
+  w.line("  accuracy[0] = (" + T + ")(hits / " +
+         literal(double(n), plan::DType::F64) + ");");
+  w.summary = "accuracy: argmax of each row against its label";
   return true;
 }
 

@@ -20,6 +20,8 @@ bool emitElementwiseGroup(KernelWriter &w, const plan::ElementwiseGroup &group,
 bool emitReduce(KernelWriter &w, const plan::Reduce &op, std::string &error);
 bool emitArgmax(KernelWriter &w, const plan::Argmax &op, std::string &error);
 bool emitSoftmax(KernelWriter &w, const plan::Softmax &op, std::string &error);
+bool emitAccuracy(KernelWriter &w, const plan::Accuracy &op,
+                  std::string &error);
 bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,
                       std::string &error);
 bool emitMse(KernelWriter &w, const plan::Mse &op, std::string &error);

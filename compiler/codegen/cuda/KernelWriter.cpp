@@ -82,6 +82,17 @@ struct dlc_sum {
 };
 )";
 
+// The CPU backend's argmax: the first maximum, a NaN counting as the maximum.
+const char *kRowArgmaxHelper = R"(template <typename T>
+__device__ __forceinline__ long long dlc_row_argmax(const T *row, int n) {
+  int best = 0;
+  for (int k = 1; k < n; ++k)
+    if (row[best] == row[best] && (row[k] > row[best] || row[k] != row[k]))
+      best = k;
+  return best;
+}
+)";
+
 // Every thread gets the result; the order of combination is fixed, so the
 // result is the same on every run.
 const char *kBlockReduceHelper = R"(template <int Threads, typename T, typename Op>
@@ -226,6 +237,8 @@ bool KernelWriter::finish(const std::string &base, EmittedKernel &result,
     helpers += kNanMaxHelper;
   if (helpersUsed & kBlockReduce)
     helpers += kBlockReduceHelper;
+  if (helpersUsed & kRowArgmax)
+    helpers += kRowArgmaxHelper;
 
   uint32_t threads = block[0] * block[1] * block[2];
   std::string text = helpers + "extern \"C\" __global__ void __launch_bounds__(" +

@@ -42,6 +42,7 @@ enum Helper : unsigned {
   kPhilox = 2,      // the counter-based generator of dropout masks
   kBlockReduce = 4, // warp-shuffle reductions over a thread block
   kNanMax = 8,      // max that propagates NaN, as the CPU backend does
+  kRowArgmax = 16,  // dl.argmax of one row, for accuracy
 };
 
 class KernelWriter {

@@ -136,6 +136,7 @@ private:
     case plan::Op::Gather: return cpu::runGather(*kernel.op_as_Gather(), ctx);
     case plan::Op::Iota: return cpu::runIota(*kernel.op_as_Iota(), ctx);
     case plan::Op::CrossEntropy: return cpu::runCrossEntropy(*kernel.op_as_CrossEntropy(), ctx);
+    case plan::Op::Accuracy: return cpu::runAccuracy(*kernel.op_as_Accuracy(), ctx);
     case plan::Op::Mse: return cpu::runMse(*kernel.op_as_Mse(), ctx);
     case plan::Op::ScatterAdd: return cpu::runScatterAdd(*kernel.op_as_ScatterAdd(), ctx);
     case plan::Op::Conv2dGrad: return cpu::runConv2dGrad(*kernel.op_as_Conv2dGrad(), ctx);

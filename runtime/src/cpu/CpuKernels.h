@@ -68,6 +68,7 @@ Status runScatterAdd(const plan::ScatterAdd &op, Context &context);
 Status runConv2dGrad(const plan::Conv2dGrad &op, Context &context);
 Status runPool2dGrad(const plan::Pool2dGrad &op, Context &context);
 Status runCrossEntropy(const plan::CrossEntropy &op, Context &context);
+Status runAccuracy(const plan::Accuracy &op, Context &context);
 Status runMse(const plan::Mse &op, Context &context);
 
 /// C = alpha * op(A) * op(B) + beta * C for one row-major matrix each.

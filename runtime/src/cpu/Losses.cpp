@@ -7,6 +7,32 @@
 
 namespace dlc::rt::cpu {
 
+/// dl.argmax of one row: the first maximum, a NaN counting as the maximum.
+template <typename T> static int64_t rowArgmax(const T *row, int64_t classes) {
+  int64_t best = 0;
+  for (int64_t k = 1; k < classes; ++k)
+    if (!std::isnan(row[best]) && (row[k] > row[best] || std::isnan(row[k])))
+      best = k;
+  return best;
+}
+
+static int64_t labelAt(const View &labels, int64_t i) {
+  return labels.dtype == DType::I32 ? labels.as<int32_t>()[i]
+                                    : labels.as<int64_t>()[i];
+}
+
+/// The fraction of rows whose argmax is the label (out-of-range labels never
+/// match), as the metric's value.
+template <typename T>
+static T accuracyOf(const View &logits, const View &labels) {
+  int64_t n = logits.shape[0], classes = logits.shape[1];
+  int64_t hits = 0;
+  for (int64_t i = 0; i < n; ++i)
+    hits += rowArgmax(logits.as<T>() + i * classes, classes) ==
+            labelAt(labels, i);
+  return T(n ? double(hits) / double(n) : NAN);
+}
+
 template <typename T>
 static Status crossEntropyTyped(const plan::CrossEntropy &op, Context &ctx) {
   View logits = ctx.view(op.logits()), labels = ctx.view(op.labels());
@@ -22,8 +48,7 @@ static Status crossEntropyTyped(const plan::CrossEntropy &op, Context &ctx) {
       scale = n ? scale / double(n) : NAN;
   }
   for (int64_t i = 0; i < n; ++i) {
-    int64_t label = labels.dtype == DType::I32 ? labels.as<int32_t>()[i]
-                                               : labels.as<int64_t>()[i];
+    int64_t label = labelAt(labels, i);
     if (label < 0 || label >= classes)
       return Status::error(format("label %lld of sample %lld is out of range "
                                   "[0, %lld)",
@@ -50,9 +75,27 @@ static Status crossEntropyTyped(const plan::CrossEntropy &op, Context &ctx) {
 }
 
 Status runCrossEntropy(const plan::CrossEntropy &op, Context &ctx) {
-  if (ctx.view(op.logits()).dtype == DType::F64)
-    return crossEntropyTyped<double>(op, ctx);
-  return crossEntropyTyped<float>(op, ctx);
+  View logits = ctx.view(op.logits()), labels = ctx.view(op.labels());
+  bool f64 = logits.dtype == DType::F64;
+  if (op.with_accuracy()) {
+    View out = ctx.view(op.accuracy());
+    if (f64)
+      *out.as<double>() = accuracyOf<double>(logits, labels);
+    else
+      *out.as<float>() = accuracyOf<float>(logits, labels);
+  }
+  return f64 ? crossEntropyTyped<double>(op, ctx)
+             : crossEntropyTyped<float>(op, ctx);
+}
+
+Status runAccuracy(const plan::Accuracy &op, Context &ctx) {
+  View logits = ctx.view(op.logits()), labels = ctx.view(op.labels());
+  View out = ctx.view(op.output());
+  if (logits.dtype == DType::F64)
+    *out.as<double>() = accuracyOf<double>(logits, labels);
+  else
+    *out.as<float>() = accuracyOf<float>(logits, labels);
+  return Status::ok();
 }
 
 template <typename T>

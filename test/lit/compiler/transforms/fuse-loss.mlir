@@ -29,3 +29,38 @@ func.func @kept(%x: tensor<4x3xf32>, %y: tensor<4xi32>, %g: tensor<f32>)
       : (tensor<4x3xf32>, tensor<4xi32>, tensor<f32>) -> (tensor<f32>, tensor<4x3xf32>)
   return %n, %d : tensor<f32>, tensor<4x3xf32>
 }
+
+// -----
+
+// The accuracy of the same logits and labels becomes the fused op's third
+// result, when nothing reads it before that op.
+// CHECK-LABEL: func.func @metric
+// CHECK-NOT: dl.accuracy
+// CHECK: %[[L:.*]], %[[D:.*]], %[[A:.*]] = dl.cross_entropy_with_grad %arg0, %arg1, %arg2 : (tensor<4x3xf32>, tensor<4xi32>, tensor<f32>) -> (tensor<f32>, tensor<4x3xf32>, tensor<f32>)
+// CHECK: return %[[L]], %[[D]], %[[A]]
+func.func @metric(%x: tensor<4x3xf32>, %y: tensor<4xi32>, %g: tensor<f32>)
+    -> (tensor<f32>, tensor<4x3xf32>, tensor<f32>) {
+  %a = dl.accuracy %x, %y : (tensor<4x3xf32>, tensor<4xi32>) -> tensor<f32>
+  %l, %d = dl.cross_entropy_with_grad %x, %y, %g
+      : (tensor<4x3xf32>, tensor<4xi32>, tensor<f32>) -> (tensor<f32>, tensor<4x3xf32>)
+  return %l, %d, %a : tensor<f32>, tensor<4x3xf32>, tensor<f32>
+}
+
+// -----
+
+// Other labels, or a reader of the metric before the fused op: kept apart.
+// CHECK-LABEL: func.func @metric_kept
+// CHECK: dl.accuracy %arg0, %arg3
+// CHECK: dl.accuracy %arg0, %arg1
+// CHECK: dl.neg
+// CHECK: %{{.*}}, %{{.*}} = dl.cross_entropy_with_grad %arg0, %arg1, %arg2 :
+func.func @metric_kept(%x: tensor<4x3xf32>, %y: tensor<4xi32>, %g: tensor<f32>,
+                       %z: tensor<4xi32>)
+    -> (tensor<f32>, tensor<f32>, tensor<4x3xf32>) {
+  %a = dl.accuracy %x, %z : (tensor<4x3xf32>, tensor<4xi32>) -> tensor<f32>
+  %b = dl.accuracy %x, %y : (tensor<4x3xf32>, tensor<4xi32>) -> tensor<f32>
+  %n = dl.neg %b : tensor<f32>
+  %l, %d = dl.cross_entropy_with_grad %x, %y, %g
+      : (tensor<4x3xf32>, tensor<4xi32>, tensor<f32>) -> (tensor<f32>, tensor<4x3xf32>)
+  return %a, %n, %d : tensor<f32>, tensor<f32>, tensor<4x3xf32>
+}
