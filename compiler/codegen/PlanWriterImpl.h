@@ -90,10 +90,11 @@ private:
   };
   static constexpr size_t kMaxGroupParts = 16;
   std::vector<PendingPart> pending;
-  /// A GEMM step for dl.matmul, or dl.matmul_bias (`bias` set).
+  /// A GEMM step for dl.matmul, dl.matmul_bias or dl.matmul_bias_grad
+  /// (`bias` read or, for BiasGradB, written).
   void lowerMatmul(mlir::Operation &op, mlir::Value lhs, mlir::Value rhs,
                    bool transposeLhs, bool transposeRhs, mlir::Value bias,
-                   bool relu);
+                   plan::Epilogue epilogue);
 
   fb::FlatBufferBuilder &fbb;
   std::vector<TensorRecord> &tensors;

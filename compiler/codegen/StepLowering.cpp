@@ -317,7 +317,8 @@ void ProgramLowering::flushElementwise() {
 
 void ProgramLowering::lowerMatmul(Operation &op, Value lhsValue,
                                   Value rhsValue, bool transposeLhs,
-                                  bool transposeRhs, Value bias, bool relu) {
+                                  bool transposeRhs, Value bias,
+                                  plan::Epilogue epilogue) {
   RankedTensorType lhs = tensorType(lhsValue), rhs = tensorType(rhsValue);
   Value resultValue = op.getResult(0);
   RankedTensorType result = tensorType(resultValue);
@@ -332,16 +333,18 @@ void ProgramLowering::lowerMatmul(Operation &op, Value lhsValue,
                      type.getDimSize(type.getRank() - 1);
     return type.getNumElements() == matrix ? 0 : matrix;
   };
-  plan::Epilogue epilogue = !bias  ? plan::Epilogue::None
-                            : relu ? plan::Epilogue::BiasRelu
-                                   : plan::Epilogue::Bias;
   auto gemm = plan::CreateGemm(
       fbb, tensorOf(lhsValue), tensorOf(rhsValue), tensorOf(resultValue),
       bias ? tensorOf(bias) : 0, batch, m, n, k, transposeLhs, transposeRhs,
       stride(lhs), stride(rhs), m * n, 1.0, 0.0, epilogue);
-  // The epilogue's adds (and clamps) count as one FLOP per element each.
-  uint64_t extra = bias ? uint64_t(result.getNumElements()) * (relu ? 2 : 1)
-                        : 0;
+  // The epilogue's adds (and clamps) count as one FLOP per element each;
+  // the bias gradient as one add per element of B.
+  uint64_t extra = 0;
+  if (epilogue == plan::Epilogue::Bias || epilogue == plan::Epilogue::BiasRelu)
+    extra = uint64_t(result.getNumElements()) *
+            (epilogue == plan::Epilogue::BiasRelu ? 2 : 1);
+  else if (epilogue == plan::Epilogue::BiasGradB)
+    extra = uint64_t(tensorType(rhsValue).getNumElements());
   addStep(op, plan::StepKind::Gemm, gemm.Union(),
           2 * uint64_t(batch) * m * n * k + extra);
 }
@@ -416,12 +419,20 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
     return lowerElementwise(op);
   if (auto matmul = dyn_cast<dl::MatmulOp>(op)) {
     lowerMatmul(op, matmul.getLhs(), matmul.getRhs(), matmul.getTransposeLhs(),
-                matmul.getTransposeRhs(), Value(), false);
+                matmul.getTransposeRhs(), Value(), plan::Epilogue::None);
     return success();
   }
   if (auto fused = dyn_cast<dl::MatmulBiasOp>(op)) {
     lowerMatmul(op, fused.getLhs(), fused.getRhs(), fused.getTransposeLhs(),
-                fused.getTransposeRhs(), fused.getBias(), fused.getRelu());
+                fused.getTransposeRhs(), fused.getBias(),
+                fused.getRelu() ? plan::Epilogue::BiasRelu
+                                : plan::Epilogue::Bias);
+    return success();
+  }
+  if (auto fused = dyn_cast<dl::MatmulBiasGradOp>(op)) {
+    lowerMatmul(op, fused.getLhs(), fused.getRhs(), fused.getTransposeLhs(),
+                /*transposeRhs=*/false, fused.getBiasGrad(),
+                plan::Epilogue::BiasGradB);
     return success();
   }
   if (auto constantOp = dyn_cast<dl::ConstantOp>(op)) {

@@ -1,7 +1,10 @@
 //===- FuseEpilogue.cpp - Bias and ReLU into the GEMM ---------------------===//
 //
 // add(matmul(a, b), bias) and relu of it become one dl.matmul_bias, which
-// the plan writer lowers to a GEMM with the Bias or BiasRelu epilogue.
+// the plan writer lowers to a GEMM with the Bias or BiasRelu epilogue. In
+// the backward pass, the bias gradient reduce_sum(dy, [0]) joins the weight
+// gradient matmul(x^T, dy) as dl.matmul_bias_grad: a GEMM with the
+// BiasGradB epilogue, which reduces dy while the product reads it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,9 +43,45 @@ std::optional<std::pair<MatmulOp, Value>> biasAdd(AddOp add) {
   return std::nullopt;
 }
 
+/// Folds `sum` (a reduce_sum over dimension 0 of a matrix) into a matmul
+/// that reads the same matrix as its untransposed right operand, when the
+/// sum's readers all come after that matmul, where the fused op stands.
+bool fuseBiasGradient(ReduceSumOp sum) {
+  auto input = cast<RankedTensorType>(sum.getInput().getType());
+  if (input.getRank() != 2 || sum.getAxes() != ArrayRef<int64_t>{0} ||
+      sum.getKeepdims() || !isa<FloatType>(input.getElementType()))
+    return false;
+  for (Operation *user : sum.getInput().getUsers()) {
+    auto matmul = dyn_cast<MatmulOp>(user);
+    if (!matmul || matmul.getRhs() != sum.getInput() ||
+        matmul.getTransposeRhs() ||
+        cast<RankedTensorType>(matmul.getLhs().getType()).getRank() != 2 ||
+        matmul->getBlock() != sum->getBlock() ||
+        !llvm::all_of(sum->getUsers(), [&](Operation *reader) {
+          return matmul->isBeforeInBlock(reader);
+        }))
+      continue;
+    OpBuilder builder(matmul);
+    auto fused = MatmulBiasGradOp::create(
+        builder, matmul.getLoc(), matmul.getType(), sum.getType(),
+        matmul.getLhs(), matmul.getRhs(), matmul.getTransposeLhs());
+    matmul.getResult().replaceAllUsesWith(fused.getResult());
+    sum.getResult().replaceAllUsesWith(fused.getBiasGrad());
+    matmul->erase();
+    sum->erase();
+    return true;
+  }
+  return false;
+}
+
 struct DlFuseEpiloguePass
     : public mlir::dl::impl::DlFuseEpilogueBase<DlFuseEpiloguePass> {
   void runOnOperation() override {
+    SmallVector<ReduceSumOp> sums;
+    getOperation().walk([&](ReduceSumOp sum) { sums.push_back(sum); });
+    for (ReduceSumOp sum : sums)
+      fuseBiasGradient(sum);
+
     SmallVector<AddOp> adds;
     getOperation().walk([&](AddOp add) { adds.push_back(add); });
     for (AddOp add : adds) {

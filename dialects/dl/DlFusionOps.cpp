@@ -46,6 +46,30 @@ LogicalResult FusedOp::verify() {
   return success();
 }
 
+LogicalResult MatmulBiasGradOp::verify() {
+  auto lhs = cast<RankedTensorType>(getLhs().getType());
+  auto rhs = cast<RankedTensorType>(getRhs().getType());
+  auto result = cast<RankedTensorType>(getResult().getType());
+  auto biasGrad = cast<RankedTensorType>(getBiasGrad().getType());
+  if (lhs.getRank() != 2 || rhs.getRank() != 2)
+    return emitOpError("operands must be matrices");
+  int64_t m = lhs.getDimSize(getTransposeLhs() ? 1 : 0);
+  int64_t k = lhs.getDimSize(getTransposeLhs() ? 0 : 1);
+  if (rhs.getDimSize(0) != k)
+    return emitOpError("the operands' inner dimensions differ: ")
+           << k << " and " << rhs.getDimSize(0);
+  int64_t n = rhs.getDimSize(1);
+  if (result.getShape() != ArrayRef<int64_t>{m, n} ||
+      biasGrad.getShape() != ArrayRef<int64_t>{n})
+    return emitOpError("results must be [")
+           << m << ", " << n << "] and [" << n << "]";
+  for (Type type : {lhs, rhs, biasGrad})
+    if (cast<RankedTensorType>(type).getElementType() !=
+        result.getElementType())
+      return emitOpError("operands and results must share one element type");
+  return success();
+}
+
 LogicalResult MatmulBiasOp::verify() {
   auto result = cast<RankedTensorType>(getResult().getType());
   auto bias = cast<RankedTensorType>(getBias().getType());

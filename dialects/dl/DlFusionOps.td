@@ -67,4 +67,29 @@ def Dl_MatmulBiasOp : Dl_Op<"matmul_bias", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Dl_MatmulBiasGradOp : Dl_Op<"matmul_bias_grad", [Pure]> {
+  let summary = "a weight gradient and the bias gradient as one GEMM";
+  let description = [{
+    `dl.matmul %lhs, %rhs` together with the column sums of `rhs` (its
+    `reduce_sum` over dimension 0, which is the product's reduction
+    dimension): in a dense layer's backward pass, the weight gradient
+    `x^T @ dy` and the bias gradient `sum(dy, 0)`. One GEMM whose epilogue
+    reduces its right operand while it reads it (cuBLASLt's bias-gradient
+    epilogue), so `dy` is read once. `dl-fuse-epilogue` builds it; operands
+    are matrices and `rhs` is not transposed.
+
+    ```mlir
+    %dw, %db = dl.matmul_bias_grad %x, %dy {transpose_lhs}
+        : (tensor<64x128xf32>, tensor<64x10xf32>) -> (tensor<128x10xf32>, tensor<10xf32>)
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$lhs, Dl_FloatTensor:$rhs,
+                       UnitAttr:$transpose_lhs);
+  let results = (outs Dl_FloatTensor:$result, Dl_FloatTensor:$bias_grad);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // DL_FUSION_OPS_TD

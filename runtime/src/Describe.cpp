@@ -71,8 +71,12 @@ void kernelOperands(const plan::Kernel &k, std::vector<uint32_t> &ins,
 
 std::vector<uint32_t> stepWrites(const plan::Step &step) {
   switch (step.step_type()) {
-  case plan::StepKind::Gemm:
-    return {step.step_as_Gemm()->c()};
+  case plan::StepKind::Gemm: {
+    const plan::Gemm &g = *step.step_as_Gemm();
+    if (g.epilogue() == plan::Epilogue::BiasGradB)
+      return {g.c(), g.bias()};
+    return {g.c()};
+  }
   case plan::StepKind::Copy:
     return {step.step_as_Copy()->dst()};
   case plan::StepKind::Fill:
@@ -108,12 +112,17 @@ std::string stepText(const plan::Plan &plan, const plan::Step &step) {
     std::string product =
         format("%s%s @ %s%s", name(g.a()).c_str(), g.trans_a() ? "^T" : "",
                name(g.b()).c_str(), g.trans_b() ? "^T" : "");
-    if (g.epilogue() != plan::Epilogue::None)
+    std::string results = name(g.c());
+    if (g.epilogue() == plan::Epilogue::BiasGradB)
+      results += ", " + name(g.bias());
+    if (g.epilogue() == plan::Epilogue::BiasGradB)
+      product += format(", colsum(%s)", name(g.b()).c_str());
+    else if (g.epilogue() != plan::Epilogue::None)
       product = format(g.epilogue() == plan::Epilogue::BiasRelu
                            ? "relu(%s + %s)"
                            : "%s + %s",
                        product.c_str(), name(g.bias()).c_str());
-    return format("%s = %s  [%lld x %lldx%lldx%lld]", name(g.c()).c_str(),
+    return format("%s = %s  [%lld x %lldx%lldx%lld]", results.c_str(),
                   product.c_str(), (long long)g.batch(), (long long)g.m(),
                   (long long)g.n(), (long long)g.k());
   }

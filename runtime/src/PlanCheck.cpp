@@ -338,6 +338,8 @@ private:
       if (count(g.bias()) != uint64_t(g.n()))
         return Status::error("the bias does not have N elements");
     }
+    if (g.epilogue() == plan::Epilogue::BiasGradB && g.batch() != 1)
+      return Status::error("the bias-gradient epilogue needs batch 1");
     return Status::ok();
   }
 

@@ -171,6 +171,22 @@ def matmul_cases(runner):
             attr = " {" + ", ".join(attrs) + "}" if attrs else ""
             one(runner, f"matmul-{np.dtype(dtype)}-{i}", {"a": a, "b": b},
                 f"dl.matmul %a, %b{attr}", expected)
+        # The weight gradient with the bias gradient (column sums of the
+        # right operand) from one GEMM.
+        for ta in (False, True):
+            a = rand(*((9, 5) if ta else (5, 9)), dtype=dtype)
+            b = rand(9, 4, dtype=dtype)
+            product = ((a.T if ta else a).astype(np.float64) @ b).astype(dtype)
+            sums = b.astype(np.float64).sum(axis=0).astype(dtype)
+            inputs = {"a": a, "b": b}
+            attr = " {transpose_lhs}" if ta else ""
+            body = (f"  %w, %s = dl.matmul_bias_grad %a, %b{attr} : "
+                    f"({tensor_type(a)}, {tensor_type(b)}) -> "
+                    f"({tensor_type(product)}, {tensor_type(sums)})")
+            runner.run_module(
+                f"matmul_bias_grad-{np.dtype(dtype)}-{int(ta)}",
+                entry(inputs, {"w": ("%w", product), "s": ("%s", sums)}, body),
+                inputs, {"w": product, "s": sums})
 
 
 def conv2d_reference(x, w, b, stride, padding, dilation, groups):

@@ -81,6 +81,18 @@ template <typename T> static void runTyped(const plan::Gemm &g, Context &ctx) {
             T(g.beta()), c.as<T>() + i * g.stride_c());
   if (g.epilogue() == plan::Epilogue::None)
     return;
+  if (g.epilogue() == plan::Epilogue::BiasGradB) {
+    // Column sums of op(B) over K, accumulated in double as reduce_sum does.
+    const T *bv = b.as<T>();
+    T *sums = ctx.view(g.bias()).as<T>();
+    for (int64_t j = 0; j < g.n(); ++j) {
+      double sum = 0;
+      for (int64_t p = 0; p < g.k(); ++p)
+        sum += double(g.trans_b() ? bv[j * g.k() + p] : bv[p * g.n() + j]);
+      sums[j] = T(sum);
+    }
+    return;
+  }
   const T *bias = ctx.view(g.bias()).as<T>();
   T *out = c.as<T>();
   bool relu = g.epilogue() == plan::Epilogue::BiasRelu;

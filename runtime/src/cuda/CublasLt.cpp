@@ -4,6 +4,7 @@
 #include "Library.h"
 
 #include <cstring>
+#include <map>
 #include <vector>
 
 namespace dlc::rt::cuda {
@@ -35,7 +36,7 @@ constexpr int CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4,
               CUBLASLT_MATMUL_DESC_EPILOGUE = 7,
               CUBLASLT_MATMUL_DESC_BIAS_POINTER = 8;
 constexpr int CUBLASLT_EPILOGUE_DEFAULT = 1, CUBLASLT_EPILOGUE_BIAS = 4,
-              CUBLASLT_EPILOGUE_RELU_BIAS = 6;
+              CUBLASLT_EPILOGUE_RELU_BIAS = 6, CUBLASLT_EPILOGUE_BGRADA = 256;
 constexpr int CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT = 5,
               CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET = 6;
 constexpr int CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1;
@@ -86,6 +87,10 @@ public:
 
   Status enqueue(CUstream stream, CUdeviceptr a, CUdeviceptr b, CUdeviceptr c,
                  CUdeviceptr bias) override {
+    // Without the fused epilogue, the bias gradient is ones[1 x K] @ op(B).
+    if (biasGrad)
+      if (Status s = biasGrad->enqueue(stream, ones, b, bias, 0); !s)
+        return s;
     if (hasBias)
       api.descSet(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias));
     // Broadcast operands (batch stride 0) run as one call per batch item.
@@ -117,12 +122,18 @@ public:
   bool hasBias = false;
   int64_t calls = 1, strideA = 0, strideB = 0, strideC = 0;
   uint64_t elementBytes = 4;
+  /// BiasGradB where cuBLASLt offers no fused algorithm: a second GEMM.
+  std::unique_ptr<GemmCall> biasGrad;
+  CUdeviceptr ones = 0;
 };
 
 class LtLibrary final : public Cublas {
 public:
   LtLibrary(const DriverApi &driver) : driver(driver) {}
   ~LtLibrary() override {
+    for (const auto &[key, vector] : onesVectors)
+      if (vector)
+        driver.cuMemFree(vector);
     if (handle)
       api.destroy(handle);
     if (workspace)
@@ -132,6 +143,61 @@ public:
   Expected<std::unique_ptr<GemmCall>> prepare(const plan::Gemm &g,
                                               plan::DType dtype,
                                               Precision precision) override {
+    Expected<std::unique_ptr<LtGemm>> call = prepareLt(g, dtype, precision);
+    if (call || g.epilogue() != plan::Epilogue::BiasGradB)
+      return call ? Expected<std::unique_ptr<GemmCall>>(std::move(*call))
+                  : Expected<std::unique_ptr<GemmCall>>(call.status());
+    // The bias-gradient epilogue has limits of its own (layouts, types);
+    // outside them: the plain GEMM and the column sums as a 1 x K GEMM.
+    flatbuffers::FlatBufferBuilder fbb;
+    fbb.Finish(plan::CreateGemm(fbb, 0, 0, 0, 0, 1, g.m(), g.n(), g.k(),
+                                g.trans_a(), g.trans_b(), 0, 0,
+                                g.m() * g.n()));
+    Expected<std::unique_ptr<LtGemm>> plain = prepareLt(
+        *flatbuffers::GetRoot<plan::Gemm>(fbb.GetBufferPointer()), dtype, precision);
+    flatbuffers::FlatBufferBuilder sumsFbb;
+    sumsFbb.Finish(plan::CreateGemm(sumsFbb, 0, 0, 0, 0, 1, 1, g.n(), g.k(),
+                                    false, g.trans_b(), 0, 0, g.n()));
+    Expected<std::unique_ptr<LtGemm>> sums = prepareLt(
+        *flatbuffers::GetRoot<plan::Gemm>(sumsFbb.GetBufferPointer()), dtype,
+        precision);
+    if (!plain)
+      return plain.status();
+    if (!sums)
+      return sums.status();
+    Expected<CUdeviceptr> ones = onesOf(g.k(), dtype == plan::DType::F64);
+    if (!ones)
+      return ones.status();
+    (*plain)->biasGrad = std::move(*sums);
+    (*plain)->ones = *ones;
+    return std::unique_ptr<GemmCall>(std::move(*plain));
+  }
+
+  /// A device vector of `count` ones, shared by the GEMMs that need one.
+  Expected<CUdeviceptr> onesOf(int64_t count, bool f64) {
+    CUdeviceptr &vector = onesVectors[{count, f64}];
+    if (vector)
+      return vector;
+    std::vector<uint8_t> host(size_t(count) * (f64 ? 8 : 4));
+    for (int64_t i = 0; i < count; ++i) {
+      if (f64) {
+        double one = 1;
+        std::memcpy(host.data() + i * 8, &one, 8);
+      } else {
+        float one = 1;
+        std::memcpy(host.data() + i * 4, &one, 4);
+      }
+    }
+    if (CUresult r = driver.cuMemAlloc(&vector, host.size()))
+      return Status::error(errorMessage(driver, "cuMemAlloc (ones)", r));
+    if (CUresult r = driver.cuMemcpyHtoD(vector, host.data(), host.size()))
+      return Status::error(errorMessage(driver, "cuMemcpyHtoD (ones)", r));
+    return vector;
+  }
+
+  Expected<std::unique_ptr<LtGemm>> prepareLt(const plan::Gemm &g,
+                                              plan::DType dtype,
+                                              Precision precision) {
     bool f64 = dtype == plan::DType::F64;
     if (dtype != plan::DType::F32 && !f64)
       return Status::error("cuBLASLt GEMMs take f32 or f64");
@@ -162,9 +228,13 @@ public:
                 sizeof(int));
     api.descSet(call->desc, CUBLASLT_MATMUL_DESC_TRANSB, &transSecond,
                 sizeof(int));
+    // The column-major call's first operand is our B: our BiasGradB is
+    // cuBLASLt's BGRADA, the reduction of its A over K.
     int epilogue = g.epilogue() == plan::Epilogue::Bias ? CUBLASLT_EPILOGUE_BIAS
                    : g.epilogue() == plan::Epilogue::BiasRelu
                        ? CUBLASLT_EPILOGUE_RELU_BIAS
+                   : g.epilogue() == plan::Epilogue::BiasGradB
+                       ? CUBLASLT_EPILOGUE_BGRADA
                        : CUBLASLT_EPILOGUE_DEFAULT;
     call->hasBias = g.epilogue() != plan::Epilogue::None;
     api.descSet(call->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue,
@@ -217,13 +287,14 @@ public:
                                   f64 ? "f64" : "f32", (long long)m,
                                   (long long)n, (long long)k));
     call->algo = result.algo;
-    return std::unique_ptr<GemmCall>(std::move(call));
+    return call;
   }
 
   const DriverApi &driver;
   LtApi api{};
   cublasLtHandle_t handle = nullptr;
   CUdeviceptr workspace = 0;
+  std::map<std::pair<int64_t, bool>, CUdeviceptr> onesVectors;
 };
 
 } // namespace

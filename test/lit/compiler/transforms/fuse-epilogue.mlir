@@ -41,3 +41,39 @@ func.func @not_fused(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>,
   %3 = dl.add %2, %m : (tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<8x4xf32>
   return %0, %1, %3 : tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>
 }
+
+// -----
+
+// The bias gradient (the column sums of dy) joins the weight gradient
+// x^T @ dy as one GEMM that reduces its right operand.
+// CHECK-LABEL: func.func @bias_grad
+// CHECK: %[[W:.*]], %[[B:.*]] = dl.matmul_bias_grad %arg0, %arg1 {transpose_lhs} : (tensor<8x4xf32>, tensor<8x3xf32>) -> (tensor<4x3xf32>, tensor<3xf32>)
+// CHECK-NOT: dl.reduce_sum
+// CHECK: return %[[W]], %[[B]]
+func.func @bias_grad(%x: tensor<8x4xf32>, %dy: tensor<8x3xf32>)
+    -> (tensor<4x3xf32>, tensor<3xf32>) {
+  %db = dl.reduce_sum %dy axes = [0] : tensor<8x3xf32> -> tensor<3xf32>
+  %dw = dl.matmul %x, %dy {transpose_lhs} : (tensor<8x4xf32>, tensor<8x3xf32>) -> tensor<4x3xf32>
+  return %dw, %db : tensor<4x3xf32>, tensor<3xf32>
+}
+
+// -----
+
+// Another axis, a transposed right operand, or a reader of the sum before
+// the GEMM: kept apart.
+// CHECK-LABEL: func.func @bias_grad_kept
+// CHECK: dl.reduce_sum %arg1 axes = [1]
+// CHECK: dl.reduce_sum %arg1 axes = [0]
+// CHECK: dl.neg
+// CHECK: dl.matmul %arg0, %arg1 {transpose_lhs}
+// CHECK: dl.matmul %arg2, %arg1 {transpose_rhs}
+func.func @bias_grad_kept(%x: tensor<8x4xf32>, %dy: tensor<8x3xf32>,
+                          %z: tensor<5x3xf32>)
+    -> (tensor<8xf32>, tensor<3xf32>, tensor<4x3xf32>, tensor<5x8xf32>) {
+  %rows = dl.reduce_sum %dy axes = [1] : tensor<8x3xf32> -> tensor<8xf32>
+  %db = dl.reduce_sum %dy axes = [0] : tensor<8x3xf32> -> tensor<3xf32>
+  %n = dl.neg %db : tensor<3xf32>
+  %dw = dl.matmul %x, %dy {transpose_lhs} : (tensor<8x4xf32>, tensor<8x3xf32>) -> tensor<4x3xf32>
+  %t = dl.matmul %z, %dy {transpose_rhs} : (tensor<5x3xf32>, tensor<8x3xf32>) -> tensor<5x8xf32>
+  return %rows, %n, %dw, %t : tensor<8xf32>, tensor<3xf32>, tensor<4x3xf32>, tensor<5x8xf32>
+}

@@ -591,3 +591,11 @@ func.func @ce_grad_shape(%x: tensor<4x3xf32>, %y: tensor<4xi32>, %g: tensor<f32>
       : (tensor<4x3xf32>, tensor<4xi32>, tensor<f32>) -> (tensor<f32>, tensor<3x4xf32>)
   return
 }
+
+// -----
+
+func.func @bias_grad_shapes(%x: tensor<8x4xf32>, %dy: tensor<6x3xf32>) {
+  // expected-error @+1 {{the operands' inner dimensions differ: 8 and 6}}
+  %w, %b = dl.matmul_bias_grad %x, %dy {transpose_lhs} : (tensor<8x4xf32>, tensor<6x3xf32>) -> (tensor<4x3xf32>, tensor<3xf32>)
+  return
+}
