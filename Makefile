@@ -6,7 +6,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure build test demo docs onnx-docs runtime-only sanitize clean
+.PHONY: all bootstrap configure build test demo docs onnx-docs runtime-only sanitize fuzz clean
 
 all: build
 
@@ -35,7 +35,8 @@ test: build runtime-only sanitize
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # The runtime under AddressSanitizer and UndefinedBehaviorSanitizer: damaged
-# plans and every op's test must run clean (any report aborts).
+# plans, every op's test and the runtime fuzz targets' seeds and saved
+# crashes must run clean (any report aborts).
 sanitize: build
 	@test -f $(BUILD)/sanitize/build.ninja || cmake -S . -B $(BUILD)/sanitize \
 	  -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDLC_BUILD_COMPILER=OFF \
@@ -48,9 +49,19 @@ sanitize: build
 	  $(BUILD)/test/plans/lenet.dlp $(BUILD)/test/plans/gpt.dlp
 	$(BUILD)/venv/bin/python3 test/numerics/ops_test.py $(BUILD)/bin/dlc \
 	  $(BUILD)/sanitize/bin/dlrun
+	for t in npy safetensors idx plan; do \
+	  $(BUILD)/sanitize/fuzz/fuzz-$$t test/fuzz/corpus/$$t \
+	    test/fuzz/regressions/$$t || exit 1; done
 
 demo: build
 	scripts/demo.sh $(BUILD)
+
+# libFuzzer on every reader of user input (clang 22, ASan + UBSan), for
+# FUZZ_SECONDS per target; not part of make test (which replays the seeds
+# and every saved crash instead).
+FUZZ_SECONDS ?= 60
+fuzz:
+	BUILD=$(BUILD) scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # After importer changes: re-runs the ONNX conformance suite, rewrites its
 # expected failures and the supported-ops table in docs/onnx.md.

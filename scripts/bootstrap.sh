@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything the build and the tests need, from Debian packages and PyPI.
 # Idempotent: on a ready machine it checks, installs nothing and takes seconds.
-#   scripts/bootstrap.sh [BUILD_DIR]   (the Python environment goes to BUILD_DIR/venv)
+#   scripts/bootstrap.sh [--fuzz] [BUILD_DIR]   (the Python environment goes to
+#   BUILD_DIR/venv; --fuzz adds clang 22 and its libFuzzer runtime for make fuzz)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+fuzz=0
+if [ "${1:-}" = "--fuzz" ]; then
+  fuzz=1
+  shift
+fi
 build_dir=${1:-"$root/build"}
 
 debian_packages=(
@@ -21,6 +27,10 @@ debian_packages=(
   # Python for the test oracles.
   python3-venv
 )
+
+if ((fuzz)); then
+  debian_packages+=(clang-22 libclang-rt-22-dev)
+fi
 
 missing=()
 for p in "${debian_packages[@]}"; do

@@ -10,6 +10,7 @@
 
 #include "frontends/onnx/OnnxImport.h"
 #include "frontends/onnx/Importer.h"
+#include "frontends/onnx/Schema.h"
 
 #include "dlc/Npy.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -56,6 +57,10 @@ DenseElementsAttr NodeContext::constant(unsigned i) const {
 /// The error for an input that must be known at compile time; suggests
 /// binding it when it is a graph input.
 static void reportNotConstant(NodeContext &ctx, unsigned i, StringRef what) {
+  if (!ctx.has(i)) {
+    ctx.error() << what << " (input " << i << ") is missing";
+    return;
+  }
   auto diag = ctx.error() << what << " (input '" << ctx.node.input(i)
                           << "') must be known at compile time";
   if (isa<BlockArgument>(ctx.in(i)))
@@ -580,6 +585,11 @@ void GraphImporter::importNode(const ::onnx::NodeProto &node, int index) {
   while (!inputs.empty() && !inputs.back())
     inputs.pop_back();
 
+  if (defaultDomain)
+    if (std::string arity = checkArity(node, opset); !arity.empty()) {
+      problem(where + ": " + arity);
+      return poison();
+    }
   Converter convert =
       defaultDomain ? converters().lookup(node.op_type(), opset) : nullptr;
   if (!convert) {

@@ -56,7 +56,11 @@ public:
   unsigned numInputs() const { return inputs.size(); }
   /// False for a missing optional input (absent or named "").
   bool has(unsigned i) const { return i < inputs.size() && inputs[i]; }
-  mlir::Value in(unsigned i) const { return inputs[i]; }
+  /// Null for an absent input (the importer checked the required ones
+  /// against the op's schema before the converter runs).
+  mlir::Value in(unsigned i) const {
+    return i < inputs.size() ? inputs[i] : mlir::Value();
+  }
   mlir::RankedTensorType type(unsigned i) const {
     return llvm::cast<mlir::RankedTensorType>(inputs[i].getType());
   }
@@ -111,7 +115,12 @@ public:
   /// cause) is an error naming the node, and the result is null.
   template <typename OpTy, typename... Args> mlir::Value make(Args &&...args) {
     mlir::OperationState state(loc, OpTy::getOperationName());
-    OpTy::build(b, state, mlir::TypeRange{}, std::forward<Args>(args)...);
+    // The generated builder checks that it gets one result type; this
+    // placeholder satisfies it, and inference replaces it below.
+    mlir::Type placeholder = b.getNoneType();
+    OpTy::build(b, state, mlir::TypeRange{placeholder},
+                std::forward<Args>(args)...);
+    state.types.clear();
     llvm::SmallVector<mlir::Type, 1> types;
     if (mlir::failed(OpTy::inferReturnTypes(
             b.getContext(), loc, state.operands,

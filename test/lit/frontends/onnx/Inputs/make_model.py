@@ -90,6 +90,18 @@ def expand_where():
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
 
 
+def missing_input():
+    """Nodes without a required input, or with one too many: the converters
+    never see them (found by fuzzing: an Expand without its shape)."""
+    nodes = [helper.make_node("Expand", ["x"], ["y"], name="expand"),
+             helper.make_node("Relu", ["x", "x"], ["z"], name="relu")]
+    return helper.make_graph(
+        nodes, "missing_input",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("z", TensorProto.FLOAT, None)])
+
+
 def unsupported():
     nodes = [helper.make_node("Unique", ["x"], ["u"], name="uniq"),
              helper.make_node("MyOp", ["x"], ["m"], name="custom",
@@ -145,6 +157,8 @@ def main():
         graph = conv_bn()
     elif kind == "expand_where":
         graph = expand_where()
+    elif kind == "missing_input":
+        graph = missing_input()
     elif kind == "unsupported":
         graph = unsupported()
     elif kind == "reshape_input":

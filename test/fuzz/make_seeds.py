@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets (committed under corpus/):
+small valid inputs of every format, and a few nearly valid ones, for the
+fuzzer to mutate.
+
+usage: make_seeds.py DLC    (run from anywhere; DLC compiles the plan seeds)
+"""
+import gzip
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.join(here, "..", "..")
+sys.path.insert(0, os.path.join(root, "test", "numerics"))
+sys.path.insert(0, os.path.join(root, "test", "lit", "frontends", "onnx", "Inputs"))
+
+
+def out(kind, name):
+    path = os.path.join(here, "corpus", kind, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return path
+
+
+def npy_seeds():
+    rng = np.random.default_rng(0)
+    arrays = {"f32-2x3": rng.random((2, 3), np.float32),
+              "f64-scalar": np.array(1.5),
+              "i64-vector": np.arange(5, dtype=np.int64),
+              "i32-3d": np.zeros((2, 1, 2), np.int32),
+              "bool": np.array([True, False]),
+              "f16": np.ones(3, np.float16),
+              "empty": np.zeros((0, 4), np.float32)}
+    for name, array in arrays.items():
+        np.save(out("npy", name + ".npy"), array)
+    with open(out("npy", "fortran.npy"), "wb") as f:
+        np.lib.format.write_array(f, np.asfortranarray(np.ones((2, 3))))
+    with open(out("npy", "v2.npy"), "wb") as f:
+        np.lib.format.write_array(f, np.ones(4, np.float32), version=(2, 0))
+
+
+def safetensors_seeds():
+    from harness import write_safetensors
+    rng = np.random.default_rng(1)
+    write_safetensors(out("safetensors", "two.safetensors"),
+                      {"w": rng.random((3, 2), np.float32),
+                       "b": np.zeros(2, np.float32)})
+    write_safetensors(out("safetensors", "ints.safetensors"),
+                      {"step": np.array(3, np.int64),
+                       "ids": np.arange(4, dtype=np.int32)})
+    # With metadata, as dlrun's checkpoints have.
+    header = {"__metadata__": {"epoch": "2", "step": "10", "seed": "0"},
+              "x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(out("safetensors", "metadata.safetensors"), "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text +
+                np.ones(2, np.float32).tobytes())
+
+
+def idx_seeds():
+    def idx(array, code):
+        header = bytes([0, 0, code, array.ndim]) + b"".join(
+            int(d).to_bytes(4, "big") for d in array.shape)
+        return header + array.tobytes()
+    images = (np.arange(2 * 4 * 4) % 256).astype(np.uint8).reshape(2, 4, 4)
+    with open(out("idx", "images-idx3-ubyte"), "wb") as f:
+        f.write(idx(images, 0x08))
+    with open(out("idx", "labels-idx1-ubyte"), "wb") as f:
+        f.write(idx(np.array([3, 7], np.uint8), 0x08))
+    with open(out("idx", "f32-idx2"), "wb") as f:
+        f.write(idx(np.ones((2, 2), ">f4"), 0x0D))
+
+
+def onnx_seeds():
+    import onnx
+    from onnx import helper
+    import make_model
+    graphs = {"mlp": make_model.mlp(), "classifier": make_model.classifier(),
+              "conv_bn": make_model.conv_bn(),
+              "expand_where": make_model.expand_where(),
+              "reshape_input": make_model.reshape_input(),
+              "unsupported": make_model.unsupported()}
+    for name, graph in graphs.items():
+        model = helper.make_model(graph,
+                                  opset_imports=[helper.make_opsetid("", 17)])
+        with open(out("onnx", name + ".onnx"), "wb") as f:
+            f.write(model.SerializeToString())
+
+
+def dsl_seeds():
+    # The examples are seeds too (the replay test reads examples/); these
+    # add the error paths.
+    snippets = {
+        "shape-error.dl": "model m\ninput x: f32[2, 3]\nparam w: f32[4, 5] = zeros\n"
+                          "let y = x @ w\noutput y\n",
+        "train-sgd.dl": "model m\nconst batch = 2\ninput x: f32[batch, 3]\n"
+                        "input t: f32[batch, 1]\nparam w: f32[3, 1] = xavier_uniform\n"
+                        "let y = tanh(x @ w)\noutput y\n"
+                        "train {\n  loss mse(y, t)\n  optimizer sgd(lr = 0.1, momentum = 0.9)\n}\n",
+        "unknown.dl": "model m\ninput x: f32[2]\nlet y = frobnicate(x)\noutput y\n",
+    }
+    for name, text in snippets.items():
+        with open(out("dsl", name), "w") as f:
+            f.write(text)
+
+
+def plan_seeds(dlc):
+    for model, flags in (("tiny_regression", ["--train"]), ("mlp", [])):
+        subprocess.run([dlc, os.path.join(root, "examples", model + ".dl"),
+                        *flags, "-o", out("plan", model + ".dlp")], check=True)
+
+
+def main():
+    npy_seeds()
+    safetensors_seeds()
+    idx_seeds()
+    onnx_seeds()
+    dsl_seeds()
+    plan_seeds(sys.argv[1])
+
+
+if __name__ == "__main__":
+    main()
