@@ -4,6 +4,7 @@
 #define DLC_DIALECTS_DL_DLOPS_H
 
 #include "dialects/dl/DlDialect.h"
+#include "dialects/dl/DlShapeInference.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -23,6 +24,18 @@ namespace mlir::dl {
 template <typename ConcreteType>
 class BroadcastElementwise
     : public OpTrait::TraitBase<ConcreteType, BroadcastElementwise> {};
+
+template <typename ConcreteType>
+class BoundedTensors : public OpTrait::TraitBase<ConcreteType, BoundedTensors> {
+public:
+  static LogicalResult verifyTrait(Operation *op) {
+    for (auto [i, type] : llvm::enumerate(op->getResultTypes()))
+      if (failed(checkTensorSize(op->getLoc(), type,
+                                 "result #" + llvm::Twine(i))))
+        return failure();
+    return success();
+  }
+};
 } // namespace mlir::dl
 
 #include "dialects/dl/DlInterfaces.h.inc"

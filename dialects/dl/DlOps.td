@@ -13,8 +13,14 @@ include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
+/// Every result of a dl op has at most kMaxTensorElements elements, so
+/// sizes computed from shapes (bytes, strides, offsets) never overflow.
+def Dl_BoundedTensors : NativeOpTrait<"BoundedTensors"> {
+  let cppNamespace = "::mlir::dl";
+}
+
 class Dl_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Dl_Dialect, mnemonic, traits>;
+    : Op<Dl_Dialect, mnemonic, !listconcat(traits, [Dl_BoundedTensors])>;
 
 /// Marks ops that apply one scalar function per element after broadcasting
 /// their operands to the result shape (what elementwise fusion may merge).

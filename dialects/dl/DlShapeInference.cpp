@@ -68,3 +68,21 @@ LogicalResult dl::checkAxis(std::optional<Location> loc, StringRef what,
                              rank, " (valid: 0 to ", rank - 1, ")");
   return success();
 }
+
+LogicalResult dl::checkTensorSize(std::optional<Location> loc, Type type,
+                                  const llvm::Twine &what) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return success();
+  int64_t count = 1;
+  for (int64_t d : tensor.getShape()) {
+    if (d < 0)
+      continue; // dynamic: the op's own checks refuse it
+    if (d != 0 && count > kMaxTensorElements / d)
+      return emitOptionalError(loc, what, " ", tensor,
+                               " has more than 2^38 elements, the most a "
+                               "tensor may have");
+    count *= d;
+  }
+  return success();
+}

@@ -25,6 +25,16 @@ struct NamedTensor {
 /// "4x8" for a shape, "scalar" for rank 0.
 std::string formatShape(llvm::ArrayRef<int64_t> shape);
 
+/// The most elements a tensor may have: 2^38 (1 TiB of f32), beyond any
+/// device's memory, and small enough that byte counts, strides and arena
+/// offsets computed from it fit in 64 bits.
+constexpr int64_t kMaxTensorElements = int64_t(1) << 38;
+
+/// Checks `type` against kMaxTensorElements (with overflow-safe
+/// arithmetic); the error names `what`.
+LogicalResult checkTensorSize(std::optional<Location> loc, Type type,
+                              const llvm::Twine &what);
+
 /// Broadcasts the operands' shapes numpy-style into `result`; on a mismatch
 /// names both operands and dimensions (emitted at `loc` when it is given).
 LogicalResult broadcastShapes(std::optional<Location> loc,

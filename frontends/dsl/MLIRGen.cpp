@@ -413,9 +413,10 @@ bool MLIRGen::evalShape(const TensorTypeSpec &spec, RankedTensorType &type) {
       shape.push_back(static_cast<int64_t>(v.number));
     }
   }
-  if (ok)
-    type = RankedTensorType::get(shape, element);
-  return ok;
+  if (!ok)
+    return false;
+  type = RankedTensorType::get(shape, element);
+  return succeeded(dl::checkTensorSize(loc(spec.pos), type, "the shape"));
 }
 
 bool MLIRGen::declareInput(const InputStmt &stmt, Type &type) {

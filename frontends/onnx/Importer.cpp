@@ -527,7 +527,21 @@ bool GraphImporter::importInputs(func::FuncOp func, Block *body) {
         continue;
       }
     }
-    argTypes.push_back(RankedTensorType::get(shape, elementType));
+    auto argType = RankedTensorType::get(shape, elementType);
+    std::string sizeError;
+    {
+      ScopedDiagnosticHandler capture(&context, [&](Diagnostic &diag) {
+        sizeError = diag.str();
+        return success();
+      });
+      (void)dl::checkTensorSize(fileLoc(), argType, "its shape");
+    }
+    if (!sizeError.empty()) {
+      problem("input '" + input.name() + "': " + sizeError);
+      poisoned.insert(input.name());
+      continue;
+    }
+    argTypes.push_back(argType);
     argNames.push_back(input.name());
   }
   for (const auto &entry : options.inputShapes)
@@ -641,8 +655,12 @@ void GraphImporter::importNode(const ::onnx::NodeProto &node, int index) {
   if (failed(converted)) {
     if (messages.empty())
       messages.push_back("conversion failed");
+    // Each op of the node may report the same problem (a Gemm's matmul and
+    // add); the user reads it once.
+    llvm::StringSet<> said;
     for (const std::string &message : messages)
-      problem(where + ": " + message);
+      if (said.insert(message).second)
+        problem(where + ": " + message);
     // Leave no half-built ops behind.
     while (!block->empty() && &block->back() != last)
       block->back().erase();

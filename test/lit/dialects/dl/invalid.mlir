@@ -599,3 +599,13 @@ func.func @bias_grad_shapes(%x: tensor<8x4xf32>, %dy: tensor<6x3xf32>) {
   %w, %b = dl.matmul_bias_grad %x, %dy {transpose_lhs} : (tensor<8x4xf32>, tensor<6x3xf32>) -> (tensor<4x3xf32>, tensor<3xf32>)
   return
 }
+
+// -----
+
+// A shape past 2^38 elements is refused, so no size computed from it
+// overflows (found by fuzzing the ONNX importer).
+func.func @too_big(%x: tensor<1xf32>) {
+  // expected-error @+1 {{result #0 'tensor<144115291155071232x11779xf32>' has more than 2^38 elements}}
+  %y = dl.broadcast_to %x : tensor<1xf32> to tensor<144115291155071232x11779xf32>
+  return
+}
