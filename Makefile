@@ -6,7 +6,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure build test demo docs onnx-docs runtime-only sanitize fuzz clean
+.PHONY: all bootstrap configure build test demo docs onnx-docs runtime-only sanitize test-asan fuzz clean
 
 all: build
 
@@ -52,6 +52,18 @@ sanitize: build
 	for t in npy safetensors idx plan; do \
 	  $(BUILD)/sanitize/fuzz/fuzz-$$t test/fuzz/corpus/$$t \
 	    test/fuzz/regressions/$$t || exit 1; done
+
+# The whole suite, compiler included, built with ASan and UBSan (leaks too):
+# every lit, unit, numerics, conformance and fuzz-replay test must pass with
+# no report. It shares the Python environment of $(BUILD).
+test-asan: bootstrap
+	@test -f $(BUILD)/asan/build.ninja || cmake -S . -B $(BUILD)/asan -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLVM_ENABLE_ASSERTIONS=OFF \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
+	ln -sfn ../venv $(BUILD)/asan/venv
+	cmake --build $(BUILD)/asan -j $(JOBS)
+	ctest --test-dir $(BUILD)/asan --output-on-failure -j $(JOBS)
 
 demo: build
 	scripts/demo.sh $(BUILD)

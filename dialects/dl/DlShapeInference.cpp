@@ -76,8 +76,10 @@ LogicalResult dl::checkTensorSize(std::optional<Location> loc, Type type,
     return success();
   int64_t count = 1;
   for (int64_t d : tensor.getShape()) {
+    // Dynamic dimensions included: dl tensors have static shapes.
     if (d < 0)
-      continue; // dynamic: the op's own checks refuse it
+      return emitOptionalError(loc, what, " ", tensor,
+                               " has a negative or unknown dimension");
     if (d != 0 && count > kMaxTensorElements / d)
       return emitOptionalError(loc, what, " ", tensor,
                                " has more than 2^38 elements, the most a "

@@ -30,8 +30,9 @@ std::string formatShape(llvm::ArrayRef<int64_t> shape);
 /// offsets computed from it fit in 64 bits.
 constexpr int64_t kMaxTensorElements = int64_t(1) << 38;
 
-/// Checks `type` against kMaxTensorElements (with overflow-safe
-/// arithmetic); the error names `what`.
+/// Checks that `type` has no negative dimension and at most
+/// kMaxTensorElements elements (with overflow-safe arithmetic); the error
+/// names `what`.
 LogicalResult checkTensorSize(std::optional<Location> loc, Type type,
                               const llvm::Twine &what);
 
