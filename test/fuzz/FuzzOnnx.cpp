@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }();
   std::string path = dir + "/model.onnx";
   if (FILE *file = std::fopen(path.c_str(), "wb")) {
-    std::fwrite(data, 1, size, file);
+    if (size)
+      std::fwrite(data, 1, size, file);
     std::fclose(file);
   } else {
     return 0;

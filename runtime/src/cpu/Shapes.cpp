@@ -166,7 +166,9 @@ Status runIota(const plan::Iota &op, Context &ctx) {
     for (int64_t k = 0; k < n; ++k)
       for (int64_t i = 0; i < inner; ++i)
         values.set((o * n + k) * inner + i, double(k));
-  std::memcpy(out.data, values.data.data(), values.data.size());
+  // An empty tensor has no buffer to copy into (or from).
+  if (!values.data.empty())
+    std::memcpy(out.data, values.data.data(), values.data.size());
   return Status::ok();
 }
 
