@@ -13,8 +13,15 @@
 
 namespace dlc::rt {
 
-/// The bytes of `path`, decompressed when they start with the gzip magic.
-Expected<std::vector<uint8_t>> readMaybeGzip(const std::string &path);
+/// The most bytes a compressed dataset file may expand to (4 GiB), so a
+/// small file that claims much more (a gzip bomb) is refused, not inflated.
+constexpr uint64_t kMaxDecompressedBytes = uint64_t(4) << 30;
+
+/// The bytes of `path`, decompressed when they start with the gzip magic;
+/// decompressing past `limit` bytes is an error.
+Expected<std::vector<uint8_t>>
+readMaybeGzip(const std::string &path,
+              uint64_t limit = kMaxDecompressedBytes);
 
 /// Parses an IDX file: magic 0 0 TYPE RANK, RANK big-endian u32 dimensions,
 /// then the data. Unsigned bytes (the images and labels of MNIST-style sets)

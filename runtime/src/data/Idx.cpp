@@ -53,7 +53,8 @@ uint32_t bigEndian32(const uint8_t *p) {
 
 } // namespace
 
-Expected<std::vector<uint8_t>> readMaybeGzip(const std::string &path) {
+Expected<std::vector<uint8_t>> readMaybeGzip(const std::string &path,
+                                             uint64_t limit) {
   Expected<std::vector<uint8_t>> raw = readFile(path);
   if (!raw)
     return raw;
@@ -69,8 +70,15 @@ Expected<std::vector<uint8_t>> readMaybeGzip(const std::string &path) {
   std::vector<uint8_t> bytes;
   uint8_t chunk[1 << 16];
   int got;
-  while ((got = z->gzread(file, chunk, sizeof(chunk))) > 0)
+  while ((got = z->gzread(file, chunk, sizeof(chunk))) > 0) {
+    if (bytes.size() + uint64_t(got) > limit) {
+      z->gzclose(file);
+      return Status::error(format("%s: decompresses to more than %llu bytes, "
+                                  "the most a dataset file may have",
+                                  path.c_str(), (unsigned long long)limit));
+    }
     bytes.insert(bytes.end(), chunk, chunk + got);
+  }
   std::string message;
   if (got < 0) {
     int code = 0;

@@ -62,6 +62,23 @@ TEST(Idx, ReadsGzipCompressedFiles) {
   std::remove((path + ".bad.gz").c_str());
 }
 
+// A small file that inflates past the limit (a gzip bomb) is refused once
+// the limit is reached, not decompressed whole.
+TEST(Idx, RefusesDecompressingPastTheLimit) {
+  std::string path = testing::TempDir() + "idx-bomb";
+  ASSERT_TRUE(writeFileAtomic(path, std::vector<uint8_t>(1 << 20, 0)));
+  ASSERT_EQ(std::system(("gzip -f " + path).c_str()), 0);
+  Expected<std::vector<uint8_t>> small = readMaybeGzip(path + ".gz", 1 << 16);
+  ASSERT_FALSE(small);
+  EXPECT_NE(small.status().message().find("decompresses to more than 65536 "
+                                          "bytes"),
+            std::string::npos);
+  Expected<std::vector<uint8_t>> whole = readMaybeGzip(path + ".gz");
+  ASSERT_TRUE(whole) << whole.status().message();
+  EXPECT_EQ(whole->size(), size_t(1) << 20);
+  std::remove((path + ".gz").c_str());
+}
+
 } // namespace
 
 namespace {
