@@ -745,19 +745,28 @@ private:
     return axisIn(i.axis(), shape(i.output()).size());
   }
 
+  /// Float logits [N, C >= 1], integer labels [N] and a scalar `output` of
+  /// the logits' type (`what`: "loss" or "accuracy").
+  Status checkLogitsLabels(uint32_t logitsIndex, uint32_t labels,
+                           uint32_t output, const char *what) {
+    CHECK(exists({logitsIndex, labels, output}));
+    CHECK(sameDType({logitsIndex, output}));
+    CHECK(realFloat(logitsIndex));
+    CHECK(isIndex(labels));
+    Shape logits = shape(logitsIndex);
+    if (logits.size() != 2 || logits[1] < 1)
+      return Status::error("logits must be [N, C] with C >= 1");
+    CHECK(shapeIs(labels, {logits[0]}));
+    if (count(output) != 1)
+      return Status::error(format("the %s must be a scalar", what));
+    return Status::ok();
+  }
+
   Status checkCrossEntropy(const plan::CrossEntropy &c) {
-    CHECK(exists({c.logits(), c.labels(), c.output()}));
-    CHECK(sameDType({c.logits(), c.output()}));
-    CHECK(realFloat(c.logits()));
-    CHECK(isIndex(c.labels()));
+    CHECK(checkLogitsLabels(c.logits(), c.labels(), c.output(), "loss"));
     if (c.reduction() > plan::LossReduction::MAX)
       return Status::error("unknown reduction");
     Shape logits = shape(c.logits());
-    if (logits.size() != 2 || logits[1] < 1)
-      return Status::error("logits must be [N, C] with C >= 1");
-    CHECK(shapeIs(c.labels(), {logits[0]}));
-    if (count(c.output()) != 1)
-      return Status::error("the loss must be a scalar");
     if (c.with_grad()) {
       CHECK(exists({c.dloss(), c.dlogits()}));
       CHECK(sameDType({c.logits(), c.dloss(), c.dlogits()}));
@@ -765,27 +774,14 @@ private:
         return Status::error("the loss's gradient must be a scalar");
       CHECK(shapeIs(c.dlogits(), logits));
     }
-    if (c.with_accuracy()) {
-      CHECK(exists({c.accuracy()}));
-      CHECK(sameDType({c.logits(), c.accuracy()}));
-      if (count(c.accuracy()) != 1)
-        return Status::error("the accuracy must be a scalar");
-    }
+    if (c.with_accuracy())
+      CHECK(checkLogitsLabels(c.logits(), c.labels(), c.accuracy(),
+                              "accuracy"));
     return Status::ok();
   }
 
   Status checkAccuracy(const plan::Accuracy &a) {
-    CHECK(exists({a.logits(), a.labels(), a.output()}));
-    CHECK(sameDType({a.logits(), a.output()}));
-    CHECK(realFloat(a.logits()));
-    CHECK(isIndex(a.labels()));
-    Shape logits = shape(a.logits());
-    if (logits.size() != 2 || logits[1] < 1)
-      return Status::error("logits must be [N, C] with C >= 1");
-    CHECK(shapeIs(a.labels(), {logits[0]}));
-    if (count(a.output()) != 1)
-      return Status::error("the accuracy must be a scalar");
-    return Status::ok();
+    return checkLogitsLabels(a.logits(), a.labels(), a.output(), "accuracy");
   }
 
   Status checkMse(const plan::Mse &m) {

@@ -21,16 +21,25 @@ static int64_t labelAt(const View &labels, int64_t i) {
                                     : labels.as<int64_t>()[i];
 }
 
-/// The fraction of rows whose argmax is the label (out-of-range labels never
-/// match), as the metric's value.
+/// Writes to `out` the fraction of rows whose argmax is the label
+/// (out-of-range labels never match).
 template <typename T>
-static T accuracyOf(const View &logits, const View &labels) {
+static void accuracyTyped(const View &logits, const View &labels,
+                          const View &out) {
   int64_t n = logits.shape[0], classes = logits.shape[1];
   int64_t hits = 0;
   for (int64_t i = 0; i < n; ++i)
     hits += rowArgmax(logits.as<T>() + i * classes, classes) ==
             labelAt(labels, i);
-  return T(n ? double(hits) / double(n) : NAN);
+  *out.as<T>() = T(n ? double(hits) / double(n) : NAN);
+}
+
+static void accuracy(const View &logits, const View &labels,
+                     const View &out) {
+  if (logits.dtype == DType::F64)
+    accuracyTyped<double>(logits, labels, out);
+  else
+    accuracyTyped<float>(logits, labels, out);
 }
 
 template <typename T>
@@ -75,26 +84,17 @@ static Status crossEntropyTyped(const plan::CrossEntropy &op, Context &ctx) {
 }
 
 Status runCrossEntropy(const plan::CrossEntropy &op, Context &ctx) {
-  View logits = ctx.view(op.logits()), labels = ctx.view(op.labels());
-  bool f64 = logits.dtype == DType::F64;
-  if (op.with_accuracy()) {
-    View out = ctx.view(op.accuracy());
-    if (f64)
-      *out.as<double>() = accuracyOf<double>(logits, labels);
-    else
-      *out.as<float>() = accuracyOf<float>(logits, labels);
-  }
-  return f64 ? crossEntropyTyped<double>(op, ctx)
-             : crossEntropyTyped<float>(op, ctx);
+  View logits = ctx.view(op.logits());
+  // Before the loss, whose gradient may overwrite the logits in place.
+  if (op.with_accuracy())
+    accuracy(logits, ctx.view(op.labels()), ctx.view(op.accuracy()));
+  return logits.dtype == DType::F64 ? crossEntropyTyped<double>(op, ctx)
+                                    : crossEntropyTyped<float>(op, ctx);
 }
 
 Status runAccuracy(const plan::Accuracy &op, Context &ctx) {
-  View logits = ctx.view(op.logits()), labels = ctx.view(op.labels());
-  View out = ctx.view(op.output());
-  if (logits.dtype == DType::F64)
-    *out.as<double>() = accuracyOf<double>(logits, labels);
-  else
-    *out.as<float>() = accuracyOf<float>(logits, labels);
+  accuracy(ctx.view(op.logits()), ctx.view(op.labels()),
+           ctx.view(op.output()));
   return Status::ok();
 }
 

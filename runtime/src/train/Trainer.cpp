@@ -342,12 +342,16 @@ Expected<std::vector<EpochMetrics>> train(Session &session,
     uint64_t skipped = 0;
     std::vector<uint8_t> before;
     bool checking = options.nonFinite != NonFinitePolicy::Ignore;
+    // Feeds the batch; again when a step is diagnosed, since a run may
+    // overwrite its inputs in place.
+    auto feed = [&] {
+      Status s = session.setInput("train", layout->dataInput, inputs);
+      return s ? session.setInput("train", layout->labelInput, labels) : s;
+    };
     for (uint64_t step = 0; step < stepsPerEpoch; ++step) {
       gather(trainSet.inputs, order, step * batch, batch, inputs);
       gather(trainSet.labels, order, step * batch, batch, labels);
-      if (Status s = session.setInput("train", layout->dataInput, inputs); !s)
-        return s;
-      if (Status s = session.setInput("train", layout->labelInput, labels); !s)
+      if (Status s = feed(); !s)
         return s;
       if (checking)
         before = session.snapshotPersistent();
@@ -364,11 +368,7 @@ Expected<std::vector<EpochMetrics>> train(Session &session,
             (unsigned long long)step + 1,
             std::isnan(*loss) ? "nan" : *loss > 0 ? "inf" : "-inf");
         std::string why =
-            diagnose(session, before, session.stepCounter() - 1, [&] {
-              Status s = session.setInput("train", layout->dataInput, inputs);
-              return s ? session.setInput("train", layout->labelInput, labels)
-                       : s;
-            });
+            diagnose(session, before, session.stepCounter() - 1, feed);
         if (options.nonFinite == NonFinitePolicy::Stop)
           return Status::error(where + "; " + why);
         // The state before the step is back; its dropout counter stays used.
