@@ -77,7 +77,7 @@ demo: build
 # and every saved crash instead).
 FUZZ_SECONDS ?= 60
 fuzz:
-	BUILD=$(BUILD) scripts/fuzz.sh $(FUZZ_SECONDS)
+	BUILD=$(BUILD) scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # After importer changes: re-runs the ONNX conformance suite, rewrites its
 # expected failures and the supported-ops table in docs/onnx.md.

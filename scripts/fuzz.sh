@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz target with libFuzzer, ASan and UBSan for SECONDS each
 # (default 60), and prints executions and crashes per target.
-#   scripts/fuzz.sh [SECONDS]        (make fuzz FUZZ_SECONDS=N)
+#   scripts/fuzz.sh [SECONDS [TARGET...]]
+#   make fuzz FUZZ_SECONDS=N [FUZZ_TARGETS="plan onnx"]
 # The targets are built with clang 22 in BUILD_DIR/fuzzer (BUILD_DIR: $BUILD
 # or build). Each keeps its growing corpus in BUILD_DIR/fuzzer/corpus/<target>
 # (seeded from test/fuzz/corpus) and writes crashing inputs to
@@ -11,6 +12,15 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
+all_targets=(npy safetensors idx plan dsl onnx)
+shift $(($# > 0 ? 1 : 0))
+targets=("${@:-${all_targets[@]}}")
+for target in "${targets[@]}"; do
+  [[ " ${all_targets[*]} " == *" $target "* ]] || {
+    echo "fuzz: unknown target '$target' (targets: ${all_targets[*]})" >&2
+    exit 2
+  }
+done
 build_dir="$root/${BUILD:-build}"
 "$root/scripts/bootstrap.sh" --fuzz "$build_dir"
 
@@ -24,7 +34,6 @@ if [ ! -f "$tree/build.ninja" ]; then
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
     -DLLVM_ENABLE_ASSERTIONS=ON -DDLC_BUILD_FUZZERS=ON > "$tree.configure.log"
 fi
-targets=(npy safetensors idx plan dsl onnx)
 cmake --build "$tree" --target "${targets[@]/#/fuzz-}"
 
 # LLVM's headers poison allocator memory in sanitized code that Debian's

@@ -23,24 +23,68 @@ using namespace mlir::dl;
 
 namespace {
 
+/// The bias add `fuseBiasAdd` folds into a GEMM: the product, the bias,
+/// and the view of the product the add reads, if it reads one.
+struct BiasAdd {
+  MatmulOp matmul;
+  Value bias;
+  ReshapeOp view;
+};
+
 /// The matmul and bias of `add` when it adds a bias vector of the product's
-/// last dimension to a product nothing else reads.
-std::optional<std::pair<MatmulOp, Value>> biasAdd(AddOp add) {
+/// last dimension to a product nothing else reads. The product may be
+/// viewed with other leading dimensions first (a rank-3 activation's
+/// product is computed as a matrix; see dl.matmul's canonicalization).
+std::optional<BiasAdd> biasAdd(AddOp add) {
+  auto sum = cast<RankedTensorType>(add.getType());
   for (unsigned i = 0; i < 2; ++i) {
-    auto matmul = add.getOperand(i).getDefiningOp<MatmulOp>();
+    Value product = add.getOperand(i);
     Value bias = add.getOperand(1 - i);
+    auto view = product.getDefiningOp<ReshapeOp>();
+    if (view && view->hasOneUse())
+      product = view.getInput();
+    else
+      view = {};
+    auto matmul = product.getDefiningOp<MatmulOp>();
     if (!matmul || !matmul->hasOneUse())
       continue;
-    auto product = cast<RankedTensorType>(matmul.getType());
+    auto productType = cast<RankedTensorType>(matmul.getType());
     auto biasType = cast<RankedTensorType>(bias.getType());
-    if (!isa<FloatType>(product.getElementType()) ||
-        add.getType() != product || biasType.getRank() != 1 ||
-        biasType.getDimSize(0) != product.getShape().back() ||
-        biasType.getElementType() != product.getElementType())
+    int64_t columns = productType.getShape().back();
+    if (!isa<FloatType>(productType.getElementType()) ||
+        add.getOperand(i).getType() != sum || sum.getShape().back() != columns ||
+        biasType.getRank() != 1 || biasType.getDimSize(0) != columns ||
+        biasType.getElementType() != productType.getElementType())
       continue;
-    return std::make_pair(matmul, bias);
+    return BiasAdd{matmul, bias, view};
   }
   return std::nullopt;
+}
+
+/// Replaces `add` (and the ReLU that is its only reader) by one
+/// dl.matmul_bias, viewed as the add's shape again where it was viewed.
+void fuseBiasAdd(AddOp add, const BiasAdd &found) {
+  Operation *last = add;
+  ReluOp relu;
+  if (add->hasOneUse())
+    relu = dyn_cast<ReluOp>(*add->getUsers().begin());
+  if (relu)
+    last = relu;
+  MatmulOp matmul = found.matmul;
+  OpBuilder builder(last);
+  Value fused = MatmulBiasOp::create(
+      builder, last->getLoc(), matmul.getType(), matmul.getLhs(),
+      matmul.getRhs(), found.bias, matmul.getTransposeLhs(),
+      matmul.getTransposeRhs(), static_cast<bool>(relu));
+  if (found.view)
+    fused = ReshapeOp::create(builder, last->getLoc(), add.getType(), fused);
+  last->getResult(0).replaceAllUsesWith(fused);
+  if (relu)
+    relu->erase();
+  add->erase();
+  if (found.view)
+    found.view->erase();
+  matmul->erase();
 }
 
 /// Folds `sum` (a reduce_sum over dimension 0 of a matrix) into a matmul
@@ -84,29 +128,9 @@ struct DlFuseEpiloguePass
 
     SmallVector<AddOp> adds;
     getOperation().walk([&](AddOp add) { adds.push_back(add); });
-    for (AddOp add : adds) {
-      std::optional<std::pair<MatmulOp, Value>> found = biasAdd(add);
-      if (!found)
-        continue;
-      auto [matmul, bias] = *found;
-      // The ReLU joins when it is the sum's only reader.
-      Operation *last = add;
-      ReluOp relu;
-      if (add->hasOneUse())
-        relu = dyn_cast<ReluOp>(*add->getUsers().begin());
-      if (relu)
-        last = relu;
-      OpBuilder builder(last);
-      auto fused = MatmulBiasOp::create(
-          builder, last->getLoc(), add.getType(), matmul.getLhs(),
-          matmul.getRhs(), bias, matmul.getTransposeLhs(),
-          matmul.getTransposeRhs(), static_cast<bool>(relu));
-      last->getResult(0).replaceAllUsesWith(fused.getResult());
-      if (relu)
-        relu->erase();
-      add->erase();
-      matmul->erase();
-    }
+    for (AddOp add : adds)
+      if (std::optional<BiasAdd> found = biasAdd(add))
+        fuseBiasAdd(add, *found);
   }
 };
 

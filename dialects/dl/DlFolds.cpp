@@ -21,6 +21,84 @@ void LogOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
   patterns.add<LogOfSoftmax>(context);
 }
 
+namespace {
+
+/// `x @ w` with `x` of rank > 2 and `w` a matrix is one matrix product over
+/// the rows of all of `x`'s leading dimensions: [B, T, K] @ [K, N] is
+/// [B*T, K] @ [K, N], viewed back as [B, T, N]. One large GEMM instead of a
+/// batch of small ones, and the weight's gradient becomes a single product
+/// over all rows (with the bias gradient beside it) instead of B products
+/// and a sum. The reshapes are views.
+struct MatmulOfMatrix : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    auto lhs = cast<RankedTensorType>(op.getLhs().getType());
+    auto rhs = cast<RankedTensorType>(op.getRhs().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    if (lhs.getRank() <= 2 || rhs.getRank() != 2 || op.getTransposeLhs() ||
+        !lhs.hasStaticShape() || !result.hasStaticShape())
+      return failure();
+    int64_t rows = 1;
+    for (int64_t d : lhs.getShape().drop_back())
+      rows *= d;
+    Location loc = op.getLoc();
+    auto rowsType = RankedTensorType::get({rows, lhs.getShape().back()},
+                                          lhs.getElementType());
+    Value flat = ReshapeOp::create(rewriter, loc, rowsType, op.getLhs());
+    auto productType = RankedTensorType::get(
+        {rows, result.getShape().back()}, result.getElementType());
+    Value product = MatmulOp::create(rewriter, loc, productType, flat,
+                                     op.getRhs(), false,
+                                     op.getTransposeRhs());
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, result, product);
+    return success();
+  }
+};
+
+/// A sum over the leading dimensions [0, k) of a tensor, k >= 2, is a sum
+/// over dimension 0 of its view with those dimensions merged. The bias
+/// gradient of a rank-3 activation then reads the same [B*T, N] view as the
+/// weight gradient's product, and dl-fuse-epilogue joins the two.
+struct ReduceSumOfLeadingDims : OpRewritePattern<ReduceSumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceSumOp op,
+                                PatternRewriter &rewriter) const override {
+    auto input = cast<RankedTensorType>(op.getInput().getType());
+    ArrayRef<int64_t> axes = op.getAxes();
+    if (op.getKeepdims() || axes.size() < 2 || !input.hasStaticShape())
+      return failure();
+    for (auto [i, axis] : llvm::enumerate(axes))
+      if (axis != int64_t(i))
+        return failure();
+    SmallVector<int64_t> shape{1};
+    for (int64_t d = 0; d < input.getRank(); ++d) {
+      if (d < int64_t(axes.size()))
+        shape.front() *= input.getDimSize(d);
+      else
+        shape.push_back(input.getDimSize(d));
+    }
+    Value merged = ReshapeOp::create(
+        rewriter, op.getLoc(),
+        RankedTensorType::get(shape, input.getElementType()), op.getInput());
+    rewriter.replaceOpWithNewOp<ReduceSumOp>(op, op.getType(), merged,
+                                             ArrayRef<int64_t>{0}, false);
+    return success();
+  }
+};
+
+} // namespace
+
+void MatmulOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                           MLIRContext *context) {
+  patterns.add<MatmulOfMatrix>(context);
+}
+
+void ReduceSumOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                              MLIRContext *context) {
+  patterns.add<ReduceSumOfLeadingDims>(context);
+}
+
 /// True when `attr` is a splat whose every element is `value`; for floats,
 /// `negativeZero` asks for -0 rather than +0 when `value` is 0.
 static bool isSplatOf(Attribute attr, int64_t value, bool negativeZero = false) {

@@ -27,6 +27,7 @@ def Dl_MatmulOp : Dl_Op<"matmul",
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
+  let hasCanonicalizer = 1;
 }
 
 def Dl_Conv2dOp : Dl_Op<"conv2d",
@@ -173,7 +174,9 @@ class Dl_ReduceOp<string mnemonic, string what, Type tensorType>
   }];
 }
 
-def Dl_ReduceSumOp : Dl_ReduceOp<"reduce_sum", "sum", Dl_NumericTensor>;
+def Dl_ReduceSumOp : Dl_ReduceOp<"reduce_sum", "sum", Dl_NumericTensor> {
+  let hasCanonicalizer = 1;
+}
 def Dl_ReduceMeanOp : Dl_ReduceOp<"reduce_mean", "mean", Dl_FloatTensor>;
 def Dl_ReduceMaxOp : Dl_ReduceOp<"reduce_max", "maximum", Dl_NumericTensor>;
 

@@ -29,6 +29,38 @@ func.func @sum_escapes(%x: tensor<8x16xf32>, %w: tensor<4x16xf32>,
 
 // -----
 
+// A rank-3 activation's product, computed as a matrix and viewed back (see
+// dl.matmul's canonicalization): the bias and the ReLU still join, the view
+// moves after the GEMM.
+// CHECK-LABEL: func.func @viewed_product
+// CHECK-NEXT: %[[Y:.*]] = dl.matmul_bias %arg0, %arg1, %arg2 {relu} : (tensor<6x4xf32>, tensor<4x5xf32>, tensor<5xf32>) -> tensor<6x5xf32>
+// CHECK-NEXT: %[[V:.*]] = dl.reshape %[[Y]] : tensor<6x5xf32> to tensor<2x3x5xf32>
+// CHECK-NEXT: return %[[V]]
+func.func @viewed_product(%x: tensor<6x4xf32>, %w: tensor<4x5xf32>,
+                          %b: tensor<5xf32>) -> tensor<2x3x5xf32> {
+  %0 = dl.matmul %x, %w : (tensor<6x4xf32>, tensor<4x5xf32>) -> tensor<6x5xf32>
+  %1 = dl.reshape %0 : tensor<6x5xf32> to tensor<2x3x5xf32>
+  %2 = dl.add %1, %b : (tensor<2x3x5xf32>, tensor<5xf32>) -> tensor<2x3x5xf32>
+  %3 = dl.relu %2 : tensor<2x3x5xf32>
+  return %3 : tensor<2x3x5xf32>
+}
+
+// -----
+
+// A view that changes the last dimension is not a row-wise bias add.
+// CHECK-LABEL: func.func @view_of_other_columns
+// CHECK: dl.matmul %arg0, %arg1
+// CHECK: dl.add
+func.func @view_of_other_columns(%x: tensor<6x4xf32>, %w: tensor<4x6xf32>,
+                                 %b: tensor<3xf32>) -> tensor<12x3xf32> {
+  %0 = dl.matmul %x, %w : (tensor<6x4xf32>, tensor<4x6xf32>) -> tensor<6x6xf32>
+  %1 = dl.reshape %0 : tensor<6x6xf32> to tensor<12x3xf32>
+  %2 = dl.add %1, %b : (tensor<12x3xf32>, tensor<3xf32>) -> tensor<12x3xf32>
+  return %2 : tensor<12x3xf32>
+}
+
+// -----
+
 // Not a bias: the product is read twice, or the addend is a matrix.
 // CHECK-LABEL: func.func @not_fused
 // CHECK-NOT: dl.matmul_bias

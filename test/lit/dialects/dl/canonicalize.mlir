@@ -164,3 +164,41 @@ func.func @log_of_softmax(%x: tensor<4x10xf32>) -> tensor<4x10xf32> {
   %1 = dl.log %0 : tensor<4x10xf32>
   return %1 : tensor<4x10xf32>
 }
+
+// -----
+
+// A rank-3 activation times a matrix is one matrix product over all rows,
+// viewed back; a transposed left operand or a batched right one is not.
+// CHECK-LABEL: func @matmul_of_matrix
+// CHECK: %[[ROWS:.*]] = dl.reshape %arg0 : tensor<2x3x4xf32> to tensor<6x4xf32>
+// CHECK: %[[P:.*]] = dl.matmul %[[ROWS]], %arg1 {transpose_rhs} : (tensor<6x4xf32>, tensor<5x4xf32>) -> tensor<6x5xf32>
+// CHECK: %[[Y:.*]] = dl.reshape %[[P]] : tensor<6x5xf32> to tensor<2x3x5xf32>
+// CHECK: %[[T:.*]] = dl.matmul %arg0, %arg2 {transpose_lhs} : (tensor<2x3x4xf32>, tensor<3x5xf32>) -> tensor<2x4x5xf32>
+// CHECK: %[[B:.*]] = dl.matmul %arg0, %arg3 : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
+// CHECK: return %[[Y]], %[[T]], %[[B]]
+func.func @matmul_of_matrix(%x: tensor<2x3x4xf32>, %w: tensor<5x4xf32>,
+                            %v: tensor<3x5xf32>, %u: tensor<2x4x5xf32>)
+    -> (tensor<2x3x5xf32>, tensor<2x4x5xf32>, tensor<2x3x5xf32>) {
+  %0 = dl.matmul %x, %w {transpose_rhs} : (tensor<2x3x4xf32>, tensor<5x4xf32>) -> tensor<2x3x5xf32>
+  %1 = dl.matmul %x, %v {transpose_lhs} : (tensor<2x3x4xf32>, tensor<3x5xf32>) -> tensor<2x4x5xf32>
+  %2 = dl.matmul %x, %u : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
+  return %0, %1, %2 : tensor<2x3x5xf32>, tensor<2x4x5xf32>, tensor<2x3x5xf32>
+}
+
+// -----
+
+// A sum over leading dimensions is a sum over dimension 0 of the view that
+// merges them; other axes, or kept dimensions, stay.
+// CHECK-LABEL: func @reduce_sum_of_leading_dims
+// CHECK: %[[V:.*]] = dl.reshape %arg0 : tensor<2x3x4x5xf32> to tensor<6x4x5xf32>
+// CHECK: %[[S:.*]] = dl.reduce_sum %[[V]] axes = [0] : tensor<6x4x5xf32> -> tensor<4x5xf32>
+// CHECK: %[[M:.*]] = dl.reduce_sum %arg0 axes = [0, 2] : tensor<2x3x4x5xf32> -> tensor<3x5xf32>
+// CHECK: %[[K:.*]] = dl.reduce_sum %arg0 axes = [0, 1] keepdims : tensor<2x3x4x5xf32> -> tensor<1x1x4x5xf32>
+// CHECK: return %[[S]], %[[M]], %[[K]]
+func.func @reduce_sum_of_leading_dims(%x: tensor<2x3x4x5xf32>)
+    -> (tensor<4x5xf32>, tensor<3x5xf32>, tensor<1x1x4x5xf32>) {
+  %0 = dl.reduce_sum %x axes = [0, 1] : tensor<2x3x4x5xf32> -> tensor<4x5xf32>
+  %1 = dl.reduce_sum %x axes = [0, 2] : tensor<2x3x4x5xf32> -> tensor<3x5xf32>
+  %2 = dl.reduce_sum %x axes = [0, 1] keepdims : tensor<2x3x4x5xf32> -> tensor<1x1x4x5xf32>
+  return %0, %1, %2 : tensor<4x5xf32>, tensor<3x5xf32>, tensor<1x1x4x5xf32>
+}
