@@ -491,6 +491,24 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
                   8 * numElements(l.getInput()));
         return success();
       })
+      .Case([&](dl::LayerNormGradOp l) {
+        auto body = plan::CreateLayerNormGrad(
+            fbb, t(l.getInput()), t(l.getGrad()), t(l.getGamma()),
+            t(l.getInputGrad()), t(l.getMean()), t(l.getRstd()), l.getAxis(),
+            l.getEpsilon().convertToDouble());
+        addKernel(op, "layer_norm_grad", plan::Op::LayerNormGrad,
+                  body.Union(), 14 * numElements(l.getInput()));
+        return success();
+      })
+      .Case([&](dl::LayerNormParamGradOp l) {
+        auto body = plan::CreateLayerNormParamGrad(
+            fbb, t(l.getInput()), t(l.getGrad()), t(l.getMean()),
+            t(l.getRstd()), t(l.getGammaGrad()), t(l.getBetaGrad()),
+            l.getAxis());
+        addKernel(op, "layer_norm_param_grad", plan::Op::LayerNormParamGrad,
+                  body.Union(), 4 * numElements(l.getInput()));
+        return success();
+      })
       .Case([&](dl::BatchNormInferenceOp b) {
         auto body = plan::CreateBatchNorm(
             fbb, t(b.getInput()), t(b.getScale()), t(b.getBias()),

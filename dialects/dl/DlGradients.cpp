@@ -535,17 +535,17 @@ LogicalResult LayerNormOp::buildGradients(OpBuilder &b,
   Value g = resultGrads[0];
   if (!g)
     return success();
+  // Two kernels: the input gradient by rows (which also returns each row's
+  // statistics), then gamma's and beta's by columns.
   Location loc = getLoc();
-  Value x = getInput();
-  SmallVector<int64_t> inner;
-  for (int64_t d = getAxis(); d < typeOf(x).getRank(); ++d)
-    inner.push_back(d);
-  auto [dx, xhat] = normalizationBackward(b, loc, x, g, getGamma(), inner,
-                                          getEpsilon().convertToDouble());
-  grads[0] = dx;
-  grads[1] = sumToShape(b, loc, binary<MulOp>(b, loc, g, xhat),
-                        typeOf(getGamma()));
-  grads[2] = sumToShape(b, loc, g, typeOf(getBeta()));
+  auto input = LayerNormGradOp::create(b, loc, getInput(), g, getGamma(),
+                                       getAxisAttr(), getEpsilonAttr());
+  auto params = LayerNormParamGradOp::create(b, loc, getInput(), g,
+                                             input.getMean(), input.getRstd(),
+                                             getAxisAttr());
+  grads[0] = input.getInputGrad();
+  grads[1] = params.getGammaGrad();
+  grads[2] = params.getBetaGrad();
   return success();
 }
 

@@ -312,6 +312,67 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// The input and its gradient of a layer norm's backward ops: one type,
+/// with `axis` inside it.
+static LogicalResult checkLayerNormGradInputs(std::optional<Location> loc,
+                                              RankedTensorType input,
+                                              RankedTensorType grad,
+                                              int64_t axis) {
+  if (!input || !grad)
+    return emitOptionalError(loc, "input and grad must be ranked tensors");
+  if (input != grad)
+    return emitOptionalError(loc, "grad ", grad, " must have the input's type ",
+                             input);
+  return checkAxis(loc, "axis", axis, input.getRank());
+}
+
+/// The type of the per-row statistics: the input's leading dimensions.
+static RankedTensorType rowStatisticsType(RankedTensorType input,
+                                          int64_t axis) {
+  return RankedTensorType::get(input.getShape().take_front(axis),
+                               input.getElementType());
+}
+
+LogicalResult LayerNormGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  auto input = rankedOf(adaptor.getInput());
+  int64_t axis = adaptor.getAxis();
+  if (failed(checkLayerNormGradInputs(loc, input, rankedOf(adaptor.getGrad()),
+                                      axis)))
+    return failure();
+  NamedTensor params[] = {{"gamma", rankedOf(adaptor.getGamma())}};
+  if (failed(checkParamShapes(loc, input, params,
+                              input.getShape().drop_front(axis),
+                              "the normalized dimensions")))
+    return failure();
+  if (adaptor.getEpsilon().convertToDouble() <= 0)
+    return emitOptionalError(loc, "epsilon must be positive");
+  RankedTensorType stats = rowStatisticsType(input, axis);
+  inferred.append({input, stats, stats});
+  return success();
+}
+
+LogicalResult LayerNormParamGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferred) {
+  auto input = rankedOf(adaptor.getInput());
+  int64_t axis = adaptor.getAxis();
+  if (failed(checkLayerNormGradInputs(loc, input, rankedOf(adaptor.getGrad()),
+                                      axis)))
+    return failure();
+  RankedTensorType stats = rowStatisticsType(input, axis);
+  NamedTensor params[] = {{"mean", rankedOf(adaptor.getMean())},
+                          {"rstd", rankedOf(adaptor.getRstd())}};
+  if (failed(checkParamShapes(loc, input, params, stats.getShape(),
+                              "the rows")))
+    return failure();
+  auto tail = RankedTensorType::get(input.getShape().drop_front(axis),
+                                    input.getElementType());
+  inferred.append({tail, tail});
+  return success();
+}
+
 /// The checks both batch-norm forms share; `input` is `[N, C, ...]`.
 static LogicalResult checkBatchNorm(std::optional<Location> loc,
                                     RankedTensorType input,

@@ -241,6 +241,60 @@ def Dl_LayerNormOp : Dl_Op<"layer_norm",
   }];
 }
 
+def Dl_LayerNormGradOp : Dl_Op<"layer_norm_grad",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "the input gradient of layer normalization";
+  let description = [{
+    For `dl.layer_norm %input, %gamma, ...` and its result's gradient
+    `grad`: `input_grad = rstd * (dxhat - mean(dxhat) - xhat *
+    mean(dxhat * xhat))` with `dxhat = grad * gamma`, `xhat = (input -
+    mean) * rstd` and the means over the normalized dimensions `[axis,
+    rank)`. Each row's `mean` and `rstd = 1 / sqrt(variance + epsilon)`
+    (shaped `input.shape[:axis]`) come out too, for
+    `dl.layer_norm_param_grad`. Layer norm's gradient rule emits it: one
+    kernel in place of the dozen ops of the formula.
+
+    ```mlir
+    %dx, %mean, %rstd = dl.layer_norm_grad %x, %dy, %g axis = 2 epsilon = 1.0e-05
+        : (tensor<4x16x32xf32>, tensor<4x16x32xf32>, tensor<32xf32>)
+        -> (tensor<4x16x32xf32>, tensor<4x16xf32>, tensor<4x16xf32>)
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$input, Dl_FloatTensor:$grad,
+                       Dl_FloatTensor:$gamma, I64Attr:$axis, F64Attr:$epsilon);
+  let results = (outs Dl_FloatTensor:$input_grad, Dl_FloatTensor:$mean,
+                      Dl_FloatTensor:$rstd);
+  let assemblyFormat = [{
+    $input `,` $grad `,` $gamma `axis` `=` $axis `epsilon` `=` $epsilon
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Dl_LayerNormParamGradOp : Dl_Op<"layer_norm_param_grad",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "the gradients of layer normalization's gamma and beta";
+  let description = [{
+    The sums over the rows (dimensions `[0, axis)`) of `grad * xhat` and of
+    `grad`, with `xhat = (input - mean) * rstd` from the statistics
+    `dl.layer_norm_grad` returned: the gradients of `gamma` and `beta`, one
+    column reduction.
+
+    ```mlir
+    %dg, %db = dl.layer_norm_param_grad %x, %dy, %mean, %rstd axis = 2
+        : (tensor<4x16x32xf32>, tensor<4x16x32xf32>, tensor<4x16xf32>, tensor<4x16xf32>)
+        -> (tensor<32xf32>, tensor<32xf32>)
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$input, Dl_FloatTensor:$grad,
+                       Dl_FloatTensor:$mean, Dl_FloatTensor:$rstd,
+                       I64Attr:$axis);
+  let results = (outs Dl_FloatTensor:$gamma_grad, Dl_FloatTensor:$beta_grad);
+  let assemblyFormat = [{
+    $input `,` $grad `,` $mean `,` $rstd `axis` `=` $axis attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
 def Dl_BatchNormInferenceOp : Dl_Op<"batch_norm_inference",
                                     [Pure, InferTypeOpAdaptor]> {
   let summary = "batch normalization with stored statistics";

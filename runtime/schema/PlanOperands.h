@@ -83,6 +83,26 @@ void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
     write(op->output());
     break;
   }
+  case Op::LayerNormGrad: {
+    const LayerNormGrad *op = kernel.op_as_LayerNormGrad();
+    read(op->input());
+    read(op->grad());
+    read(op->gamma());
+    write(op->output());
+    write(op->mean());
+    write(op->rstd());
+    break;
+  }
+  case Op::LayerNormParamGrad: {
+    const LayerNormParamGrad *op = kernel.op_as_LayerNormParamGrad();
+    read(op->input());
+    read(op->grad());
+    read(op->mean());
+    read(op->rstd());
+    write(op->gamma_grad());
+    write(op->beta_grad());
+    break;
+  }
   case Op::BatchNorm: {
     const BatchNorm *op = kernel.op_as_BatchNorm();
     read(op->input());

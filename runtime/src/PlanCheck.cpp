@@ -387,6 +387,10 @@ private:
     case plan::Op::Argmax: return checkArgmax(*kernel.op_as_Argmax());
     case plan::Op::Softmax: return checkSoftmax(*kernel.op_as_Softmax());
     case plan::Op::LayerNorm: return checkLayerNorm(*kernel.op_as_LayerNorm());
+    case plan::Op::LayerNormGrad:
+      return checkLayerNormGrad(*kernel.op_as_LayerNormGrad());
+    case plan::Op::LayerNormParamGrad:
+      return checkLayerNormParamGrad(*kernel.op_as_LayerNormParamGrad());
     case plan::Op::BatchNorm: return checkBatchNorm(*kernel.op_as_BatchNorm());
     case plan::Op::Conv2d: return checkConv2d(*kernel.op_as_Conv2d());
     case plan::Op::Pool2d: return checkPool2d(*kernel.op_as_Pool2d());
@@ -529,6 +533,48 @@ private:
     Shape tail(in.begin() + l.axis(), in.end());
     CHECK(shapeIs(l.gamma(), tail));
     return shapeIs(l.beta(), tail);
+  }
+
+  /// The row statistics of a layer norm's backward kernels: one per
+  /// element of the input's leading dimensions [0, axis).
+  Status checkRowStatistics(uint32_t input, int64_t axis, uint32_t mean,
+                            uint32_t rstd) {
+    Shape in = shape(input);
+    Shape rows(in.begin(), in.begin() + axis);
+    CHECK(shapeIs(mean, rows));
+    return shapeIs(rstd, rows);
+  }
+
+  Status checkLayerNormGrad(const plan::LayerNormGrad &l) {
+    std::initializer_list<uint32_t> all = {l.input(), l.grad(), l.gamma(),
+                                           l.output(), l.mean(), l.rstd()};
+    CHECK(exists(all));
+    CHECK(sameDType(all));
+    CHECK(realFloat(l.input()));
+    CHECK(shapeIs(l.grad(), shape(l.input())));
+    CHECK(shapeIs(l.output(), shape(l.input())));
+    CHECK(checkAxisLayout(l.input(), l.axis()));
+    if (!(l.epsilon() > 0))
+      return Status::error("epsilon must be positive");
+    Shape in = shape(l.input());
+    CHECK(shapeIs(l.gamma(), Shape(in.begin() + l.axis(), in.end())));
+    return checkRowStatistics(l.input(), l.axis(), l.mean(), l.rstd());
+  }
+
+  Status checkLayerNormParamGrad(const plan::LayerNormParamGrad &l) {
+    std::initializer_list<uint32_t> all = {l.input(), l.grad(), l.mean(),
+                                           l.rstd(), l.gamma_grad(),
+                                           l.beta_grad()};
+    CHECK(exists(all));
+    CHECK(sameDType(all));
+    CHECK(realFloat(l.input()));
+    CHECK(shapeIs(l.grad(), shape(l.input())));
+    CHECK(checkAxisLayout(l.input(), l.axis()));
+    Shape in = shape(l.input());
+    Shape tail(in.begin() + l.axis(), in.end());
+    CHECK(shapeIs(l.gamma_grad(), tail));
+    CHECK(shapeIs(l.beta_grad(), tail));
+    return checkRowStatistics(l.input(), l.axis(), l.mean(), l.rstd());
   }
 
   Status checkBatchNorm(const plan::BatchNorm &b) {

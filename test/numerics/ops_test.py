@@ -335,6 +335,45 @@ def reduction_cases(runner):
                                   {"x": x}, {"r": expected})
 
 
+def layer_norm_backward_cases(runner):
+    """dl.layer_norm_grad and dl.layer_norm_param_grad against the
+    gradient formula in float64."""
+    for dtype in (np.float32, np.float64):
+        x = rand(2, 3, 8, dtype=dtype, low=-5, high=5)
+        dy = rand(2, 3, 8, dtype=dtype)
+        for axis in (1, 2):
+            tail = x.shape[axis:]
+            g = rand(*tail, dtype=dtype)
+            xd, dyd = x.astype(np.float64), dy.astype(np.float64)
+            axes = tuple(range(axis, 3))
+            mean = xd.mean(axis=axes, keepdims=True)
+            var = ((xd - mean) ** 2).mean(axis=axes, keepdims=True)
+            rstd = 1 / np.sqrt(var + 1e-5)
+            xhat = (xd - mean) * rstd
+            dxhat = dyd * g
+            dx = rstd * (dxhat - dxhat.mean(axis=axes, keepdims=True)
+                         - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
+            rows = tuple(range(axis))
+            expected = {"dx": dx.astype(dtype),
+                        "mean": mean.reshape(x.shape[:axis]).astype(dtype),
+                        "rstd": rstd.reshape(x.shape[:axis]).astype(dtype),
+                        "dg": (dyd * xhat).sum(axis=rows).astype(dtype),
+                        "db": dyd.sum(axis=rows).astype(dtype)}
+            inputs = {"x": x, "dy": dy, "g": g}
+            t = {k: tensor_type(v) for k, v in {**inputs, **expected}.items()}
+            body = (f"  %dx, %mean, %rstd = dl.layer_norm_grad %x, %dy, %g "
+                    f"axis = {axis} epsilon = 1.0e-05 : ({t['x']}, {t['dy']}, "
+                    f"{t['g']}) -> ({t['dx']}, {t['mean']}, {t['rstd']})\n"
+                    f"  %dg, %db = dl.layer_norm_param_grad %x, %dy, %mean, "
+                    f"%rstd axis = {axis} : ({t['x']}, {t['dy']}, {t['mean']}, "
+                    f"{t['rstd']}) -> ({t['dg']}, {t['db']})")
+            runner.run_module(
+                f"layer_norm_backward-{np.dtype(dtype)}-{axis}",
+                entry(inputs, {k: ("%" + k, v) for k, v in expected.items()},
+                      body),
+                inputs, expected)
+
+
 def normalization_cases(runner):
     x = rand(2, 3, 8, low=-5, high=5)
     for axis in (1, 2):
@@ -348,6 +387,7 @@ def normalization_cases(runner):
         one(runner, f"layer_norm-{axis}", {"x": x, "g": g, "b": b},
             f"dl.layer_norm %x, %g, %b axis = {axis} epsilon = 1.0e-05",
             expected)
+    layer_norm_backward_cases(runner)
     x = rand(4, 3, 2, 5)
     s, b, m = rand(3), rand(3), rand(3)
     v = rand(3, low=0.5, high=2)

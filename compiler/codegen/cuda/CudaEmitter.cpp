@@ -18,6 +18,8 @@ bool emitKernel(const plan::Plan &plan, const plan::Kernel &kernel,
   case plan::Op::Argmax: ok = emitArgmax(w, *kernel.op_as_Argmax(), error); break;
   case plan::Op::Softmax: ok = emitSoftmax(w, *kernel.op_as_Softmax(), error); break;
   case plan::Op::LayerNorm: ok = emitLayerNorm(w, *kernel.op_as_LayerNorm(), error); break;
+  case plan::Op::LayerNormGrad: ok = emitLayerNormGrad(w, *kernel.op_as_LayerNormGrad(), error); break;
+  case plan::Op::LayerNormParamGrad: ok = emitLayerNormParamGrad(w, *kernel.op_as_LayerNormParamGrad(), error); break;
   case plan::Op::BatchNorm: ok = emitBatchNorm(w, *kernel.op_as_BatchNorm(), error); break;
   case plan::Op::Conv2d: ok = emitConv2d(w, *kernel.op_as_Conv2d(), error); break;
   case plan::Op::Pool2d: ok = emitPool2d(w, *kernel.op_as_Pool2d(), error); break;

@@ -4,13 +4,27 @@
 // batch norm in training): two passes over the group, the mean and then the
 // squared deviations from it, which stays accurate where the one-pass
 // E[x^2] - E[x]^2 cancels. The group is small enough to stay in L1/L2
-// between the passes.
+// between the passes. Layer norm's backward pass is two kernels: the input
+// gradient by rows, and gamma's and beta's gradients by columns.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/cuda/Emitters.h"
 
 namespace dlc::cuda {
+
+namespace {
+
+/// Rows (the leading dimensions [0, axis)) and columns (the normalized
+/// ones) of a layer norm's input.
+std::pair<int64_t, int64_t> rowsAndColumns(const Operand &x, int64_t axis) {
+  int64_t rows = 1, cols = 1;
+  for (size_t d = 0; d < x.shape.size(); ++d)
+    (int64_t(d) < axis ? rows : cols) *= x.shape[d];
+  return {x.count == 0 ? 0 : rows, cols};
+}
+
+} // namespace
 
 bool emitLayerNorm(KernelWriter &w, const plan::LayerNorm &op,
                    std::string &error) {
@@ -20,11 +34,7 @@ bool emitLayerNorm(KernelWriter &w, const plan::LayerNorm &op,
   w.output(op.output(), "y");
   if (!floatKernelType(x.dtype, "layer_norm", error))
     return false;
-  int64_t rows = 1, cols = 1;
-  for (size_t d = 0; d < x.shape.size(); ++d)
-    (int64_t(d) < op.axis() ? rows : cols) *= x.shape[d];
-  if (x.count == 0)
-    rows = 0;
+  auto [rows, cols] = rowsAndColumns(x, op.axis());
   plan::DType d = x.dtype;
   std::string T = computeType(d);
   uint32_t threads = KernelWriter::reductionThreads(cols);
@@ -50,6 +60,116 @@ bool emitLayerNorm(KernelWriter &w, const plan::LayerNorm &op,
   w.line("for (int k = threadIdx.x; k < " + n + "; k += " + t + ")");
   w.line("  out[k] = (row[k] - mean) * inv * gamma[k] + beta[k];");
   w.summary = "layer_norm over " + std::to_string(cols) + " elements";
+  return true;
+}
+
+// A block per row, as in the forward kernel: the statistics again (two
+// passes), then the two row means the input gradient needs, then dx. Four
+// block reductions, one read of the row from memory; the rest hits L1.
+bool emitLayerNormGrad(KernelWriter &w, const plan::LayerNormGrad &op,
+                       std::string &error) {
+  const Operand &x = w.input(op.input(), "x");
+  w.input(op.grad(), "dy");
+  w.input(op.gamma(), "gamma");
+  w.output(op.output(), "dx");
+  w.output(op.mean(), "mean_out");
+  w.output(op.rstd(), "rstd_out");
+  if (!floatKernelType(x.dtype, "layer_norm_grad", error))
+    return false;
+  auto [rows, cols] = rowsAndColumns(x, op.axis());
+  plan::DType d = x.dtype;
+  std::string T = computeType(d);
+  uint32_t threads = KernelWriter::reductionThreads(cols);
+  std::string t = std::to_string(threads), n = integer(cols);
+  std::string cn = literal(double(cols), d);
+  auto reduce = [&](const std::string &value) {
+    return "dlc_block_reduce<" + t + ">(" + value + ", dlc_sum())";
+  };
+  auto loop = [&](const std::string &statement) {
+    w.line("for (int k = threadIdx.x; k < " + n + "; k += " + t + ")");
+    w.line("  " + statement);
+  };
+  w.use(kBlockReduce);
+  w.launch({uint32_t(rows), 1, 1}, {threads, 1, 1});
+  w.line("const " + w.index() + " base = (" + w.index() + ")blockIdx.x * " +
+         n + ";");
+  w.line("const " + T + " *row = x + base, *g = dy + base;");
+  w.line(T + " sum = 0;");
+  loop("sum += row[k];");
+  w.line("const " + T + " mean = " + reduce("sum") + " / " + cn + ";");
+  w.line(T + " squares = 0;");
+  loop("squares += (row[k] - mean) * (row[k] - mean);");
+  w.line("const " + T + " rstd = " + literal(1, d) + " / " +
+         mathFunction("sqrt", d) + "(" + reduce("squares") + " / " + cn +
+         " + " + literal(op.epsilon(), d) + ");");
+  // dxhat = dy * gamma; the means of dxhat and of dxhat * xhat.
+  w.line(T + " a = 0, b = 0;");
+  w.open("for (int k = threadIdx.x; k < " + n + "; k += " + t + ")");
+  w.line("const " + T + " dxhat = g[k] * gamma[k];");
+  w.line("a += dxhat;");
+  w.line("b += dxhat * (row[k] - mean) * rstd;");
+  w.close();
+  w.line("const " + T + " mean_dxhat = " + reduce("a") + " / " + cn + ";");
+  w.line("const " + T + " mean_dxhat_xhat = " + reduce("b") + " / " + cn +
+         ";");
+  loop("dx[base + k] = rstd * (g[k] * gamma[k] - mean_dxhat - "
+       "(row[k] - mean) * rstd * mean_dxhat_xhat);");
+  w.open("if (threadIdx.x == 0)");
+  w.line("mean_out[blockIdx.x] = mean;");
+  w.line("rstd_out[blockIdx.x] = rstd;");
+  w.close();
+  w.summary = "layer_norm input gradient over " + std::to_string(cols) +
+              " elements";
+  return true;
+}
+
+// Column sums over all rows, deterministic without atomics: a block of
+// 32 x 32 threads owns 32 neighbouring columns (a warp reads 32 neighbouring
+// addresses of a row), its 32 thread rows stride over the rows, and a fixed
+// tree in shared memory combines them. Sums in double, as reduce_sum does.
+bool emitLayerNormParamGrad(KernelWriter &w, const plan::LayerNormParamGrad &op,
+                            std::string &error) {
+  const Operand &x = w.input(op.input(), "x");
+  w.input(op.grad(), "dy");
+  w.input(op.mean(), "mean");
+  w.input(op.rstd(), "rstd");
+  w.output(op.gamma_grad(), "dgamma");
+  w.output(op.beta_grad(), "dbeta");
+  if (!floatKernelType(x.dtype, "layer_norm_param_grad", error))
+    return false;
+  auto [rows, cols] = rowsAndColumns(x, op.axis());
+  std::string n = integer(cols);
+  plan::DType d = x.dtype;
+  w.launch({uint32_t((cols + 31) / 32), 1, 1}, {32, 32, 1});
+  w.line("__shared__ double partial[2][32][33];");
+  w.line("const int c = blockIdx.x * 32 + threadIdx.x;");
+  w.line("double dg = 0, db = 0;");
+  w.open("if (c < " + n + ")");
+  w.open("for (" + w.index() + " r = threadIdx.y; r < " + integer(rows) +
+         "; r += 32)");
+  w.line("const double g = dy[r * " + n + " + c];");
+  w.line("dg += g * (((double)x[r * " + n + " + c] - mean[r]) * rstd[r]);");
+  w.line("db += g;");
+  w.close();
+  w.close();
+  w.line("partial[0][threadIdx.y][threadIdx.x] = dg;");
+  w.line("partial[1][threadIdx.y][threadIdx.x] = db;");
+  w.open("for (int half = 16; half > 0; half /= 2)");
+  w.line("__syncthreads();");
+  w.open("if (threadIdx.y < half)");
+  w.line("partial[0][threadIdx.y][threadIdx.x] += "
+         "partial[0][threadIdx.y + half][threadIdx.x];");
+  w.line("partial[1][threadIdx.y][threadIdx.x] += "
+         "partial[1][threadIdx.y + half][threadIdx.x];");
+  w.close();
+  w.close();
+  w.open("if (threadIdx.y == 0 && c < " + n + ")");
+  std::string S = storageType(d);
+  w.line("dgamma[c] = (" + S + ")partial[0][0][threadIdx.x];");
+  w.line("dbeta[c] = (" + S + ")partial[1][0][threadIdx.x];");
+  w.close();
+  w.summary = "layer_norm gamma and beta gradients over " +
+              std::to_string(rows) + " rows";
   return true;
 }
 

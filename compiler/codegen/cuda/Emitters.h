@@ -27,6 +27,10 @@ bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,
 bool emitMse(KernelWriter &w, const plan::Mse &op, std::string &error);
 bool emitLayerNorm(KernelWriter &w, const plan::LayerNorm &op,
                    std::string &error);
+bool emitLayerNormGrad(KernelWriter &w, const plan::LayerNormGrad &op,
+                       std::string &error);
+bool emitLayerNormParamGrad(KernelWriter &w, const plan::LayerNormParamGrad &op,
+                            std::string &error);
 bool emitBatchNorm(KernelWriter &w, const plan::BatchNorm &op,
                    std::string &error);
 bool emitConv2d(KernelWriter &w, const plan::Conv2d &op, std::string &error);

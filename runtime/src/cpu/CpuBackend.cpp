@@ -127,6 +127,8 @@ private:
     case plan::Op::Argmax: return cpu::runArgmax(*kernel.op_as_Argmax(), ctx);
     case plan::Op::Softmax: return cpu::runSoftmax(*kernel.op_as_Softmax(), ctx);
     case plan::Op::LayerNorm: return cpu::runLayerNorm(*kernel.op_as_LayerNorm(), ctx);
+    case plan::Op::LayerNormGrad: return cpu::runLayerNormGrad(*kernel.op_as_LayerNormGrad(), ctx);
+    case plan::Op::LayerNormParamGrad: return cpu::runLayerNormParamGrad(*kernel.op_as_LayerNormParamGrad(), ctx);
     case plan::Op::BatchNorm: return cpu::runBatchNorm(*kernel.op_as_BatchNorm(), ctx);
     case plan::Op::Conv2d: return cpu::runConv2d(*kernel.op_as_Conv2d(), ctx);
     case plan::Op::Pool2d: return cpu::runPool2d(*kernel.op_as_Pool2d(), ctx);

@@ -56,6 +56,9 @@ Status runReduce(const plan::Reduce &op, Context &context);
 Status runArgmax(const plan::Argmax &op, Context &context);
 Status runSoftmax(const plan::Softmax &op, Context &context);
 Status runLayerNorm(const plan::LayerNorm &op, Context &context);
+Status runLayerNormGrad(const plan::LayerNormGrad &op, Context &context);
+Status runLayerNormParamGrad(const plan::LayerNormParamGrad &op,
+                             Context &context);
 Status runBatchNorm(const plan::BatchNorm &op, Context &context);
 Status runConv2d(const plan::Conv2d &op, Context &context);
 Status runPool2d(const plan::Pool2d &op, Context &context);

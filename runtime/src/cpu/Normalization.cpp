@@ -8,8 +8,19 @@
 #include "CpuKernels.h"
 
 #include <cmath>
+#include <vector>
 
 namespace dlc::rt::cpu {
+
+/// A row-major tensor split at `axis`: rows of the leading dimensions,
+/// columns of the normalized ones.
+static std::pair<int64_t, int64_t> rowsAndColumns(const View &in,
+                                                  int64_t axis) {
+  int64_t rows = 1, cols = 1;
+  for (size_t d = 0; d < in.shape.size(); ++d)
+    (int64_t(d) < axis ? rows : cols) *= in.shape[d];
+  return {rows, cols};
+}
 
 template <typename T>
 static void layerNormTyped(const plan::LayerNorm &op, Context &ctx) {
@@ -18,9 +29,7 @@ static void layerNormTyped(const plan::LayerNorm &op, Context &ctx) {
   const T *gamma = ctx.view(op.gamma()).as<T>();
   const T *beta = ctx.view(op.beta()).as<T>();
   T *y = ctx.view(op.output()).as<T>();
-  int64_t rows = 1, cols = 1;
-  for (size_t d = 0; d < in.shape.size(); ++d)
-    (int64_t(d) < op.axis() ? rows : cols) *= in.shape[d];
+  auto [rows, cols] = rowsAndColumns(in, op.axis());
   for (int64_t r = 0; r < rows; ++r) {
     const T *row = x + r * cols;
     double mean = 0, var = 0;
@@ -43,6 +52,89 @@ Status runLayerNorm(const plan::LayerNorm &op, Context &ctx) {
     layerNormTyped<double>(op, ctx);
   else
     layerNormTyped<float>(op, ctx);
+  return Status::ok();
+}
+
+template <typename T>
+static void layerNormGradTyped(const plan::LayerNormGrad &op, Context &ctx) {
+  View in = ctx.view(op.input());
+  auto [rows, cols] = rowsAndColumns(in, op.axis());
+  const T *x = in.as<T>();
+  const T *dy = ctx.view(op.grad()).as<T>();
+  const T *gamma = ctx.view(op.gamma()).as<T>();
+  T *dx = ctx.view(op.output()).as<T>();
+  T *means = ctx.view(op.mean()).as<T>();
+  T *rstds = ctx.view(op.rstd()).as<T>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const T *row = x + r * cols, *g = dy + r * cols;
+    double mean = 0, var = 0;
+    for (int64_t c = 0; c < cols; ++c)
+      mean += row[c];
+    mean /= double(cols);
+    for (int64_t c = 0; c < cols; ++c)
+      var += (row[c] - mean) * (row[c] - mean);
+    var /= double(cols);
+    double rstd = 1.0 / std::sqrt(var + op.epsilon());
+    // The means over the row of dxhat = dy * gamma and of dxhat * xhat.
+    double dxhatMean = 0, dxhatXhatMean = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+      double dxhat = double(g[c]) * gamma[c];
+      dxhatMean += dxhat;
+      dxhatXhatMean += dxhat * (row[c] - mean) * rstd;
+    }
+    dxhatMean /= double(cols);
+    dxhatXhatMean /= double(cols);
+    for (int64_t c = 0; c < cols; ++c) {
+      double xhat = (row[c] - mean) * rstd;
+      dx[r * cols + c] =
+          T(rstd * (double(g[c]) * gamma[c] - dxhatMean - xhat * dxhatXhatMean));
+    }
+    means[r] = T(mean);
+    rstds[r] = T(rstd);
+  }
+}
+
+template <typename T>
+static void layerNormParamGradTyped(const plan::LayerNormParamGrad &op,
+                                    Context &ctx) {
+  View in = ctx.view(op.input());
+  auto [rows, cols] = rowsAndColumns(in, op.axis());
+  const T *x = in.as<T>();
+  const T *dy = ctx.view(op.grad()).as<T>();
+  const T *means = ctx.view(op.mean()).as<T>();
+  const T *rstds = ctx.view(op.rstd()).as<T>();
+  std::vector<double> dgamma(cols, 0.0), dbeta(cols, 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      double g = dy[r * cols + c];
+      dgamma[c] += g * ((x[r * cols + c] - double(means[r])) * rstds[r]);
+      dbeta[c] += g;
+    }
+  T *gammaGrad = ctx.view(op.gamma_grad()).as<T>();
+  T *betaGrad = ctx.view(op.beta_grad()).as<T>();
+  for (int64_t c = 0; c < cols; ++c) {
+    gammaGrad[c] = T(dgamma[c]);
+    betaGrad[c] = T(dbeta[c]);
+  }
+}
+
+Status runLayerNormGrad(const plan::LayerNormGrad &op, Context &ctx) {
+  if (ctx.view(op.input()).count == 0)
+    return Status::ok();
+  if (ctx.view(op.input()).dtype == DType::F64)
+    layerNormGradTyped<double>(op, ctx);
+  else
+    layerNormGradTyped<float>(op, ctx);
+  return Status::ok();
+}
+
+Status runLayerNormParamGrad(const plan::LayerNormParamGrad &op,
+                             Context &ctx) {
+  // With no rows the sums are zero, and the outputs still need writing.
+  if (ctx.view(op.input()).dtype == DType::F64)
+    layerNormParamGradTyped<double>(op, ctx);
+  else
+    layerNormParamGradTyped<float>(op, ctx);
   return Status::ok();
 }
 

@@ -56,6 +56,33 @@ module attributes {dl.train = {loss = "loss"}} {
 
 // -----
 
+// Layer norm's gradient is two ops (two kernels): the input gradient with
+// each row's statistics, then gamma's and beta's from those statistics.
+// CHECK-LABEL: func.func @train
+// CHECK: %[[H:.*]] = dl.add %arg0
+// CHECK: dl.layer_norm %[[H]], %[[G:.*]], %{{.*}} axis = 1
+// CHECK: %[[DX:.*]], %[[M:.*]], %[[R:.*]] = dl.layer_norm_grad %[[H]], %{{.*}}, %[[G]] axis = 1 epsilon = 1.000000e-05 : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<8xf32>) -> (tensor<4x8xf32>, tensor<4xf32>, tensor<4xf32>)
+// CHECK: %[[DG:.*]], %[[DB:.*]] = dl.layer_norm_param_grad %[[H]], %{{.*}}, %[[M]], %[[R]] axis = 1
+// CHECK: %[[DS:.*]] = dl.reduce_sum %[[DX]] axes = [0]
+// CHECK: return %{{.*}}, %[[DS]], %[[DG]], %[[DB]]
+module attributes {dl.train = {loss = "loss"}} {
+  dl.param @s : tensor<8xf32> init<zeros>
+  dl.param @g : tensor<8xf32> init<ones>
+  dl.param @b : tensor<8xf32> init<zeros>
+  func.func @forward(%x: tensor<4x8xf32> {dl.name = "x"}) -> (tensor<f32> {dl.name = "loss"}) {
+    %s = dl.load_param @s : tensor<8xf32>
+    %g = dl.load_param @g : tensor<8xf32>
+    %b = dl.load_param @b : tensor<8xf32>
+    %h = dl.add %x, %s : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+    %0 = dl.layer_norm %h, %g, %b axis = 1 epsilon = 1.0e-05 : (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+    %1 = dl.mul %0, %0 : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+    %2 = dl.reduce_sum %1 axes = [0, 1] : tensor<4x8xf32> -> tensor<f32>
+    return %2 : tensor<f32>
+  }
+}
+
+// -----
+
 // An op without a gradient rule between the loss and a parameter.
 module attributes {dl.train = {loss = "loss"}} {
   dl.param @w : tensor<3xf32> init<zeros>

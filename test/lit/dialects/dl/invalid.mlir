@@ -414,6 +414,33 @@ func.func @layer_norm_epsilon(%x: tensor<4x32xf32>, %g: tensor<32xf32>) {
 
 // -----
 
+func.func @layer_norm_grad_type(%x: tensor<4x32xf32>, %dy: tensor<4x16xf32>, %g: tensor<32xf32>) {
+  // expected-error @+2 {{grad 'tensor<4x16xf32>' must have the input's type 'tensor<4x32xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0:3 = dl.layer_norm_grad %x, %dy, %g axis = 1 epsilon = 1.0e-05 : (tensor<4x32xf32>, tensor<4x16xf32>, tensor<32xf32>) -> (tensor<4x32xf32>, tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @layer_norm_grad_axis(%x: tensor<4x32xf32>, %g: tensor<32xf32>) {
+  // expected-error @+2 {{axis}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0:3 = dl.layer_norm_grad %x, %x, %g axis = 2 epsilon = 1.0e-05 : (tensor<4x32xf32>, tensor<4x32xf32>, tensor<32xf32>) -> (tensor<4x32xf32>, tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @layer_norm_param_grad_rows(%x: tensor<4x32xf32>, %m: tensor<32xf32>) {
+  // expected-error @+2 {{mean has shape 32 but needs 4 (the rows of input 4x32)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0:2 = dl.layer_norm_param_grad %x, %x, %m, %m axis = 1 : (tensor<4x32xf32>, tensor<4x32xf32>, tensor<32xf32>, tensor<32xf32>) -> (tensor<32xf32>, tensor<32xf32>)
+  return
+}
+
+// -----
+
 func.func @batch_norm_channels(%x: tensor<8x16x4x4xf32>, %v: tensor<16xf32>, %w: tensor<8xf32>) {
   // expected-error @+2 {{mean has shape 8 but needs 16 (the channels, dimension 1 of input 8x16x4x4)}}
   // expected-error @+1 {{failed to infer returned types}}
