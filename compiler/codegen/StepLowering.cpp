@@ -492,12 +492,15 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
         return success();
       })
       .Case([&](dl::LayerNormGradOp l) {
+        Value addend = l.getAddend();
         auto body = plan::CreateLayerNormGrad(
             fbb, t(l.getInput()), t(l.getGrad()), t(l.getGamma()),
-            t(l.getInputGrad()), t(l.getMean()), t(l.getRstd()), l.getAxis(),
-            l.getEpsilon().convertToDouble());
-        addKernel(op, "layer_norm_grad", plan::Op::LayerNormGrad,
-                  body.Union(), 14 * numElements(l.getInput()));
+            addend ? t(addend) : 0, t(l.getInputGrad()), t(l.getMean()),
+            t(l.getRstd()), l.getAxis(), l.getEpsilon().convertToDouble(),
+            bool(addend));
+        addKernel(op, addend ? "layer_norm_grad_add" : "layer_norm_grad",
+                  plan::Op::LayerNormGrad, body.Union(),
+                  (addend ? 15 : 14) * numElements(l.getInput()));
         return success();
       })
       .Case([&](dl::LayerNormParamGradOp l) {

@@ -1,10 +1,12 @@
-//===- FuseEpilogue.cpp - Bias and ReLU into the GEMM ---------------------===//
+//===- FuseEpilogue.cpp - Adds and activations into the op before them ----===//
 //
 // add(matmul(a, b), bias) and relu of it become one dl.matmul_bias, which
 // the plan writer lowers to a GEMM with the Bias or BiasRelu epilogue. In
 // the backward pass, the bias gradient reduce_sum(dy, [0]) joins the weight
 // gradient matmul(x^T, dy) as dl.matmul_bias_grad: a GEMM with the
-// BiasGradB epilogue, which reduces dy while the product reads it.
+// BiasGradB epilogue, which reduces dy while the product reads it. A
+// residual branch's gradient added to a layer norm's input gradient is
+// added by the kernel that computes the latter.
 //
 //===----------------------------------------------------------------------===//
 
@@ -118,6 +120,34 @@ bool fuseBiasGradient(ReduceSumOp sum) {
   return false;
 }
 
+/// Folds `add` of a layer norm's input gradient (read by nothing else) and
+/// another value of its type into the dl.layer_norm_grad as its addend: the
+/// residual connection around a normalized block sums the gradients of both
+/// branches, and the kernel that writes one of them adds the other. The
+/// other value must exist where the layer norm's gradient is computed.
+bool fuseGradientSum(AddOp add) {
+  for (unsigned i = 0; i < 2; ++i) {
+    auto grad = add.getOperand(i).getDefiningOp<LayerNormGradOp>();
+    Value other = add.getOperand(1 - i);
+    if (!grad || grad.getAddend() || add.getOperand(i) != grad.getInputGrad() ||
+        !grad.getInputGrad().hasOneUse() || other.getType() != add.getType() ||
+        grad.getInputGrad().getType() != add.getType())
+      continue;
+    Operation *producer = other.getDefiningOp();
+    if (producer && (producer->getBlock() != grad->getBlock() ||
+                     !producer->isBeforeInBlock(grad)))
+      continue;
+    if (!producer &&
+        cast<BlockArgument>(other).getOwner() != grad->getBlock())
+      continue;
+    grad.getAddendMutable().assign(other);
+    add.getResult().replaceAllUsesWith(grad.getInputGrad());
+    add->erase();
+    return true;
+  }
+  return false;
+}
+
 struct DlFuseEpiloguePass
     : public mlir::dl::impl::DlFuseEpilogueBase<DlFuseEpiloguePass> {
   void runOnOperation() override {
@@ -128,9 +158,12 @@ struct DlFuseEpiloguePass
 
     SmallVector<AddOp> adds;
     getOperation().walk([&](AddOp add) { adds.push_back(add); });
-    for (AddOp add : adds)
+    for (AddOp add : adds) {
+      if (fuseGradientSum(add))
+        continue;
       if (std::optional<BiasAdd> found = biasAdd(add))
         fuseBiasAdd(add, *found);
+    }
   }
 };
 

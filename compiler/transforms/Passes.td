@@ -87,8 +87,13 @@ def DlFuseEpilogue : Pass<"dl-fuse-epilogue", "::mlir::func::FuncOp"> {
     `dl.matmul_bias a, b, bias`; a `dl.relu` that is the sum's only reader
     joins as the `relu` epilogue. The plan writer lowers it to one GEMM step
     with the Bias or BiasRelu epilogue (cuBLASLt's on the GPU), so neither
-    the product nor the sum makes a round trip through memory. Runs before
-    `dl-fuse-elementwise`, which would otherwise take the add.
+    the product nor the sum makes a round trip through memory. In the
+    backward pass, `dl.reduce_sum(dy, [0])` joins a `dl.matmul` reading `dy`
+    as its untransposed right operand as `dl.matmul_bias_grad` (the bias
+    gradient beside the weight gradient), and an add of a
+    `dl.layer_norm_grad`'s input gradient and a value that exists before it
+    (a residual branch's gradient) becomes that op's `addend`. Runs before
+    `dl-fuse-elementwise`, which would otherwise take the adds.
   }];
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }

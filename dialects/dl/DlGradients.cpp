@@ -539,7 +539,8 @@ LogicalResult LayerNormOp::buildGradients(OpBuilder &b,
   // statistics), then gamma's and beta's by columns.
   Location loc = getLoc();
   auto input = LayerNormGradOp::create(b, loc, getInput(), g, getGamma(),
-                                       getAxisAttr(), getEpsilonAttr());
+                                       /*addend=*/Value(), getAxisAttr(),
+                                       getEpsilonAttr());
   auto params = LayerNormParamGradOp::create(b, loc, getInput(), g,
                                              input.getMean(), input.getRstd(),
                                              getAxisAttr());

@@ -348,6 +348,9 @@ LogicalResult LayerNormGradOp::inferReturnTypes(
     return failure();
   if (adaptor.getEpsilon().convertToDouble() <= 0)
     return emitOptionalError(loc, "epsilon must be positive");
+  if (Value addend = adaptor.getAddend(); addend && addend.getType() != input)
+    return emitOptionalError(loc, "addend ", addend.getType(),
+                             " must have the input's type ", input);
   RankedTensorType stats = rowStatisticsType(input, axis);
   inferred.append({input, stats, stats});
   return success();

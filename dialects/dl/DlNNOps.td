@@ -252,7 +252,9 @@ def Dl_LayerNormGradOp : Dl_Op<"layer_norm_grad",
     rank)`. Each row's `mean` and `rstd = 1 / sqrt(variance + epsilon)`
     (shaped `input.shape[:axis]`) come out too, for
     `dl.layer_norm_param_grad`. Layer norm's gradient rule emits it: one
-    kernel in place of the dozen ops of the formula.
+    kernel in place of the dozen ops of the formula. With `addend`, the
+    result is `addend + input_grad`: `dl-fuse-epilogue` folds the add of a
+    residual branch's gradient into the kernel.
 
     ```mlir
     %dx, %mean, %rstd = dl.layer_norm_grad %x, %dy, %g axis = 2 epsilon = 1.0e-05
@@ -261,12 +263,13 @@ def Dl_LayerNormGradOp : Dl_Op<"layer_norm_grad",
     ```
   }];
   let arguments = (ins Dl_FloatTensor:$input, Dl_FloatTensor:$grad,
-                       Dl_FloatTensor:$gamma, I64Attr:$axis, F64Attr:$epsilon);
+                       Dl_FloatTensor:$gamma, Optional<Dl_FloatTensor>:$addend,
+                       I64Attr:$axis, F64Attr:$epsilon);
   let results = (outs Dl_FloatTensor:$input_grad, Dl_FloatTensor:$mean,
                       Dl_FloatTensor:$rstd);
   let assemblyFormat = [{
-    $input `,` $grad `,` $gamma `axis` `=` $axis `epsilon` `=` $epsilon
-    attr-dict `:` functional-type(operands, results)
+    $input `,` $grad `,` $gamma (`addend` $addend^)? `axis` `=` $axis
+    `epsilon` `=` $epsilon attr-dict `:` functional-type(operands, results)
   }];
 }
 

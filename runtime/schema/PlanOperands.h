@@ -88,6 +88,8 @@ void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
     read(op->input());
     read(op->grad());
     read(op->gamma());
+    if (op->with_addend())
+      read(op->addend());
     write(op->output());
     write(op->mean());
     write(op->rstd());

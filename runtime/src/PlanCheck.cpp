@@ -558,6 +558,11 @@ private:
       return Status::error("epsilon must be positive");
     Shape in = shape(l.input());
     CHECK(shapeIs(l.gamma(), Shape(in.begin() + l.axis(), in.end())));
+    if (l.with_addend()) {
+      CHECK(exists({l.addend()}));
+      CHECK(sameDType({l.input(), l.addend()}));
+      CHECK(shapeIs(l.addend(), in));
+    }
     return checkRowStatistics(l.input(), l.axis(), l.mean(), l.rstd());
   }
 

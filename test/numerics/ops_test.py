@@ -372,6 +372,18 @@ def layer_norm_backward_cases(runner):
                 entry(inputs, {k: ("%" + k, v) for k, v in expected.items()},
                       body),
                 inputs, expected)
+            # With an addend: the gradient rounded to the dtype, then added.
+            a = rand(*x.shape, dtype=dtype)
+            summed = {"dx": (a + expected["dx"]).astype(dtype)}
+            inputs = {"x": x, "dy": dy, "g": g, "a": a}
+            body = (f"  %dx, %mean, %rstd = dl.layer_norm_grad %x, %dy, %g "
+                    f"addend %a axis = {axis} epsilon = 1.0e-05 : ({t['x']}, "
+                    f"{t['dy']}, {t['g']}, {t['x']}) -> ({t['dx']}, "
+                    f"{t['mean']}, {t['rstd']})")
+            runner.run_module(
+                f"layer_norm_grad_addend-{np.dtype(dtype)}-{axis}",
+                entry(inputs, {"dx": ("%dx", summed["dx"])}, body),
+                inputs, summed)
 
 
 def normalization_cases(runner):

@@ -71,6 +71,8 @@ bool emitLayerNormGrad(KernelWriter &w, const plan::LayerNormGrad &op,
   const Operand &x = w.input(op.input(), "x");
   w.input(op.grad(), "dy");
   w.input(op.gamma(), "gamma");
+  if (op.with_addend())
+    w.input(op.addend(), "addend");
   w.output(op.output(), "dx");
   w.output(op.mean(), "mean_out");
   w.output(op.rstd(), "rstd_out");
@@ -112,7 +114,9 @@ bool emitLayerNormGrad(KernelWriter &w, const plan::LayerNormGrad &op,
   w.line("const " + T + " mean_dxhat = " + reduce("a") + " / " + cn + ";");
   w.line("const " + T + " mean_dxhat_xhat = " + reduce("b") + " / " + cn +
          ";");
-  loop("dx[base + k] = rstd * (g[k] * gamma[k] - mean_dxhat - "
+  loop(std::string("dx[base + k] = ") +
+       (op.with_addend() ? "addend[base + k] + " : "") +
+       "rstd * (g[k] * gamma[k] - mean_dxhat - "
        "(row[k] - mean) * rstd * mean_dxhat_xhat);");
   w.open("if (threadIdx.x == 0)");
   w.line("mean_out[blockIdx.x] = mean;");

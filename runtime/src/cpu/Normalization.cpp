@@ -63,6 +63,7 @@ static void layerNormGradTyped(const plan::LayerNormGrad &op, Context &ctx) {
   const T *dy = ctx.view(op.grad()).as<T>();
   const T *gamma = ctx.view(op.gamma()).as<T>();
   T *dx = ctx.view(op.output()).as<T>();
+  const T *addend = op.with_addend() ? ctx.view(op.addend()).as<T>() : nullptr;
   T *means = ctx.view(op.mean()).as<T>();
   T *rstds = ctx.view(op.rstd()).as<T>();
   for (int64_t r = 0; r < rows; ++r) {
@@ -86,8 +87,12 @@ static void layerNormGradTyped(const plan::LayerNormGrad &op, Context &ctx) {
     dxhatXhatMean /= double(cols);
     for (int64_t c = 0; c < cols; ++c) {
       double xhat = (row[c] - mean) * rstd;
+      double value =
+          rstd * (double(g[c]) * gamma[c] - dxhatMean - xhat * dxhatXhatMean);
+      // Rounded as the two kernels it replaces round: the gradient to the
+      // dtype, then the sum in the dtype.
       dx[r * cols + c] =
-          T(rstd * (double(g[c]) * gamma[c] - dxhatMean - xhat * dxhatXhatMean));
+          addend ? T(addend[r * cols + c] + T(value)) : T(value);
     }
     means[r] = T(mean);
     rstds[r] = T(rstd);

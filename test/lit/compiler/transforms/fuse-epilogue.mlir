@@ -91,6 +91,32 @@ func.func @bias_grad(%x: tensor<8x4xf32>, %dy: tensor<8x3xf32>)
 
 // -----
 
+// A residual branch's gradient added to a layer norm's input gradient: the
+// layer norm's kernel adds it. A value computed after the kernel, or a
+// gradient read elsewhere too, stays a separate add.
+// CHECK-LABEL: func.func @layer_norm_grad_sum
+// CHECK: %[[DX:.*]], %{{.*}}, %{{.*}} = dl.layer_norm_grad %arg0, %arg1, %arg2 addend %arg3 axis = 1
+// CHECK: %[[DX2:.*]], %{{.*}}, %{{.*}} = dl.layer_norm_grad %arg0, %arg1, %arg2 axis = 1
+// CHECK: %[[LATE:.*]] = dl.neg %arg3
+// CHECK: %[[S:.*]] = dl.add %[[DX2]], %[[LATE]]
+// CHECK: %[[DX3:.*]], %{{.*}}, %{{.*}} = dl.layer_norm_grad %arg0, %arg3, %arg2 axis = 1
+// CHECK: %[[T:.*]] = dl.add %arg1, %[[DX3]]
+// CHECK: return %[[DX]], %[[S]], %[[T]], %[[DX3]]
+func.func @layer_norm_grad_sum(%x: tensor<4x8xf32>, %dy: tensor<4x8xf32>,
+                               %g: tensor<8xf32>, %r: tensor<4x8xf32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %dx, %m, %s = dl.layer_norm_grad %x, %dy, %g axis = 1 epsilon = 1.0e-05 : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<8xf32>) -> (tensor<4x8xf32>, tensor<4xf32>, tensor<4xf32>)
+  %0 = dl.add %r, %dx : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  %dx2, %m2, %s2 = dl.layer_norm_grad %x, %dy, %g axis = 1 epsilon = 1.0e-05 : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<8xf32>) -> (tensor<4x8xf32>, tensor<4xf32>, tensor<4xf32>)
+  %late = dl.neg %r : tensor<4x8xf32>
+  %1 = dl.add %dx2, %late : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  %dx3, %m3, %s3 = dl.layer_norm_grad %x, %r, %g axis = 1 epsilon = 1.0e-05 : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<8xf32>) -> (tensor<4x8xf32>, tensor<4xf32>, tensor<4xf32>)
+  %2 = dl.add %dy, %dx3 : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %0, %1, %2, %dx3 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
 // Another axis, a transposed right operand, or a reader of the sum before
 // the GEMM: kept apart.
 // CHECK-LABEL: func.func @bias_grad_kept

@@ -432,6 +432,15 @@ func.func @layer_norm_grad_axis(%x: tensor<4x32xf32>, %g: tensor<32xf32>) {
 
 // -----
 
+func.func @layer_norm_grad_addend(%x: tensor<4x32xf32>, %g: tensor<32xf32>, %a: tensor<4x32xf64>) {
+  // expected-error @+2 {{addend 'tensor<4x32xf64>' must have the input's type 'tensor<4x32xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0:3 = dl.layer_norm_grad %x, %x, %g addend %a axis = 1 epsilon = 1.0e-05 : (tensor<4x32xf32>, tensor<4x32xf32>, tensor<32xf32>, tensor<4x32xf64>) -> (tensor<4x32xf32>, tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
 func.func @layer_norm_param_grad_rows(%x: tensor<4x32xf32>, %m: tensor<32xf32>) {
   // expected-error @+2 {{mean has shape 32 but needs 4 (the rows of input 4x32)}}
   // expected-error @+1 {{failed to infer returned types}}
