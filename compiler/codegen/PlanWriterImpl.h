@@ -91,10 +91,10 @@ private:
   static constexpr size_t kMaxGroupParts = 16;
   std::vector<PendingPart> pending;
   /// A GEMM step for dl.matmul, dl.matmul_bias or dl.matmul_bias_grad
-  /// (`bias` read or, for BiasGradB, written).
+  /// (`bias` read or, for BiasGradB, written; `addend` added if given).
   void lowerMatmul(mlir::Operation &op, mlir::Value lhs, mlir::Value rhs,
                    bool transposeLhs, bool transposeRhs, mlir::Value bias,
-                   plan::Epilogue epilogue);
+                   plan::Epilogue epilogue, mlir::Value addend = {});
 
   fb::FlatBufferBuilder &fbb;
   std::vector<TensorRecord> &tensors;

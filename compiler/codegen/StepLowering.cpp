@@ -318,7 +318,7 @@ void ProgramLowering::flushElementwise() {
 void ProgramLowering::lowerMatmul(Operation &op, Value lhsValue,
                                   Value rhsValue, bool transposeLhs,
                                   bool transposeRhs, Value bias,
-                                  plan::Epilogue epilogue) {
+                                  plan::Epilogue epilogue, Value addend) {
   RankedTensorType lhs = tensorType(lhsValue), rhs = tensorType(rhsValue);
   Value resultValue = op.getResult(0);
   RankedTensorType result = tensorType(resultValue);
@@ -336,7 +336,8 @@ void ProgramLowering::lowerMatmul(Operation &op, Value lhsValue,
   auto gemm = plan::CreateGemm(
       fbb, tensorOf(lhsValue), tensorOf(rhsValue), tensorOf(resultValue),
       bias ? tensorOf(bias) : 0, batch, m, n, k, transposeLhs, transposeRhs,
-      stride(lhs), stride(rhs), m * n, 1.0, 0.0, epilogue);
+      stride(lhs), stride(rhs), m * n, 1.0, 0.0, epilogue,
+      addend ? tensorOf(addend) : 0, bool(addend));
   // The epilogue's adds (and clamps) count as one FLOP per element each;
   // the bias gradient as one add per element of B.
   uint64_t extra = 0;
@@ -345,6 +346,8 @@ void ProgramLowering::lowerMatmul(Operation &op, Value lhsValue,
             (epilogue == plan::Epilogue::BiasRelu ? 2 : 1);
   else if (epilogue == plan::Epilogue::BiasGradB)
     extra = uint64_t(tensorType(rhsValue).getNumElements());
+  if (addend)
+    extra += uint64_t(result.getNumElements());
   addStep(op, plan::StepKind::Gemm, gemm.Union(),
           2 * uint64_t(batch) * m * n * k + extra);
 }
@@ -426,7 +429,8 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
     lowerMatmul(op, fused.getLhs(), fused.getRhs(), fused.getTransposeLhs(),
                 fused.getTransposeRhs(), fused.getBias(),
                 fused.getRelu() ? plan::Epilogue::BiasRelu
-                                : plan::Epilogue::Bias);
+                                : plan::Epilogue::Bias,
+                fused.getAddend());
     return success();
   }
   if (auto fused = dyn_cast<dl::MatmulBiasGradOp>(op)) {

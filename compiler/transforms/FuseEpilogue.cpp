@@ -5,8 +5,9 @@
 // the backward pass, the bias gradient reduce_sum(dy, [0]) joins the weight
 // gradient matmul(x^T, dy) as dl.matmul_bias_grad: a GEMM with the
 // BiasGradB epilogue, which reduces dy while the product reads it. A
-// residual branch's gradient added to a layer norm's input gradient is
-// added by the kernel that computes the latter.
+// residual connection added to such a GEMM's result is read by the GEMM as
+// its C; a residual branch's gradient added to a layer norm's input
+// gradient is added by the kernel that computes the latter.
 //
 //===----------------------------------------------------------------------===//
 
@@ -76,8 +77,9 @@ void fuseBiasAdd(AddOp add, const BiasAdd &found) {
   OpBuilder builder(last);
   Value fused = MatmulBiasOp::create(
       builder, last->getLoc(), matmul.getType(), matmul.getLhs(),
-      matmul.getRhs(), found.bias, matmul.getTransposeLhs(),
-      matmul.getTransposeRhs(), static_cast<bool>(relu));
+      matmul.getRhs(), found.bias, /*addend=*/Value(),
+      matmul.getTransposeLhs(), matmul.getTransposeRhs(),
+      static_cast<bool>(relu));
   if (found.view)
     fused = ReshapeOp::create(builder, last->getLoc(), add.getType(), fused);
   last->getResult(0).replaceAllUsesWith(fused);
@@ -120,6 +122,59 @@ bool fuseBiasGradient(ReduceSumOp sum) {
   return false;
 }
 
+/// True when `value` is available just before `op`: a block argument of
+/// its block or the result of an earlier op there.
+bool availableBefore(Value value, Operation *op) {
+  if (Operation *producer = value.getDefiningOp())
+    return producer->getBlock() == op->getBlock() &&
+           producer->isBeforeInBlock(op);
+  return cast<BlockArgument>(value).getOwner() == op->getBlock();
+}
+
+/// Folds `add(residual, matmul_bias(...))` (the product possibly viewed with
+/// other leading dimensions, and read by nothing else) into the GEMM as its
+/// addend, when the residual exists before the GEMM: the GEMM reads it as C.
+bool fuseResidual(AddOp add) {
+  for (unsigned i = 0; i < 2; ++i) {
+    Value product = add.getOperand(i);
+    Value residual = add.getOperand(1 - i);
+    auto view = product.getDefiningOp<ReshapeOp>();
+    if (view && view->hasOneUse())
+      product = view.getInput();
+    else
+      view = {};
+    auto gemm = product.getDefiningOp<MatmulBiasOp>();
+    if (!gemm || !gemm->hasOneUse() || gemm.getRelu() || gemm.getAddend() ||
+        add.getOperand(i).getType() != add.getType() ||
+        residual.getType() != add.getType() ||
+        !availableBefore(residual, gemm))
+      continue;
+    OpBuilder builder(gemm);
+    Value addend = residual;
+    if (view) {
+      // A view of a view is a view of the original.
+      if (auto inner = residual.getDefiningOp<ReshapeOp>())
+        residual = inner.getInput();
+      addend = residual.getType() == gemm.getType()
+                   ? residual
+                   : ReshapeOp::create(builder, add.getLoc(), gemm.getType(),
+                                       residual);
+    }
+    gemm.getAddendMutable().assign(addend);
+    Value result = gemm.getResult();
+    if (view) {
+      builder.setInsertionPoint(add);
+      result = ReshapeOp::create(builder, add.getLoc(), add.getType(), result);
+    }
+    add.getResult().replaceAllUsesWith(result);
+    add->erase();
+    if (view)
+      view->erase();
+    return true;
+  }
+  return false;
+}
+
 /// Folds `add` of a layer norm's input gradient (read by nothing else) and
 /// another value of its type into the dl.layer_norm_grad as its addend: the
 /// residual connection around a normalized block sums the gradients of both
@@ -133,12 +188,7 @@ bool fuseGradientSum(AddOp add) {
         !grad.getInputGrad().hasOneUse() || other.getType() != add.getType() ||
         grad.getInputGrad().getType() != add.getType())
       continue;
-    Operation *producer = other.getDefiningOp();
-    if (producer && (producer->getBlock() != grad->getBlock() ||
-                     !producer->isBeforeInBlock(grad)))
-      continue;
-    if (!producer &&
-        cast<BlockArgument>(other).getOwner() != grad->getBlock())
+    if (!availableBefore(other, grad))
       continue;
     grad.getAddendMutable().assign(other);
     add.getResult().replaceAllUsesWith(grad.getInputGrad());
@@ -164,6 +214,11 @@ struct DlFuseEpiloguePass
       if (std::optional<BiasAdd> found = biasAdd(add))
         fuseBiasAdd(add, *found);
     }
+    // Residual adds next, once the bias adds they follow have become GEMMs.
+    adds.clear();
+    getOperation().walk([&](AddOp add) { adds.push_back(add); });
+    for (AddOp add : adds)
+      fuseResidual(add);
   }
 };
 

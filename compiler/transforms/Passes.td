@@ -92,7 +92,9 @@ def DlFuseEpilogue : Pass<"dl-fuse-epilogue", "::mlir::func::FuncOp"> {
     as its untransposed right operand as `dl.matmul_bias_grad` (the bias
     gradient beside the weight gradient), and an add of a
     `dl.layer_norm_grad`'s input gradient and a value that exists before it
-    (a residual branch's gradient) becomes that op's `addend`. Runs before
+    (a residual branch's gradient) becomes that op's `addend`; so does a
+    residual added to a `dl.matmul_bias` when it exists before the GEMM,
+    which reads it as cuBLASLt's C. Runs before
     `dl-fuse-elementwise`, which would otherwise take the adds.
   }];
   let dependentDialects = ["::mlir::dl::DlDialect"];

@@ -82,5 +82,12 @@ LogicalResult MatmulBiasOp::verify() {
     if (cast<RankedTensorType>(operand.getType()).getElementType() !=
         result.getElementType())
       return emitOpError("operands and result must share one element type");
+  if (Value addend = getAddend()) {
+    if (addend.getType() != result)
+      return emitOpError("addend must have the result's type ") << result;
+    // cuBLASLt clamps after adding C: relu(a @ b + bias + addend).
+    if (getRelu())
+      return emitOpError("takes an addend or a relu, not both");
+  }
   return success();
 }

@@ -50,19 +50,25 @@ def Dl_MatmulBiasOp : Dl_Op<"matmul_bias", [Pure]> {
     `dl.matmul` followed by adding `bias` (`[N]`, the result's last
     dimension) and, with `relu`, `dl.relu`: one GEMM whose epilogue adds the
     bias and clamps, so the product never makes a round trip through memory.
-    `dl-fuse-epilogue` builds it from the three ops.
+    With `addend` (the result's type; not with `relu`), the result is
+    `addend + (lhs @ rhs + bias)`: a residual connection, read by the GEMM
+    as its C. `dl-fuse-epilogue` builds it from the ops.
 
     ```mlir
     %y = dl.matmul_bias %x, %w, %b {relu}
         : (tensor<64x784xf32>, tensor<784x128xf32>, tensor<128xf32>) -> tensor<64x128xf32>
+    %z = dl.matmul_bias %x, %v, %c addend %r
+        : (tensor<64x784xf32>, tensor<784x128xf32>, tensor<128xf32>, tensor<64x128xf32>) -> tensor<64x128xf32>
     ```
   }];
   let arguments = (ins Dl_FloatTensor:$lhs, Dl_FloatTensor:$rhs,
-                       Dl_FloatTensor:$bias, UnitAttr:$transpose_lhs,
-                       UnitAttr:$transpose_rhs, UnitAttr:$relu);
+                       Dl_FloatTensor:$bias, Optional<Dl_FloatTensor>:$addend,
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs,
+                       UnitAttr:$relu);
   let results = (outs Dl_FloatTensor:$result);
   let assemblyFormat = [{
-    $lhs `,` $rhs `,` $bias attr-dict `:` functional-type(operands, results)
+    $lhs `,` $rhs `,` $bias (`addend` $addend^)? attr-dict `:`
+    functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

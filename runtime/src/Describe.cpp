@@ -122,6 +122,8 @@ std::string stepText(const plan::Plan &plan, const plan::Step &step) {
                            ? "relu(%s + %s)"
                            : "%s + %s",
                        product.c_str(), name(g.bias()).c_str());
+    if (g.with_addend())
+      product = name(g.addend()) + " + " + product;
     return format("%s = %s  [%lld x %lldx%lldx%lld]", results.c_str(),
                   product.c_str(), (long long)g.batch(), (long long)g.m(),
                   (long long)g.n(), (long long)g.k());

@@ -340,6 +340,18 @@ private:
     }
     if (g.epilogue() == plan::Epilogue::BiasGradB && g.batch() != 1)
       return Status::error("the bias-gradient epilogue needs batch 1");
+    if (g.with_addend()) {
+      CHECK(exists({g.addend()}));
+      CHECK(sameDType({g.c(), g.addend()}));
+      if (count(g.addend()) != count(g.c()))
+        return Status::error("the addend does not have C's elements");
+      if (g.beta() != 0 || (g.epilogue() != plan::Epilogue::None &&
+                            g.epilogue() != plan::Epilogue::Bias))
+        return Status::error(
+            "an addend needs beta 0 and no epilogue but the bias");
+      if (g.addend() == g.c())
+        return Status::error("the addend must not be C itself");
+    }
     return Status::ok();
   }
 

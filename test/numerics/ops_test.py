@@ -187,6 +187,19 @@ def matmul_cases(runner):
                 f"matmul_bias_grad-{np.dtype(dtype)}-{int(ta)}",
                 entry(inputs, {"w": ("%w", product), "s": ("%s", sums)}, body),
                 inputs, {"w": product, "s": sums})
+        # The GEMM epilogues: bias, bias and ReLU, bias and a residual.
+        a, b = rand(6, 5, dtype=dtype), rand(4, 5, dtype=dtype)
+        bias, s = rand(4, dtype=dtype), rand(6, 4, dtype=dtype)
+        product = a.astype(np.float64) @ b.T.astype(np.float64) + bias
+        inputs = {"a": a, "b": b, "c": bias}
+        one(runner, f"matmul_bias-{np.dtype(dtype)}", inputs,
+            "dl.matmul_bias %a, %b, %c {transpose_rhs}", product.astype(dtype))
+        one(runner, f"matmul_bias_relu-{np.dtype(dtype)}", inputs,
+            "dl.matmul_bias %a, %b, %c {relu, transpose_rhs}",
+            np.maximum(product, 0).astype(dtype))
+        one(runner, f"matmul_bias_addend-{np.dtype(dtype)}", {**inputs, "s": s},
+            "dl.matmul_bias %a, %b, %c addend %s {transpose_rhs}",
+            (s + product.astype(dtype)).astype(dtype))
 
 
 def conv2d_reference(x, w, b, stride, padding, dilation, groups):

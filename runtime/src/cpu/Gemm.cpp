@@ -73,12 +73,9 @@ template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float,
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double,
                            const double *, const double *, double, double *);
 
-template <typename T> static void runTyped(const plan::Gemm &g, Context &ctx) {
-  View a = ctx.view(g.a()), b = ctx.view(g.b()), c = ctx.view(g.c());
-  for (int64_t i = 0; i < g.batch(); ++i)
-    gemm<T>(g.trans_a(), g.trans_b(), g.m(), g.n(), g.k(), T(g.alpha()),
-            a.as<T>() + i * g.stride_a(), b.as<T>() + i * g.stride_b(),
-            T(g.beta()), c.as<T>() + i * g.stride_c());
+template <typename T>
+static void addEpilogue(const plan::Gemm &g, Context &ctx) {
+  View b = ctx.view(g.b()), c = ctx.view(g.c());
   if (g.epilogue() == plan::Epilogue::None)
     return;
   if (g.epilogue() == plan::Epilogue::BiasGradB) {
@@ -100,6 +97,23 @@ template <typename T> static void runTyped(const plan::Gemm &g, Context &ctx) {
     T v = out[i] + bias[i % g.n()];
     // As dl.relu: anything not above zero, NaN included, becomes zero.
     out[i] = relu && !(v > T(0)) ? T(0) : v;
+  }
+}
+
+template <typename T> static void runTyped(const plan::Gemm &g, Context &ctx) {
+  View a = ctx.view(g.a()), b = ctx.view(g.b()), c = ctx.view(g.c());
+  for (int64_t i = 0; i < g.batch(); ++i)
+    gemm<T>(g.trans_a(), g.trans_b(), g.m(), g.n(), g.k(), T(g.alpha()),
+            a.as<T>() + i * g.stride_a(), b.as<T>() + i * g.stride_b(),
+            T(g.beta()), c.as<T>() + i * g.stride_c());
+  addEpilogue<T>(g, ctx);
+  // The residual is added last, to the rounded product (and bias), as the
+  // add the GEMM absorbed did.
+  if (g.with_addend()) {
+    const T *addend = ctx.view(g.addend()).as<T>();
+    T *out = c.as<T>();
+    for (uint64_t i = 0; i < c.count; ++i)
+      out[i] = addend[i] + out[i];
   }
 }
 

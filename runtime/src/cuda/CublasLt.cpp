@@ -86,10 +86,10 @@ public:
   }
 
   Status enqueue(CUstream stream, CUdeviceptr a, CUdeviceptr b, CUdeviceptr c,
-                 CUdeviceptr bias) override {
+                 CUdeviceptr bias, CUdeviceptr addend) override {
     // Without the fused epilogue, the bias gradient is ones[1 x K] @ op(B).
     if (biasGrad)
-      if (Status s = biasGrad->enqueue(stream, ones, b, bias, 0); !s)
+      if (Status s = biasGrad->enqueue(stream, ones, b, bias, 0, 0); !s)
         return s;
     if (hasBias)
       api.descSet(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias));
@@ -98,11 +98,13 @@ public:
       CUdeviceptr ai = a + item * strideA * elementBytes;
       CUdeviceptr bi = b + item * strideB * elementBytes;
       CUdeviceptr ci = c + item * strideC * elementBytes;
+      // cuBLASLt's C (read with beta) is the addend where there is one.
+      CUdeviceptr input = addend ? addend + item * strideC * elementBytes : ci;
       // Column-major C^T = op(B)^T op(A)^T: B goes first.
       if (cublasStatus_t s = api.matmul(
               handle, desc, alpha.data(), reinterpret_cast<void *>(bi), layoutB,
               reinterpret_cast<void *>(ai), layoutA, beta.data(),
-              reinterpret_cast<void *>(ci), layoutC,
+              reinterpret_cast<void *>(input), layoutC,
               reinterpret_cast<void *>(ci), layoutC, &algo,
               reinterpret_cast<void *>(workspace), kWorkspaceBytes, stream))
         return Status::error("cublasLtMatmul failed (cublasStatus " +
@@ -218,7 +220,7 @@ public:
       return bytes;
     };
     call->alpha = scalar(g.alpha());
-    call->beta = scalar(g.beta());
+    call->beta = scalar(g.with_addend() ? 1.0 : g.beta());
     if (api.descCreate(&call->desc, compute, type))
       return Status::error("cublasLtMatmulDescCreate failed");
     // The column-major call's first operand is B.

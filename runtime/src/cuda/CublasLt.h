@@ -23,9 +23,12 @@ enum class Precision { Fp32, Tf32 };
 class GemmCall {
 public:
   virtual ~GemmCall() = default;
-  /// Enqueues the GEMM on `stream` (graph capture allowed).
+  /// Enqueues the GEMM on `stream` (graph capture allowed). `addend`, when
+  /// the step has one, is read as cuBLASLt's C (beta 1) and `c` written as
+  /// its D.
   virtual Status enqueue(CUstream stream, CUdeviceptr a, CUdeviceptr b,
-                         CUdeviceptr c, CUdeviceptr bias) = 0;
+                         CUdeviceptr c, CUdeviceptr bias,
+                         CUdeviceptr addend) = 0;
 };
 
 class Cublas {

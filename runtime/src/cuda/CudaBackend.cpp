@@ -297,7 +297,8 @@ private:
       const plan::Gemm &g = *step.step_as_Gemm();
       return gemms.at(&step)->enqueue(
           stream, address(g.a()), address(g.b()), address(g.c()),
-          g.epilogue() != plan::Epilogue::None ? address(g.bias()) : 0);
+          g.epilogue() != plan::Epilogue::None ? address(g.bias()) : 0,
+          g.with_addend() ? address(g.addend()) : 0);
     }
     case plan::StepKind::Copy: {
       const plan::Copy &copy = *step.step_as_Copy();

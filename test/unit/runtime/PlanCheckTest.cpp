@@ -48,6 +48,29 @@ TEST(PlanCheck, RejectsAKernelOpKindWithoutOp) {
             std::string::npos);
 }
 
+/// A 2 x 2 x 2 GEMM on the plan's one tensor, with an addend.
+std::vector<uint8_t> gemmWithAddend(double beta) {
+  return test::oneStepPlan([beta](flatbuffers::FlatBufferBuilder &fbb) {
+    auto gemm = plan::CreateGemm(fbb, 0, 0, 0, 0, 1, 2, 2, 2, false, false, 0,
+                                 0, 4, 1.0, beta, plan::Epilogue::None,
+                                 /*addend=*/0, /*with_addend=*/true);
+    return plan::CreateStep(fbb, plan::StepKind::Gemm, gemm.Union());
+  });
+}
+
+TEST(PlanCheck, RejectsAGemmAddendThatIsItsOutput) {
+  // cuBLASLt would read C while writing it; the CPU would add C to itself.
+  EXPECT_NE(loadError(gemmWithAddend(0.0))
+                .find("the addend must not be C itself"),
+            std::string::npos);
+}
+
+TEST(PlanCheck, RejectsAGemmAddendWithBeta) {
+  EXPECT_NE(loadError(gemmWithAddend(1.0))
+                .find("an addend needs beta 0 and no epilogue but the bias"),
+            std::string::npos);
+}
+
 TEST(PlanCheck, RejectsAnArenaLargerThanItsTensors) {
   auto bytes = test::oneStepPlan(nullptr, {}, uint64_t(1) << 40);
   EXPECT_NE(loadError(bytes).find("but its tensors need only 256"),

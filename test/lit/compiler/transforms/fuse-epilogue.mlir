@@ -91,6 +91,43 @@ func.func @bias_grad(%x: tensor<8x4xf32>, %dy: tensor<8x3xf32>)
 
 // -----
 
+// A residual connection around a dense layer: the GEMM reads the residual
+// as its C, through the views of a rank-3 activation. A residual computed
+// after the GEMM, or one added after a ReLU, stays a separate add.
+// CHECK-LABEL: func.func @residual
+// CHECK: %[[R:.*]] = dl.reshape %arg0 : tensor<2x3x4xf32> to tensor<6x4xf32>
+// CHECK: %[[C:.*]] = dl.reshape %arg0 : tensor<2x3x4xf32> to tensor<6x4xf32>
+// CHECK: %[[Y:.*]] = dl.matmul_bias %[[R]], %arg1, %arg2 addend %[[C]] : (tensor<6x4xf32>, tensor<4x4xf32>, tensor<4xf32>, tensor<6x4xf32>) -> tensor<6x4xf32>
+// CHECK: %[[V:.*]] = dl.reshape %[[Y]] : tensor<6x4xf32> to tensor<2x3x4xf32>
+// CHECK: %[[Z:.*]] = dl.matmul_bias %[[R]], %arg1, %arg2 : (
+// CHECK: %[[LATE:.*]] = dl.neg %arg0
+// CHECK: dl.add %[[LATE]]
+// CHECK: %[[U:.*]] = dl.matmul_bias %[[R]], %arg1, %arg2 {relu}
+// CHECK: dl.add %arg0
+// CHECK: return %[[V]]
+func.func @residual(%x: tensor<2x3x4xf32>, %w: tensor<4x4xf32>,
+                    %b: tensor<4xf32>)
+    -> (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>) {
+  %rows = dl.reshape %x : tensor<2x3x4xf32> to tensor<6x4xf32>
+  %0 = dl.matmul %rows, %w : (tensor<6x4xf32>, tensor<4x4xf32>) -> tensor<6x4xf32>
+  %1 = dl.reshape %0 : tensor<6x4xf32> to tensor<2x3x4xf32>
+  %2 = dl.add %1, %b : (tensor<2x3x4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+  %3 = dl.add %x, %2 : (tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %4 = dl.matmul %rows, %w : (tensor<6x4xf32>, tensor<4x4xf32>) -> tensor<6x4xf32>
+  %5 = dl.reshape %4 : tensor<6x4xf32> to tensor<2x3x4xf32>
+  %6 = dl.add %5, %b : (tensor<2x3x4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+  %late = dl.neg %x : tensor<2x3x4xf32>
+  %7 = dl.add %late, %6 : (tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %8 = dl.matmul %rows, %w : (tensor<6x4xf32>, tensor<4x4xf32>) -> tensor<6x4xf32>
+  %9 = dl.reshape %8 : tensor<6x4xf32> to tensor<2x3x4xf32>
+  %10 = dl.add %9, %b : (tensor<2x3x4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+  %11 = dl.relu %10 : tensor<2x3x4xf32>
+  %12 = dl.add %x, %11 : (tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  return %3, %7, %12 : tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>
+}
+
+// -----
+
 // A residual branch's gradient added to a layer norm's input gradient: the
 // layer norm's kernel adds it. A value computed after the kernel, or a
 // gradient read elsewhere too, stays a separate add.
