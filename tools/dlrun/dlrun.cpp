@@ -13,6 +13,7 @@
 #include "dlc/Train.h"
 #include "dlc/runtime.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -65,7 +66,8 @@ TRAINING (plans compiled with dlc --train):
                              tenth held out for the test loss (the Debian
                              fortunes text is a fine one:
                              /usr/share/games/fortunes/fortunes).
-  --epochs N                 Epochs to train (default 1).
+  --epochs N                 Epochs to train (default 1); 0 with --save
+                             writes the initial state and trains nothing.
   --lr X                     The base learning rate, instead of the model's
                              (schedules scale it as they would the model's).
   --seed S                   Shuffling seed (default 0); the same seed on the
@@ -214,6 +216,9 @@ int compileOnly(const Options &options, const Plan &plan) {
   return 0;
 }
 
+/// When the process started, for the time to the first step.
+const auto processStart = std::chrono::steady_clock::now();
+
 int run(const Options &options) {
   Expected<std::shared_ptr<const Plan>> plan = Plan::load(options.plan);
   if (!plan)
@@ -268,6 +273,12 @@ int run(const Options &options) {
     if (Status status = (*session)->loadParameters(*params); !status)
       return fail(options.params + ": " + status.message());
   }
+  // Plan, device, kernels (compiled or from the cache), memory: everything
+  // before the first step.
+  std::fprintf(stderr, "dlrun: ready in %.2f s\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             processStart)
+                   .count());
 
   if (options.train)
     return runTraining(options, **session);
@@ -361,7 +372,28 @@ std::string metricsText(const EpochMetrics &m) {
                        m.seconds);
 }
 
+/// Writes a training checkpoint: parameters, buffers, optimizer state, and
+/// where training stands.
+int saveCheckpoint(const Options &options, Session &session, int epoch,
+                   uint64_t seed) {
+  TensorFile checkpoint = session.saveParameters(/*withOptimizerState=*/true);
+  checkpoint.metadata["epoch"] = std::to_string(epoch);
+  checkpoint.metadata["step"] = std::to_string(session.stepCounter());
+  checkpoint.metadata["seed"] = std::to_string(seed);
+  if (Status status = writeSafetensors(options.save, checkpoint); !status)
+    return fail(status.message());
+  return 0;
+}
+
 int runTraining(const Options &options, Session &session) {
+  if (options.epochs == 0) {
+    // The initial state, for another framework to start from the same
+    // parameters, or to resume from.
+    if (options.save.empty() || !options.resume.empty())
+      return fail("--epochs 0 trains nothing: it writes the initial state "
+                  "with --save (and takes no --resume)");
+    return saveCheckpoint(options, session, 0, options.seed);
+  }
   // A text corpus, NumPy arrays when the directory has them, IDX files
   // otherwise.
   std::function<Expected<Dataset>(bool)> load;
@@ -484,15 +516,10 @@ int runTraining(const Options &options, Session &session) {
         !status)
       return fail(status.message());
   }
-  if (!options.save.empty()) {
-    TensorFile checkpoint = session.saveParameters(/*withOptimizerState=*/true);
-    checkpoint.metadata["epoch"] = std::to_string(
-        std::max(train.firstEpoch - 1, options.epochs));
-    checkpoint.metadata["step"] = std::to_string(session.stepCounter());
-    checkpoint.metadata["seed"] = std::to_string(train.seed);
-    if (Status status = writeSafetensors(options.save, checkpoint); !status)
-      return fail(status.message());
-  }
+  if (!options.save.empty())
+    return saveCheckpoint(options, session,
+                          std::max(train.firstEpoch - 1, options.epochs),
+                          train.seed);
   return 0;
 }
 
@@ -592,10 +619,9 @@ int main(int argc, char **argv) {
         return fail(flagName + " needs a value");
       char *end = nullptr;
       long long number = std::strtoll(text.c_str(), &end, 10);
-      if (!end || *end || number < (flagName == "--epochs" ? 1 : 0))
-        return fail(flagName + " needs a " +
-                    (flagName == "--epochs" ? "positive" : "non-negative") +
-                    " integer, not '" + text + "'");
+      if (!end || *end || number < 0)
+        return fail(flagName + " needs a non-negative integer, not '" + text +
+                    "'");
       if (flagName == "--epochs")
         options.epochs = int(std::min<long long>(number, 1 << 20));
       else if (flagName == "--seed")
