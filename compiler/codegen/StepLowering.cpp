@@ -575,6 +575,24 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
         addKernel(op, "transpose", plan::Op::Transpose, body.Union(), 0);
         return success();
       })
+      .Case([&](dl::SumSquaresOp s) {
+        // Two kernels: partial sums by blocks, then their sum.
+        std::vector<uint32_t> ins;
+        uint64_t elements = 0;
+        for (Value input : s.getInputs()) {
+          ins.push_back(t(input));
+          elements += numElements(input);
+        }
+        auto partials =
+            plan::CreateSquarePartialsDirect(fbb, &ins, t(s.getPartials()));
+        addKernel(op, "square_partials", plan::Op::SquarePartials,
+                  partials.Union(), 2 * elements);
+        auto sum = plan::CreateSumPartials(fbb, t(s.getPartials()),
+                                           t(s.getResult()));
+        addKernel(op, "sum_partials", plan::Op::SumPartials, sum.Union(),
+                  numElements(s.getPartials()));
+        return success();
+      })
       .Case([&](dl::ConcatOp c) {
         std::vector<uint32_t> ins;
         for (Value input : c.getInputs())

@@ -4,6 +4,7 @@
 #include "dialects/dl/DlOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringSwitch.h"
 
 #include <cmath>
@@ -165,20 +166,24 @@ struct DlOptimizerPass
       }
     }
 
-    // Global-norm clipping scales every gradient by one factor.
-    if (auto clip = train.getAs<FloatAttr>("clip_norm")) {
-      Value sumSquares = u.scalar(f32, 0);
-      for (auto &[param, grad] : gradients) {
-        RankedTensorType type = param.getTensorType();
-        SmallVector<int64_t> all(type.getRank());
-        std::iota(all.begin(), all.end(), 0);
-        Value squares = u.mul(grad, grad);
-        Value sum = all.empty() ? squares
-                                : ReduceSumOp::create(b, func.getLoc(),
-                                                      squares, all, false)
-                                      .getResult();
-        sumSquares = u.add(sumSquares, u.as(sum, f32));
-      }
+    // Global-norm clipping scales every gradient by one factor. The
+    // squared norm is one dl.sum_squares per element type (two kernels for
+    // all gradients), in groups small enough for a kernel's arguments.
+    auto clip = train.getAs<FloatAttr>("clip_norm");
+    if (clip && !gradients.empty()) {
+      Value sumSquares;
+      llvm::MapVector<Type, SmallVector<Value>> byType;
+      for (auto &[param, grad] : gradients)
+        byType[param.getTensorType().getElementType()].push_back(grad);
+      constexpr size_t kGroup = 128;
+      for (auto &[element, grads] : byType)
+        for (size_t i = 0; i < grads.size(); i += kGroup) {
+          ValueRange group = ArrayRef<Value>(grads).slice(
+              i, std::min(kGroup, grads.size() - i));
+          Value sum = u.as(
+              SumSquaresOp::create(b, func.getLoc(), group).getResult(), f32);
+          sumSquares = sumSquares ? u.add(sumSquares, sum) : sum;
+        }
       Value norm = u.add(u.sqrt(sumSquares), 1e-6);
       Value factor = u.min(u.scalar(f32, 1.0),
                            u.div(u.scalar(f32, clip.getValueAsDouble()), norm));

@@ -4,6 +4,8 @@
 #include "dialects/dl/DlShapeInference.h"
 #include "llvm/ADT/SmallBitVector.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::dl;
 
@@ -247,6 +249,44 @@ DL_REDUCE_INFERENCE(ReduceSumOp)
 DL_REDUCE_INFERENCE(ReduceMeanOp)
 DL_REDUCE_INFERENCE(ReduceMaxOp)
 #undef DL_REDUCE_INFERENCE
+
+/// About one partial per 4096 elements, at most 1024: enough blocks to use
+/// the GPU, few enough for one block to add them.
+static int64_t partialCount(ValueRange inputs) {
+  int64_t elements = 0;
+  for (Value input : inputs)
+    elements += cast<RankedTensorType>(input.getType()).getNumElements();
+  return std::clamp<int64_t>((elements + 4095) / 4096, 1, 1024);
+}
+
+void SumSquaresOp::build(OpBuilder &builder, OperationState &state,
+                         ValueRange inputs) {
+  Type element = inputs.empty()
+                     ? builder.getF32Type()
+                     : cast<RankedTensorType>(inputs[0].getType())
+                           .getElementType();
+  state.addOperands(inputs);
+  state.addTypes({RankedTensorType::get({}, element),
+                  RankedTensorType::get({partialCount(inputs)},
+                                        builder.getF64Type())});
+}
+
+LogicalResult SumSquaresOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  auto result = cast<RankedTensorType>(getResult().getType());
+  for (Value input : getInputs())
+    if (cast<RankedTensorType>(input.getType()).getElementType() !=
+        result.getElementType())
+      return emitOpError("inputs and result must share one element type");
+  if (result.getRank() != 0)
+    return emitOpError("result must be a scalar");
+  auto partials = cast<RankedTensorType>(getPartials().getType());
+  if (partials.getRank() != 1 || partials.getDimSize(0) < 1 ||
+      !partials.getElementType().isF64())
+    return emitOpError("partials must be a non-empty f64 vector");
+  return success();
+}
 
 LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *context,
                                          std::optional<Location> loc,

@@ -105,6 +105,14 @@ void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
     write(op->beta_grad());
     break;
   }
+  case Op::SquarePartials:
+    readAll(kernel.op_as_SquarePartials()->inputs());
+    write(kernel.op_as_SquarePartials()->partials());
+    break;
+  case Op::SumPartials:
+    read(kernel.op_as_SumPartials()->partials());
+    write(kernel.op_as_SumPartials()->output());
+    break;
   case Op::BatchNorm: {
     const BatchNorm *op = kernel.op_as_BatchNorm();
     read(op->input());

@@ -408,6 +408,10 @@ private:
     case plan::Op::Pool2d: return checkPool2d(*kernel.op_as_Pool2d());
     case plan::Op::Transpose: return checkTranspose(*kernel.op_as_Transpose());
     case plan::Op::Concat: return checkConcat(*kernel.op_as_Concat());
+    case plan::Op::SquarePartials:
+      return checkSquarePartials(*kernel.op_as_SquarePartials());
+    case plan::Op::SumPartials:
+      return checkSumPartials(*kernel.op_as_SumPartials());
     case plan::Op::Slice: return checkSlice(*kernel.op_as_Slice());
     case plan::Op::Gather: return checkGather(*kernel.op_as_Gather());
     case plan::Op::Iota: return checkIota(*kernel.op_as_Iota());
@@ -759,6 +763,32 @@ private:
     if (total != out[c.axis()])
       return Status::error("the inputs do not add up to the output");
     return Status::ok();
+  }
+
+  /// The partial sums of a sum of squares: a non-empty f64 vector.
+  Status checkPartials(uint32_t partials) {
+    CHECK(exists({partials}));
+    if (dtype(partials) != plan::DType::F64 || shape(partials).size() != 1 ||
+        shape(partials)[0] < 1)
+      return Status::error("the partial sums must be a non-empty f64 vector");
+    return Status::ok();
+  }
+
+  Status checkSquarePartials(const plan::SquarePartials &s) {
+    if (!s.inputs() || s.inputs()->size() == 0)
+      return Status::error("no inputs");
+    for (uint32_t index : *s.inputs()) {
+      CHECK(exists({index}));
+      CHECK(realFloat(index));
+    }
+    return checkPartials(s.partials());
+  }
+
+  Status checkSumPartials(const plan::SumPartials &s) {
+    CHECK(checkPartials(s.partials()));
+    CHECK(exists({s.output()}));
+    CHECK(realFloat(s.output()));
+    return shapeIs(s.output(), {});
   }
 
   Status checkSlice(const plan::Slice &s) {

@@ -348,6 +348,25 @@ def reduction_cases(runner):
                                   {"x": x}, {"r": expected})
 
 
+def sum_squares_cases(runner):
+    """dl.sum_squares over tensors of several shapes, a scalar among
+    them, with more than one partial."""
+    for dtype in (np.float32, np.float64):
+        inputs = {"a": rand(70, 90, dtype=dtype), "b": rand(13, dtype=dtype),
+                  "c": rand(dtype=dtype), "d": rand(3, 4, 5, dtype=dtype)}
+        total = sum(float((v.astype(np.float64) ** 2).sum())
+                    for v in inputs.values())
+        count = sum(v.size for v in inputs.values())
+        partials = min(max((count + 4095) // 4096, 1), 1024)
+        expected = np.array(total, dtype=dtype)
+        types = ", ".join(tensor_type(v) for v in inputs.values())
+        body = (f"  %r, %p = dl.sum_squares %a, %b, %c, %d : ({types}) -> "
+                f"({tensor_type(expected)}, tensor<{partials}xf64>)")
+        runner.run_module(f"sum_squares-{np.dtype(dtype)}",
+                          entry(inputs, {"r": ("%r", expected)}, body),
+                          inputs, {"r": expected})
+
+
 def layer_norm_backward_cases(runner):
     """dl.layer_norm_grad and dl.layer_norm_param_grad against the
     gradient formula in float64."""
@@ -554,6 +573,7 @@ def main():
     runner = Runner(sys.argv[1], sys.argv[2])
     for cases in (unary_cases, binary_cases, compare_select_cast_cases,
                   matmul_cases, conv_cases, pool_cases, reduction_cases,
+                  sum_squares_cases,
                   normalization_cases, loss_cases, shape_cases):
         cases(runner)
     return runner.finish("ops against numpy")

@@ -15,6 +15,8 @@ bool emitKernel(const plan::Plan &plan, const plan::Kernel &kernel,
   case plan::Op::Elementwise: ok = emitElementwise(w, *kernel.op_as_Elementwise(), error); break;
   case plan::Op::ElementwiseGroup: ok = emitElementwiseGroup(w, *kernel.op_as_ElementwiseGroup(), error); break;
   case plan::Op::Reduce: ok = emitReduce(w, *kernel.op_as_Reduce(), error); break;
+  case plan::Op::SquarePartials: ok = emitSquarePartials(w, *kernel.op_as_SquarePartials(), error); break;
+  case plan::Op::SumPartials: ok = emitSumPartials(w, *kernel.op_as_SumPartials(), error); break;
   case plan::Op::Argmax: ok = emitArgmax(w, *kernel.op_as_Argmax(), error); break;
   case plan::Op::Softmax: ok = emitSoftmax(w, *kernel.op_as_Softmax(), error); break;
   case plan::Op::LayerNorm: ok = emitLayerNorm(w, *kernel.op_as_LayerNorm(), error); break;

@@ -122,6 +122,72 @@ bool emitReduce(KernelWriter &w, const plan::Reduce &op, std::string &error) {
   return true;
 }
 
+// A block per stretch of the inputs taken as one sequence: each input's
+// part of the stretch is a strided loop with literal bounds, then a block
+// reduction; one double per block.
+bool emitSquarePartials(KernelWriter &w, const plan::SquarePartials &op,
+                        std::string &error) {
+  std::vector<Operand> inputs;
+  int64_t total = 0;
+  for (uint32_t index : *op.inputs()) {
+    const Operand &x = w.input(index, "x" + std::to_string(inputs.size()));
+    if (!floatKernelType(x.dtype, "sum_squares", error))
+      return false;
+    inputs.push_back(x);
+    total += x.count;
+  }
+  const Operand &partials = w.output(op.partials(), "partials");
+  int64_t count = partials.count;
+  int64_t stretch = (total + count - 1) / count;
+  const uint32_t threads = 256;
+  w.use(kBlockReduce | kNanMax);
+  w.launch({uint32_t(count), 1, 1}, {threads, 1, 1});
+  w.line("const long long begin = (long long)blockIdx.x * " + integer(stretch) +
+         ";");
+  w.line("const long long end = min(begin + " + integer(stretch) + ", " +
+         integer(total) + "LL);");
+  w.line("double acc = 0;");
+  int64_t start = 0;
+  for (const Operand &x : inputs) {
+    // Elements [start, start + count) of the sequence are this input's.
+    std::string s = integer(start), e = integer(start + x.count);
+    w.open("for (long long i = max(begin, " + s + "LL) + threadIdx.x; i < min(end, " +
+           e + "LL); i += " + std::to_string(threads) + ")");
+    w.line("const double v = " + x.name + "[i - " + s + "];");
+    w.line("acc += v * v;");
+    w.close();
+    start += x.count;
+  }
+  w.line("acc = dlc_block_reduce<" + std::to_string(threads) +
+         ">(acc, dlc_sum());");
+  w.line("if (threadIdx.x == 0)");
+  w.line("  partials[blockIdx.x] = acc;");
+  w.summary = "sum of squares of " + std::to_string(inputs.size()) +
+              " tensors, " + std::to_string(count) + " partials";
+  return true;
+}
+
+bool emitSumPartials(KernelWriter &w, const plan::SumPartials &op,
+                     std::string &error) {
+  const Operand &partials = w.input(op.partials(), "partials");
+  const Operand &y = w.output(op.output(), "y");
+  if (!floatKernelType(y.dtype, "sum_squares", error))
+    return false;
+  const uint32_t threads = 256;
+  w.use(kBlockReduce | kNanMax);
+  w.launch({1, 1, 1}, {threads, 1, 1});
+  w.line("double acc = 0;");
+  w.line("for (int p = threadIdx.x; p < " + integer(partials.count) +
+         "; p += " + std::to_string(threads) + ")");
+  w.line("  acc += partials[p];");
+  w.line("acc = dlc_block_reduce<" + std::to_string(threads) +
+         ">(acc, dlc_sum());");
+  w.line("if (threadIdx.x == 0)");
+  w.line("  y[0] = (" + storageType(y.dtype) + ")acc;");
+  w.summary = "sum of " + std::to_string(partials.count) + " partials";
+  return true;
+}
+
 bool emitArgmax(KernelWriter &w, const plan::Argmax &op, std::string &error) {
   const Operand &x = w.input(op.input(), "x");
   const Operand &y = w.output(op.output(), "y");

@@ -18,6 +18,10 @@ bool emitElementwise(KernelWriter &w, const plan::Elementwise &op,
 bool emitElementwiseGroup(KernelWriter &w, const plan::ElementwiseGroup &group,
                           std::string &error);
 bool emitReduce(KernelWriter &w, const plan::Reduce &op, std::string &error);
+bool emitSquarePartials(KernelWriter &w, const plan::SquarePartials &op,
+                        std::string &error);
+bool emitSumPartials(KernelWriter &w, const plan::SumPartials &op,
+                     std::string &error);
 bool emitArgmax(KernelWriter &w, const plan::Argmax &op, std::string &error);
 bool emitSoftmax(KernelWriter &w, const plan::Softmax &op, std::string &error);
 bool emitAccuracy(KernelWriter &w, const plan::Accuracy &op,

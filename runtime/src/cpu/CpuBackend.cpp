@@ -124,6 +124,8 @@ private:
           return status;
       return Status::ok();
     case plan::Op::Reduce: return cpu::runReduce(*kernel.op_as_Reduce(), ctx);
+    case plan::Op::SquarePartials: return cpu::runSquarePartials(*kernel.op_as_SquarePartials(), ctx);
+    case plan::Op::SumPartials: return cpu::runSumPartials(*kernel.op_as_SumPartials(), ctx);
     case plan::Op::Argmax: return cpu::runArgmax(*kernel.op_as_Argmax(), ctx);
     case plan::Op::Softmax: return cpu::runSoftmax(*kernel.op_as_Softmax(), ctx);
     case plan::Op::LayerNorm: return cpu::runLayerNorm(*kernel.op_as_LayerNorm(), ctx);

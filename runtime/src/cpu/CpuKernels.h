@@ -53,6 +53,8 @@ void splitAtAxis(const std::vector<int64_t> &shape, int64_t axis,
 Status runGemm(const plan::Gemm &gemm, Context &context);
 Status runElementwise(const plan::Elementwise &op, Context &context);
 Status runReduce(const plan::Reduce &op, Context &context);
+Status runSquarePartials(const plan::SquarePartials &op, Context &context);
+Status runSumPartials(const plan::SumPartials &op, Context &context);
 Status runArgmax(const plan::Argmax &op, Context &context);
 Status runSoftmax(const plan::Softmax &op, Context &context);
 Status runLayerNorm(const plan::LayerNorm &op, Context &context);

@@ -7,6 +7,7 @@
 
 #include "CpuKernels.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -133,6 +134,40 @@ Status runSoftmax(const plan::Softmax &op, Context &ctx) {
     softmaxTyped<double>(op, in, out);
   else
     softmaxTyped<float>(op, in, out);
+  return Status::ok();
+}
+
+Status runSquarePartials(const plan::SquarePartials &op, Context &ctx) {
+  View partials = ctx.view(op.partials());
+  double *out = partials.as<double>();
+  uint64_t total = 0;
+  for (uint32_t input : *op.inputs())
+    total += ctx.view(input).count;
+  uint64_t count = partials.count;
+  uint64_t stretch = (total + count - 1) / count;
+  std::fill(out, out + count, 0.0);
+  // The same stretches as the GPU's blocks; within one, in order.
+  uint64_t at = 0;
+  for (uint32_t input : *op.inputs()) {
+    View v = ctx.view(input);
+    for (uint64_t i = 0; i < v.count; ++i, ++at) {
+      double x = v.dtype == DType::F64 ? v.as<double>()[i] : v.as<float>()[i];
+      out[at / stretch] += x * x;
+    }
+  }
+  return Status::ok();
+}
+
+Status runSumPartials(const plan::SumPartials &op, Context &ctx) {
+  View partials = ctx.view(op.partials());
+  double sum = 0;
+  for (uint64_t p = 0; p < partials.count; ++p)
+    sum += partials.as<double>()[p];
+  View out = ctx.view(op.output());
+  if (out.dtype == DType::F64)
+    out.as<double>()[0] = sum;
+  else
+    out.as<float>()[0] = float(sum);
   return Status::ok();
 }
 

@@ -26,6 +26,31 @@ module attributes {dl.train = {loss = "loss", optimizer = {name = "sgd", lr = 1.
 
 // -----
 
+// Norm clipping: the squared norm of all gradients is one dl.sum_squares,
+// and every gradient is scaled by min(1, clip / (norm + 1e-6)).
+// CHECK-LABEL: func.func @train
+// CHECK: %[[S:.*]], %{{.*}} = dl.sum_squares %{{.*}}, %{{.*}} : (tensor<3xf32>, tensor<2x2xf32>) -> (tensor<f32>, tensor<1xf64>)
+// CHECK: dl.sqrt
+// CHECK: dl.min
+// CHECK-NOT: dl.reduce_sum
+// CHECK: dl.store_param %{{.*}}, @w
+// CHECK: dl.store_param %{{.*}}, @u
+module attributes {dl.train = {loss = "loss", clip_norm = 1.0 : f64, optimizer = {name = "sgd", lr = 1.0e-01 : f64}}} {
+  dl.param @w : tensor<3xf32> init<zeros>
+  dl.param @u : tensor<2x2xf32> init<zeros>
+  func.func @forward(%x: tensor<3xf32> {dl.name = "x"}) -> (tensor<f32> {dl.name = "loss"}) {
+    %w = dl.load_param @w : tensor<3xf32>
+    %u = dl.load_param @u : tensor<2x2xf32>
+    %0 = dl.mul %w, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+    %1 = dl.reduce_sum %0 axes = [0] : tensor<3xf32> -> tensor<f32>
+    %2 = dl.reduce_sum %u axes = [0, 1] : tensor<2x2xf32> -> tensor<f32>
+    %3 = dl.add %1, %2 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+    return %3 : tensor<f32>
+  }
+}
+
+// -----
+
 // Adam keeps two moments per parameter; a cosine schedule reads the counter.
 // CHECK-DAG: dl.param @w.m : tensor<3xf32> init<zeros> role = optimizer_state
 // CHECK-DAG: dl.param @w.v : tensor<3xf32> init<zeros> role = optimizer_state

@@ -441,6 +441,22 @@ func.func @layer_norm_grad_addend(%x: tensor<4x32xf32>, %g: tensor<32xf32>, %a: 
 
 // -----
 
+func.func @sum_squares_types(%x: tensor<4xf32>, %y: tensor<4xf64>) {
+  // expected-error @+1 {{inputs and result must share one element type}}
+  %0:2 = dl.sum_squares %x, %y : (tensor<4xf32>, tensor<4xf64>) -> (tensor<f32>, tensor<1xf64>)
+  return
+}
+
+// -----
+
+func.func @sum_squares_partials(%x: tensor<4xf32>) {
+  // expected-error @+1 {{partials must be a non-empty f64 vector}}
+  %0:2 = dl.sum_squares %x : (tensor<4xf32>) -> (tensor<f32>, tensor<1xf32>)
+  return
+}
+
+// -----
+
 func.func @layer_norm_param_grad_rows(%x: tensor<4x32xf32>, %m: tensor<32xf32>) {
   // expected-error @+2 {{mean has shape 32 but needs 4 (the rows of input 4x32)}}
   // expected-error @+1 {{failed to infer returned types}}
