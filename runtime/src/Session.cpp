@@ -10,6 +10,14 @@
 
 namespace dlc::rt {
 
+/// What setTrainingData fixed for the steps that follow.
+struct Session::Training {
+  uint32_t program = 0;
+  TrainingStep where;
+  uint64_t samples = 0; // in the training set
+  uint64_t orderSize = 0;
+};
+
 Session::~Session() = default;
 
 static bool isPersistent(const plan::Tensor &tensor) {
@@ -178,6 +186,119 @@ Status Session::run(const std::string &programName) {
   if (!index)
     return index.status();
   return backend_->run(*index, step_);
+}
+
+namespace {
+
+/// `data` in `dtype`, converted element by element where it differs.
+HostTensor converted(const HostTensor &data, DType dtype) {
+  if (data.dtype == dtype)
+    return data;
+  HostTensor result;
+  result.dtype = dtype;
+  result.shape = data.shape;
+  result.data.resize(data.numElements() * dtypeSize(dtype));
+  for (uint64_t i = 0, n = data.numElements(); i < n; ++i)
+    result.set(i, data.at(i));
+  return result;
+}
+
+} // namespace
+
+Status Session::setTrainingData(const std::string &programName,
+                                const std::string &sampleInput,
+                                const std::string &labelInput,
+                                const std::string &lossOutput,
+                                const HostTensor &samples,
+                                const HostTensor &labels) {
+  Expected<uint32_t> index = program(programName);
+  if (!index)
+    return index.status();
+  const plan::Plan &root = planRoot(*plan_);
+  const plan::Program &p = *root.programs()->Get(*index);
+  auto place = [&](uint32_t tensor) {
+    const plan::Tensor &t = *root.tensors()->Get(tensor);
+    return TrainingStep::Place{t.arena(), t.offset(), t.bytes()};
+  };
+  auto training = std::make_unique<Training>();
+  training->program = *index;
+  TrainingStep &where = training->where;
+  const plan::Tensor *sampleTensor = nullptr, *labelTensor = nullptr;
+  for (const plan::Binding *binding : *p.inputs()) {
+    const plan::Tensor *tensor = root.tensors()->Get(binding->tensor());
+    if (binding->name()->str() == sampleInput) {
+      sampleTensor = tensor;
+      where.samples = place(binding->tensor());
+    } else if (binding->name()->str() == labelInput) {
+      labelTensor = tensor;
+      where.labels = place(binding->tensor());
+    }
+  }
+  const plan::Tensor *lossTensor = nullptr;
+  for (const plan::Binding *binding : *p.outputs())
+    if (binding->name()->str() == lossOutput) {
+      lossTensor = root.tensors()->Get(binding->tensor());
+      where.loss = place(binding->tensor());
+    }
+  if (!sampleTensor || !labelTensor || !lossTensor)
+    return Status::error("'" + programName + "' has no input '" + sampleInput +
+                         "', input '" + labelInput + "' and output '" +
+                         lossOutput + "'");
+  if (!isFloat(toDType(lossTensor->dtype())) || lossTensor->bytes() == 0 ||
+      toShape(lossTensor->shape()).size() != 0)
+    return Status::error("the loss '" + lossOutput + "' is not a float scalar");
+  where.lossIsF64 = toDType(lossTensor->dtype()) == DType::F64;
+  std::vector<int64_t> shape = toShape(sampleTensor->shape());
+  where.batch = shape.empty() ? 0 : uint64_t(shape[0]);
+  uint64_t count = samples.shape.empty() ? 0 : uint64_t(samples.shape[0]);
+  // Each sample and label must be one row of its batch tensor.
+  auto fits = [&](const HostTensor &data, const plan::Tensor &tensor) {
+    uint64_t elements = tensor.bytes() / dtypeSize(toDType(tensor.dtype()));
+    return !data.shape.empty() && uint64_t(data.shape[0]) == count &&
+           elements % where.batch == 0 &&
+           data.numElements() == count * (elements / where.batch);
+  };
+  if (!where.batch || !count || !fits(samples, *sampleTensor) ||
+      !fits(labels, *labelTensor))
+    return Status::error("the training samples and labels do not match the "
+                         "inputs '" + sampleInput + "' and '" + labelInput +
+                         "' row for row");
+  training->samples = count;
+  if (Status s = backend_->setTrainingData(
+          converted(samples, toDType(sampleTensor->dtype())),
+          converted(labels, toDType(labelTensor->dtype())));
+      !s)
+    return s;
+  training_ = std::move(training);
+  return Status::ok();
+}
+
+Status Session::setTrainingOrder(const std::vector<uint64_t> &order) {
+  if (!training_)
+    return Status::error("no training data (setTrainingData comes first)");
+  for (uint64_t sample : order)
+    if (sample >= training_->samples)
+      return Status::error(format("sample %llu of the order is outside the "
+                                  "%llu training samples",
+                                  (unsigned long long)sample,
+                                  (unsigned long long)training_->samples));
+  training_->orderSize = order.size();
+  return backend_->setTrainingOrder(order);
+}
+
+Status Session::runTrainingStep(uint64_t first) {
+  if (!training_)
+    return Status::error("no training data (setTrainingData comes first)");
+  if (first + training_->where.batch > training_->orderSize)
+    return Status::error("the step's batch runs past the order's end");
+  return backend_->runTrainingStep(training_->program, step_, first,
+                                   training_->where);
+}
+
+Expected<double> Session::finishTrainingSteps() {
+  if (!training_)
+    return Status::error("no training data (setTrainingData comes first)");
+  return backend_->finishTrainingSteps(training_->program);
 }
 
 Expected<HostTensor> Session::output(const std::string &programName,

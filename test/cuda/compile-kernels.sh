@@ -24,7 +24,11 @@ for model in mlp mlp_dropout cnn lenet gpt tiny_regression; do
       echo "error: a warm start compiled kernels again: $warm" >&2
       exit 1
     fi
-    kernels=$(sed -E 's/^compiled ([0-9]+) kernels.*/\1/' <<<"$cold")
+    if [[ $mode == train && $warm != *"runtime's 2 training kernels"*"(0 compiled,"* ]]; then
+      echo "error: the runtime's training kernels were not compiled once: $warm" >&2
+      exit 1
+    fi
+    kernels=$(head -1 <<<"$cold" | sed -E 's/^compiled ([0-9]+) kernels.*/\1/')
     total=$((total + kernels))
   done
 done

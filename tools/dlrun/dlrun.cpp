@@ -14,6 +14,7 @@
 #include "dlc/runtime.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -213,6 +214,16 @@ int compileOnly(const Options &options, const Plan &plan) {
               "(%u compiled, %u from the cache)\n",
               build->kernels, arch, build->nvrtc.c_str(), build->seconds,
               build->compiled, build->fromCache);
+  // Training also launches the runtime's own kernels.
+  if (plan.findProgram("train")) {
+    Expected<KernelBuild> own = compileRuntimeKernels(
+        arch, options.noKernelCache ? "" : options.kernelCache);
+    if (!own)
+      return fail(own.status().message());
+    std::printf("compiled the runtime's %u training kernels in %.2f s (%u "
+                "compiled, %u from the cache)\n",
+                own->kernels, own->seconds, own->compiled, own->fromCache);
+  }
   return 0;
 }
 
@@ -484,9 +495,12 @@ int runTraining(const Options &options, Session &session) {
     if (!terminal || (step % 16 && step != steps))
       return;
     int filled = int(30 * step / steps);
-    std::fprintf(stderr, "\repoch %d [%.*s%*s] %llu/%llu loss %.4f", epoch,
-                 filled, "==============================", 30 - filled, "",
-                 (unsigned long long)step, (unsigned long long)steps, loss);
+    std::fprintf(stderr, "\repoch %d [%.*s%*s] %llu/%llu", epoch, filled,
+                 "==============================", 30 - filled, "",
+                 (unsigned long long)step, (unsigned long long)steps);
+    // The running loss, where each step's is read (--check-numerics).
+    if (!std::isnan(loss))
+      std::fprintf(stderr, " loss %.4f", loss);
     if (step == steps)
       std::fprintf(stderr, "\r%*s\r", 70, "");
   };

@@ -40,6 +40,11 @@ int parseArch(const std::string &text);
 Expected<KernelBuild> compileKernels(const Plan &plan, int arch,
                                      const std::string &cacheDir);
 
+/// Compiles the runtime's own kernels (batch gathering and loss sums for
+/// training with the data on the GPU) the same way.
+Expected<KernelBuild> compileRuntimeKernels(int arch,
+                                            const std::string &cacheDir);
+
 } // namespace dlc::rt
 
 #endif // DLC_KERNELS_H

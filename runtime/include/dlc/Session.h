@@ -81,6 +81,28 @@ public:
   std::vector<uint8_t> snapshotPersistent() const;
   void restorePersistent(const std::vector<uint8_t> &snapshot);
 
+  /// Training with the data where the session runs. On a GPU the whole
+  /// training set is copied there once, each step's batch is gathered there
+  /// and the losses are summed there, so a step needs no host
+  /// synchronisation; on the CPU the same happens on the host.
+  /// `samples` and `labels` (first dimension the sample) feed the inputs
+  /// `sampleInput` and `labelInput` of `program`, converted to their dtypes;
+  /// `lossOutput` is the program's scalar loss.
+  Status setTrainingData(const std::string &program,
+                         const std::string &sampleInput,
+                         const std::string &labelInput,
+                         const std::string &lossOutput,
+                         const HostTensor &samples, const HostTensor &labels);
+  /// The order of the samples for the steps that follow (an epoch's).
+  Status setTrainingOrder(const std::vector<uint64_t> &order);
+  /// One step on samples order[first, first + batch): gathers them, runs
+  /// the program at the current step counter and adds its loss to the sum;
+  /// may return before the step has finished.
+  Status runTrainingStep(uint64_t first);
+  /// Waits for the steps run since the last call and returns the sum of
+  /// their losses; an error any of them met is reported here.
+  Expected<double> finishTrainingSteps();
+
   /// The step counter that seeds dropout; training advances it.
   void setStepCounter(uint64_t step) { step_ = step; }
   uint64_t stepCounter() const { return step_; }
@@ -95,6 +117,8 @@ private:
   DeviceKind device_ = DeviceKind::Cpu;
   std::unique_ptr<Backend> backend_;
   uint64_t step_ = 0;
+  struct Training;
+  std::unique_ptr<Training> training_; // set by setTrainingData
 };
 
 } // namespace dlc::rt

@@ -70,6 +70,9 @@ struct TrainOptions {
   /// Told about every skipped step (NonFinitePolicy::Skip).
   std::function<void(const std::string &)> onWarning;
   /// Called after every step (for progress bars) and after every epoch.
+  /// The step's running mean loss is NaN where the steps run without the
+  /// host reading each loss (unless checking numerics, the losses are summed
+  /// where the program runs and read once per epoch).
   std::function<void(int epoch, uint64_t step, uint64_t steps, double loss)>
       onStep;
   std::function<void(const EpochMetrics &)> onEpoch;

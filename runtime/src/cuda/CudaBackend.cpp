@@ -12,6 +12,12 @@
 // step's error word instead of failing; the words are read after each run
 // and the first one set is reported with the step and kernel that set it.
 //
+// Training keeps the training set on the GPU: each step launches the
+// runtime's gather kernel (the batch out of the set, by the epoch's order),
+// the program's graph and a kernel adding the loss to a sum, and returns
+// without waiting. The error words then collect over the epoch and are read
+// with the sum when the epoch ends.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Backend.h"
@@ -49,6 +55,9 @@ public:
     for (CUdeviceptr arena : arenas)
       if (arena)
         api.cuMemFree(arena);
+    for (CUdeviceptr buffer : {trainSamples, trainLabels, trainOrder, lossSum})
+      if (buffer)
+        api.cuMemFree(buffer);
     if (errorWords)
       api.cuMemFree(errorWords);
     if (stream)
@@ -74,9 +83,12 @@ public:
     api.cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
                              device);
     api.cuDriverGetVersion(&driverVersion);
+    arch = major * 10 + minor;
+    driver = driverVersion;
+    cacheDir = cache;
 
     std::vector<std::vector<char>> cubins;
-    if (Status s = compileCubins(plan, major * 10 + minor, cache,
+    if (Status s = compileCubins(planKernels(plan), major * 10 + minor, cache,
                                  driverVersion, cubins, build);
         !s)
       return s;
@@ -241,19 +253,199 @@ public:
     return checkErrorWords(program);
   }
 
+  Status setTrainingData(HostTensor samples, HostTensor labels) override {
+    if (!sticky)
+      return sticky;
+    if (Status s = loadTrainingKernels(); !s)
+      return s;
+    if (Status s = sync("before copying the training set"); !s)
+      return s;
+    for (CUdeviceptr *buffer : {&trainSamples, &trainLabels})
+      if (*buffer) {
+        api.cuMemFree(*buffer);
+        *buffer = 0;
+      }
+    uint64_t bytes = samples.data.size() + labels.data.size();
+    size_t freeBytes = 0, totalBytes = 0;
+    if (CUresult r = api.cuMemGetInfo(&freeBytes, &totalBytes))
+      return Status::error(errorMessage(api, "cuMemGetInfo", r));
+    if (bytes > freeBytes)
+      return Status::error(format("the training set needs %s of device "
+                                  "memory, the GPU has %s free (of %s)",
+                                  formatBytes(bytes).c_str(),
+                                  formatBytes(freeBytes).c_str(),
+                                  formatBytes(totalBytes).c_str()));
+    auto upload = [&](const HostTensor &data, CUdeviceptr &buffer) -> Status {
+      if (CUresult r = api.cuMemAlloc(&buffer,
+                                      std::max<size_t>(data.data.size(), 256)))
+        return Status::error(errorMessage(api, "cuMemAlloc", r) + " for " +
+                             formatBytes(data.data.size()) +
+                             " (the training set)");
+      if (CUresult r = api.cuMemcpyHtoD(buffer, data.data.data(),
+                                        data.data.size()))
+        return Status::error(errorMessage(api, "cuMemcpyHtoD", r) +
+                             " (the training set)");
+      return Status::ok();
+    };
+    if (Status s = upload(samples, trainSamples); !s)
+      return s;
+    if (Status s = upload(labels, trainLabels); !s)
+      return s;
+    uint64_t count = samples.shape.empty() ? 1 : uint64_t(samples.shape[0]);
+    sampleRowBytes = samples.data.size() / std::max<uint64_t>(count, 1);
+    labelRowBytes = labels.data.size() / std::max<uint64_t>(count, 1);
+    if (!lossSum)
+      if (CUresult r = api.cuMemAlloc(&lossSum, 8))
+        return Status::error(errorMessage(api, "cuMemAlloc", r));
+    if (CUresult r = api.cuMemsetD32Async(lossSum, 0, 2, stream))
+      return Status::error(errorMessage(api, "cuMemsetD32Async", r));
+    return sync("clearing the loss sum");
+  }
+
+  Status setTrainingOrder(const std::vector<uint64_t> &order) override {
+    if (!sticky)
+      return sticky;
+    // Steps still queued may read the order being replaced.
+    if (Status s = sync("before the next order"); !s)
+      return s;
+    if (order.size() > orderCapacity) {
+      if (trainOrder)
+        api.cuMemFree(trainOrder);
+      trainOrder = 0;
+      if (CUresult r = api.cuMemAlloc(&trainOrder, order.size() * 8))
+        return Status::error(errorMessage(api, "cuMemAlloc", r));
+      orderCapacity = order.size();
+    }
+    if (!order.empty())
+      if (CUresult r = api.cuMemcpyHtoD(trainOrder, order.data(),
+                                        order.size() * 8))
+        return Status::error(errorMessage(api, "cuMemcpyHtoD", r));
+    return Status::ok();
+  }
+
+  Status runTrainingStep(uint32_t programIndex, uint64_t step, uint64_t first,
+                         const TrainingStep &where) override {
+    if (!sticky)
+      return sticky;
+    if (!trainSamples || !trainOrder)
+      return Status::error("no training data on the GPU");
+    if (Status s = gatherBatch(trainSamples, where.samples, sampleRowBytes,
+                               first, where.batch);
+        !s)
+      return s;
+    if (Status s = gatherBatch(trainLabels, where.labels, labelRowBytes, first,
+                               where.batch);
+        !s)
+      return s;
+    const plan::Program &program = *plan.programs()->Get(programIndex);
+    if (CUgraphExec exec = graphs[programIndex].first) {
+      if (Status s = setCounter(step); !s)
+        return s;
+      if (CUresult r = api.cuGraphLaunch(exec, stream))
+        return Status::error(errorMessage(api, "cuGraphLaunch", r) +
+                             " for program '" + program.name()->str() + "'");
+    } else if (Status s = run(programIndex, step); !s) {
+      // The first runs, step by step and then captured, wait and check.
+      return s;
+    }
+    CUdeviceptr loss = arenas[where.loss.arena] + where.loss.offset;
+    int isDouble = where.lossIsF64;
+    void *params[] = {&loss, &isDouble, &lossSum};
+    if (CUresult r = api.cuLaunchKernel(addLoss, 1, 1, 1, 32, 1, 1, 0, stream,
+                                        params, nullptr))
+      return Status::error(errorMessage(api, "cuLaunchKernel", r) +
+                           " for kernel 'dlc_add_loss'");
+    return Status::ok();
+  }
+
+  Expected<double> finishTrainingSteps(uint32_t programIndex) override {
+    if (!sticky)
+      return sticky;
+    if (Status s = sync("running training steps"); !s)
+      return s;
+    // The words collected every queued step's errors.
+    Status words = checkErrorWords(*plan.programs()->Get(programIndex));
+    if (CUresult r = api.cuMemsetD32Async(errorWords, 0, errorCount * 2, stream))
+      return Status::error(errorMessage(api, "cuMemsetD32Async", r));
+    if (!words)
+      return words;
+    double sum = 0;
+    if (lossSum) {
+      if (CUresult r = api.cuMemcpyDtoH(&sum, lossSum, 8))
+        return Status::error(errorMessage(api, "cuMemcpyDtoH", r));
+      if (CUresult r = api.cuMemsetD32Async(lossSum, 0, 2, stream))
+        return Status::error(errorMessage(api, "cuMemsetD32Async", r));
+    }
+    if (Status s = sync("clearing the loss sum"); !s)
+      return s;
+    return sum;
+  }
+
 private:
+  /// The runtime's gather and loss-sum kernels, compiled (or found in the
+  /// kernel cache) and loaded on first use.
+  Status loadTrainingKernels() {
+    if (gatherRows)
+      return Status::ok();
+    std::vector<KernelText> kernels = trainingKernels();
+    std::vector<std::vector<char>> cubins;
+    KernelBuild ownBuild;
+    if (Status s = compileCubins(kernels, arch, cacheDir, driver, cubins,
+                                 ownBuild);
+        !s)
+      return s;
+    CUfunction loaded[2] = {nullptr, nullptr};
+    for (size_t i = 0; i < kernels.size() && i < 2; ++i) {
+      CUmodule module = nullptr;
+      if (CUresult r = api.cuModuleLoadData(&module, cubins[i].data()))
+        return Status::error(errorMessage(api, "cuModuleLoadData", r) +
+                             " for kernel '" + kernels[i].name + "'");
+      modules.push_back(module);
+      if (CUresult r = api.cuModuleGetFunction(&loaded[i], module,
+                                               kernels[i].name.c_str()))
+        return Status::error(errorMessage(api, "cuModuleGetFunction", r) +
+                             " for kernel '" + kernels[i].name + "'");
+    }
+    gatherRows = loaded[0];
+    addLoss = loaded[1];
+    return Status::ok();
+  }
+
+  /// Rows order[first, first + rows) of `data` into the batch tensor `to`.
+  Status gatherBatch(CUdeviceptr data, const TrainingStep::Place &to,
+                     uint64_t rowBytes, uint64_t first, uint64_t rows) {
+    CUdeviceptr batch = arenas[to.arena] + to.offset;
+    CUdeviceptr order = trainOrder;
+    unsigned long long firstArg = first, rowsArg = rows, rowBytesArg = rowBytes;
+    uint64_t units = rowBytes % 4 ? rows * rowBytes : rows * rowBytes / 4;
+    unsigned blocks = unsigned(std::min<uint64_t>((units + 255) / 256, 4096));
+    if (!blocks)
+      return Status::ok();
+    void *params[] = {&data, &batch, &order, &firstArg, &rowsArg, &rowBytesArg};
+    if (CUresult r = api.cuLaunchKernel(gatherRows, blocks, 1, 1, 256, 1, 1, 0,
+                                        stream, params, nullptr))
+      return Status::error(errorMessage(api, "cuLaunchKernel", r) +
+                           " for kernel 'dlc_gather_rows'");
+    return Status::ok();
+  }
+
   /// Clears the error words and sets the step counter on the stream, before
   /// the steps (or their graph).
   Status prepare(uint64_t step) {
     if (CUresult r = api.cuMemsetD32Async(errorWords, 0, errorCount * 2, stream))
       return Status::error(errorMessage(api, "cuMemsetD32Async", r));
+    return setCounter(step);
+  }
+
+  /// The step counter, the last error word, on the stream (both halves:
+  /// without prepare's clearing, a half left out would keep its old value).
+  Status setCounter(uint64_t step) {
     uint32_t words[2] = {uint32_t(step), uint32_t(step >> 32)};
     CUdeviceptr counter = errorWords + (errorCount - 1) * 8;
     for (int i = 0; i < 2; ++i)
-      if (words[i])
-        if (CUresult r = api.cuMemsetD32Async(counter + 4 * i, words[i], 1,
-                                              stream))
-          return Status::error(errorMessage(api, "cuMemsetD32Async", r));
+      if (CUresult r = api.cuMemsetD32Async(counter + 4 * i, words[i], 1,
+                                            stream))
+        return Status::error(errorMessage(api, "cuMemsetD32Async", r));
     return Status::ok();
   }
 
@@ -414,6 +606,14 @@ private:
   std::vector<std::pair<CUgraphExec, CUgraph>> graphs;
   std::vector<uint64_t> runs;
   mutable Status sticky = Status::ok(); // a failed read or write
+  // What compiling the runtime's own kernels needs.
+  int arch = 0, driver = 0;
+  std::string cacheDir;
+  // Training with the data on the GPU.
+  CUfunction gatherRows = nullptr, addLoss = nullptr;
+  CUdeviceptr trainSamples = 0, trainLabels = 0, trainOrder = 0;
+  CUdeviceptr lossSum = 0; // a double
+  uint64_t sampleRowBytes = 0, labelRowBytes = 0, orderCapacity = 0;
 };
 
 } // namespace

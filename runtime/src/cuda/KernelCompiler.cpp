@@ -53,7 +53,15 @@ int parseArch(const std::string &text) {
   return std::atoi(digits.c_str());
 }
 
-Status cuda::compileCubins(const plan::Plan &plan, int arch,
+std::vector<cuda::KernelText> cuda::planKernels(const plan::Plan &plan) {
+  std::vector<KernelText> kernels;
+  if (plan.kernels())
+    for (const plan::KernelSource *kernel : *plan.kernels())
+      kernels.push_back({kernel->name()->str(), kernel->source()->str()});
+  return kernels;
+}
+
+Status cuda::compileCubins(const std::vector<KernelText> &kernels, int arch,
                            const std::string &cacheDir, int driverVersion,
                            std::vector<std::vector<char>> &cubins,
                            KernelBuild &build, unsigned threads) {
@@ -65,8 +73,7 @@ Status cuda::compileCubins(const plan::Plan &plan, int arch,
   if (!nvrtcSupportsArch(arch))
     return Status::error(format("NVRTC %s cannot compile for sm_%d",
                                 build.nvrtc.c_str(), arch));
-  const auto *kernels = plan.kernels();
-  size_t count = kernels ? kernels->size() : 0;
+  size_t count = kernels.size();
   build.kernels = unsigned(count);
   cubins.assign(count, {});
   if (!cacheDir.empty())
@@ -84,9 +91,8 @@ Status cuda::compileCubins(const plan::Plan &plan, int arch,
   Status firstError = Status::ok();
   auto work = [&] {
     for (size_t i; (i = next++) < count;) {
-      const plan::KernelSource *kernel = kernels->Get(i);
-      std::string name = kernel->name()->str();
-      std::string source = kernel->source()->str();
+      const std::string &name = kernels[i].name;
+      const std::string &source = kernels[i].source;
       std::string path;
       if (!cacheDir.empty()) {
         path = cacheDir + "/" + cacheKey(salt + "\n" + name + "\n" + source) +
@@ -135,8 +141,19 @@ Expected<KernelBuild> compileKernels(const Plan &plan, int arch,
                                      const std::string &cacheDir) {
   KernelBuild build;
   std::vector<std::vector<char>> cubins;
-  if (Status status = cuda::compileCubins(planRoot(plan), arch, cacheDir, 0,
-                                          cubins, build);
+  if (Status status = cuda::compileCubins(cuda::planKernels(planRoot(plan)),
+                                          arch, cacheDir, 0, cubins, build);
+      !status)
+    return status;
+  return build;
+}
+
+Expected<KernelBuild> compileRuntimeKernels(int arch,
+                                            const std::string &cacheDir) {
+  KernelBuild build;
+  std::vector<std::vector<char>> cubins;
+  if (Status status = cuda::compileCubins(cuda::trainingKernels(), arch,
+                                          cacheDir, 0, cubins, build);
       !status)
     return status;
   return build;

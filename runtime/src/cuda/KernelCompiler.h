@@ -6,12 +6,27 @@
 #include "PlanAccess.h"
 #include "dlc/Kernels.h"
 
+#include <string>
+#include <vector>
+
 namespace dlc::rt::cuda {
 
-/// One CUBIN per entry of Plan.kernels, from the cache or NVRTC, compiled on
-/// up to `threads` threads (0: one per core). `driverVersion` is part of the
+/// A kernel to compile: its name and its CUDA C++.
+struct KernelText {
+  std::string name, source;
+};
+
+/// The kernels of Plan.kernels, in order.
+std::vector<KernelText> planKernels(const plan::Plan &plan);
+
+/// The runtime's own kernels, which training with the data on the GPU
+/// launches besides the plan's: dlc_gather_rows and dlc_add_loss.
+std::vector<KernelText> trainingKernels();
+
+/// One CUBIN per kernel, from the cache or NVRTC, compiled on up to
+/// `threads` threads (0: one per core). `driverVersion` is part of the
 /// cache key (0 when compiling without a driver).
-Status compileCubins(const plan::Plan &plan, int arch,
+Status compileCubins(const std::vector<KernelText> &kernels, int arch,
                      const std::string &cacheDir, int driverVersion,
                      std::vector<std::vector<char>> &cubins,
                      KernelBuild &build, unsigned threads = 0);

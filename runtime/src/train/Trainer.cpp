@@ -326,6 +326,16 @@ Expected<std::vector<EpochMetrics>> train(Session &session,
                                 (unsigned long long)batch));
   HostTensor inputs = allocate(layout->dataTemplate);
   HostTensor labels = allocate(layout->labelTemplate);
+  // Without checks of each step's loss, the data lives where the program
+  // runs and a step needs no host synchronisation (on a GPU: the batch is
+  // gathered there and the losses summed there, read once per epoch).
+  bool checking = options.nonFinite != NonFinitePolicy::Ignore;
+  if (!checking)
+    if (Status s = session.setTrainingData("train", layout->dataInput,
+                                           layout->labelInput, layout->loss,
+                                           trainSet.inputs, trainSet.labels);
+        !s)
+      return s;
   // Each epoch's order is a Fisher-Yates shuffle from a generator seeded by
   // (seed, epoch): the same on every platform, unlike std::shuffle.
   std::vector<uint64_t> order(n);
@@ -341,14 +351,29 @@ Expected<std::vector<EpochMetrics>> train(Session &session,
     double lossSum = 0;
     uint64_t skipped = 0;
     std::vector<uint8_t> before;
-    bool checking = options.nonFinite != NonFinitePolicy::Ignore;
+    if (!checking) {
+      if (Status s = session.setTrainingOrder(order); !s)
+        return s;
+      for (uint64_t step = 0; step < stepsPerEpoch; ++step) {
+        if (Status s = session.runTrainingStep(step * batch); !s)
+          return s.withContext(format("epoch %d, step %llu", epoch,
+                                      (unsigned long long)step + 1));
+        session.setStepCounter(session.stepCounter() + 1);
+        if (options.onStep)
+          options.onStep(epoch, step + 1, stepsPerEpoch, std::nan(""));
+      }
+      Expected<double> sum = session.finishTrainingSteps();
+      if (!sum)
+        return sum.status().withContext(format("epoch %d", epoch));
+      lossSum = *sum;
+    }
     // Feeds the batch; again when a step is diagnosed, since a run may
     // overwrite its inputs in place.
     auto feed = [&] {
       Status s = session.setInput("train", layout->dataInput, inputs);
       return s ? session.setInput("train", layout->labelInput, labels) : s;
     };
-    for (uint64_t step = 0; step < stepsPerEpoch; ++step) {
+    for (uint64_t step = 0; checking && step < stepsPerEpoch; ++step) {
       gather(trainSet.inputs, order, step * batch, batch, inputs);
       gather(trainSet.labels, order, step * batch, batch, labels);
       if (Status s = feed(); !s)
