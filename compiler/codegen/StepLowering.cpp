@@ -487,6 +487,15 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
                   body.Union(), 5 * numElements(s.getInput()));
         return success();
       })
+      .Case([&](dl::SoftmaxGradOp s) {
+        auto body = plan::CreateSoftmaxGrad(fbb, t(s.getResult()),
+                                            t(s.getGrad()), t(s.getInputGrad()),
+                                            s.getAxis(), s.getLog());
+        addKernel(op, s.getLog() ? "log_softmax_grad" : "softmax_grad",
+                  plan::Op::SoftmaxGrad, body.Union(),
+                  4 * numElements(s.getResult()));
+        return success();
+      })
       .Case([&](dl::LayerNormOp l) {
         auto body = plan::CreateLayerNorm(
             fbb, t(l.getInput()), t(l.getGamma()), t(l.getBeta()),

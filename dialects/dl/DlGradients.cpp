@@ -468,13 +468,9 @@ LogicalResult SoftmaxOp::buildGradients(OpBuilder &b,
   Value g = resultGrads[0];
   if (!g)
     return success();
-  // dx = y (g - sum(g y))
-  Location loc = getLoc();
-  Value y = getResult();
-  int64_t axis = getAxis();
-  Value dot = ReduceSumOp::create(b, loc, binary<MulOp>(b, loc, g, y),
-                                  ArrayRef<int64_t>{axis}, /*keepdims=*/true);
-  grads[0] = binary<MulOp>(b, loc, y, binary<SubOp>(b, loc, g, dot));
+  // dx = y (g - sum(g y)), one kernel.
+  grads[0] = SoftmaxGradOp::create(b, getLoc(), getType(), getResult(), g,
+                                   getAxis(), /*log=*/false);
   return success();
 }
 
@@ -485,12 +481,9 @@ LogicalResult LogSoftmaxOp::buildGradients(OpBuilder &b,
   Value g = resultGrads[0];
   if (!g)
     return success();
-  // dx = g - softmax(x) sum(g)
-  Location loc = getLoc();
-  Value sum = ReduceSumOp::create(b, loc, g, ArrayRef<int64_t>{int64_t(getAxis())},
-                                  /*keepdims=*/true);
-  Value probabilities = ExpOp::create(b, loc, getResult());
-  grads[0] = binary<SubOp>(b, loc, g, binary<MulOp>(b, loc, probabilities, sum));
+  // dx = g - softmax(x) sum(g), one kernel.
+  grads[0] = SoftmaxGradOp::create(b, getLoc(), getType(), getResult(), g,
+                                   getAxis(), /*log=*/true);
   return success();
 }
 

@@ -297,6 +297,11 @@ LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *context,
                       IntegerType::get(context, 64), inferred);
 }
 
+LogicalResult SoftmaxGradOp::verify() {
+  return checkAxis(getLoc(), "axis", getAxis(),
+                   cast<RankedTensorType>(getResult().getType()).getRank());
+}
+
 LogicalResult SoftmaxOp::verify() {
   return checkAxis(getLoc(), "axis", getAxis(), getInput().getType().getRank());
 }

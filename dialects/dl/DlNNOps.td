@@ -241,6 +241,29 @@ def Dl_SoftmaxOp : Dl_SoftmaxLikeOp<"softmax", "exp(x_i) / sum_j exp(x_j)">;
 def Dl_LogSoftmaxOp : Dl_SoftmaxLikeOp<"log_softmax",
                                        "x_i - log(sum_j exp(x_j))">;
 
+def Dl_SoftmaxGradOp : Dl_Op<"softmax_grad",
+    [Pure, SameOperandsAndResultType]> {
+  let summary = "the input gradient of softmax or log-softmax";
+  let description = [{
+    From the forward result `y` and its gradient `grad` along `axis`:
+    `y * (grad - sum(grad * y))` for `dl.softmax`, and with `log`,
+    `grad - exp(y) * sum(grad)` for `dl.log_softmax`. Their gradient rules
+    emit it: one kernel (a pass for the sum, one for the result) where the
+    formula was a product, a reduction and an elementwise kernel.
+
+    ```mlir
+    %dx = dl.softmax_grad %y, %dy axis = 3 : tensor<32x4x64x64xf32>
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$result, Dl_FloatTensor:$grad,
+                       I64Attr:$axis, UnitAttr:$log);
+  let results = (outs Dl_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $result `,` $grad `axis` `=` $axis attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Normalization and regularization
 //===----------------------------------------------------------------------===//

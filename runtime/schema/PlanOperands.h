@@ -75,6 +75,11 @@ void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
     read(kernel.op_as_Softmax()->input());
     write(kernel.op_as_Softmax()->output());
     break;
+  case Op::SoftmaxGrad:
+    read(kernel.op_as_SoftmaxGrad()->output());
+    read(kernel.op_as_SoftmaxGrad()->grad());
+    write(kernel.op_as_SoftmaxGrad()->input_grad());
+    break;
   case Op::LayerNorm: {
     const LayerNorm *op = kernel.op_as_LayerNorm();
     read(op->input());

@@ -398,6 +398,8 @@ private:
     case plan::Op::Reduce: return checkReduce(*kernel.op_as_Reduce());
     case plan::Op::Argmax: return checkArgmax(*kernel.op_as_Argmax());
     case plan::Op::Softmax: return checkSoftmax(*kernel.op_as_Softmax());
+    case plan::Op::SoftmaxGrad:
+      return checkSoftmaxGrad(*kernel.op_as_SoftmaxGrad());
     case plan::Op::LayerNorm: return checkLayerNorm(*kernel.op_as_LayerNorm());
     case plan::Op::LayerNormGrad:
       return checkLayerNormGrad(*kernel.op_as_LayerNormGrad());
@@ -529,6 +531,15 @@ private:
         dtype(a.input()) != plan::DType::I64)
       CHECK(realFloat(a.input()));
     return Status::ok();
+  }
+
+  Status checkSoftmaxGrad(const plan::SoftmaxGrad &s) {
+    CHECK(exists({s.output(), s.grad(), s.input_grad()}));
+    CHECK(sameDType({s.output(), s.grad(), s.input_grad()}));
+    CHECK(realFloat(s.output()));
+    CHECK(shapeIs(s.grad(), shape(s.output())));
+    CHECK(shapeIs(s.input_grad(), shape(s.output())));
+    return checkAxisLayout(s.output(), s.axis());
   }
 
   Status checkSoftmax(const plan::Softmax &s) {

@@ -348,6 +348,32 @@ def reduction_cases(runner):
                                   {"x": x}, {"r": expected})
 
 
+def softmax_grad_cases(runner):
+    """dl.softmax_grad for softmax and log-softmax results, along an inner
+    and the last axis."""
+    for dtype in (np.float32, np.float64):
+        for axis in (1, 2):
+            x = rand(3, 4, 40, dtype=np.float64, low=-5, high=5)
+            shifted = x - x.max(axis=axis, keepdims=True)
+            log_p = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+            dy = rand(3, 4, 40, dtype=dtype)
+            g = dy.astype(np.float64)
+            for log in (False, True):
+                y = (log_p if log else np.exp(log_p)).astype(dtype)
+                yd = y.astype(np.float64)
+                if log:
+                    dx = g - np.exp(yd) * g.sum(axis=axis, keepdims=True)
+                else:
+                    dx = yd * (g - (g * yd).sum(axis=axis, keepdims=True))
+                dx = dx.astype(dtype)
+                inputs = {"y": y, "g": dy}
+                body = (f"  %r = dl.softmax_grad %y, %g axis = {axis}"
+                        f"{' {log}' if log else ''} : {tensor_type(y)}")
+                runner.run_module(
+                    f"softmax_grad-{np.dtype(dtype)}-{axis}-{int(log)}",
+                    entry(inputs, {"r": ("%r", dx)}, body), inputs, {"r": dx})
+
+
 def sum_squares_cases(runner):
     """dl.sum_squares over tensors of several shapes, a scalar among
     them, with more than one partial."""
@@ -573,7 +599,7 @@ def main():
     runner = Runner(sys.argv[1], sys.argv[2])
     for cases in (unary_cases, binary_cases, compare_select_cast_cases,
                   matmul_cases, conv_cases, pool_cases, reduction_cases,
-                  sum_squares_cases,
+                  sum_squares_cases, softmax_grad_cases,
                   normalization_cases, loss_cases, shape_cases):
         cases(runner)
     return runner.finish("ops against numpy")

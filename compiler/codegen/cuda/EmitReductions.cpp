@@ -125,6 +125,64 @@ bool emitReduce(KernelWriter &w, const plan::Reduce &op, std::string &error) {
 // A block per stretch of the inputs taken as one sequence: each input's
 // part of the stretch is a strided loop with literal bounds, then a block
 // reduction; one double per block.
+// As softmax: a block per row when the axis is the last and long, else a
+// thread per row; a pass for the sum, one for the gradient.
+bool emitSoftmaxGrad(KernelWriter &w, const plan::SoftmaxGrad &op,
+                     std::string &error) {
+  const Operand &y = w.input(op.output(), "y");
+  w.input(op.grad(), "dy");
+  w.output(op.input_grad(), "dx");
+  if (!floatKernelType(y.dtype, "softmax_grad", error))
+    return false;
+  int64_t n = y.shape[op.axis()], inner = 1;
+  for (size_t d = op.axis() + 1; d < y.shape.size(); ++d)
+    inner *= y.shape[d];
+  int64_t rows = n ? y.count / n : 0;
+  plan::DType d = y.dtype;
+  std::string T = computeType(d);
+  std::string exp = mathFunction("exp", d);
+  auto term = [&](const std::string &at) {
+    return op.log() ? "dy" + at : "dy" + at + " * y" + at;
+  };
+  auto gradient = [&](const std::string &at) {
+    return op.log() ? "dy" + at + " - " + exp + "(y" + at + ") * sum"
+                    : "y" + at + " * (dy" + at + " - sum)";
+  };
+  w.use(kNanMax);
+  if (inner == 1 && n >= 32) {
+    uint32_t threads = KernelWriter::reductionThreads(n);
+    std::string t = threadsOf(threads);
+    w.use(kBlockReduce);
+    w.launch({uint32_t(rows), 1, 1}, {threads, 1, 1});
+    w.line("const " + w.index() + " base = (" + w.index() + ")blockIdx.x * " +
+           integer(n) + ";");
+    w.line(T + " sum = 0;");
+    w.line("for (int k = threadIdx.x; k < " + integer(n) + "; k += " + t + ")");
+    w.line("  sum += " + term("[base + k]") + ";");
+    w.line("sum = dlc_block_reduce<" + t + ">(sum, dlc_sum());");
+    w.line("for (int k = threadIdx.x; k < " + integer(n) + "; k += " + t + ")");
+    w.line("  dx[base + k] = " + gradient("[base + k]") + ";");
+  } else {
+    w.launchThreads(rows);
+    w.forEach("p", rows);
+    std::string base = inner == 1 ? "p * " + integer(n)
+                                  : "(p / " + integer(inner) + ") * " +
+                                        integer(n * inner) + " + p % " +
+                                        integer(inner);
+    std::string at = "[base + k * " + integer(inner) + "]";
+    w.line(w.index() + " base = " + base + ";");
+    w.line(T + " sum = 0;");
+    w.line("for (" + w.index() + " k = 0; k < " + integer(n) + "; ++k)");
+    w.line("  sum += " + term(at) + ";");
+    w.line("for (" + w.index() + " k = 0; k < " + integer(n) + "; ++k)");
+    w.line("  dx" + at + " = " + gradient(at) + ";");
+    w.close();
+  }
+  w.summary = std::string(op.log() ? "log_softmax" : "softmax") +
+              " gradient over " + std::to_string(n) + " elements";
+  return true;
+}
+
 bool emitSquarePartials(KernelWriter &w, const plan::SquarePartials &op,
                         std::string &error) {
   std::vector<Operand> inputs;

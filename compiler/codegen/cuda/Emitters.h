@@ -24,6 +24,8 @@ bool emitSumPartials(KernelWriter &w, const plan::SumPartials &op,
                      std::string &error);
 bool emitArgmax(KernelWriter &w, const plan::Argmax &op, std::string &error);
 bool emitSoftmax(KernelWriter &w, const plan::Softmax &op, std::string &error);
+bool emitSoftmaxGrad(KernelWriter &w, const plan::SoftmaxGrad &op,
+                     std::string &error);
 bool emitAccuracy(KernelWriter &w, const plan::Accuracy &op,
                   std::string &error);
 bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,

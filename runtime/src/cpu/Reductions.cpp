@@ -137,6 +137,35 @@ Status runSoftmax(const plan::Softmax &op, Context &ctx) {
   return Status::ok();
 }
 
+template <typename T>
+static void softmaxGradTyped(const plan::SoftmaxGrad &op, Context &ctx) {
+  View out = ctx.view(op.output());
+  int64_t outer, n, inner;
+  splitAtAxis(out.shape, op.axis(), outer, n, inner);
+  const T *y = out.as<T>();
+  const T *g = ctx.view(op.grad()).as<T>();
+  T *dx = ctx.view(op.input_grad()).as<T>();
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      auto at = [&](int64_t k) { return (o * n + k) * inner + i; };
+      // softmax: sum(g y); log-softmax: sum(g).
+      double sum = 0;
+      for (int64_t k = 0; k < n; ++k)
+        sum += op.log() ? double(g[at(k)]) : double(g[at(k)]) * y[at(k)];
+      for (int64_t k = 0; k < n; ++k)
+        dx[at(k)] = T(op.log() ? g[at(k)] - std::exp(double(y[at(k)])) * sum
+                               : y[at(k)] * (g[at(k)] - sum));
+    }
+}
+
+Status runSoftmaxGrad(const plan::SoftmaxGrad &op, Context &ctx) {
+  if (ctx.view(op.output()).dtype == DType::F64)
+    softmaxGradTyped<double>(op, ctx);
+  else
+    softmaxGradTyped<float>(op, ctx);
+  return Status::ok();
+}
+
 Status runSquarePartials(const plan::SquarePartials &op, Context &ctx) {
   View partials = ctx.view(op.partials());
   double *out = partials.as<double>();
