@@ -142,6 +142,7 @@ class Dl_BinaryOp<string mnemonic, Type tensorType, string formula,
 
 def Dl_AddOp : Dl_BinaryOp<"add", Dl_NumericTensor, "x + y", [Commutative]> {
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 def Dl_SubOp : Dl_BinaryOp<"sub", Dl_NumericTensor, "x - y"> {
   let hasFolder = 1;

@@ -231,3 +231,100 @@ OpFoldResult DropoutOp::fold(FoldAdaptor) {
     return getInput();
   return {};
 }
+
+namespace {
+
+/// True when `value` is a splat constant zero of either sign.
+bool isZeros(Value value) {
+  Attribute attr;
+  return matchPattern(value, m_Constant(&attr)) &&
+         (isSplatOf(attr, 0) || isSplatOf(attr, 0, /*negativeZero=*/true));
+}
+
+/// A stretch [begin, end) along a concat's axis, and what fills it (null:
+/// zeros).
+struct Piece {
+  int64_t begin, end;
+  Value value;
+};
+
+/// The stretches of `concat` along its axis.
+SmallVector<Piece> piecesOf(ConcatOp concat) {
+  SmallVector<Piece> pieces;
+  int64_t at = 0;
+  for (Value input : concat.getInputs()) {
+    int64_t size =
+        cast<RankedTensorType>(input.getType()).getDimSize(concat.getAxis());
+    pieces.push_back({at, at + size, isZeros(input) ? Value() : input});
+    at += size;
+  }
+  return pieces;
+}
+
+/// True when `pieces` is zero over all of [begin, end).
+bool zeroOver(ArrayRef<Piece> pieces, int64_t begin, int64_t end) {
+  return llvm::all_of(pieces, [&](const Piece &p) {
+    return !p.value || p.end <= begin || p.begin >= end;
+  });
+}
+
+/// The sum of two concatenations along one axis in which, everywhere, one
+/// side is zeros is a single concatenation: what the gradients of slices
+/// that partition a tensor add up to (attention's split into q, k and v,
+/// whose gradients are each padded with zeros to the whole width).
+struct AddOfPaddedConcats : OpRewritePattern<AddOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AddOp add,
+                                PatternRewriter &rewriter) const override {
+    auto lhs = add.getLhs().getDefiningOp<ConcatOp>();
+    auto rhs = add.getRhs().getDefiningOp<ConcatOp>();
+    auto type = cast<RankedTensorType>(add.getType());
+    if (!lhs || !rhs || lhs.getAxis() != rhs.getAxis() ||
+        lhs.getType() != type || rhs.getType() != type ||
+        !type.hasStaticShape())
+      return failure();
+    SmallVector<Piece> left = piecesOf(lhs), right = piecesOf(rhs);
+    SmallVector<Piece> values;
+    for (auto [mine, other] : {std::pair{&left, &right}, {&right, &left}})
+      for (const Piece &piece : *mine)
+        if (piece.value) {
+          if (!zeroOver(*other, piece.begin, piece.end))
+            return failure();
+          values.push_back(piece);
+        }
+    llvm::sort(values, [](const Piece &a, const Piece &b) {
+      return a.begin < b.begin;
+    });
+    // The values in order, zeros in the gaps.
+    int64_t axis = lhs.getAxis(), at = 0;
+    SmallVector<Value> inputs;
+    auto zeros = [&](int64_t size) {
+      SmallVector<int64_t> shape(type.getShape());
+      shape[axis] = size;
+      auto zeroType = RankedTensorType::get(shape, type.getElementType());
+      return ConstantOp::create(
+          rewriter, add.getLoc(), zeroType,
+          cast<ElementsAttr>(rewriter.getZeroAttr(zeroType)));
+    };
+    for (const Piece &piece : values) {
+      if (piece.begin > at)
+        inputs.push_back(zeros(piece.begin - at));
+      inputs.push_back(piece.value);
+      at = piece.end;
+    }
+    if (at < type.getDimSize(axis))
+      inputs.push_back(zeros(type.getDimSize(axis) - at));
+    if (inputs.size() == 1)
+      rewriter.replaceOp(add, inputs.front());
+    else
+      rewriter.replaceOpWithNewOp<ConcatOp>(add, type, inputs, axis);
+    return success();
+  }
+};
+
+} // namespace
+
+void AddOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                        MLIRContext *context) {
+  patterns.add<AddOfPaddedConcats>(context);
+}

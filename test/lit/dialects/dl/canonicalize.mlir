@@ -202,3 +202,32 @@ func.func @reduce_sum_of_leading_dims(%x: tensor<2x3x4x5xf32>)
   %2 = dl.reduce_sum %x axes = [0, 1] keepdims : tensor<2x3x4x5xf32> -> tensor<1x1x4x5xf32>
   return %0, %1, %2 : tensor<4x5xf32>, tensor<3x5xf32>, tensor<1x1x4x5xf32>
 }
+
+// -----
+
+// The gradients of slices that partition a tensor, each padded with zeros
+// to the whole width, add up to one concatenation; overlapping values do
+// not.
+// CHECK-LABEL: func @add_of_padded_concats
+// CHECK-DAG: %[[Z:.*]] = dl.constant dense<0.000000e+00> : tensor<2x1xf32>
+// CHECK-DAG: %[[ABC:.*]] = dl.concat %arg2, %[[Z]], %arg1, %arg0 axis = 1 : (tensor<2x2xf32>, tensor<2x1xf32>, tensor<2x2xf32>, tensor<2x3xf32>) -> tensor<2x8xf32>
+// CHECK-DAG: %[[O:.*]] = dl.add
+// CHECK: return %[[ABC]], %[[O]]
+func.func @add_of_padded_concats(%a: tensor<2x3xf32>, %b: tensor<2x2xf32>,
+                                 %c: tensor<2x2xf32>)
+    -> (tensor<2x8xf32>, tensor<2x8xf32>) {
+  %z5 = dl.fill 0.0 : tensor<2x5xf32>
+  %z3 = dl.fill 0.0 : tensor<2x3xf32>
+  %z4 = dl.fill 0.0 : tensor<2x4xf32>
+  %z6 = dl.fill 0.0 : tensor<2x6xf32>
+  %pa = dl.concat %z5, %a axis = 1 : (tensor<2x5xf32>, tensor<2x3xf32>) -> tensor<2x8xf32>
+  %pb2 = dl.concat %z3, %b, %z3 axis = 1 : (tensor<2x3xf32>, tensor<2x2xf32>, tensor<2x3xf32>) -> tensor<2x8xf32>
+  %pc = dl.concat %c, %z6 axis = 1 : (tensor<2x2xf32>, tensor<2x6xf32>) -> tensor<2x8xf32>
+  %0 = dl.add %pa, %pb2 : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %1 = dl.add %0, %pc : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  %z2 = dl.fill 0.0 : tensor<2x2xf32>
+  %ov = dl.concat %a, %z5 axis = 1 : (tensor<2x3xf32>, tensor<2x5xf32>) -> tensor<2x8xf32>
+  %qc = dl.concat %z2, %c, %z4 axis = 1 : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x4xf32>) -> tensor<2x8xf32>
+  %2 = dl.add %ov, %qc : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+  return %1, %2 : tensor<2x8xf32>, tensor<2x8xf32>
+}
