@@ -139,8 +139,45 @@ def prepare(args):
         os.remove(state)
     with open(f"{bundle}/bundle.json", "w") as f:
         json.dump({"batches": args.batches, "made": str(datetime.date.today())}, f)
+    if args.onnx:
+        prepare_onnx(args)
     log(f"bench bundle in {bundle}: "
         + subprocess.run(["du", "-sh", bundle], capture_output=True,
+                         text=True).stdout.split()[0])
+
+
+INFERENCE_BATCHES = (1, 64)
+
+
+def prepare_onnx(args):
+    """ResNet-18 for the inference benchmark, in its own bundle (the
+    parameters are 45 MB): exported to ONNX by PyTorch here, compiled at each
+    batch size with the parameters in one safetensors file beside the plans.
+    The inputs are made where the benchmark runs."""
+    import warnings
+    import torch
+    from models import resnet18_for_inference
+    out = args.onnx_bundle
+    # The ONNX file (for onnxruntime there) goes beside, to be carried on
+    # its own: with the parameters it would pass the 64 MiB a carry takes.
+    model_dir = out + "-model"
+    for directory in (out, model_dir):
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+    model = resnet18_for_inference()
+    onnx_path = f"{model_dir}/resnet18.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, torch.zeros(1, 3, 224, 224), onnx_path,
+                          input_names=["x"], output_names=["logits"],
+                          dynamic_axes={"x": {0: "N"}, "logits": {0: "N"}},
+                          opset_version=17, dynamo=False)
+    for batch in INFERENCE_BATCHES:
+        subprocess.run([f"{args.build}/bin/dlc", onnx_path, "--batch", str(batch),
+                        "--external-params", f"{out}/resnet18.safetensors",
+                        "-o", f"{out}/resnet18-{batch}.dlp"], check=True)
+    log(f"inference bundle in {out}: "
+        + subprocess.run(["du", "-sh", out], capture_output=True,
                          text=True).stdout.split()[0])
 
 
@@ -349,6 +386,128 @@ def count_launches(step, x, y, batch, steps=3):
     return len(kernels) / steps
 
 
+def time_calls(call, repeat, sync):
+    """(first call's seconds, median seconds of `repeat` calls after two
+    more warm-up calls)."""
+    sync()
+    start = time.perf_counter()
+    call()
+    sync()
+    first = time.perf_counter() - start
+    for _ in range(2):
+        call()
+    times = []
+    for _ in range(repeat):
+        sync()
+        start = time.perf_counter()
+        call()
+        sync()
+        times.append(time.perf_counter() - start)
+    return first, statistics.median(times)
+
+
+def run_inference(args, dlrun):
+    """ResNet-18 at each inference batch size: dlrun, PyTorch eager and
+    compiled, and onnxruntime where its CUDA provider is there; dlrun's
+    output checked against PyTorch's."""
+    import torch
+    from models import resnet18_for_inference
+    out = os.path.abspath(args.onnx_bundle)
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
+    tf32 = args.precision == "tf32"
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    model = resnet18_for_inference().to(device)
+    entries = []
+    for batch in INFERENCE_BATCHES:
+        entry = {"model": "resnet18", "batch": batch, "runs": {}}
+        x = np.random.default_rng(batch).standard_normal(
+            (batch, 3, 224, 224)).astype(np.float32)
+        xt = torch.from_numpy(x).to(device)
+        with torch.no_grad():
+            reference = model(xt).cpu().numpy()
+        with tempfile.TemporaryDirectory() as tmp:
+            np.save(f"{tmp}/x.npy", x)
+            run = subprocess.run(
+                [dlrun, f"{out}/resnet18-{batch}.dlp", "--params",
+                 f"{out}/resnet18.safetensors", "--input", f"x=@{tmp}/x.npy",
+                 "--output", f"logits=@{tmp}/y.npy", "--repeat", str(args.repeat),
+                 "--device", args.device, "--precision", args.precision],
+                capture_output=True, text=True)
+            if run.returncode:
+                entry["runs"]["dlrun"] = {"error": run.stderr.strip()[-300:]}
+            else:
+                got = np.load(f"{tmp}/y.npy")
+                entry["runs"]["dlrun"] = {
+                    "latency_seconds": float(re.search(
+                        r"median ([\d.]+) ms", run.stderr).group(1)) / 1e3,
+                    "startup_warm_seconds": float(re.search(
+                        r"ready in ([\d.]+) s", run.stderr).group(1))}
+                entry["max_relative_difference"] = float(
+                    np.abs(got - reference).max() / max(1.0, np.abs(reference).max()))
+        for variant in [v for v in args.variants if v != "dlrun"]:
+            forward = model
+            if variant != "eager":
+                torch._dynamo.reset()
+                forward = torch.compile(model, mode=None if variant == "compile"
+                                        else "reduce-overhead")
+            try:
+                with torch.no_grad():
+                    first, median = time_calls(lambda: forward(xt), args.repeat, sync)
+                entry["runs"][variant] = {"latency_seconds": median,
+                                          "startup_warm_seconds": first}
+            except Exception as error:
+                entry["runs"][variant] = {"error": str(error)[-300:]}
+        onnx_path = f"{out}-model/resnet18.onnx"
+        try:
+            import onnxruntime
+            providers = onnxruntime.get_available_providers()
+            wanted = "CUDAExecutionProvider" if cuda else "CPUExecutionProvider"
+            if os.path.exists(onnx_path) and wanted in providers:
+                session = onnxruntime.InferenceSession(onnx_path, providers=[wanted])
+                first, median = time_calls(
+                    lambda: session.run(None, {"x": x}), args.repeat, lambda: None)
+                entry["runs"]["onnxruntime"] = {"latency_seconds": median,
+                                                "startup_warm_seconds": first}
+        except ImportError:
+            pass
+        for variant, r in entry["runs"].items():
+            log(f"== resnet18, batch {batch}: {variant}: "
+                + (f"{r['latency_seconds'] * 1e3:.3f} ms" if "latency_seconds" in r
+                   else r["error"][:200]))
+        entries.append(entry)
+    return entries
+
+
+def inference_table(entries):
+    lines = ["## ResNet-18 inference (ONNX)", "",
+             "| batch | runner | latency (ms) | images/s | first call (s) |",
+             "| --- | --- | --- | --- | --- |"]
+    notes = []
+    for entry in entries:
+        for variant, r in entry["runs"].items():
+            if "error" in r:
+                lines.append(f"| {entry['batch']} | {variant} | failed: "
+                             f"{r['error'][:60]} | | |")
+                continue
+            lines.append(f"| {entry['batch']} | {variant} | "
+                         f"{r['latency_seconds'] * 1e3:.3f} | "
+                         f"{entry['batch'] / r['latency_seconds']:,.0f} | "
+                         f"{r['startup_warm_seconds']:.2f} |")
+        ours = entry["runs"].get("dlrun", {})
+        if "latency_seconds" in ours:
+            ratios = [f"{v} {r['latency_seconds'] / ours['latency_seconds']:.2f}x"
+                      for v, r in entry["runs"].items()
+                      if v != "dlrun" and "latency_seconds" in r]
+            notes.append(f"Batch {entry['batch']}: dlrun's speed-up: "
+                         + ", ".join(ratios) + "; largest difference from "
+                         f"PyTorch {entry.get('max_relative_difference', float('nan')):.2e} "
+                         "of the largest logit.")
+    return "\n".join(lines + [""] + notes)
+
+
 def gpu_name(device):
     if device != "cuda":
         return platform.processor() or "cpu"
@@ -447,11 +606,18 @@ def run(args):
             if model == "gpt" and "flops_per_step" in ours and peak:
                 entry["mfu"] = ours["flops_per_step"] / ours["step_seconds"] / peak
             results["workloads"].append(entry)
+    if "resnet18" in args.inference:
+        if os.path.isdir(args.onnx_bundle):
+            results["inference"] = run_inference(args, dlrun)
+        else:
+            log(f"no {args.onnx_bundle}: skipping ResNet-18 (bench.py prepare --onnx)")
     os.makedirs(args.out, exist_ok=True)
     stem = f"{datetime.date.today()}-{re.sub(r'[^A-Za-z0-9]+', '-', gpu).strip('-')}"
     with open(f"{args.out}/{stem}.json", "w") as f:
         json.dump(results, f, indent=1)
     text = table(results, gpu)
+    if results.get("inference"):
+        text += "\n" + inference_table(results["inference"]) + "\n"
     with open(f"{args.out}/{stem}.md", "w") as f:
         f.write(text)
     print(text)
@@ -466,6 +632,9 @@ def main():
     p.add_argument("--bundle", default=f"{ROOT}/bench-bundle")
     p.add_argument("--batches", type=lambda s: [int(b) for b in s.split(",")],
                    default=[64, 512])
+    p.add_argument("--onnx", action="store_true",
+                   help="also export and compile ResNet-18 (needs torch here)")
+    p.add_argument("--onnx-bundle", default=f"{ROOT}/bench-onnx")
     r = sub.add_parser("run")
     r.add_argument("--bundle", default=f"{ROOT}/bench-bundle")
     r.add_argument("--dlrun", help="a built dlrun (default: build one)")
@@ -474,13 +643,18 @@ def main():
     r.add_argument("--epochs", type=int, default=3)
     r.add_argument("--limit", type=int, default=0,
                    help="use only the first N training and test samples")
-    r.add_argument("--workloads", type=lambda s: s.split(","),
-                   default=list(WORKLOADS))
+    r.add_argument("--workloads", type=lambda s: [w for w in s.split(",") if w],
+                   default=list(WORKLOADS), help="training workloads ('' for none)")
     r.add_argument("--batches", type=lambda s: [int(b) for b in s.split(",")],
                    default=[64, 512])
     r.add_argument("--variants", type=lambda s: s.split(","),
                    default=list(VARIANTS))
     r.add_argument("--out", default=f"{HERE}/results")
+    r.add_argument("--onnx-bundle", default=f"{ROOT}/bench-onnx")
+    r.add_argument("--inference", type=lambda s: [w for w in s.split(",") if w],
+                   default=["resnet18"], help="inference workloads ('' for none)")
+    r.add_argument("--repeat", type=int, default=50,
+                   help="timed calls per inference measurement")
     args = parser.parse_args()
     for name in getattr(args, "variants", []):
         if name not in VARIANTS:

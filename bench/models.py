@@ -187,6 +187,23 @@ class ResNet18(nn.Module):
 MODELS = {"mlp": Mlp, "cnn": Cnn, "gpt": Gpt}
 
 
+def resnet18_for_inference():
+    """ResNet-18 with seeded weights and batch-norm statistics as a trained
+    network would have them (not the identity), in eval mode: the same on
+    every machine with the same torch, which is how the GPU machine rebuilds
+    the network dlc compiled here (the ONNX exporter folds batch norm into
+    the convolutions, so the ONNX file's weights are not the state_dict's)."""
+    torch.manual_seed(0)
+    model = ResNet18().eval()
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.1, 0.1, generator=generator)
+                module.running_var.uniform_(0.5, 1.5, generator=generator)
+    return model
+
+
 # --------------------------------------------------------------------------
 # Optimizers as the dl-optimizer pass builds them
 # --------------------------------------------------------------------------

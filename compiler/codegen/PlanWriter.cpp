@@ -129,6 +129,20 @@ static void resolveInit(dl::InitAttr init, ArrayRef<int64_t> shape,
   }
 }
 
+/// The runtime's name for a plan dtype.
+static rt::DType runtimeDType(plan::DType dtype) {
+  switch (dtype) {
+  case plan::DType::F32: return rt::DType::F32;
+  case plan::DType::F64: return rt::DType::F64;
+  case plan::DType::F16: return rt::DType::F16;
+  case plan::DType::BF16: return rt::DType::BF16;
+  case plan::DType::I32: return rt::DType::I32;
+  case plan::DType::I64: return rt::DType::I64;
+  case plan::DType::Bool: return rt::DType::Bool;
+  }
+  return rt::DType::F32;
+}
+
 /// Little-endian bytes of a constant, element by element.
 static std::vector<uint8_t> constantBytes(DenseElementsAttr attr,
                                           uint64_t elementSize) {
@@ -225,6 +239,15 @@ buildPlan(ModuleOp module, ArrayRef<PlanProgram> programs,
       record.hasInit = true;
       record.initKind = plan::InitKind::Data;
       record.initData = constantBytes(value, elementBytes(record.dtype));
+      if (options.externalValues) {
+        rt::HostTensor external;
+        external.dtype = runtimeDType(record.dtype);
+        external.shape = record.shape;
+        external.data = std::move(record.initData);
+        options.externalValues->tensors[record.name] = std::move(external);
+        record.initData.clear();
+        record.initKind = plan::InitKind::Zeros;
+      }
     }
     params[record.name] = tensors.size();
     tensors.push_back(std::move(record));

@@ -10,6 +10,8 @@
 #ifndef DLC_COMPILER_CODEGEN_PLANWRITER_H
 #define DLC_COMPILER_CODEGEN_PLANWRITER_H
 
+#include "dlc/Safetensors.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
@@ -31,6 +33,10 @@ struct PlanOptions {
   /// Launch consecutive elementwise kernels that touch disjoint bytes as
   /// one kernel (horizontal fusion).
   bool groupKernels = true;
+  /// When set, parameters with values (imported initializers) start from
+  /// zeros in the plan and their values go here instead, for a safetensors
+  /// file that dlrun --params loads: large models keep small plans.
+  rt::TensorFile *externalValues = nullptr;
 };
 
 /// The bytes of the plan, or failure after a diagnostic at the op that has

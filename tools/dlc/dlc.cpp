@@ -116,6 +116,13 @@ cl::opt<bool> paramsFromInitializers(
     cl::desc("ONNX: float initializers become parameters with their values "
              "(loadable with dlrun --params; implied by --train)"),
     cl::cat(onnxTrainCategory));
+cl::opt<std::string> externalParams(
+    "external-params",
+    cl::desc("ONNX: as --params-from-initializers, but the values go to "
+             "FILE.safetensors, not into the plan (the parameters start from "
+             "zeros there; dlrun --params FILE loads them): large models, "
+             "small plans"),
+    cl::value_desc("FILE"), cl::cat(onnxTrainCategory));
 cl::opt<std::string> loss(
     "loss", cl::desc("ONNX --train: the loss, cross_entropy (logits "
                      "[batch, classes], integer labels) or mse"),
@@ -227,7 +234,8 @@ std::optional<dlc::onnx::ImportOptions> onnxOptions() {
     options.batch = batch;
   }
   options.training = train || gradients;
-  options.paramsFromInitializers = paramsFromInitializers || gradients;
+  options.paramsFromInitializers =
+      paramsFromInitializers || gradients || !externalParams.empty();
   return options;
 }
 
@@ -286,7 +294,8 @@ OwningOpRef<ModuleOp> loadModel(MLIRContext &context,
   }
   // cl::list overloads operator&, hence std::addressof.
   for (const cl::Option *option : std::initializer_list<const cl::Option *>{
-           &paramsFromInitializers, &loss, &label, &trainOutput, &optimizer,
+           &paramsFromInitializers, &externalParams, &loss, &label,
+           &trainOutput, &optimizer,
            &learningRate, std::addressof(optimizerSettings)})
     if (option->getNumOccurrences()) {
       llvm::errs() << "dlc: error: --" << option->ArgStr
@@ -415,6 +424,9 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
     }
   dlc::PlanOptions planOptions;
   planOptions.groupKernels = !noFusion;
+  dlc::rt::TensorFile external;
+  if (!externalParams.empty())
+    planOptions.externalValues = &external;
   FailureOr<std::vector<uint8_t>> bytes =
       dlc::writePlan(*module, programs, planOptions);
   if (failed(bytes))
@@ -449,6 +461,12 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
                : 1;
   if (emit != Emit::Plan)
     return 0;
+  if (!externalParams.empty())
+    if (auto status = dlc::rt::writeSafetensors(externalParams, external);
+        !status) {
+      llvm::errs() << "dlc: error: " << status.message() << "\n";
+      return 1;
+    }
   if (planToStdout && !report && llvm::outs().is_displayed()) {
     llvm::errs() << "dlc: error: not writing a binary plan to a terminal "
                     "(use -o FILE.dlp)\n";

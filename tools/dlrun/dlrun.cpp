@@ -13,6 +13,7 @@
 #include "dlc/Train.h"
 #include "dlc/runtime.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -47,6 +48,9 @@ INFERENCE:
                              training plan also has 'train' and 'eval').
   --save FILE.safetensors    After the run, write the parameters, buffers and
                              optimizer state (written whole or not at all).
+  --repeat N                 Then run the program N more times on the same
+                             inputs (after one warm-up run) and print the
+                             median and fastest time of a run.
   --device auto|cpu|cuda     Where to run (default: auto, the GPU when there
                              is one).
   --precision fp32|tf32      f32 GEMMs on the GPU: strict fp32 (default) or
@@ -184,7 +188,7 @@ struct Options {
   std::string data = "/usr/share/datasets/fashion-mnist", metricsJson, resume,
       corpus;
   int epochs = 1;
-  uint64_t seed = 0, limit = 0;
+  uint64_t seed = 0, limit = 0, repeat = 0;
   double lr = -1;
 };
 
@@ -294,7 +298,7 @@ int run(const Options &options) {
   if (options.train)
     return runTraining(options, **session);
 
-  std::map<std::string, bool> fed;
+  std::map<std::string, HostTensor> fed;
   for (const auto &[name, path] : options.inputs) {
     Expected<HostTensor> value = readNpy(path);
     if (!value)
@@ -302,8 +306,16 @@ int run(const Options &options) {
     if (Status status = (*session)->setInput(options.program, name, *value);
         !status)
       return fail(path + ": " + status.message());
-    fed[name] = true;
+    fed[name] = std::move(*value);
   }
+  // A run may overwrite its inputs' buffers with later values; each
+  // repeated run gets them again, outside the time measured.
+  auto feed = [&]() -> Status {
+    for (const auto &[name, value] : fed)
+      if (Status s = (*session)->setInput(options.program, name, value); !s)
+        return s;
+    return Status::ok();
+  };
   // Every input must be given: a run on stale arena bytes is never right.
   for (const std::string &name : (*plan)->inputNames(options.program))
     if (!fed.count(name))
@@ -318,6 +330,30 @@ int run(const Options &options) {
       return fail("'" + options.program + "': " + (*found)->describe());
   } else if (Status status = (*session)->run(options.program); !status) {
     return fail(status.message());
+  } else if (options.repeat) {
+    // Timed runs on the same inputs, after a warm-up one (the first run
+    // above; on a GPU a second captures the graph the rest replay).
+    Status warm = feed();
+    if (warm)
+      warm = (*session)->run(options.program);
+    if (!warm)
+      return fail(warm.message());
+    std::vector<double> times;
+    for (uint64_t i = 0; i < options.repeat; ++i) {
+      if (Status s = feed(); !s)
+        return fail(s.message());
+      auto start = std::chrono::steady_clock::now();
+      if (Status s = (*session)->run(options.program); !s)
+        return fail(s.message());
+      times.push_back(std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+    }
+    std::sort(times.begin(), times.end());
+    std::fprintf(stderr, "dlrun: ran '%s' %llu times: median %.3f ms, min "
+                         "%.3f ms\n",
+                 options.program.c_str(), (unsigned long long)options.repeat,
+                 times[times.size() / 2], times.front());
   }
 
   int exitCode = 0;
@@ -628,7 +664,7 @@ int main(int argc, char **argv) {
       continue;
     }
     if (flagName == "--epochs" || flagName == "--seed" ||
-        flagName == "--limit") {
+        flagName == "--limit" || flagName == "--repeat") {
       if (!value(text))
         return fail(flagName + " needs a value");
       char *end = nullptr;
@@ -640,6 +676,8 @@ int main(int argc, char **argv) {
         options.epochs = int(std::min<long long>(number, 1 << 20));
       else if (flagName == "--seed")
         options.seed = uint64_t(number);
+      else if (flagName == "--repeat")
+        options.repeat = uint64_t(std::min<long long>(number, 1 << 24));
       else
         options.limit = uint64_t(number);
       continue;
