@@ -361,6 +361,31 @@ buildPlan(ModuleOp module, ArrayRef<PlanProgram> programs,
                               fbb.GetBufferPointer() + fbb.GetSize());
 }
 
+FailureOr<std::vector<PlanProgram>> planPrograms(ModuleOp module,
+                                                 dl::PlanKind kind) {
+  std::vector<std::pair<const char *, const char *>> names; // program, func
+  switch (kind) {
+  case dl::PlanKind::Training:
+    names = {{"train", "train"}, {"eval", "forward"}, {"inference", "inference"}};
+    break;
+  case dl::PlanKind::Gradients:
+    names = {{"gradients", "train"}};
+    break;
+  case dl::PlanKind::Inference:
+    names = {{"inference", "forward"}};
+    break;
+  }
+  std::vector<PlanProgram> programs;
+  for (auto [program, function] : names) {
+    auto func = module.lookupSymbol<func::FuncOp>(function);
+    if (!func)
+      return module.emitError("the module has no function @") << function,
+             failure();
+    programs.push_back({program, func});
+  }
+  return programs;
+}
+
 // The CUDA emitter reads the plan's own tables, which exist only once the
 // plan is built: a first build without kernels feeds it, a second one (the
 // same lowering, so the same tensors and steps) records what it emitted.

@@ -10,6 +10,7 @@
 #ifndef DLC_COMPILER_CODEGEN_PLANWRITER_H
 #define DLC_COMPILER_CODEGEN_PLANWRITER_H
 
+#include "compiler/transforms/Passes.h"
 #include "dlc/Safetensors.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -27,6 +28,12 @@ struct PlanProgram {
   std::string name;
   mlir::func::FuncOp func;
 };
+
+/// The programs a plan of `kind` holds, from the module its pipeline
+/// compiled: `train`, `eval` and `inference` for training, `gradients`, or
+/// `inference`. Fails, with a diagnostic, when a function is missing.
+mlir::FailureOr<std::vector<PlanProgram>>
+planPrograms(mlir::ModuleOp module, mlir::dl::PlanKind kind);
 
 /// Choices the plan writer makes.
 struct PlanOptions {

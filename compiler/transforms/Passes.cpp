@@ -27,6 +27,34 @@ void mlir::dl::buildPlanPipeline(OpPassManager &pm, bool inference,
   addBackEnd(pm, fuse);
 }
 
+mlir::LogicalResult mlir::dl::prepareForPlan(ModuleOp module, PlanKind kind) {
+  using namespace mlir;
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward)
+    return module.emitError("the module has no entry function @forward");
+  if (kind == PlanKind::Training) {
+    func::FuncOp copy = forward.clone();
+    copy.setSymName("inference");
+    module.push_back(copy);
+  }
+  return success();
+}
+
+void mlir::dl::buildPipeline(OpPassManager &pm, PlanKind kind, bool fuse) {
+  using namespace mlir;
+  switch (kind) {
+  case PlanKind::Inference:
+    return buildPlanPipeline(pm, /*inference=*/true, fuse);
+  case PlanKind::Training:
+    return buildTrainPipeline(pm, fuse);
+  case PlanKind::Gradients:
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    pm.addPass(createDlAutodiff());
+    return buildPlanPipeline(pm, /*inference=*/false, fuse);
+  }
+}
+
 void mlir::dl::buildTrainPipeline(OpPassManager &pm, bool fuse) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

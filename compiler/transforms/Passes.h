@@ -28,6 +28,18 @@ void buildPlanPipeline(OpPassManager &pm, bool inference, bool fuse = true);
 /// three.
 void buildTrainPipeline(OpPassManager &pm, bool fuse = true);
 
+/// What a plan is compiled for: inference (dlc), training (dlc --train) or
+/// the gradients alone (dlc --gradients).
+enum class PlanKind { Inference, Training, Gradients };
+
+/// Prepares `module` for the pipeline of `kind`: a training plan's
+/// @inference starts as a copy of @forward. Fails, with a diagnostic, when
+/// there is no @forward.
+LogicalResult prepareForPlan(ModuleOp module, PlanKind kind);
+
+/// The pipeline of `kind`, after prepareForPlan.
+void buildPipeline(OpPassManager &pm, PlanKind kind, bool fuse = true);
+
 } // namespace mlir::dl
 
 #endif // DLC_COMPILER_TRANSFORMS_PASSES_H

@@ -33,19 +33,35 @@ const SettingsTable &scheduleSettings() {
   return table;
 }
 
-std::string knownNames(const SettingsTable &table) {
+const std::vector<TrainSetting> *findSettings(const SettingsTable &table,
+                                              llvm::StringRef what,
+                                              llvm::StringRef name,
+                                              std::string &error) {
+  auto it = table.find(name);
+  if (it != table.end())
+    return &it->second;
   llvm::SmallVector<llvm::StringRef> names;
   for (const auto &entry : table)
     names.push_back(entry.getKey());
   llvm::sort(names);
-  return llvm::join(names, ", ");
+  error = ("unknown " + what + " '" + name + "' (expected " +
+           llvm::join(names, ", ") + ")")
+              .str();
+  return nullptr;
 }
 
-std::string settingNames(llvm::ArrayRef<TrainSetting> settings) {
+std::string unknownSetting(llvm::StringRef owner,
+                           llvm::ArrayRef<TrainSetting> settings,
+                           llvm::StringRef key) {
   llvm::SmallVector<llvm::StringRef> names;
-  for (const TrainSetting &setting : settings)
+  for (const TrainSetting &setting : settings) {
+    if (setting.name == key)
+      return "";
     names.push_back(setting.name);
-  return llvm::join(names, ", ");
+  }
+  return (owner + " has no setting '" + key + "' (it takes: " +
+          llvm::join(names, ", ") + ")")
+      .str();
 }
 
 DictionaryAttr settingsAttr(MLIRContext *context, llvm::StringRef name,

@@ -36,10 +36,17 @@ const SettingsTable &optimizerSettings();
 /// constant, step, cosine.
 const SettingsTable &scheduleSettings();
 
-/// "a, b, c": the names a table knows, sorted, for error messages.
-std::string knownNames(const SettingsTable &table);
-/// "lr, momentum, ...": the settings one entry takes.
-std::string settingNames(llvm::ArrayRef<TrainSetting> settings);
+/// The settings of entry `name` of `table`, or null with `error` set to
+/// "unknown <what> 'name' (expected a, b, c)".
+const std::vector<TrainSetting> *findSettings(const SettingsTable &table,
+                                              llvm::StringRef what,
+                                              llvm::StringRef name,
+                                              std::string &error);
+/// Empty when `owner` (an optimizer or schedule) takes the setting `key`,
+/// else "<owner> has no setting 'key' (it takes: lr, momentum, ...)".
+std::string unknownSetting(llvm::StringRef owner,
+                           llvm::ArrayRef<TrainSetting> settings,
+                           llvm::StringRef key);
 
 /// `{name = "adam", lr = ..., ...}` with every setting present: `values`
 /// where given, the defaults elsewhere.

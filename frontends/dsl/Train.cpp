@@ -22,13 +22,14 @@ static DictionaryAttr lowerSettings(
     MLIRGen &gen, const CallExpr &call, StringRef what,
     const dlc::SettingsTable &table,
     llvm::function_ref<Val(const Expr &)> eval) {
-  auto it = table.find(call.callee);
-  if (it == table.end()) {
-    gen.error(call.pos) << "unknown " << what << " '" << call.callee
-                        << "' (expected " << dlc::knownNames(table) << ")";
+  std::string error;
+  const std::vector<dlc::TrainSetting> *found =
+      dlc::findSettings(table, what, call.callee, error);
+  if (!found) {
+    gen.error(call.pos) << error;
     return {};
   }
-  const std::vector<dlc::TrainSetting> &settings = it->second;
+  const std::vector<dlc::TrainSetting> &settings = *found;
   if (call.args.size() > 1 || (call.args.size() == 1 && settings.empty())) {
     gen.error(call.pos) << what << " settings are keyword arguments, like "
                         << call.callee << "(lr = 0.001)";
@@ -48,10 +49,10 @@ static DictionaryAttr lowerSettings(
     values[settings[0].name] = v.number;
   }
   for (const KeywordArg &kwarg : call.kwargs) {
-    if (!values.count(kwarg.name)) {
-      gen.error(kwarg.pos) << call.callee << " has no setting '" << kwarg.name
-                           << "' (it takes: " << dlc::settingNames(settings)
-                           << ")";
+    if (std::string unknown =
+            dlc::unknownSetting(call.callee, settings, kwarg.name);
+        !unknown.empty()) {
+      gen.error(kwarg.pos) << unknown;
       return {};
     }
     Val v = eval(*kwarg.value);

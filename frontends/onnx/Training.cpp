@@ -77,18 +77,16 @@ LogicalResult dlc::onnx::addTraining(ModuleOp module,
                   name.getValue().str() +
                   "', which training adds; rename it in the model");
 
-  const auto &optimizers = optimizerSettings();
-  auto optimizer = optimizers.find(options.optimizer);
-  if (optimizer == optimizers.end())
-    return fail("unknown optimizer '" + options.optimizer + "' (expected " +
-                knownNames(optimizers) + ")");
+  std::string error;
+  const std::vector<TrainSetting> *optimizer = findSettings(
+      optimizerSettings(), "optimizer", options.optimizer, error);
+  if (!optimizer)
+    return fail(error);
   for (const auto &setting : options.settings) {
-    if (!llvm::any_of(optimizer->second, [&](const TrainSetting &known) {
-          return known.name == setting.getKey();
-        }))
-      return fail(options.optimizer + " has no setting '" +
-                  setting.getKey() + "' (it takes: " +
-                  settingNames(optimizer->second) + ")");
+    if (std::string unknown =
+            unknownSetting(options.optimizer, *optimizer, setting.getKey());
+        !unknown.empty())
+      return fail(unknown);
     if (setting.getValue() < 0)
       return fail("--" + setting.getKey() + " must not be negative");
   }
@@ -150,7 +148,7 @@ LogicalResult dlc::onnx::addTraining(ModuleOp module,
   func.setAllResultAttrs(resultAttrs);
 
   DictionaryAttr settings =
-      settingsAttr(context, options.optimizer, optimizer->second,
+      settingsAttr(context, options.optimizer, *optimizer,
                    options.settings);
   DictionaryAttr schedule = settingsAttr(
       context, "constant", scheduleSettings().lookup("constant"), {});

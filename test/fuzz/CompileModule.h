@@ -40,30 +40,22 @@ inline mlir::MLIRContext &context() {
   return *ctx;
 }
 
+/// The steps of dlc -o model.dlp (with --train when the model trains),
+/// through the same functions dlc calls.
 inline void compileModule(mlir::ModuleOp module) {
-  bool train = module->hasAttr("dl.train");
-  if (train) {
-    auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward");
-    if (!forward)
-      return;
-    mlir::func::FuncOp copy = forward.clone();
-    copy.setSymName("inference");
-    module.push_back(copy);
-  }
+  using mlir::dl::PlanKind;
+  PlanKind kind = module->hasAttr("dl.train") ? PlanKind::Training
+                                              : PlanKind::Inference;
+  if (mlir::failed(mlir::dl::prepareForPlan(module, kind)))
+    return;
   mlir::PassManager pm(module.getContext());
-  if (train)
-    mlir::dl::buildTrainPipeline(pm);
-  else
-    mlir::dl::buildPlanPipeline(pm, /*inference=*/true);
+  mlir::dl::buildPipeline(pm, kind);
   if (mlir::failed(pm.run(module)))
     return;
-  std::vector<PlanProgram> programs;
-  for (const char *name : train ? std::vector<const char *>{"train", "forward",
-                                                            "inference"}
-                                : std::vector<const char *>{"forward"})
-    if (auto func = module.lookupSymbol<mlir::func::FuncOp>(name))
-      programs.push_back({name, func});
-  auto bytes = writePlan(module, programs);
+  auto programs = planPrograms(module, kind);
+  if (mlir::failed(programs))
+    return;
+  auto bytes = writePlan(module, *programs);
   if (mlir::succeeded(bytes))
     (void)rt::Plan::fromBytes(*bytes, "fuzz");
 }

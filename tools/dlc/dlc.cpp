@@ -374,24 +374,13 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   applyDefaultTimingPassManagerCLOptions(pm);
   if (!dumpDir.empty())
     pm.addInstrumentation(std::make_unique<DumpAfterEachPass>(dumpDir, 2));
-  if (wantPlan && train) {
-    // @inference starts as a copy of @forward, which becomes the eval step.
-    auto forward = module->lookupSymbol<func::FuncOp>("forward");
-    if (!forward) {
-      module->emitError("the module has no entry function @forward");
+  dl::PlanKind kind = train       ? dl::PlanKind::Training
+                      : gradients ? dl::PlanKind::Gradients
+                                  : dl::PlanKind::Inference;
+  if (wantPlan) {
+    if (failed(dl::prepareForPlan(*module, kind)))
       return 1;
-    }
-    func::FuncOp copy = forward.clone();
-    copy.setSymName("inference");
-    module->push_back(copy);
-    dl::buildTrainPipeline(pm, !noFusion);
-  } else if (wantPlan && gradients) {
-    pm.addPass(createCanonicalizerPass());
-    pm.addPass(createCSEPass());
-    pm.addPass(dl::createDlAutodiff());
-    dl::buildPlanPipeline(pm, /*inference=*/false, !noFusion);
-  } else if (wantPlan) {
-    dl::buildPlanPipeline(pm, /*inference=*/true, !noFusion);
+    dl::buildPipeline(pm, kind, !noFusion);
   } else {
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
@@ -408,27 +397,17 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
       return 0;
   }
 
-  std::vector<dlc::PlanProgram> programs;
-  if (train)
-    programs = {{"train", module->lookupSymbol<func::FuncOp>("train")},
-                {"eval", module->lookupSymbol<func::FuncOp>("forward")},
-                {"inference", module->lookupSymbol<func::FuncOp>("inference")}};
-  else if (gradients)
-    programs = {{"gradients", module->lookupSymbol<func::FuncOp>("train")}};
-  else
-    programs = {{"inference", module->lookupSymbol<func::FuncOp>("forward")}};
-  for (const dlc::PlanProgram &program : programs)
-    if (!program.func) {
-      module->emitError("the module has no entry function @forward");
-      return 1;
-    }
+  FailureOr<std::vector<dlc::PlanProgram>> programs =
+      dlc::planPrograms(*module, kind);
+  if (failed(programs))
+    return 1;
   dlc::PlanOptions planOptions;
   planOptions.groupKernels = !noFusion;
   dlc::rt::TensorFile external;
   if (!externalParams.empty())
     planOptions.externalValues = &external;
   FailureOr<std::vector<uint8_t>> bytes =
-      dlc::writePlan(*module, programs, planOptions);
+      dlc::writePlan(*module, *programs, planOptions);
   if (failed(bytes))
     return 1;
   // The runtime's own loader checks what was written, so dlc never hands

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <unistd.h>
@@ -187,8 +188,7 @@ struct Options {
   std::string arch, kernelCache = defaultKernelCacheDir(), precision = "fp32";
   std::string data = "/usr/share/datasets/fashion-mnist", metricsJson, resume,
       corpus;
-  int epochs = 1;
-  uint64_t seed = 0, limit = 0, repeat = 0;
+  uint64_t epochs = 1, seed = 0, limit = 0, repeat = 0;
   double lr = -1;
 };
 
@@ -478,10 +478,10 @@ int runTraining(const Options &options, Session &session) {
   std::fprintf(stderr, "dlrun: training on %llu samples, testing on %llu, "
                        "%d epoch(s)\n",
                (unsigned long long)trainSet->size(),
-               (unsigned long long)testSet->size(), options.epochs);
+               (unsigned long long)testSet->size(), int(options.epochs));
   bool terminal = isatty(fileno(stderr));
   TrainOptions train;
-  train.epochs = options.epochs;
+  train.epochs = int(options.epochs);
   train.seed = options.seed;
   if (options.checkNumerics && options.skipNonFinite)
     return fail("--check-numerics stops at a non-finite loss and "
@@ -568,12 +568,43 @@ int runTraining(const Options &options, Session &session) {
   }
   if (!options.save.empty())
     return saveCheckpoint(options, session,
-                          std::max(train.firstEpoch - 1, options.epochs),
+                          std::max(train.firstEpoch - 1, int(options.epochs)),
                           train.seed);
   return 0;
 }
 
 } // namespace
+
+// The options by kind: switches, strings, counts (with their largest
+// value) and non-negative numbers.
+const std::map<std::string, bool Options::*> kSwitches = {
+    {"--describe", &Options::describe},
+    {"--train", &Options::train},
+    {"--compile-only", &Options::compileOnly},
+    {"--no-kernel-cache", &Options::noKernelCache},
+    {"--check-numerics", &Options::checkNumerics},
+    {"--skip-nonfinite", &Options::skipNonFinite},
+};
+const std::map<std::string, std::string Options::*> kStrings = {
+    {"--data", &Options::data},         {"--metrics-json", &Options::metricsJson},
+    {"--resume", &Options::resume},     {"--corpus", &Options::corpus},
+    {"--arch", &Options::arch},         {"--kernel-cache", &Options::kernelCache},
+    {"--precision", &Options::precision}, {"--params", &Options::params},
+    {"--save", &Options::save},         {"--program", &Options::program},
+    {"--device", &Options::device},
+};
+const std::map<std::string, std::pair<uint64_t Options::*, long long>> kCounts =
+    {
+        {"--epochs", {&Options::epochs, 1 << 20}},
+        {"--seed", {&Options::seed, std::numeric_limits<long long>::max()}},
+        {"--limit", {&Options::limit, std::numeric_limits<long long>::max()}},
+        {"--repeat", {&Options::repeat, 1 << 24}},
+};
+const std::map<std::string, double Options::*> kNumbers = {
+    {"--rtol", &Options::rtol},
+    {"--atol", &Options::atol},
+    {"--lr", &Options::lr},
+};
 
 int main(int argc, char **argv) {
   if (argc < 2) {
@@ -610,28 +641,8 @@ int main(int argc, char **argv) {
     }
     if (arg == "--list-devices")
       return printDevices();
-    if (arg == "--describe") {
-      options.describe = true;
-      continue;
-    }
-    if (arg == "--train") {
-      options.train = true;
-      continue;
-    }
-    if (arg == "--compile-only") {
-      options.compileOnly = true;
-      continue;
-    }
-    if (arg == "--no-kernel-cache") {
-      options.noKernelCache = true;
-      continue;
-    }
-    if (arg == "--check-numerics") {
-      options.checkNumerics = true;
-      continue;
-    }
-    if (arg == "--skip-nonfinite") {
-      options.skipNonFinite = true;
+    if (auto it = kSwitches.find(arg); it != kSwitches.end()) {
+      options.*(it->second) = true;
       continue;
     }
     std::string text;
@@ -648,23 +659,13 @@ int main(int argc, char **argv) {
       list.emplace_back(name, path);
       continue;
     }
-    if (flagName == "--data" || flagName == "--metrics-json" ||
-        flagName == "--resume" || flagName == "--corpus" ||
-        flagName == "--arch" || flagName == "--kernel-cache" ||
-        flagName == "--precision") {
+    if (auto it = kStrings.find(flagName); it != kStrings.end()) {
       if (!value(text))
         return fail(flagName + " needs a value");
-      (flagName == "--data"           ? options.data
-       : flagName == "--metrics-json" ? options.metricsJson
-       : flagName == "--resume"       ? options.resume
-       : flagName == "--arch"         ? options.arch
-       : flagName == "--kernel-cache" ? options.kernelCache
-       : flagName == "--precision"    ? options.precision
-                                      : options.corpus) = text;
+      options.*(it->second) = text;
       continue;
     }
-    if (flagName == "--epochs" || flagName == "--seed" ||
-        flagName == "--limit" || flagName == "--repeat") {
+    if (auto it = kCounts.find(flagName); it != kCounts.end()) {
       if (!value(text))
         return fail(flagName + " needs a value");
       char *end = nullptr;
@@ -672,39 +673,18 @@ int main(int argc, char **argv) {
       if (!end || *end || number < 0)
         return fail(flagName + " needs a non-negative integer, not '" + text +
                     "'");
-      if (flagName == "--epochs")
-        options.epochs = int(std::min<long long>(number, 1 << 20));
-      else if (flagName == "--seed")
-        options.seed = uint64_t(number);
-      else if (flagName == "--repeat")
-        options.repeat = uint64_t(std::min<long long>(number, 1 << 24));
-      else
-        options.limit = uint64_t(number);
+      auto [field, most] = it->second;
+      options.*field = uint64_t(std::min<long long>(number, most));
       continue;
     }
-    if (flagName == "--params" || flagName == "--save" ||
-        flagName == "--program" ||
-        flagName == "--device" || flagName == "--rtol" ||
-        flagName == "--atol" || flagName == "--lr") {
+    if (auto it = kNumbers.find(flagName); it != kNumbers.end()) {
       if (!value(text))
         return fail(flagName + " needs a value");
-      if (flagName == "--params")
-        options.params = text;
-      else if (flagName == "--save")
-        options.save = text;
-      else if (flagName == "--program")
-        options.program = text;
-      else if (flagName == "--device")
-        options.device = text;
-      else {
-        char *end = nullptr;
-        double number = std::strtod(text.c_str(), &end);
-        if (!end || *end || number < 0)
-          return fail(flagName + " needs a non-negative number");
-        (flagName == "--rtol"   ? options.rtol
-         : flagName == "--atol" ? options.atol
-                                : options.lr) = number;
-      }
+      char *end = nullptr;
+      double number = std::strtod(text.c_str(), &end);
+      if (!end || *end || number < 0)
+        return fail(flagName + " needs a non-negative number");
+      options.*(it->second) = number;
       continue;
     }
     if (arg.rfind("-", 0) == 0)

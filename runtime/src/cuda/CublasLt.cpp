@@ -73,6 +73,24 @@ struct LtApi {
                            CUstream stream);
 };
 
+/// What a cuBLASLt call is prepared from: a plan GEMM's shape, or the
+/// shape of a helper call the runtime makes on its own.
+struct GemmShape {
+  int64_t batch = 1, m = 0, n = 0, k = 0;
+  bool transA = false, transB = false;
+  int64_t strideA = 0, strideB = 0, strideC = 0;
+  double alpha = 1, beta = 0;
+  plan::Epilogue epilogue = plan::Epilogue::None;
+
+  static GemmShape of(const plan::Gemm &g) {
+    return {g.batch(),    g.m(),        g.n(),
+            g.k(),        g.trans_a(),  g.trans_b(),
+            g.stride_a(), g.stride_b(), g.stride_c(),
+            g.alpha(),    g.with_addend() ? 1.0 : g.beta(),
+            g.epilogue()};
+  }
+};
+
 class LtGemm final : public GemmCall {
 public:
   LtGemm(const LtApi &api, cublasLtHandle_t handle, CUdeviceptr workspace)
@@ -145,24 +163,25 @@ public:
   Expected<std::unique_ptr<GemmCall>> prepare(const plan::Gemm &g,
                                               plan::DType dtype,
                                               Precision precision) override {
-    Expected<std::unique_ptr<LtGemm>> call = prepareLt(g, dtype, precision);
+    GemmShape shape = GemmShape::of(g);
+    Expected<std::unique_ptr<LtGemm>> call = prepareLt(shape, dtype, precision);
     if (call || g.epilogue() != plan::Epilogue::BiasGradB)
       return call ? Expected<std::unique_ptr<GemmCall>>(std::move(*call))
                   : Expected<std::unique_ptr<GemmCall>>(call.status());
     // The bias-gradient epilogue has limits of its own (layouts, types);
     // outside them: the plain GEMM and the column sums as a 1 x K GEMM.
-    flatbuffers::FlatBufferBuilder fbb;
-    fbb.Finish(plan::CreateGemm(fbb, 0, 0, 0, 0, 1, g.m(), g.n(), g.k(),
-                                g.trans_a(), g.trans_b(), 0, 0,
-                                g.m() * g.n()));
-    Expected<std::unique_ptr<LtGemm>> plain = prepareLt(
-        *flatbuffers::GetRoot<plan::Gemm>(fbb.GetBufferPointer()), dtype, precision);
-    flatbuffers::FlatBufferBuilder sumsFbb;
-    sumsFbb.Finish(plan::CreateGemm(sumsFbb, 0, 0, 0, 0, 1, 1, g.n(), g.k(),
-                                    false, g.trans_b(), 0, 0, g.n()));
-    Expected<std::unique_ptr<LtGemm>> sums = prepareLt(
-        *flatbuffers::GetRoot<plan::Gemm>(sumsFbb.GetBufferPointer()), dtype,
-        precision);
+    GemmShape plainShape = shape;
+    plainShape.epilogue = plan::Epilogue::None;
+    GemmShape sumsShape;
+    sumsShape.m = 1;
+    sumsShape.n = g.n();
+    sumsShape.k = g.k();
+    sumsShape.transB = g.trans_b();
+    sumsShape.strideC = g.n();
+    Expected<std::unique_ptr<LtGemm>> plain =
+        prepareLt(plainShape, dtype, precision);
+    Expected<std::unique_ptr<LtGemm>> sums =
+        prepareLt(sumsShape, dtype, precision);
     if (!plain)
       return plain.status();
     if (!sums)
@@ -197,7 +216,7 @@ public:
     return vector;
   }
 
-  Expected<std::unique_ptr<LtGemm>> prepareLt(const plan::Gemm &g,
+  Expected<std::unique_ptr<LtGemm>> prepareLt(const GemmShape &g,
                                               plan::DType dtype,
                                               Precision precision) {
     bool f64 = dtype == plan::DType::F64;
@@ -219,43 +238,43 @@ public:
       }
       return bytes;
     };
-    call->alpha = scalar(g.alpha());
-    call->beta = scalar(g.with_addend() ? 1.0 : g.beta());
+    call->alpha = scalar(g.alpha);
+    call->beta = scalar(g.beta);
     if (api.descCreate(&call->desc, compute, type))
       return Status::error("cublasLtMatmulDescCreate failed");
     // The column-major call's first operand is B.
-    int transFirst = g.trans_b() ? CUBLAS_OP_T : CUBLAS_OP_N;
-    int transSecond = g.trans_a() ? CUBLAS_OP_T : CUBLAS_OP_N;
+    int transFirst = g.transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+    int transSecond = g.transA ? CUBLAS_OP_T : CUBLAS_OP_N;
     api.descSet(call->desc, CUBLASLT_MATMUL_DESC_TRANSA, &transFirst,
                 sizeof(int));
     api.descSet(call->desc, CUBLASLT_MATMUL_DESC_TRANSB, &transSecond,
                 sizeof(int));
     // The column-major call's first operand is our B: our BiasGradB is
     // cuBLASLt's BGRADA, the reduction of its A over K.
-    int epilogue = g.epilogue() == plan::Epilogue::Bias ? CUBLASLT_EPILOGUE_BIAS
-                   : g.epilogue() == plan::Epilogue::BiasRelu
+    int epilogue = g.epilogue == plan::Epilogue::Bias ? CUBLASLT_EPILOGUE_BIAS
+                   : g.epilogue == plan::Epilogue::BiasRelu
                        ? CUBLASLT_EPILOGUE_RELU_BIAS
-                   : g.epilogue() == plan::Epilogue::BiasGradB
+                   : g.epilogue == plan::Epilogue::BiasGradB
                        ? CUBLASLT_EPILOGUE_BGRADA
                        : CUBLASLT_EPILOGUE_DEFAULT;
-    call->hasBias = g.epilogue() != plan::Epilogue::None;
+    call->hasBias = g.epilogue != plan::Epilogue::None;
     api.descSet(call->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue,
                 sizeof(int));
 
-    uint64_t m = g.m(), n = g.n(), k = g.k();
+    uint64_t m = g.m, n = g.n, k = g.k;
     // Row-major B (K x N, or N x K transposed) is column-major N x K / K x N.
     bool ok =
-        !api.layoutCreate(&call->layoutB, type, g.trans_b() ? k : n,
-                          g.trans_b() ? n : k, g.trans_b() ? k : n) &&
-        !api.layoutCreate(&call->layoutA, type, g.trans_a() ? m : k,
-                          g.trans_a() ? k : m, g.trans_a() ? m : k) &&
+        !api.layoutCreate(&call->layoutB, type, g.transB ? k : n,
+                          g.transB ? n : k, g.transB ? k : n) &&
+        !api.layoutCreate(&call->layoutA, type, g.transA ? m : k,
+                          g.transA ? k : m, g.transA ? m : k) &&
         !api.layoutCreate(&call->layoutC, type, n, m, n);
     if (!ok)
       return Status::error("cublasLtMatrixLayoutCreate failed");
-    bool broadcast = g.batch() > 1 && (g.stride_a() == 0 || g.stride_b() == 0);
-    if (g.batch() > 1 && !broadcast) {
-      int32_t count = int32_t(g.batch());
-      int64_t strides[3] = {g.stride_b(), g.stride_a(), g.stride_c()};
+    bool broadcast = g.batch > 1 && (g.strideA == 0 || g.strideB == 0);
+    if (g.batch > 1 && !broadcast) {
+      int32_t count = int32_t(g.batch);
+      int64_t strides[3] = {g.strideB, g.strideA, g.strideC};
       cublasLtMatrixLayout_t layouts[3] = {call->layoutB, call->layoutA,
                                            call->layoutC};
       for (int i = 0; i < 3; ++i) {
@@ -265,10 +284,10 @@ public:
                       &strides[i], sizeof(int64_t));
       }
     } else if (broadcast) {
-      call->calls = g.batch();
-      call->strideA = g.stride_a();
-      call->strideB = g.stride_b();
-      call->strideC = g.stride_c();
+      call->calls = g.batch;
+      call->strideA = g.strideA;
+      call->strideB = g.strideB;
+      call->strideC = g.strideC;
     }
 
     cublasLtMatmulPreference_t preference = nullptr;
