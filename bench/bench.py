@@ -613,6 +613,8 @@ def run(args):
             log(f"no {args.onnx_bundle}: skipping ResNet-18 (bench.py prepare --onnx)")
     os.makedirs(args.out, exist_ok=True)
     stem = f"{datetime.date.today()}-{re.sub(r'[^A-Za-z0-9]+', '-', gpu).strip('-')}"
+    if args.tag:
+        stem += "-" + re.sub(r"[^A-Za-z0-9]+", "-", args.tag).strip("-")
     with open(f"{args.out}/{stem}.json", "w") as f:
         json.dump(results, f, indent=1)
     text = table(results, gpu)
@@ -650,6 +652,8 @@ def main():
     r.add_argument("--variants", type=lambda s: s.split(","),
                    default=list(VARIANTS))
     r.add_argument("--out", default=f"{HERE}/results")
+    r.add_argument("--tag", default="",
+                   help="added to the results' file name (a partial run)")
     r.add_argument("--onnx-bundle", default=f"{ROOT}/bench-onnx")
     r.add_argument("--inference", type=lambda s: [w for w in s.split(",") if w],
                    default=["resnet18"], help="inference workloads ('' for none)")
