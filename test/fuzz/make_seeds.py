@@ -102,6 +102,19 @@ def dsl_seeds():
                         "let y = tanh(x @ w)\noutput y\n"
                         "train {\n  loss mse(y, t)\n  optimizer sgd(lr = 0.1, momentum = 0.9)\n}\n",
         "unknown.dl": "model m\ninput x: f32[2]\nlet y = frobnicate(x)\noutput y\n",
+        # A pre-norm residual block with a softmax and norm clipping: the
+        # fused kernels of a transformer's training step, in a small plan.
+        "tiny-block.dl": "model tiny_block\nconst batch = 2\n"
+                         "input x: f32[batch, 4, 8]\ninput t: f32[batch, 4, 8]\n"
+                         "param g: f32[8] = ones\nparam c: f32[8] = zeros\n"
+                         "param w: f32[8, 8] = normal(0.0, 0.1)\n"
+                         "param b: f32[8] = zeros\n"
+                         "let h = layer_norm(x, g, c, eps = 1e-5)\n"
+                         "let a = x + (h @ w + b)\n"
+                         "let s = softmax(a, axis = -1)\noutput s\n"
+                         "train {\n  loss mse(s, t)\n"
+                         "  optimizer adamw(lr = 1e-3, weight_decay = 0.1)\n"
+                         "  clip_norm 1.0\n}\n",
     }
     for name, text in snippets.items():
         with open(out("dsl", name), "w") as f:
@@ -112,6 +125,8 @@ def plan_seeds(dlc):
     for model, flags in (("tiny_regression", ["--train"]), ("mlp", [])):
         subprocess.run([dlc, os.path.join(root, "examples", model + ".dl"),
                         *flags, "-o", out("plan", model + ".dlp")], check=True)
+    subprocess.run([dlc, out("dsl", "tiny-block.dl"), "--train",
+                    "-o", out("plan", "tiny_block.dlp")], check=True)
 
 
 def main():
