@@ -341,9 +341,10 @@ void ProgramLowering::lowerMatmul(Operation &op, Value lhsValue,
   // The epilogue's adds (and clamps) count as one FLOP per element each;
   // the bias gradient as one add per element of B.
   uint64_t extra = 0;
-  if (epilogue == plan::Epilogue::Bias || epilogue == plan::Epilogue::BiasRelu)
+  if (epilogue == plan::Epilogue::Bias || epilogue == plan::Epilogue::BiasRelu ||
+      epilogue == plan::Epilogue::BiasGeluTanh)
     extra = uint64_t(result.getNumElements()) *
-            (epilogue == plan::Epilogue::BiasRelu ? 2 : 1);
+            (epilogue == plan::Epilogue::Bias ? 1 : 2);
   else if (epilogue == plan::Epilogue::BiasGradB)
     extra = uint64_t(tensorType(rhsValue).getNumElements());
   if (addend)
@@ -428,8 +429,9 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
   if (auto fused = dyn_cast<dl::MatmulBiasOp>(op)) {
     lowerMatmul(op, fused.getLhs(), fused.getRhs(), fused.getTransposeLhs(),
                 fused.getTransposeRhs(), fused.getBias(),
-                fused.getRelu() ? plan::Epilogue::BiasRelu
-                                : plan::Epilogue::Bias,
+                fused.getRelu()       ? plan::Epilogue::BiasRelu
+                : fused.getGeluTanh() ? plan::Epilogue::BiasGeluTanh
+                                      : plan::Epilogue::Bias,
                 fused.getAddend());
     return success();
   }

@@ -1,7 +1,8 @@
 //===- FuseEpilogue.cpp - Adds and activations into the op before them ----===//
 //
-// add(matmul(a, b), bias) and relu of it become one dl.matmul_bias, which
-// the plan writer lowers to a GEMM with the Bias or BiasRelu epilogue. In
+// add(matmul(a, b), bias) and a ReLU or tanh-form GELU of it become one
+// dl.matmul_bias, which the plan writer lowers to a GEMM with the Bias,
+// BiasRelu or BiasGeluTanh epilogue. In
 // the backward pass, the bias gradient reduce_sum(dy, [0]) joins the weight
 // gradient matmul(x^T, dy) as dl.matmul_bias_grad: a GEMM with the
 // BiasGradB epilogue, which reduces dy while the product reads it. A
@@ -64,27 +65,31 @@ std::optional<BiasAdd> biasAdd(AddOp add) {
   return std::nullopt;
 }
 
-/// Replaces `add` (and the ReLU that is its only reader) by one
+/// Replaces `add` (and the activation that is its only reader: a ReLU, or
+/// GELU's tanh form, which cuBLASLt's GELU epilogue computes) by one
 /// dl.matmul_bias, viewed as the add's shape again where it was viewed.
 void fuseBiasAdd(AddOp add, const BiasAdd &found) {
-  Operation *last = add;
-  ReluOp relu;
-  if (add->hasOneUse())
-    relu = dyn_cast<ReluOp>(*add->getUsers().begin());
-  if (relu)
-    last = relu;
+  Operation *activation = nullptr;
+  if (add->hasOneUse()) {
+    Operation *user = *add->getUsers().begin();
+    auto gelu = dyn_cast<GeluOp>(user);
+    if (isa<ReluOp>(user) ||
+        (gelu && gelu.getApproximation() == GeluApproximation::Tanh))
+      activation = user;
+  }
+  Operation *last = activation ? activation : add.getOperation();
   MatmulOp matmul = found.matmul;
   OpBuilder builder(last);
   Value fused = MatmulBiasOp::create(
       builder, last->getLoc(), matmul.getType(), matmul.getLhs(),
       matmul.getRhs(), found.bias, /*addend=*/Value(),
       matmul.getTransposeLhs(), matmul.getTransposeRhs(),
-      static_cast<bool>(relu));
+      isa_and_nonnull<ReluOp>(activation), isa_and_nonnull<GeluOp>(activation));
   if (found.view)
     fused = ReshapeOp::create(builder, last->getLoc(), add.getType(), fused);
   last->getResult(0).replaceAllUsesWith(fused);
-  if (relu)
-    relu->erase();
+  if (activation)
+    activation->erase();
   add->erase();
   if (found.view)
     found.view->erase();
@@ -144,7 +149,8 @@ bool fuseResidual(AddOp add) {
     else
       view = {};
     auto gemm = product.getDefiningOp<MatmulBiasOp>();
-    if (!gemm || !gemm->hasOneUse() || gemm.getRelu() || gemm.getAddend() ||
+    if (!gemm || !gemm->hasOneUse() || gemm.getRelu() || gemm.getGeluTanh() ||
+        gemm.getAddend() ||
         add.getOperand(i).getType() != add.getType() ||
         residual.getType() != add.getType() ||
         !availableBefore(residual, gemm))

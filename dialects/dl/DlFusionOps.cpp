@@ -82,12 +82,14 @@ LogicalResult MatmulBiasOp::verify() {
     if (cast<RankedTensorType>(operand.getType()).getElementType() !=
         result.getElementType())
       return emitOpError("operands and result must share one element type");
+  if (getRelu() && getGeluTanh())
+    return emitOpError("takes one activation, relu or gelu_tanh");
   if (Value addend = getAddend()) {
     if (addend.getType() != result)
       return emitOpError("addend must have the result's type ") << result;
-    // cuBLASLt clamps after adding C: relu(a @ b + bias + addend).
-    if (getRelu())
-      return emitOpError("takes an addend or a relu, not both");
+    // cuBLASLt applies the activation after adding C.
+    if (getRelu() || getGeluTanh())
+      return emitOpError("takes an addend or an activation, not both");
   }
   return success();
 }

@@ -48,8 +48,9 @@ def Dl_MatmulBiasOp : Dl_Op<"matmul_bias", [Pure]> {
   let summary = "matmul, bias add and optional ReLU as one GEMM";
   let description = [{
     `dl.matmul` followed by adding `bias` (`[N]`, the result's last
-    dimension) and, with `relu`, `dl.relu`: one GEMM whose epilogue adds the
-    bias and clamps, so the product never makes a round trip through memory.
+    dimension) and, with `relu`, `dl.relu` (with `gelu_tanh`, `dl.gelu`'s
+    tanh form): one GEMM whose epilogue adds the bias and applies the
+    activation, so the product never makes a round trip through memory.
     With `addend` (the result's type; not with `relu`), the result is
     `addend + (lhs @ rhs + bias)`: a residual connection, read by the GEMM
     as its C. `dl-fuse-epilogue` builds it from the ops.
@@ -64,7 +65,7 @@ def Dl_MatmulBiasOp : Dl_Op<"matmul_bias", [Pure]> {
   let arguments = (ins Dl_FloatTensor:$lhs, Dl_FloatTensor:$rhs,
                        Dl_FloatTensor:$bias, Optional<Dl_FloatTensor>:$addend,
                        UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs,
-                       UnitAttr:$relu);
+                       UnitAttr:$relu, UnitAttr:$gelu_tanh);
   let results = (outs Dl_FloatTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs `,` $bias (`addend` $addend^)? attr-dict `:`

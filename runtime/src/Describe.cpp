@@ -118,8 +118,9 @@ std::string stepText(const plan::Plan &plan, const plan::Step &step) {
     if (g.epilogue() == plan::Epilogue::BiasGradB)
       product += format(", colsum(%s)", name(g.b()).c_str());
     else if (g.epilogue() != plan::Epilogue::None)
-      product = format(g.epilogue() == plan::Epilogue::BiasRelu
-                           ? "relu(%s + %s)"
+      product = format(g.epilogue() == plan::Epilogue::BiasRelu ? "relu(%s + %s)"
+                       : g.epilogue() == plan::Epilogue::BiasGeluTanh
+                           ? "gelu_tanh(%s + %s)"
                            : "%s + %s",
                        product.c_str(), name(g.bias()).c_str());
     if (g.with_addend())

@@ -197,6 +197,13 @@ def matmul_cases(runner):
         one(runner, f"matmul_bias_relu-{np.dtype(dtype)}", inputs,
             "dl.matmul_bias %a, %b, %c {relu, transpose_rhs}",
             np.maximum(product, 0).astype(dtype))
+        # GELU's tanh form from the rounded sum, as the elementwise kernel.
+        rounded = product.astype(dtype).astype(np.float64)
+        gelu = 0.5 * rounded * (1 + np.tanh(np.sqrt(2 / np.pi) *
+                                            (rounded + 0.044715 * rounded ** 3)))
+        one(runner, f"matmul_bias_gelu_tanh-{np.dtype(dtype)}", inputs,
+            "dl.matmul_bias %a, %b, %c {gelu_tanh, transpose_rhs}",
+            gelu.astype(dtype))
         one(runner, f"matmul_bias_addend-{np.dtype(dtype)}", {**inputs, "s": s},
             "dl.matmul_bias %a, %b, %c addend %s {transpose_rhs}",
             (s + product.astype(dtype)).astype(dtype))

@@ -77,12 +77,13 @@ bool isInteger(DType dtype) {
 }
 
 double geluErf(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
+
+} // namespace
+
 double geluTanh(double x) {
   const double c = std::sqrt(2.0 / M_PI);
   return 0.5 * x * (1.0 + std::tanh(c * (x + 0.044715 * x * x * x)));
 }
-
-} // namespace
 
 Status runElementwise(const plan::Elementwise &op, Context &ctx) {
   View out0 = ctx.view(op.outputs()->Get(0));

@@ -93,10 +93,12 @@ static void addEpilogue(const plan::Gemm &g, Context &ctx) {
   const T *bias = ctx.view(g.bias()).as<T>();
   T *out = c.as<T>();
   bool relu = g.epilogue() == plan::Epilogue::BiasRelu;
+  bool gelu = g.epilogue() == plan::Epilogue::BiasGeluTanh;
   for (uint64_t i = 0; i < c.count; ++i) {
     T v = out[i] + bias[i % g.n()];
-    // As dl.relu: anything not above zero, NaN included, becomes zero.
-    out[i] = relu && !(v > T(0)) ? T(0) : v;
+    // As dl.relu: anything not above zero, NaN included, becomes zero. GELU
+    // rounds once, from the rounded sum, as the separate kernel did.
+    out[i] = relu && !(v > T(0)) ? T(0) : gelu ? T(geluTanh(double(v))) : v;
   }
 }
 

@@ -36,7 +36,8 @@ constexpr int CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4,
               CUBLASLT_MATMUL_DESC_EPILOGUE = 7,
               CUBLASLT_MATMUL_DESC_BIAS_POINTER = 8;
 constexpr int CUBLASLT_EPILOGUE_DEFAULT = 1, CUBLASLT_EPILOGUE_BIAS = 4,
-              CUBLASLT_EPILOGUE_RELU_BIAS = 6, CUBLASLT_EPILOGUE_BGRADA = 256;
+              CUBLASLT_EPILOGUE_RELU_BIAS = 6, CUBLASLT_EPILOGUE_GELU_BIAS = 36,
+              CUBLASLT_EPILOGUE_BGRADA = 256;
 constexpr int CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT = 5,
               CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET = 6;
 constexpr int CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1;
@@ -256,6 +257,9 @@ public:
                        ? CUBLASLT_EPILOGUE_RELU_BIAS
                    : g.epilogue == plan::Epilogue::BiasGradB
                        ? CUBLASLT_EPILOGUE_BGRADA
+                   // cuBLASLt's GELU is the tanh form.
+                   : g.epilogue == plan::Epilogue::BiasGeluTanh
+                       ? CUBLASLT_EPILOGUE_GELU_BIAS
                        : CUBLASLT_EPILOGUE_DEFAULT;
     call->hasBias = g.epilogue != plan::Epilogue::None;
     api.descSet(call->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue,

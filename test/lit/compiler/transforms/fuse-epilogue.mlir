@@ -47,6 +47,26 @@ func.func @viewed_product(%x: tensor<6x4xf32>, %w: tensor<4x5xf32>,
 
 // -----
 
+// GELU's tanh form joins the GEMM (cuBLASLt's GELU epilogue); the exact
+// (erf) form, or a GELU whose input is read again (a gradient), does not.
+// CHECK-LABEL: func.func @dense_gelu
+// CHECK: %[[T:.*]] = dl.matmul_bias %arg0, %arg1, %arg2 {gelu_tanh}
+// CHECK: %[[S:.*]] = dl.matmul_bias %arg0, %arg1, %arg2 :
+// CHECK: %[[E:.*]] = dl.gelu %[[S]] :
+// CHECK: return %[[T]], %[[E]]
+func.func @dense_gelu(%x: tensor<4x8xf32>, %w: tensor<8x3xf32>,
+                      %b: tensor<3xf32>) -> (tensor<4x3xf32>, tensor<4x3xf32>) {
+  %0 = dl.matmul %x, %w : (tensor<4x8xf32>, tensor<8x3xf32>) -> tensor<4x3xf32>
+  %1 = dl.add %0, %b : (tensor<4x3xf32>, tensor<3xf32>) -> tensor<4x3xf32>
+  %2 = dl.gelu %1 approximation = tanh : tensor<4x3xf32>
+  %3 = dl.matmul %x, %w : (tensor<4x8xf32>, tensor<8x3xf32>) -> tensor<4x3xf32>
+  %4 = dl.add %3, %b : (tensor<4x3xf32>, tensor<3xf32>) -> tensor<4x3xf32>
+  %5 = dl.gelu %4 : tensor<4x3xf32>
+  return %2, %5 : tensor<4x3xf32>, tensor<4x3xf32>
+}
+
+// -----
+
 // A view that changes the last dimension is not a row-wise bias add.
 // CHECK-LABEL: func.func @view_of_other_columns
 // CHECK: dl.matmul %arg0, %arg1

@@ -646,6 +646,22 @@ func.func @ce_grad_shape(%x: tensor<4x3xf32>, %y: tensor<4xi32>, %g: tensor<f32>
 
 // -----
 
+func.func @matmul_bias_two_activations(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{takes one activation, relu or gelu_tanh}}
+  %y = dl.matmul_bias %x, %w, %b {relu, gelu_tanh} : (tensor<8x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<8x3xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_bias_addend_activation(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>, %b: tensor<3xf32>, %r: tensor<8x3xf32>) {
+  // expected-error @+1 {{takes an addend or an activation, not both}}
+  %y = dl.matmul_bias %x, %w, %b addend %r {gelu_tanh} : (tensor<8x4xf32>, tensor<4x3xf32>, tensor<3xf32>, tensor<8x3xf32>) -> tensor<8x3xf32>
+  return
+}
+
+// -----
+
 func.func @bias_grad_shapes(%x: tensor<8x4xf32>, %dy: tensor<6x3xf32>) {
   // expected-error @+1 {{the operands' inner dimensions differ: 8 and 6}}
   %w, %b = dl.matmul_bias_grad %x, %dy {transpose_lhs} : (tensor<8x4xf32>, tensor<6x3xf32>) -> (tensor<4x3xf32>, tensor<3xf32>)
