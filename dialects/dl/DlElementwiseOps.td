@@ -177,6 +177,7 @@ def Dl_CompareOp : Dl_Op<"compare", [Pure, InferTypeOpAdaptor,
   let assemblyFormat = [{
     $direction `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
+  let hasFolder = 1;
 }
 
 def Dl_SelectOp : Dl_Op<"select", [Pure, InferTypeOpAdaptor,

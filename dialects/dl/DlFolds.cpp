@@ -119,6 +119,93 @@ static OpFoldResult keepIfSameType(Value keep, Value result) {
   return keep.getType() == result.getType() ? keep : Value();
 }
 
+/// Folding makes constants of the plan, computed once instead of by a
+/// kernel at every run; past this many elements a kernel is cheaper than
+/// the plan's bytes.
+static constexpr int64_t kMaxFoldedElements = 1 << 16;
+
+OpFoldResult IotaOp::fold(FoldAdaptor) {
+  auto type = cast<RankedTensorType>(getType());
+  if (!type.hasStaticShape() || type.getNumElements() > kMaxFoldedElements)
+    return {};
+  int64_t dimension = getDimension(), inner = 1;
+  for (int64_t d = dimension + 1; d < type.getRank(); ++d)
+    inner *= type.getDimSize(d);
+  int64_t size = type.getDimSize(dimension);
+  Type element = type.getElementType();
+  auto count = [&](int64_t i) { return (i / inner) % size; };
+  if (auto floatType = dyn_cast<FloatType>(element)) {
+    SmallVector<APFloat> values;
+    for (int64_t i = 0; i < type.getNumElements(); ++i) {
+      APFloat value(double(count(i)));
+      bool lost;
+      value.convert(floatType.getFloatSemantics(),
+                    APFloat::rmNearestTiesToEven, &lost);
+      values.push_back(value);
+    }
+    return DenseElementsAttr::get(type, values);
+  }
+  SmallVector<APInt> values;
+  for (int64_t i = 0; i < type.getNumElements(); ++i)
+    values.push_back(APInt(element.getIntOrFloatBitWidth(), count(i),
+                           /*isSigned=*/true, /*implicitTrunc=*/true));
+  return DenseElementsAttr::get(type, values);
+}
+
+OpFoldResult CompareOp::fold(FoldAdaptor adaptor) {
+  auto lhs = dyn_cast_or_null<DenseElementsAttr>(adaptor.getLhs());
+  auto rhs = dyn_cast_or_null<DenseElementsAttr>(adaptor.getRhs());
+  auto type = cast<RankedTensorType>(getType());
+  // Operands of the result's shape, or splats; no other broadcasting.
+  auto fits = [&](DenseElementsAttr attr) {
+    return attr && (attr.isSplat() || attr.getType().getShape() == type.getShape());
+  };
+  if (!fits(lhs) || !fits(rhs) || !type.hasStaticShape() ||
+      type.getNumElements() > kMaxFoldedElements)
+    return {};
+  bool isFloat = isa<FloatType>(lhs.getElementType());
+  // i1 counts 0, 1 (signed, 1 would be -1).
+  bool isUnsigned = lhs.getElementType().isUnsignedInteger() ||
+                    lhs.getElementType().isInteger(1);
+  CompareDirection direction = getDirection();
+  auto decide = [&](int order, bool unordered) {
+    if (unordered)
+      return direction == CompareDirection::NE;
+    switch (direction) {
+    case CompareDirection::EQ: return order == 0;
+    case CompareDirection::NE: return order != 0;
+    case CompareDirection::LT: return order < 0;
+    case CompareDirection::LE: return order <= 0;
+    case CompareDirection::GT: return order > 0;
+    case CompareDirection::GE: return order >= 0;
+    }
+    return false;
+  };
+  auto at = [&](DenseElementsAttr attr, int64_t i) {
+    return attr.isSplat() ? 0 : i;
+  };
+  SmallVector<bool> values;
+  for (int64_t i = 0; i < type.getNumElements(); ++i) {
+    if (isFloat) {
+      APFloat a = lhs.getValues<APFloat>()[at(lhs, i)];
+      APFloat b = rhs.getValues<APFloat>()[at(rhs, i)];
+      APFloat::cmpResult c = a.compare(b);
+      values.push_back(decide(c == APFloat::cmpLessThan      ? -1
+                              : c == APFloat::cmpGreaterThan ? 1
+                                                             : 0,
+                              c == APFloat::cmpUnordered));
+    } else {
+      APInt a = lhs.getValues<APInt>()[at(lhs, i)];
+      APInt b = rhs.getValues<APInt>()[at(rhs, i)];
+      int order = a == b ? 0
+                  : (isUnsigned ? a.ult(b) : a.slt(b)) ? -1
+                                                       : 1;
+      values.push_back(decide(order, false));
+    }
+  }
+  return DenseElementsAttr::get(type, values);
+}
+
 OpFoldResult NegOp::fold(FoldAdaptor) {
   if (auto inner = getInput().getDefiningOp<NegOp>())
     return inner.getInput();

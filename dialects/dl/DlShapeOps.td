@@ -47,6 +47,7 @@ def Dl_IotaOp : Dl_Op<"iota", [Pure]> {
   let results = (outs Dl_NumericTensor:$result);
   let assemblyFormat = "`dimension` `=` $dimension attr-dict `:` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Dl_ReshapeOp : Dl_Op<"reshape", [Pure, Dl_Differentiable]> {

@@ -231,3 +231,35 @@ func.func @add_of_padded_concats(%a: tensor<2x3xf32>, %b: tensor<2x2xf32>,
   %2 = dl.add %ov, %qc : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
   return %1, %2 : tensor<2x8xf32>, tensor<2x8xf32>
 }
+
+// -----
+
+// Iotas and comparisons of constants fold: a causal mask is a constant of
+// the plan, not three kernels at every run.
+// CHECK-LABEL: func @causal_mask
+// CHECK-NEXT: %[[M:.*]] = dl.constant dense<{{\[}}[true, false, false], [true, true, false], [true, true, true]]> : tensor<3x3xi1>
+// CHECK-NEXT: %[[P:.*]] = dl.constant dense<{{\[}}[0.000000e+00, 1.000000e+00], [0.000000e+00, 1.000000e+00]]> : tensor<2x2xf32>
+// CHECK-NEXT: return %[[M]], %[[P]]
+func.func @causal_mask() -> (tensor<3x3xi1>, tensor<2x2xf32>) {
+  %c = dl.iota dimension = 1 : tensor<3x3xi64>
+  %r = dl.iota dimension = 0 : tensor<3x3xi64>
+  %m = dl.compare le, %c, %r : (tensor<3x3xi64>, tensor<3x3xi64>) -> tensor<3x3xi1>
+  %p = dl.iota dimension = 1 : tensor<2x2xf32>
+  return %m, %p : tensor<3x3xi1>, tensor<2x2xf32>
+}
+
+// -----
+
+// Floats compare ordered (NaN is unequal to everything); a splat operand
+// broadcasts.
+// CHECK-LABEL: func @compare_constants
+// CHECK-NEXT: %[[A:.*]] = dl.constant dense<[false, true, false]> : tensor<3xi1>
+// CHECK-NEXT: %[[B:.*]] = dl.constant dense<[true, false, true]> : tensor<3xi1>
+// CHECK-NEXT: return %[[A]], %[[B]]
+func.func @compare_constants() -> (tensor<3xi1>, tensor<3xi1>) {
+  %x = dl.constant dense<[1.0, 2.0, 0x7FC00000]> : tensor<3xf32>
+  %y = dl.constant dense<2.0> : tensor<3xf32>
+  %eq = dl.compare eq, %x, %y : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xi1>
+  %ne = dl.compare ne, %x, %y : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xi1>
+  return %eq, %ne : tensor<3xi1>, tensor<3xi1>
+}
