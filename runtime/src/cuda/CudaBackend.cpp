@@ -329,13 +329,7 @@ public:
       return sticky;
     if (!trainSamples || !trainOrder)
       return Status::error("no training data on the GPU");
-    if (Status s = gatherBatch(trainSamples, where.samples, sampleRowBytes,
-                               first, where.batch);
-        !s)
-      return s;
-    if (Status s = gatherBatch(trainLabels, where.labels, labelRowBytes, first,
-                               where.batch);
-        !s)
+    if (Status s = gatherBatch(where, first); !s)
       return s;
     const plan::Program &program = *plan.programs()->Get(programIndex);
     if (CUgraphExec exec = graphs[programIndex].first) {
@@ -411,18 +405,23 @@ private:
     return Status::ok();
   }
 
-  /// Rows order[first, first + rows) of `data` into the batch tensor `to`.
-  Status gatherBatch(CUdeviceptr data, const TrainingStep::Place &to,
-                     uint64_t rowBytes, uint64_t first, uint64_t rows) {
-    CUdeviceptr batch = arenas[to.arena] + to.offset;
-    CUdeviceptr order = trainOrder;
-    unsigned long long firstArg = first, rowsArg = rows, rowBytesArg = rowBytes;
-    uint64_t units = rowBytes % 4 ? rows * rowBytes : rows * rowBytes / 4;
+  /// Samples and labels order[first, first + batch) into the step's batch
+  /// tensors, one launch: blocks (x, 0) copy samples, (x, 1) labels.
+  Status gatherBatch(const TrainingStep &where, uint64_t first) {
+    CUdeviceptr samples = trainSamples, labels = trainLabels, order = trainOrder;
+    CUdeviceptr sampleBatch =
+        arenas[where.samples.arena] + where.samples.offset;
+    CUdeviceptr labelBatch = arenas[where.labels.arena] + where.labels.offset;
+    unsigned long long sampleRow = sampleRowBytes, labelRow = labelRowBytes;
+    unsigned long long firstArg = first, rows = where.batch;
+    uint64_t units = sampleRowBytes % 4 ? rows * sampleRowBytes
+                                        : rows * sampleRowBytes / 4;
     unsigned blocks = unsigned(std::min<uint64_t>((units + 255) / 256, 4096));
     if (!blocks)
       return Status::ok();
-    void *params[] = {&data, &batch, &order, &firstArg, &rowsArg, &rowBytesArg};
-    if (CUresult r = api.cuLaunchKernel(gatherRows, blocks, 1, 1, 256, 1, 1, 0,
+    void *params[] = {&samples,   &sampleBatch, &sampleRow, &labels, &labelBatch,
+                      &labelRow, &order,       &firstArg,  &rows};
+    if (CUresult r = api.cuLaunchKernel(gatherRows, blocks, 2, 1, 256, 1, 1, 0,
                                         stream, params, nullptr))
       return Status::error(errorMessage(api, "cuLaunchKernel", r) +
                            " for kernel 'dlc_gather_rows'");

@@ -13,17 +13,18 @@ namespace dlc::rt::cuda {
 
 namespace {
 
-const char *kGatherRows = R"(// Rows order[first + r] (r < rows) of a row-major dataset into a batch.
-extern "C" __global__ void __launch_bounds__(256)
-dlc_gather_rows(const unsigned char *data, unsigned char *batch,
-                const unsigned long long *order, unsigned long long first,
-                unsigned long long rows, unsigned long long rowBytes) {
-  const unsigned long long stride = (unsigned long long)gridDim.x * 256;
+const char *kGatherRows = R"(// Rows order[first + r] (r < rows) of a row-major dataset into a batch,
+// by the threads [0, threads) of the grid.
+__device__ void dlc_gather(const unsigned char *data, unsigned char *batch,
+                           const unsigned long long *order,
+                           unsigned long long first, unsigned long long rows,
+                           unsigned long long rowBytes,
+                           unsigned long long thread,
+                           unsigned long long threads) {
   if (rowBytes % 4 == 0) {
     // Words, when every row starts on one.
     const unsigned long long words = rowBytes / 4;
-    for (unsigned long long i = blockIdx.x * 256ull + threadIdx.x;
-         i < rows * words; i += stride) {
+    for (unsigned long long i = thread; i < rows * words; i += threads) {
       const unsigned long long r = i / words;
       reinterpret_cast<unsigned int *>(batch)[i] =
           reinterpret_cast<const unsigned int *>(
@@ -31,11 +32,27 @@ dlc_gather_rows(const unsigned char *data, unsigned char *batch,
     }
     return;
   }
-  for (unsigned long long i = blockIdx.x * 256ull + threadIdx.x;
-       i < rows * rowBytes; i += stride) {
+  for (unsigned long long i = thread; i < rows * rowBytes; i += threads) {
     const unsigned long long r = i / rowBytes;
     batch[i] = data[order[first + r] * rowBytes + (i - r * rowBytes)];
   }
+}
+
+// A step's samples and labels in one launch: the grid's y index picks which.
+extern "C" __global__ void __launch_bounds__(256)
+dlc_gather_rows(const unsigned char *samples, unsigned char *sampleBatch,
+                unsigned long long sampleRowBytes, const unsigned char *labels,
+                unsigned char *labelBatch, unsigned long long labelRowBytes,
+                const unsigned long long *order, unsigned long long first,
+                unsigned long long rows) {
+  const unsigned long long thread = blockIdx.x * 256ull + threadIdx.x;
+  const unsigned long long threads = (unsigned long long)gridDim.x * 256;
+  if (blockIdx.y == 0)
+    dlc_gather(samples, sampleBatch, order, first, rows, sampleRowBytes,
+               thread, threads);
+  else
+    dlc_gather(labels, labelBatch, order, first, rows, labelRowBytes, thread,
+               threads);
 }
 )";
 
