@@ -604,6 +604,20 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
                   numElements(s.getPartials()));
         return success();
       })
+      .Case<dl::Im2ColOp, dl::Col2ImOp>([&](auto w) {
+        bool col2im = isa<dl::Col2ImOp>(op);
+        auto kernel = toVector(w.getKernel());
+        auto stride = toVector(w.getStride());
+        auto padding = toVector(w.getPadding());
+        auto dilation = toVector(w.getDilation());
+        auto body = plan::CreateIm2ColDirect(fbb, t(w.getInput()),
+                                             t(w.getResult()), &kernel,
+                                             &stride, &padding, &dilation,
+                                             col2im);
+        addKernel(op, col2im ? "col2im" : "im2col", plan::Op::Im2Col,
+                  body.Union(), col2im ? numElements(w.getInput()) : 0);
+        return success();
+      })
       .Case([&](dl::ConcatOp c) {
         std::vector<uint32_t> ins;
         for (Value input : c.getInputs())

@@ -40,8 +40,12 @@ mlir::LogicalResult mlir::dl::prepareForPlan(ModuleOp module, PlanKind kind) {
   return success();
 }
 
-void mlir::dl::buildPipeline(OpPassManager &pm, PlanKind kind, bool fuse) {
+void mlir::dl::buildPipeline(OpPassManager &pm, PlanKind kind, bool fuse,
+                             bool convGemm) {
   using namespace mlir;
+  // Before autodiff, so the gradients are GEMMs too.
+  if (convGemm)
+    pm.addNestedPass<func::FuncOp>(createDlConvToGemm());
   switch (kind) {
   case PlanKind::Inference:
     return buildPlanPipeline(pm, /*inference=*/true, fuse);

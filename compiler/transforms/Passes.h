@@ -37,8 +37,10 @@ enum class PlanKind { Inference, Training, Gradients };
 /// there is no @forward.
 LogicalResult prepareForPlan(ModuleOp module, PlanKind kind);
 
-/// The pipeline of `kind`, after prepareForPlan.
-void buildPipeline(OpPassManager &pm, PlanKind kind, bool fuse = true);
+/// The pipeline of `kind`, after prepareForPlan; `convGemm` writes
+/// convolutions as im2col and a GEMM first (dl-conv-to-gemm).
+void buildPipeline(OpPassManager &pm, PlanKind kind, bool fuse = true,
+                   bool convGemm = false);
 
 } // namespace mlir::dl
 

@@ -79,6 +79,20 @@ def DlLegalizeForPlan : Pass<"dl-legalize-for-plan", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }
 
+def DlConvToGemm : Pass<"dl-conv-to-gemm", "::mlir::func::FuncOp"> {
+  let summary = "writes convolutions as im2col and one GEMM";
+  let description = [{
+    `dl.conv2d` with one group becomes `dl.im2col` of the input (a row per
+    output pixel, `[N * Ho * Wo, C * kH * kW]`), a `dl.matmul` with the
+    weight viewed as `[O, C * kH * kW]` (transposed), the bias added to the
+    `[N * Ho * Wo, O]` product (a GEMM epilogue after dl-fuse-epilogue), and
+    a transpose back to NCHW. Before autodiff, the gradients follow: the
+    weight gradient is one GEMM over all pixels of the batch, the input
+    gradient a GEMM and `dl.col2im`. `dlc --conv=gemm` runs it.
+  }];
+  let dependentDialects = ["::mlir::dl::DlDialect"];
+}
+
 def DlFuseEpilogue : Pass<"dl-fuse-epilogue", "::mlir::func::FuncOp"> {
   let summary = "folds bias adds and ReLUs into the GEMM before them";
   let description = [{

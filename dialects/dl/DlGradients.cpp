@@ -374,6 +374,28 @@ LogicalResult MatmulOp::buildGradients(OpBuilder &b,
 // Reductions and softmax
 //===----------------------------------------------------------------------===//
 
+LogicalResult Im2ColOp::buildGradients(OpBuilder &b,
+                                       ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  if (Value g = resultGrads[0])
+    grads[0] = Col2ImOp::create(b, getLoc(), getInput().getType(), g,
+                                getKernelAttr(), getStrideAttr(),
+                                getPaddingAttr(), getDilationAttr());
+  return success();
+}
+
+LogicalResult Col2ImOp::buildGradients(OpBuilder &b,
+                                       ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  if (Value g = resultGrads[0])
+    grads[0] = Im2ColOp::create(b, getLoc(), g, getKernelAttr(),
+                                getStrideAttr(), getPaddingAttr(),
+                                getDilationAttr());
+  return success();
+}
+
 LogicalResult Conv2dOp::buildGradients(OpBuilder &b,
                                        ArrayRef<Value> resultGrads,
                                        SmallVectorImpl<Value> &grads) {

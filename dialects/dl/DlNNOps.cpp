@@ -153,6 +153,63 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// The im2col matrix of an NCHW image: [N * Ho * Wo, C * kH * kW]; null
+/// after an error at `loc`.
+static RankedTensorType im2colType(std::optional<Location> loc,
+                                   RankedTensorType image,
+                                   ArrayRef<int64_t> kernel,
+                                   ArrayRef<int64_t> stride,
+                                   ArrayRef<int64_t> padding,
+                                   ArrayRef<int64_t> dilation) {
+  if (failed(checkRank(loc, "image", image, 4, "N, C, H, W")) ||
+      failed(checkWindow(loc, stride, padding, dilation)))
+    return {};
+  if (kernel.size() != 2 || kernel[0] < 1 || kernel[1] < 1) {
+    (void)emitOptionalError(loc, "kernel must be 2 sizes >= 1");
+    return {};
+  }
+  int64_t pixels = image.getDimSize(0);
+  for (int i = 0; i < 2; ++i) {
+    int64_t span = dilation[i] * (kernel[i] - 1) + 1;
+    int64_t out = windowOutputSize(image.getDimSize(2 + i), padding[i],
+                                   padding[2 + i], span, stride[i], false);
+    if (out < 1) {
+      (void)emitOptionalError(loc, "the ", span, "-wide kernel does not fit ",
+                              i ? "width " : "height ", image.getDimSize(2 + i));
+      return {};
+    }
+    pixels *= out;
+  }
+  return RankedTensorType::get(
+      {pixels, image.getDimSize(1) * kernel[0] * kernel[1]},
+      image.getElementType());
+}
+
+LogicalResult Im2ColOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  RankedTensorType cols =
+      im2colType(loc, rankedOf(adaptor.getInput()), adaptor.getKernel(),
+                 adaptor.getStride(), adaptor.getPadding(),
+                 adaptor.getDilation());
+  if (!cols)
+    return failure();
+  inferred.push_back(cols);
+  return success();
+}
+
+LogicalResult Col2ImOp::verify() {
+  auto image = cast<RankedTensorType>(getType());
+  RankedTensorType cols = im2colType(getLoc(), image, getKernel(), getStride(),
+                                     getPadding(), getDilation());
+  if (!cols)
+    return failure();
+  if (getInput().getType() != cols)
+    return emitOpError("input must be ") << cols << " for an image " << image;
+  return success();
+}
+
 template <typename PoolOp>
 static LogicalResult inferPool(std::optional<Location> loc,
                                typename PoolOp::Adaptor adaptor,

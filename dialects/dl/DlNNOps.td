@@ -59,6 +59,61 @@ def Dl_Conv2dOp : Dl_Op<"conv2d",
   }];
 }
 
+def Dl_Im2ColOp : Dl_Op<"im2col",
+    [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
+  let summary = "a convolution's input windows as the rows of a matrix";
+  let description = [{
+    For an NCHW `input` and a `kernel` of `[kH, kW]` with the stride,
+    padding (top, left, bottom, right) and dilation of `dl.conv2d`: row
+    `(n * Ho + y) * Wo + x` holds the window of output pixel `(y, x)` of
+    image `n`, element `(c * kH + i) * kW + j` the input at channel `c`, row
+    `y * stride[0] - top + i * dilation[0]` and column likewise (zero
+    outside). A convolution is then this matrix times its weight viewed as
+    `[O, C * kH * kW]`: `dl-conv-to-gemm` rewrites `dl.conv2d` so.
+
+    ```mlir
+    %cols = dl.im2col %x kernel = [3, 3] padding = [1, 1, 1, 1]
+        : tensor<64x16x28x28xf32> -> tensor<50176x144xf32>
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$input, DenseI64ArrayAttr:$kernel,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$stride,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilation);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `kernel` `=` $kernel (`stride` `=` $stride^)?
+    (`padding` `=` $padding^)? (`dilation` `=` $dilation^)? attr-dict `:`
+    type($input) `->` type($result)
+  }];
+}
+
+def Dl_Col2ImOp : Dl_Op<"col2im", [Pure, Dl_Differentiable]> {
+  let summary = "the sum of a matrix of windows back into an image";
+  let description = [{
+    The adjoint of `dl.im2col` with the same attributes: each element of
+    `input` (`[N * Ho * Wo, C * kH * kW]`) is added to the image pixel its
+    window position reads; the result has the image's NCHW type. The input
+    gradient of a convolution written as a GEMM.
+
+    ```mlir
+    %dx = dl.col2im %dcols kernel = [3, 3] padding = [1, 1, 1, 1]
+        : tensor<50176x144xf32> -> tensor<64x16x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$input, DenseI64ArrayAttr:$kernel,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$stride,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+      DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilation);
+  let results = (outs Dl_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `kernel` `=` $kernel (`stride` `=` $stride^)?
+    (`padding` `=` $padding^)? (`dilation` `=` $dilation^)? attr-dict `:`
+    type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 class Dl_Pool2dOp<string mnemonic, string what, dag extraArgs,
                   string extraFormat>
     : Dl_Op<mnemonic, [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {

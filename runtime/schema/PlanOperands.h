@@ -75,6 +75,10 @@ void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
     read(kernel.op_as_Softmax()->input());
     write(kernel.op_as_Softmax()->output());
     break;
+  case Op::Im2Col:
+    read(kernel.op_as_Im2Col()->input());
+    write(kernel.op_as_Im2Col()->output());
+    break;
   case Op::SoftmaxGrad:
     read(kernel.op_as_SoftmaxGrad()->output());
     read(kernel.op_as_SoftmaxGrad()->grad());

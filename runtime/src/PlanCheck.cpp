@@ -410,6 +410,7 @@ private:
     case plan::Op::Pool2d: return checkPool2d(*kernel.op_as_Pool2d());
     case plan::Op::Transpose: return checkTranspose(*kernel.op_as_Transpose());
     case plan::Op::Concat: return checkConcat(*kernel.op_as_Concat());
+    case plan::Op::Im2Col: return checkIm2Col(*kernel.op_as_Im2Col());
     case plan::Op::SquarePartials:
       return checkSquarePartials(*kernel.op_as_SquarePartials());
     case plan::Op::SumPartials:
@@ -640,6 +641,18 @@ private:
   Status checkConvGeometry(const Shape &x, const Shape &w, const Shape &y,
                            const Longs *stride, const Longs *padding,
                            const Longs *dilation, int64_t groups) {
+    Shape out;
+    CHECK(convOutput(x, w, stride, padding, dilation, groups, out));
+    if (y != out)
+      return Status::error("the convolution's output is " + formatShape(y) +
+                           ", expected " + formatShape(out));
+    return Status::ok();
+  }
+
+  /// The output shape of a convolution of x [N, C, H, W] by w.
+  Status convOutput(const Shape &x, const Shape &w, const Longs *stride,
+                    const Longs *padding, const Longs *dilation,
+                    int64_t groups, Shape &out) {
     if (!hasSize(stride, 2) || !hasSize(padding, 4) || !hasSize(dilation, 2))
       return Status::error("stride, padding and dilation need 2, 4 and 2 "
                            "entries");
@@ -654,7 +667,7 @@ private:
     for (int i = 0; i < 4; ++i)
       if (padding->Get(i) < 0 || padding->Get(i) > (1 << 20))
         return Status::error("bad padding");
-    Shape out = {x[0], w[0], 0, 0};
+    out = {x[0], w[0], 0, 0};
     for (int i = 0; i < 2; ++i) {
       // In 128 bits: damaged sizes must not overflow the check itself.
       __int128 extent = (__int128)x[2 + i] + padding->Get(i) +
@@ -664,9 +677,31 @@ private:
         return Status::error("the kernel is larger than the padded input");
       out[2 + i] = int64_t(extent / stride->Get(i) + 1);
     }
-    if (y != out)
-      return Status::error("the convolution's output is " + formatShape(y) +
-                           ", expected " + formatShape(out));
+    return Status::ok();
+  }
+
+  /// An image [N, C, H, W] and its windows as rows [N*Ho*Wo, C*kH*kW].
+  Status checkIm2Col(const plan::Im2Col &op) {
+    CHECK(exists({op.input(), op.output()}));
+    CHECK(sameDType({op.input(), op.output()}));
+    CHECK(realFloat(op.input()));
+    if (!hasSize(op.kernel(), 2))
+      return Status::error("the kernel needs 2 sizes");
+    Shape image = shape(op.col2im() ? op.output() : op.input());
+    Shape cols = shape(op.col2im() ? op.input() : op.output());
+    int64_t kh = op.kernel()->Get(0), kw = op.kernel()->Get(1);
+    if (image.size() != 4 || kh < 1 || kw < 1 || kh > (1 << 20) ||
+        kw > (1 << 20))
+      return Status::error("the image must be [N, C, H, W] and the kernel "
+                           "sizes in [1, 2^20]");
+    Shape out;
+    CHECK(convOutput(image, {1, image[1], kh, kw}, op.stride(), op.padding(),
+                     op.dilation(), 1, out));
+    // The sizes are checked products of the tensors' own dimensions.
+    Shape expected = {image[0] * out[2] * out[3], image[1] * kh * kw};
+    if (cols != expected)
+      return Status::error("the windows are " + formatShape(cols) +
+                           ", expected " + formatShape(expected));
     return Status::ok();
   }
 

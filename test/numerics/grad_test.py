@@ -221,6 +221,17 @@ def main():
         g.check(f"conv2d-{i}", [x(*sx), x(*sw), x(sw[0])],
                 f"    %y = dl.conv2d %p0, %p1, %p2 {attrs} : ({t(sx)}, {t(sw)}, "
                 f"{t((sw[0],))}) -> {t(so)}", so)
+    # The windows of a convolution as a matrix, and back (each the other's
+    # adjoint, so each one's gradient is the other).
+    window_cases = [
+        ((2, 2, 5, 5), "kernel = [3, 3] padding = [1, 1, 1, 1]", (50, 18)),
+        ((1, 1, 7, 7), "kernel = [3, 3] stride = [2, 2] dilation = [2, 1]", (6, 9)),
+    ]
+    for i, (si, attrs, sc) in enumerate(window_cases):
+        g.check(f"im2col-{i}", [x(*si)],
+                f"    %y = dl.im2col %p0 {attrs} : {t(si)} -> {t(sc)}", sc)
+        g.check(f"col2im-{i}", [x(*sc)],
+                f"    %y = dl.col2im %p0 {attrs} : {t(sc)} -> {t(si)}", si)
     # Distinct values so the maximum in each window is unique.
     pool_input = rng.permutation(36).reshape(1, 1, 6, 6) / 7.0
     for kind, extra in (("max", ""), ("avg", ""), ("avg", " {count_include_pad}")):

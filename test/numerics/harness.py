@@ -38,10 +38,10 @@ class Runner:
         self.run_model(name, base + ".mlir", inputs, expected, **kw)
 
     def run_model(self, name, model, inputs, expected, params=None,
-                  rtol=None, atol=None):
+                  rtol=None, atol=None, dlc_flags=()):
         """Compiles the model file (.dl or .mlir) and checks its outputs."""
         base = os.path.join(self.workdir, name.replace("/", "_"))
-        compile_cmd = [self.dlc, model, "-o", base + ".dlp"]
+        compile_cmd = [self.dlc, model, "-o", base + ".dlp", *dlc_flags]
         result = subprocess.run(compile_cmd, capture_output=True, text=True)
         module = ""
         if model.endswith(".mlir"):

@@ -254,6 +254,41 @@ def conv_cases(runner):
                     f"padding = {list(c['padding'])} dilation = "
                     f"{list(c['dilation'])} groups = {c['groups']}")
             one(runner, f"conv2d-{np.dtype(dtype)}-{i}", inputs, text, expected)
+            # The same through im2col and a GEMM (dlc --conv=gemm), where
+            # it applies (one group).
+            if c["groups"] == 1:
+                one(runner, f"conv2d_gemm-{np.dtype(dtype)}-{i}", inputs, text,
+                    expected, dlc_flags=["--conv=gemm"])
+    # im2col and col2im against numpy, col2im as im2col's adjoint.
+    x = rand(2, 3, 5, 6)
+    kh, kw, (sh, sw), (pt, pl, pb, pr), (dh, dw) = 2, 3, (2, 1), (1, 0, 1, 2), (1, 2)
+    ho = (5 + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    wo = (6 + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    padded = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    cols = np.zeros((2 * ho * wo, 3 * kh * kw), np.float32)
+    for b in range(2):
+        for oy in range(ho):
+            for ox in range(wo):
+                window = padded[b, :, oy * sh:oy * sh + dh * (kh - 1) + 1:dh,
+                                ox * sw:ox * sw + dw * (kw - 1) + 1:dw]
+                cols[(b * ho + oy) * wo + ox] = window.reshape(-1)
+    attrs = (f"kernel = [{kh}, {kw}] stride = [{sh}, {sw}] padding = "
+             f"[{pt}, {pl}, {pb}, {pr}] dilation = [{dh}, {dw}]")
+    body = f"  %r = dl.im2col %x {attrs} : {tensor_type(x)} -> {tensor_type(cols)}"
+    runner.run_module("im2col", entry({"x": x}, {"r": ("%r", cols)}, body),
+                      {"x": x}, {"r": cols})
+    c = rand(*cols.shape)
+    image = np.zeros((2, 3, 5 + pt + pb, 6 + pl + pr))
+    for b in range(2):
+        for oy in range(ho):
+            for ox in range(wo):
+                image[b, :, oy * sh:oy * sh + dh * (kh - 1) + 1:dh,
+                      ox * sw:ox * sw + dw * (kw - 1) + 1:dw] += \
+                    c[(b * ho + oy) * wo + ox].reshape(3, kh, kw)
+    image = image[:, :, pt:pt + 5, pl:pl + 6].astype(np.float32)
+    body = f"  %r = dl.col2im %c {attrs} : {tensor_type(c)} -> {tensor_type(image)}"
+    runner.run_module("col2im", entry({"c": c}, {"r": ("%r", image)}, body),
+                      {"c": c}, {"r": image})
 
 
 def pool_reference(x, kind, kernel, stride, padding, ceil, count_pad, out_hw):

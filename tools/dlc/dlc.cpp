@@ -80,6 +80,16 @@ cl::opt<bool> noFusion(
     cl::desc("Do not fuse elementwise ops: one kernel per op (to compare, "
              "or to debug a fused kernel)"),
     cl::cat(dlcCategory));
+enum class ConvAlgorithm { Direct, Gemm };
+cl::opt<ConvAlgorithm> convAlgorithm(
+    "conv", cl::desc("How convolutions run"),
+    cl::values(clEnumValN(ConvAlgorithm::Direct, "direct",
+                          "a kernel per convolution and per gradient "
+                          "(the default)"),
+               clEnumValN(ConvAlgorithm::Gemm, "gemm",
+                          "im2col and one GEMM (cuBLASLt on the GPU), the "
+                          "gradients GEMMs and col2im")),
+    cl::init(ConvAlgorithm::Direct), cl::cat(dlcCategory));
 cl::opt<bool> train(
     "train",
     cl::desc("Compile a training plan: programs 'train' (forward, backward "
@@ -380,7 +390,8 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   if (wantPlan) {
     if (failed(dl::prepareForPlan(*module, kind)))
       return 1;
-    dl::buildPipeline(pm, kind, !noFusion);
+    dl::buildPipeline(pm, kind, !noFusion,
+                      convAlgorithm == ConvAlgorithm::Gemm);
   } else {
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

@@ -28,6 +28,7 @@ bool emitKernel(const plan::Plan &plan, const plan::Kernel &kernel,
   case plan::Op::Pool2d: ok = emitPool2d(w, *kernel.op_as_Pool2d(), error); break;
   case plan::Op::Transpose: ok = emitTranspose(w, *kernel.op_as_Transpose(), error); break;
   case plan::Op::Concat: ok = emitConcat(w, *kernel.op_as_Concat(), error); break;
+  case plan::Op::Im2Col: ok = emitIm2Col(w, *kernel.op_as_Im2Col(), error); break;
   case plan::Op::Slice: ok = emitSlice(w, *kernel.op_as_Slice(), error); break;
   case plan::Op::Gather: ok = emitGather(w, *kernel.op_as_Gather(), error); break;
   case plan::Op::Iota: ok = emitIota(w, *kernel.op_as_Iota(), error); break;

@@ -299,4 +299,66 @@ bool emitPool2dGrad(KernelWriter &w, const plan::Pool2dGrad &op,
   return true;
 }
 
+// dl.im2col: a thread per element of the windows matrix, reading its
+// pixel or writing zero. dl.col2im in gather form, as the direct input
+// gradient: a thread per image pixel adds the entries that read it, in a
+// fixed order, so no two threads write one address.
+bool emitIm2Col(KernelWriter &w, const plan::Im2Col &op, std::string &error) {
+  const Operand &in = w.input(op.input(), op.col2im() ? "cols" : "x");
+  const Operand &out = w.output(op.output(), op.col2im() ? "x" : "cols");
+  if (!floatKernelType(in.dtype, op.col2im() ? "col2im" : "im2col", error))
+    return false;
+  const std::vector<int64_t> &image = op.col2im() ? out.shape : in.shape;
+  int64_t n = image[0], c = image[1], h = image[2], wd = image[3];
+  int64_t kh = op.kernel()->Get(0), kw = op.kernel()->Get(1);
+  int64_t sh = op.stride()->Get(0), sw = op.stride()->Get(1);
+  int64_t pt = op.padding()->Get(0), pl = op.padding()->Get(1);
+  int64_t dh = op.dilation()->Get(0), dw = op.dilation()->Get(1);
+  int64_t wo = (wd + pl + op.padding()->Get(3) - dw * (kw - 1) - 1) / sw + 1;
+  int64_t pixels = (op.col2im() ? in.shape[0] : out.shape[0]);
+  int64_t ho = n && wo ? pixels / n / wo : 0;
+  int64_t patch = c * kh * kw;
+  auto I = [](int64_t v) { return integer(v); };
+  std::string T = computeType(in.dtype);
+  std::string idx = w.index();
+  w.launchThreads(out.count);
+  w.forEach("e", out.count);
+  if (!op.col2im()) {
+    w.line(idx + " p = e / " + I(patch) + ", r = e % " + I(patch) + ";");
+    w.line(idx + " b = p / " + I(ho * wo) + ", oy = p / " + I(wo) + " % " +
+           I(ho) + ", ox = p % " + I(wo) + ";");
+    w.line(idx + " ci = r / " + I(kh * kw) + ", i = r / " + I(kw) + " % " +
+           I(kh) + ", j = r % " + I(kw) + ";");
+    w.line(idx + " iy = oy * " + I(sh) + " - " + I(pt) + " + i * " + I(dh) +
+           ";");
+    w.line(idx + " ix = ox * " + I(sw) + " - " + I(pl) + " + j * " + I(dw) +
+           ";");
+    w.line("cols[e] = iy >= 0 && iy < " + I(h) + " && ix >= 0 && ix < " +
+           I(wd) + " ? x[((b * " + I(c) + " + ci) * " + I(h) + " + iy) * " +
+           I(wd) + " + ix] : (" + T + ")0;");
+  } else {
+    w.line(idx + " b = e / " + I(c * h * wd) + ", ci = e / " + I(h * wd) +
+           " % " + I(c) + ", iy = e / " + I(wd) + " % " + I(h) +
+           ", ix = e % " + I(wd) + ";");
+    w.line(T + " sum = 0;");
+    w.open("for (int i = 0; i < " + I(kh) + "; ++i)");
+    w.line(idx + " ty = iy + " + I(pt) + " - i * " + I(dh) + ";");
+    w.line("if (ty < 0 || ty % " + I(sh) + " != 0 || ty / " + I(sh) +
+           " >= " + I(ho) + ") continue;");
+    w.open("for (int j = 0; j < " + I(kw) + "; ++j)");
+    w.line(idx + " tx = ix + " + I(pl) + " - j * " + I(dw) + ";");
+    w.line("if (tx < 0 || tx % " + I(sw) + " != 0 || tx / " + I(sw) +
+           " >= " + I(wo) + ") continue;");
+    w.line("sum += cols[((b * " + I(ho) + " + ty / " + I(sh) + ") * " + I(wo) +
+           " + tx / " + I(sw) + ") * " + I(patch) + " + (ci * " + I(kh) +
+           " + i) * " + I(kw) + " + j];");
+    w.close();
+    w.close();
+    w.line("x[e] = sum;");
+  }
+  w.close();
+  w.summary = op.col2im() ? "col2im" : "im2col";
+  return true;
+}
+
 } // namespace dlc::cuda

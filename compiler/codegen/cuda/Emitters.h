@@ -40,6 +40,7 @@ bool emitLayerNormParamGrad(KernelWriter &w, const plan::LayerNormParamGrad &op,
 bool emitBatchNorm(KernelWriter &w, const plan::BatchNorm &op,
                    std::string &error);
 bool emitConv2d(KernelWriter &w, const plan::Conv2d &op, std::string &error);
+bool emitIm2Col(KernelWriter &w, const plan::Im2Col &op, std::string &error);
 bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
                     std::string &error);
 bool emitPool2d(KernelWriter &w, const plan::Pool2d &op, std::string &error);

@@ -102,6 +102,60 @@ static void conv2dTyped(const plan::Conv2d &op, Context &ctx) {
   }
 }
 
+/// dl.im2col and dl.col2im: the windows as rows [N*Ho*Wo, C*kH*kW], or
+/// the rows added back into the image.
+template <typename T>
+static void windowsTyped(const plan::Im2Col &op, const View &image,
+                         const View &cols) {
+  int64_t n = image.shape[0], c = image.shape[1], h = image.shape[2],
+          w = image.shape[3];
+  int64_t kh = op.kernel()->Get(0), kw = op.kernel()->Get(1);
+  int64_t sh = op.stride()->Get(0), sw = op.stride()->Get(1);
+  int64_t pt = op.padding()->Get(0), pl = op.padding()->Get(1);
+  int64_t dh = op.dilation()->Get(0), dw = op.dilation()->Get(1);
+  int64_t patch = c * kh * kw;
+  int64_t pixels = n ? cols.shape[0] / n : 0;
+  int64_t wo = (w + pl + op.padding()->Get(3) - dw * (kw - 1) - 1) / sw + 1;
+  int64_t ho = wo ? pixels / wo : 0;
+  T *x = image.as<T>(), *m = cols.as<T>();
+  if (op.col2im())
+    std::fill(x, x + image.count, T(0));
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t oy = 0; oy < ho; ++oy)
+      for (int64_t ox = 0; ox < wo; ++ox) {
+        T *row = m + ((b * ho + oy) * wo + ox) * patch;
+        for (int64_t ci = 0; ci < c; ++ci)
+          for (int64_t i = 0; i < kh; ++i) {
+            int64_t iy = oy * sh - pt + i * dh;
+            for (int64_t j = 0; j < kw; ++j) {
+              int64_t ix = ox * sw - pl + j * dw;
+              T &entry = row[(ci * kh + i) * kw + j];
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+                if (!op.col2im())
+                  entry = T(0);
+                continue;
+              }
+              T &pixel = x[((b * c + ci) * h + iy) * w + ix];
+              if (op.col2im())
+                pixel += entry;
+              else
+                entry = pixel;
+            }
+          }
+      }
+}
+
+Status runIm2Col(const plan::Im2Col &op, Context &ctx) {
+  View in = ctx.view(op.input()), out = ctx.view(op.output());
+  const View &image = op.col2im() ? out : in;
+  const View &cols = op.col2im() ? in : out;
+  if (image.dtype == DType::F64)
+    windowsTyped<double>(op, image, cols);
+  else
+    windowsTyped<float>(op, image, cols);
+  return Status::ok();
+}
+
 Status runConv2d(const plan::Conv2d &op, Context &ctx) {
   // Empty shapes need no special case: gemm makes an empty sum zero.
   if (ctx.view(op.output()).dtype == DType::F64)

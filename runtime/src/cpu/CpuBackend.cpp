@@ -137,6 +137,7 @@ private:
     case plan::Op::Pool2d: return cpu::runPool2d(*kernel.op_as_Pool2d(), ctx);
     case plan::Op::Transpose: return cpu::runTranspose(*kernel.op_as_Transpose(), ctx);
     case plan::Op::Concat: return cpu::runConcat(*kernel.op_as_Concat(), ctx);
+    case plan::Op::Im2Col: return cpu::runIm2Col(*kernel.op_as_Im2Col(), ctx);
     case plan::Op::Slice: return cpu::runSlice(*kernel.op_as_Slice(), ctx);
     case plan::Op::Gather: return cpu::runGather(*kernel.op_as_Gather(), ctx);
     case plan::Op::Iota: return cpu::runIota(*kernel.op_as_Iota(), ctx);

@@ -53,6 +53,7 @@ void splitAtAxis(const std::vector<int64_t> &shape, int64_t axis,
 Status runGemm(const plan::Gemm &gemm, Context &context);
 Status runElementwise(const plan::Elementwise &op, Context &context);
 Status runReduce(const plan::Reduce &op, Context &context);
+Status runIm2Col(const plan::Im2Col &op, Context &context);
 /// GELU's tanh form, as the elementwise kernels compute it (in double).
 double geluTanh(double x);
 Status runSoftmaxGrad(const plan::SoftmaxGrad &op, Context &context);

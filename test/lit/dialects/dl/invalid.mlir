@@ -441,6 +441,23 @@ func.func @layer_norm_grad_addend(%x: tensor<4x32xf32>, %g: tensor<32xf32>, %a: 
 
 // -----
 
+func.func @col2im_shape(%c: tensor<32x60xf32>) {
+  // expected-error @+1 {{input must be 'tensor<32x64xf32>' for an image 'tensor<8x16x4x4xf32>'}}
+  %0 = dl.col2im %c kernel = [2, 2] stride = [2, 2] : tensor<32x60xf32> -> tensor<8x16x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @im2col_kernel(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+2 {{the 5-wide kernel does not fit height 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = dl.im2col %x kernel = [5, 5] : tensor<1x1x4x4xf32> -> tensor<1x25xf32>
+  return
+}
+
+// -----
+
 func.func @sum_squares_types(%x: tensor<4xf32>, %y: tensor<4xf64>) {
   // expected-error @+1 {{inputs and result must share one element type}}
   %0:2 = dl.sum_squares %x, %y : (tensor<4xf32>, tensor<4xf64>) -> (tensor<f32>, tensor<1xf64>)

@@ -165,6 +165,10 @@ func.func @normalization(%x: tensor<4x16x32xf32>, %g: tensor<32xf32>,
   %dx:3 = dl.layer_norm_grad %x, %0, %g axis = 2 epsilon = 1.0e-05 : (tensor<4x16x32xf32>, tensor<4x16x32xf32>, tensor<32xf32>) -> (tensor<4x16x32xf32>, tensor<4x16xf32>, tensor<4x16xf32>)
   // CHECK: dl.layer_norm_grad %{{.*}}, %{{.*}}, %{{.*}} addend %{{.*}} axis = 2 epsilon = 1.000000e-05
   %dr:3 = dl.layer_norm_grad %x, %0, %g addend %x axis = 2 epsilon = 1.0e-05 : (tensor<4x16x32xf32>, tensor<4x16x32xf32>, tensor<32xf32>, tensor<4x16x32xf32>) -> (tensor<4x16x32xf32>, tensor<4x16xf32>, tensor<4x16xf32>)
+  // CHECK: dl.im2col %{{.*}} kernel = [2, 2] stride = [2, 2] : tensor<8x16x4x4xf32> -> tensor<32x64xf32>
+  %cols = dl.im2col %img kernel = [2, 2] stride = [2, 2] : tensor<8x16x4x4xf32> -> tensor<32x64xf32>
+  // CHECK: dl.col2im %{{.*}} kernel = [2, 2] stride = [2, 2] : tensor<32x64xf32> -> tensor<8x16x4x4xf32>
+  %back = dl.col2im %cols kernel = [2, 2] stride = [2, 2] : tensor<32x64xf32> -> tensor<8x16x4x4xf32>
   // CHECK: dl.softmax_grad %{{.*}}, %{{.*}} axis = 2 {log} : tensor<4x16x32xf32>
   %sg = dl.softmax_grad %x, %x axis = 2 {log} : tensor<4x16x32xf32>
   // CHECK: dl.sum_squares %{{.*}}, %{{.*}} : (tensor<4x16x32xf32>, tensor<32xf32>) -> (tensor<f32>, tensor<1xf64>)
