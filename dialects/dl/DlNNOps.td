@@ -150,7 +150,7 @@ def Dl_AvgPool2dOp : Dl_Pool2dOp<"avg_pool2d", "average",
 // Gradients of convolution and pooling
 //===----------------------------------------------------------------------===//
 
-class Dl_ConvGradOp<string mnemonic, string what, string first, string second>
+class Dl_ConvGradOp<string mnemonic, string what>
     : Dl_Op<mnemonic, [Pure]> {
   let summary = "gradient of dl.conv2d with respect to its " # what;
   let description = "From the gradient of a `dl.conv2d` result (`grad`, "
@@ -170,9 +170,9 @@ class Dl_ConvGradOp<string mnemonic, string what, string first, string second>
 }
 
 def Dl_Conv2dGradInputOp
-    : Dl_ConvGradOp<"conv2d_grad_input", "input", "grad", "weight">;
+    : Dl_ConvGradOp<"conv2d_grad_input", "input">;
 def Dl_Conv2dGradWeightOp
-    : Dl_ConvGradOp<"conv2d_grad_weight", "weight", "grad", "input">;
+    : Dl_ConvGradOp<"conv2d_grad_weight", "weight">;
 
 def Dl_MaxPool2dGradOp : Dl_Op<"max_pool2d_grad", [Pure]> {
   let summary = "gradient of dl.max_pool2d";
