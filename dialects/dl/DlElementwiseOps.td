@@ -37,7 +37,9 @@ def Dl_SqrtOp : Dl_UnaryOp<"sqrt", Dl_FloatTensor, "sqrt(x)">;
 def Dl_RsqrtOp : Dl_UnaryOp<"rsqrt", Dl_FloatTensor, "1/sqrt(x)">;
 def Dl_TanhOp : Dl_UnaryOp<"tanh", Dl_FloatTensor, "tanh(x)">;
 def Dl_SigmoidOp : Dl_UnaryOp<"sigmoid", Dl_FloatTensor, "1/(1+e^-x)">;
-def Dl_ReluOp : Dl_UnaryOp<"relu", Dl_NumericTensor, "max(x, 0)">;
+def Dl_ReluOp : Dl_UnaryOp<"relu", Dl_NumericTensor, "max(x, 0)"> {
+  let hasCanonicalizer = 1;
+}
 
 // Without gradient rules: optimizers use them on the step counter
 // (learning-rate schedules), where nothing is differentiated.

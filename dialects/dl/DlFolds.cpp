@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/dl/DlOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -414,4 +415,38 @@ struct AddOfPaddedConcats : OpRewritePattern<AddOp> {
 void AddOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                         MLIRContext *context) {
   patterns.add<AddOfPaddedConcats>(context);
+}
+
+namespace {
+
+/// relu(transpose(x)) is transpose(relu(x)), and relu(reshape(x))
+/// reshape(relu(x)): moved towards its producer, a ReLU can meet the GEMM
+/// whose epilogue applies it (a convolution written as a GEMM is viewed
+/// and transposed to NCHW before its ReLU). Only when the view or
+/// transpose has no other reader, so nothing is computed twice.
+struct ReluBeforeLayoutChange : OpRewritePattern<ReluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReluOp relu,
+                                PatternRewriter &rewriter) const override {
+    Operation *layout = relu.getInput().getDefiningOp();
+    if (!layout || !isa<TransposeOp, ReshapeOp>(layout) ||
+        !layout->hasOneUse())
+      return failure();
+    Value source = layout->getOperand(0);
+    Value inner = ReluOp::create(rewriter, relu.getLoc(), source.getType(),
+                                 source);
+    IRMapping mapping;
+    mapping.map(source, inner);
+    Operation *moved = rewriter.clone(*layout, mapping);
+    rewriter.replaceOp(relu, moved->getResults());
+    rewriter.eraseOp(layout);
+    return success();
+  }
+};
+
+} // namespace
+
+void ReluOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                         MLIRContext *context) {
+  patterns.add<ReluBeforeLayoutChange>(context);
 }

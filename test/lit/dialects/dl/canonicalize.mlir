@@ -263,3 +263,24 @@ func.func @compare_constants() -> (tensor<3xi1>, tensor<3xi1>) {
   %ne = dl.compare ne, %x, %y : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xi1>
   return %eq, %ne : tensor<3xi1>, tensor<3xi1>
 }
+
+// -----
+
+// A ReLU moves before a transpose or a view that nothing else reads, towards
+// the GEMM whose epilogue can apply it.
+// CHECK-LABEL: func @relu_before_layout_change
+// CHECK-NEXT: %[[R:.*]] = dl.relu %arg0 : tensor<6x4xf32>
+// CHECK-NEXT: %[[V:.*]] = dl.reshape %[[R]] : tensor<6x4xf32> to tensor<2x3x4xf32>
+// CHECK-NEXT: %[[T:.*]] = dl.transpose %[[V]] permutation = [0, 2, 1]
+// CHECK-NEXT: %[[K:.*]] = dl.transpose %arg0 permutation = [1, 0]
+// CHECK-NEXT: %[[S:.*]] = dl.relu %[[K]]
+// CHECK-NEXT: return %[[T]], %[[S]], %[[K]]
+func.func @relu_before_layout_change(%x: tensor<6x4xf32>)
+    -> (tensor<2x4x3xf32>, tensor<4x6xf32>, tensor<4x6xf32>) {
+  %0 = dl.reshape %x : tensor<6x4xf32> to tensor<2x3x4xf32>
+  %1 = dl.transpose %0 permutation = [0, 2, 1] : tensor<2x3x4xf32> -> tensor<2x4x3xf32>
+  %2 = dl.relu %1 : tensor<2x4x3xf32>
+  %3 = dl.transpose %x permutation = [1, 0] : tensor<6x4xf32> -> tensor<4x6xf32>
+  %4 = dl.relu %3 : tensor<4x6xf32>
+  return %2, %4, %3 : tensor<2x4x3xf32>, tensor<4x6xf32>, tensor<4x6xf32>
+}
