@@ -35,6 +35,20 @@ struct BiasAdd {
   ReshapeOp view;
 };
 
+/// `value`'s producer as an op of type `Producer` read by nothing else,
+/// seen through a reshape (a view) that nothing else reads either; the view
+/// is set when there is one.
+template <typename Producer>
+Producer producerThroughView(Value value, ReshapeOp &view) {
+  view = value.getDefiningOp<ReshapeOp>();
+  if (view && view->hasOneUse())
+    value = view.getInput();
+  else
+    view = {};
+  auto producer = value.getDefiningOp<Producer>();
+  return producer && producer->hasOneUse() ? producer : Producer();
+}
+
 /// The matmul and bias of `add` when it adds a bias vector of the product's
 /// last dimension to a product nothing else reads. The product may be
 /// viewed with other leading dimensions first (a rank-3 activation's
@@ -42,15 +56,10 @@ struct BiasAdd {
 std::optional<BiasAdd> biasAdd(AddOp add) {
   auto sum = cast<RankedTensorType>(add.getType());
   for (unsigned i = 0; i < 2; ++i) {
-    Value product = add.getOperand(i);
     Value bias = add.getOperand(1 - i);
-    auto view = product.getDefiningOp<ReshapeOp>();
-    if (view && view->hasOneUse())
-      product = view.getInput();
-    else
-      view = {};
-    auto matmul = product.getDefiningOp<MatmulOp>();
-    if (!matmul || !matmul->hasOneUse())
+    ReshapeOp view;
+    auto matmul = producerThroughView<MatmulOp>(add.getOperand(i), view);
+    if (!matmul)
       continue;
     auto productType = cast<RankedTensorType>(matmul.getType());
     auto biasType = cast<RankedTensorType>(bias.getType());
@@ -141,15 +150,10 @@ bool availableBefore(Value value, Operation *op) {
 /// addend, when the residual exists before the GEMM: the GEMM reads it as C.
 bool fuseResidual(AddOp add) {
   for (unsigned i = 0; i < 2; ++i) {
-    Value product = add.getOperand(i);
     Value residual = add.getOperand(1 - i);
-    auto view = product.getDefiningOp<ReshapeOp>();
-    if (view && view->hasOneUse())
-      product = view.getInput();
-    else
-      view = {};
-    auto gemm = product.getDefiningOp<MatmulBiasOp>();
-    if (!gemm || !gemm->hasOneUse() || gemm.getRelu() || gemm.getGeluTanh() ||
+    ReshapeOp view;
+    auto gemm = producerThroughView<MatmulBiasOp>(add.getOperand(i), view);
+    if (!gemm || gemm.getRelu() || gemm.getGeluTanh() ||
         gemm.getAddend() ||
         add.getOperand(i).getType() != add.getType() ||
         residual.getType() != add.getType() ||

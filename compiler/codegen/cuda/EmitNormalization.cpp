@@ -24,6 +24,30 @@ std::pair<int64_t, int64_t> rowsAndColumns(const Operand &x, int64_t axis) {
   return {x.count == 0 ? 0 : rows, cols};
 }
 
+/// The statements that give a block's row `row` (of `cols` elements, read
+/// by `threads` threads) its `mean` and `rstd` = 1 / sqrt(variance + eps):
+/// two passes, the mean and then the squared deviations from it.
+void emitRowStatistics(KernelWriter &w, plan::DType d, int64_t cols,
+                       uint32_t threads, double epsilon) {
+  std::string T = computeType(d), t = std::to_string(threads);
+  std::string loop = "for (int k = threadIdx.x; k < " + integer(cols) +
+                     "; k += " + t + ")";
+  std::string count = literal(double(cols), d);
+  w.line(T + " sum = 0;");
+  w.line(loop);
+  w.line("  sum += row[k];");
+  w.line("const " + T + " mean = dlc_block_reduce<" + t +
+         ">(sum, dlc_sum()) / " + count + ";");
+  w.line(T + " squares = 0;");
+  w.line(loop);
+  w.line("  squares += (row[k] - mean) * (row[k] - mean);");
+  w.line("const " + T + " variance = dlc_block_reduce<" + t +
+         ">(squares, dlc_sum()) / " + count + ";");
+  w.line("const " + T + " rstd = " + literal(1, d) + " / " +
+         mathFunction("sqrt", d) + "(variance + " + literal(epsilon, d) +
+         ");");
+}
+
 } // namespace
 
 bool emitLayerNorm(KernelWriter &w, const plan::LayerNorm &op,
@@ -44,27 +68,15 @@ bool emitLayerNorm(KernelWriter &w, const plan::LayerNorm &op,
   w.line("const " + T + " *row = x + (" + w.index() + ")blockIdx.x * " + n +
          ";");
   w.line(T + " *out = y + (" + w.index() + ")blockIdx.x * " + n + ";");
-  w.line(T + " sum = 0;");
+  emitRowStatistics(w, d, cols, threads, op.epsilon());
   w.line("for (int k = threadIdx.x; k < " + n + "; k += " + t + ")");
-  w.line("  sum += row[k];");
-  w.line("const " + T + " mean = dlc_block_reduce<" + t +
-         ">(sum, dlc_sum()) / " + literal(double(cols), d) + ";");
-  w.line(T + " squares = 0;");
-  w.line("for (int k = threadIdx.x; k < " + n + "; k += " + t + ")");
-  w.line("  squares += (row[k] - mean) * (row[k] - mean);");
-  w.line("const " + T + " variance = dlc_block_reduce<" + t +
-         ">(squares, dlc_sum()) / " + literal(double(cols), d) + ";");
-  w.line("const " + T + " inv = " + literal(1, d) + " / " +
-         mathFunction("sqrt", d) + "(variance + " +
-         literal(op.epsilon(), d) + ");");
-  w.line("for (int k = threadIdx.x; k < " + n + "; k += " + t + ")");
-  w.line("  out[k] = (row[k] - mean) * inv * gamma[k] + beta[k];");
+  w.line("  out[k] = (row[k] - mean) * rstd * gamma[k] + beta[k];");
   w.summary = "layer_norm over " + std::to_string(cols) + " elements";
   return true;
 }
 
-// A block per row, as in the forward kernel: the statistics again (two
-// passes), then the two row means the input gradient needs, then dx. Four
+// A block per row, as in the forward kernel: the statistics again (the
+// same statements), then the two row means the input gradient needs, then dx. Four
 // block reductions, one read of the row from memory; the rest hits L1.
 bool emitLayerNormGrad(KernelWriter &w, const plan::LayerNormGrad &op,
                        std::string &error) {
@@ -96,14 +108,7 @@ bool emitLayerNormGrad(KernelWriter &w, const plan::LayerNormGrad &op,
   w.line("const " + w.index() + " base = (" + w.index() + ")blockIdx.x * " +
          n + ";");
   w.line("const " + T + " *row = x + base, *g = dy + base;");
-  w.line(T + " sum = 0;");
-  loop("sum += row[k];");
-  w.line("const " + T + " mean = " + reduce("sum") + " / " + cn + ";");
-  w.line(T + " squares = 0;");
-  loop("squares += (row[k] - mean) * (row[k] - mean);");
-  w.line("const " + T + " rstd = " + literal(1, d) + " / " +
-         mathFunction("sqrt", d) + "(" + reduce("squares") + " / " + cn +
-         " + " + literal(op.epsilon(), d) + ");");
+  emitRowStatistics(w, d, cols, threads, op.epsilon());
   // dxhat = dy * gamma; the means of dxhat and of dxhat * xhat.
   w.line(T + " a = 0, b = 0;");
   w.open("for (int k = threadIdx.x; k < " + n + "; k += " + t + ")");

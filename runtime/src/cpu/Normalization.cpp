@@ -22,6 +22,20 @@ static std::pair<int64_t, int64_t> rowsAndColumns(const View &in,
   return {rows, cols};
 }
 
+/// A row's mean and 1 / sqrt(variance + epsilon), in double, two passes.
+template <typename T>
+static std::pair<double, double> rowStatistics(const T *row, int64_t cols,
+                                               double epsilon) {
+  double mean = 0, var = 0;
+  for (int64_t c = 0; c < cols; ++c)
+    mean += row[c];
+  mean /= double(cols);
+  for (int64_t c = 0; c < cols; ++c)
+    var += (row[c] - mean) * (row[c] - mean);
+  var /= double(cols);
+  return {mean, 1.0 / std::sqrt(var + epsilon)};
+}
+
 template <typename T>
 static void layerNormTyped(const plan::LayerNorm &op, Context &ctx) {
   View in = ctx.view(op.input());
@@ -32,16 +46,9 @@ static void layerNormTyped(const plan::LayerNorm &op, Context &ctx) {
   auto [rows, cols] = rowsAndColumns(in, op.axis());
   for (int64_t r = 0; r < rows; ++r) {
     const T *row = x + r * cols;
-    double mean = 0, var = 0;
+    auto [mean, rstd] = rowStatistics(row, cols, op.epsilon());
     for (int64_t c = 0; c < cols; ++c)
-      mean += row[c];
-    mean /= double(cols);
-    for (int64_t c = 0; c < cols; ++c)
-      var += (row[c] - mean) * (row[c] - mean);
-    var /= double(cols);
-    double inv = 1.0 / std::sqrt(var + op.epsilon());
-    for (int64_t c = 0; c < cols; ++c)
-      y[r * cols + c] = T((row[c] - mean) * inv * gamma[c] + beta[c]);
+      y[r * cols + c] = T((row[c] - mean) * rstd * gamma[c] + beta[c]);
   }
 }
 
@@ -68,14 +75,7 @@ static void layerNormGradTyped(const plan::LayerNormGrad &op, Context &ctx) {
   T *rstds = ctx.view(op.rstd()).as<T>();
   for (int64_t r = 0; r < rows; ++r) {
     const T *row = x + r * cols, *g = dy + r * cols;
-    double mean = 0, var = 0;
-    for (int64_t c = 0; c < cols; ++c)
-      mean += row[c];
-    mean /= double(cols);
-    for (int64_t c = 0; c < cols; ++c)
-      var += (row[c] - mean) * (row[c] - mean);
-    var /= double(cols);
-    double rstd = 1.0 / std::sqrt(var + op.epsilon());
+    auto [mean, rstd] = rowStatistics(row, cols, op.epsilon());
     // The means over the row of dxhat = dy * gamma and of dxhat * xhat.
     double dxhatMean = 0, dxhatXhatMean = 0;
     for (int64_t c = 0; c < cols; ++c) {
