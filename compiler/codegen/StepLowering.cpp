@@ -57,6 +57,9 @@ void ProgramLowering::addStep(Operation &op, plan::StepKind kind,
 
 void ProgramLowering::addKernel(Operation &op, StringRef name, plan::Op kind,
                                 fb::Offset<void> body, uint64_t stepFlops) {
+  // Pending elementwise ops become steps first: the kernel's index is that
+  // of the step this one will be.
+  flushElementwise();
   int32_t index = -1;
   std::vector<uint32_t> grid, block;
   if (stepKernels) {

@@ -24,6 +24,14 @@ inline std::vector<int64_t> toShape(const flatbuffers::Vector<int64_t> *dims) {
               : std::vector<int64_t>();
 }
 
+/// Parameters, buffers and optimizer state: what outlives a run (and is
+/// not a view of another tensor).
+inline bool isPersistent(const plan::Tensor &tensor) {
+  return tensor.alias_of() < 0 && (tensor.role() == plan::Role::Parameter ||
+                                   tensor.role() == plan::Role::Buffer ||
+                                   tensor.role() == plan::Role::OptimizerState);
+}
+
 /// Everything PlanCheck verifies beyond the FlatBuffers verifier.
 Status checkPlan(const plan::Plan &plan);
 

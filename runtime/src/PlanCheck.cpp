@@ -382,9 +382,18 @@ private:
     if (kernel.kernel() >= 0 &&
         (!plan.kernels() || uint32_t(kernel.kernel()) >= plan.kernels()->size()))
       return Status::error("the kernel source index is out of range");
-    if (kernel.kernel() >= 0)
+    if (kernel.kernel() >= 0) {
+      // A step runs the source made for it: the name says which.
+      const flatbuffers::String *source =
+          plan.kernels()->Get(kernel.kernel())->name();
+      std::string prefix = kernel.name()->str() + "_";
+      if (!source || source->str().compare(0, prefix.size(), prefix) != 0)
+        return Status::error("the kernel step '" + kernel.name()->str() +
+                             "' names CUDA kernel '" +
+                             (source ? source->str() : std::string()) + "'");
       if (Status s = checkLaunch(kernel); !s)
         return s;
+    }
     switch (kernel.op_type()) {
     case plan::Op::Elementwise: return checkElementwise(*kernel.op_as_Elementwise());
     case plan::Op::ElementwiseGroup: {

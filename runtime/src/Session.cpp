@@ -20,12 +20,6 @@ struct Session::Training {
 
 Session::~Session() = default;
 
-static bool isPersistent(const plan::Tensor &tensor) {
-  return tensor.alias_of() < 0 && (tensor.role() == plan::Role::Parameter ||
-                                   tensor.role() == plan::Role::Buffer ||
-                                   tensor.role() == plan::Role::OptimizerState);
-}
-
 Expected<std::unique_ptr<Session>>
 Session::create(std::shared_ptr<const Plan> plan, DeviceKind device,
                 const SessionOptions &options) {

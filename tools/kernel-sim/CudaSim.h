@@ -1,0 +1,212 @@
+//===- CudaSim.h - CUDA C++ kernels compiled as host C++ --------*- C++ -*-===//
+//
+// kernel-sim compiles a plan's CUDA kernels with the host's C++ compiler,
+// this header included first, and runs them on the CPU: every CUDA thread of
+// a block is a fiber, blocks run one after another. What the kernels use of
+// CUDA is defined here; the block barrier and the warp's exchanges (shuffles,
+// votes) call back into kernel-sim's scheduler through `dlc_sim_hooks`, which
+// also points at the running thread's indices.
+//
+// Blocks run one at a time, so `__shared__` is `static`: one copy shared by
+// the block's threads. Fibers switch only at barriers and exchanges, so an
+// atomic read-modify-write is a plain one.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_KERNEL_SIM_CUDASIM_H
+#define DLC_KERNEL_SIM_CUDASIM_H
+
+#include "SimAbi.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <type_traits>
+#include <utility>
+
+namespace dlc_sim {
+
+template <typename T> unsigned long long toBits(T value) {
+  static_assert(sizeof(T) <= 8, "a shuffle moves at most 8 bytes");
+  unsigned long long bits = 0;
+  memcpy(&bits, &value, sizeof(T));
+  return bits;
+}
+
+template <typename T> T fromBits(unsigned long long bits) {
+  T value;
+  memcpy(&value, &bits, sizeof(T));
+  return value;
+}
+
+/// Calls `kernel` with arguments laid out as cuLaunchKernel takes them: one
+/// pointer to each argument's value.
+template <typename... Args, size_t... I>
+void invoke(void (*kernel)(Args...), void **args, std::index_sequence<I...>) {
+  kernel(*static_cast<std::remove_reference_t<Args> *>(args[I])...);
+}
+template <typename... Args> void call(void (*kernel)(Args...), void **args) {
+  invoke(kernel, args, std::index_sequence_for<Args...>{});
+}
+
+} // namespace dlc_sim
+
+extern "C" dlc_sim::Hooks dlc_sim_hooks;
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __noinline__
+#define __launch_bounds__(...)
+#define __shared__ static
+#define __constant__ static const
+
+#define threadIdx (dlc_sim_hooks.current->index)
+#define blockIdx (dlc_sim_hooks.current->blockIndex)
+#define blockDim (dlc_sim_hooks.current->blockSize)
+#define gridDim (dlc_sim_hooks.current->gridSize)
+#define warpSize 32
+
+inline void __syncthreads() { dlc_sim_hooks.syncthreads(); }
+
+inline unsigned dlc_sim_lane() { return dlc_sim_hooks.current->lane; }
+
+inline void __syncwarp(unsigned mask = 0xffffffffu) {
+  unsigned long long lanes[32];
+  dlc_sim_hooks.exchange(mask, 0, lanes);
+}
+
+template <typename T>
+T __shfl_sync(unsigned mask, T value, int source, int width = 32) {
+  unsigned long long lanes[32];
+  dlc_sim_hooks.exchange(mask, dlc_sim::toBits(value), lanes);
+  unsigned lane = dlc_sim_lane();
+  unsigned base = lane - lane % width;
+  return dlc_sim::fromBits<T>(lanes[base + unsigned(source) % width]);
+}
+template <typename T>
+T __shfl_xor_sync(unsigned mask, T value, int laneMask, int width = 32) {
+  unsigned long long lanes[32];
+  dlc_sim_hooks.exchange(mask, dlc_sim::toBits(value), lanes);
+  unsigned lane = dlc_sim_lane();
+  unsigned source = lane ^ unsigned(laneMask);
+  // A source outside the lane's segment of `width` lanes reads its own.
+  if (source / width != lane / width)
+    source = lane;
+  return dlc_sim::fromBits<T>(lanes[source]);
+}
+template <typename T>
+T __shfl_down_sync(unsigned mask, T value, unsigned delta, int width = 32) {
+  unsigned long long lanes[32];
+  dlc_sim_hooks.exchange(mask, dlc_sim::toBits(value), lanes);
+  unsigned lane = dlc_sim_lane();
+  unsigned source = lane + delta;
+  if (source / width != lane / width)
+    source = lane;
+  return dlc_sim::fromBits<T>(lanes[source]);
+}
+template <typename T>
+T __shfl_up_sync(unsigned mask, T value, unsigned delta, int width = 32) {
+  unsigned long long lanes[32];
+  dlc_sim_hooks.exchange(mask, dlc_sim::toBits(value), lanes);
+  unsigned lane = dlc_sim_lane();
+  unsigned source = lane % width >= delta ? lane - delta : lane;
+  return dlc_sim::fromBits<T>(lanes[source]);
+}
+inline unsigned __ballot_sync(unsigned mask, int predicate) {
+  unsigned long long lanes[32];
+  dlc_sim_hooks.exchange(mask, predicate != 0, lanes);
+  unsigned bits = 0;
+  for (unsigned i = 0; i < 32; ++i)
+    bits |= unsigned(lanes[i] != 0 && (mask >> i & 1)) << i;
+  return bits;
+}
+inline int __any_sync(unsigned mask, int predicate) {
+  return __ballot_sync(mask, predicate) != 0;
+}
+inline int __all_sync(unsigned mask, int predicate) {
+  return __ballot_sync(mask, predicate) == __ballot_sync(mask, 1);
+}
+
+// Atomics: no other fiber runs between the read and the write.
+template <typename T, typename U> T atomicAdd(T *address, U value) {
+  T old = *address;
+  *address = old + T(value);
+  return old;
+}
+template <typename T, typename U> T atomicOr(T *address, U value) {
+  T old = *address;
+  *address = old | T(value);
+  return old;
+}
+template <typename T, typename U> T atomicAnd(T *address, U value) {
+  T old = *address;
+  *address = old & T(value);
+  return old;
+}
+template <typename T, typename U> T atomicMax(T *address, U value) {
+  T old = *address;
+  *address = old > T(value) ? old : T(value);
+  return old;
+}
+template <typename T, typename U> T atomicMin(T *address, U value) {
+  T old = *address;
+  *address = old < T(value) ? old : T(value);
+  return old;
+}
+template <typename T, typename U> T atomicExch(T *address, U value) {
+  T old = *address;
+  *address = T(value);
+  return old;
+}
+template <typename T, typename U, typename V>
+T atomicCAS(T *address, U compare, V value) {
+  T old = *address;
+  if (old == T(compare))
+    *address = T(value);
+  return old;
+}
+
+// Bit casts and integer intrinsics.
+inline float __int_as_float(int v) { return dlc_sim::fromBits<float>(unsigned(v)); }
+inline float __uint_as_float(unsigned v) { return dlc_sim::fromBits<float>(v); }
+inline int __float_as_int(float v) { return int(dlc_sim::toBits(v)); }
+inline unsigned __float_as_uint(float v) { return unsigned(dlc_sim::toBits(v)); }
+inline double __longlong_as_double(long long v) {
+  return dlc_sim::fromBits<double>((unsigned long long)v);
+}
+inline long long __double_as_longlong(double v) {
+  return (long long)dlc_sim::toBits(v);
+}
+inline unsigned __umulhi(unsigned a, unsigned b) {
+  return unsigned((unsigned long long)a * b >> 32);
+}
+inline unsigned long long __umul64hi(unsigned long long a,
+                                     unsigned long long b) {
+  return (unsigned long long)((unsigned __int128)a * b >> 64);
+}
+inline int __popc(unsigned v) { return __builtin_popcount(v); }
+inline int __clz(int v) { return v ? __builtin_clz(unsigned(v)) : 32; }
+inline int __ffs(int v) { return __builtin_ffs(v); }
+
+// Math: CUDA's fast and reciprocal forms as their exact ones, and the
+// global min/max CUDA declares for every arithmetic pair.
+inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+inline double rsqrt(double x) { return 1.0 / sqrt(x); }
+inline float __expf(float x) { return expf(x); }
+inline float __logf(float x) { return logf(x); }
+inline float __fdividef(float a, float b) { return a / b; }
+inline float __saturatef(float x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
+template <typename A, typename B> std::common_type_t<A, B> min(A a, B b) {
+  using T = std::common_type_t<A, B>;
+  return T(b) < T(a) ? T(b) : T(a);
+}
+template <typename A, typename B> std::common_type_t<A, B> max(A a, B b) {
+  using T = std::common_type_t<A, B>;
+  return T(a) < T(b) ? T(b) : T(a);
+}
+
+template <typename T> T __ldg(const T *p) { return *p; }
+
+#endif // DLC_KERNEL_SIM_CUDASIM_H
