@@ -12,7 +12,10 @@ In f64 the two agree to about 1e-8 relative (the truncation error of the
 central difference is O(h^2) and the rounding error O(eps/h) ~ 1e-10); the
 check uses rtol 1e-5 and atol 1e-7.
 
-usage: grad_test.py DLC DLRUN"""
+usage: grad_test.py DLC DLRUN [KERNEL_SIM]
+
+With KERNEL_SIM (tools/kernel-sim), every gradient plan's CUDA kernels also
+compile with NVRTC and run on the CPU against the CPU backend."""
 
 import os
 import subprocess
@@ -21,7 +24,7 @@ import tempfile
 
 import numpy as np
 
-from harness import tensor_type, write_safetensors
+from harness import check_cuda_kernels, tensor_type, write_safetensors
 
 rng = np.random.default_rng(99)
 H = 1e-6
@@ -83,8 +86,9 @@ class GradRunner:
                       f"{base}.grad.dlp"])
             feeds = []
             for key, value in list(extra.items()) + [("r", r)]:
-                np.save(f"{base}.{key}.npy", value)
-                feeds.append(f"--input={key}=@{base}.{key}.npy")
+                # Named as kernel-sim looks for a plan's inputs.
+                np.save(f"{base}.grad.in.{key}.npy", value)
+                feeds.append(f"--input={key}=@{base}.grad.in.{key}.npy")
 
             def run_plan(plan, values, outputs):
                 tensors = {f"p{i}": v for i, v in enumerate(values)}
@@ -257,10 +261,13 @@ def main():
     total = g.passed + len(g.failures)
     print(f"gradient rules against finite differences: {g.passed} of {total} "
           f"cases match")
+    status = 0
     if g.failures:
         print("failed: " + ", ".join(g.failures))
-        return 1
-    return 0
+        status = 1
+    if len(sys.argv) > 3:
+        status |= check_cuda_kernels(g.dlrun, sys.argv[3], g.work)
+    return status
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ with a numpy reference. Shared by the op and model tests."""
 import os
 import subprocess
 import sys
+import glob
 import tempfile
 
 import numpy as np
@@ -71,6 +72,9 @@ class Runner:
         else:
             self.passed += 1
 
+    def check_cuda_kernels(self, kernel_sim):
+        return check_cuda_kernels(self.dlrun, kernel_sim, self.workdir)
+
     def fail(self, name, message):
         self.failures.append(name)
         print(f"FAIL {name}\n{message}", file=sys.stderr)
@@ -82,6 +86,34 @@ class Runner:
             print("failed: " + ", ".join(self.failures))
             return 1
         return 0
+
+
+def check_cuda_kernels(dlrun, kernel_sim, workdir):
+    """The CUDA kernels of every plan in `workdir`: each compiles with NVRTC
+    (dlrun --compile-only, no GPU needed), and all run on the CPU
+    (tools/kernel-sim) to the CPU backend's results on the same inputs
+    (BASE.in.NAME.npy beside BASE.dlp). Returns 1 on any failure."""
+    plans = sorted(glob.glob(os.path.join(workdir, "*.dlp")))
+    env = dict(os.environ,
+               DLC_KERNEL_CACHE=os.path.join(workdir, "kernel-cache"))
+    status = 0
+    for plan in plans:
+        result = subprocess.run(
+            [dlrun, plan, "--compile-only", "--arch", "sm_90"],
+            capture_output=True, text=True, env=env)
+        if result.returncode != 0:
+            print(f"FAIL NVRTC {plan}\n{result.stderr}", file=sys.stderr)
+            status = 1
+    print(f"NVRTC: the kernels of {len(plans)} plans compile for sm_90")
+    result = subprocess.run([kernel_sim, *plans], capture_output=True,
+                            text=True)
+    for line in result.stdout.splitlines():
+        if line.startswith("FAIL") or line.startswith("kernel-sim:"):
+            print(line)
+    if result.returncode != 0:
+        print(result.stderr, file=sys.stderr)
+        status = 1
+    return status
 
 
 def entry(inputs, outputs, body):

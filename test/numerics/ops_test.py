@@ -2,7 +2,10 @@
 """Every op of the CPU backend against numpy on random inputs: broadcasting,
 odd shapes and each dtype the op claims.
 
-usage: ops_test.py DLC DLRUN"""
+usage: ops_test.py DLC DLRUN [KERNEL_SIM]
+
+With KERNEL_SIM (tools/kernel-sim), every plan's CUDA kernels also compile
+with NVRTC and run on the CPU against the CPU backend."""
 
 import math
 import sys
@@ -644,7 +647,10 @@ def main():
                   sum_squares_cases, softmax_grad_cases,
                   normalization_cases, loss_cases, shape_cases):
         cases(runner)
-    return runner.finish("ops against numpy")
+    status = runner.finish("ops against numpy")
+    if len(sys.argv) > 3:
+        status |= runner.check_cuda_kernels(sys.argv[3])
+    return status
 
 
 if __name__ == "__main__":

@@ -209,4 +209,19 @@ template <typename A, typename B> std::common_type_t<A, B> max(A a, B b) {
 
 template <typename T> T __ldg(const T *p) { return *p; }
 
+// The conversions the kernels' f16 and bf16 helpers make with PTX on a GPU,
+// rounding to nearest even as cvt.rn does.
+inline float dlc_host_h2f(unsigned short h) {
+  return float(dlc_sim::fromBits<_Float16>(h));
+}
+inline unsigned short dlc_host_f2h(float f) {
+  return (unsigned short)dlc_sim::toBits(_Float16(f));
+}
+inline unsigned short dlc_host_f2b(float f) {
+  unsigned bits = unsigned(dlc_sim::toBits(f));
+  if ((bits & 0x7fffffffu) > 0x7f800000u) // NaN stays NaN
+    return (unsigned short)(bits >> 16 | 0x40);
+  return (unsigned short)((bits + 0x7fffu + (bits >> 16 & 1)) >> 16);
+}
+
 #endif // DLC_KERNEL_SIM_CUDASIM_H

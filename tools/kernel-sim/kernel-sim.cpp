@@ -21,6 +21,7 @@
 #include "PlanAccess.h"
 #include "PlanOperands.h"
 #include "cuda/KernelCompiler.h"
+#include "dlc/Npy.h"
 
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <random>
 
 using namespace dlc::rt;
@@ -36,18 +38,24 @@ namespace plan = dlc::plan;
 namespace {
 
 const char *kUsage =
-    "usage: kernel-sim PLAN [--program NAME]... [--cxx COMPILER] "
+    "usage: kernel-sim PLAN... [--program NAME]... [--cxx COMPILER] "
     "[--keep DIR] [--verbose]\n"
     "\n"
-    "Runs every CUDA kernel of PLAN on the CPU (each CUDA thread a fiber)\n"
-    "and compares what each kernel step writes with the CPU backend's step\n"
-    "on the same inputs. Inputs are random (floats N(0, 1), integers in\n"
-    "[0, 10)); parameters come from their initializers.\n"
+    "Runs every CUDA kernel of each PLAN on the CPU (each CUDA thread a\n"
+    "fiber) and compares what each kernel step writes with the CPU backend's\n"
+    "step on the same inputs. The kernels of all plans are compiled by one\n"
+    "run of the host C++ compiler. Input NAME of DIR/BASE.dlp is read from\n"
+    "DIR/BASE.in.NAME.npy when that file exists (as the numerics tests write\n"
+    "them), else drawn at random: floats N(0, 1), integers in [0, 10).\n"
+    "Parameters come from their initializers.\n"
     "\n"
     "  --program NAME  only this program (repeatable; default: all)\n"
     "  --cxx COMPILER  the host C++ compiler (default: $CXX, else c++)\n"
     "  --keep DIR      build the kernels in DIR and keep them\n"
     "  --verbose       one line per kernel step with its largest error\n";
+
+// Kernel steps checked, over all plans.
+unsigned checkedSteps = 0;
 
 /// Tolerance of a float element: |sim - cpu| <= rtol * |cpu| + atol * the
 /// largest |cpu| of the tensor. The CPU backend accumulates in double, the
@@ -55,7 +63,8 @@ const char *kUsage =
 constexpr double kRtol = 1e-4, kAtol = 1e-5;
 
 struct Options {
-  std::string plan, compiler, keep;
+  std::vector<std::string> plans;
+  std::string compiler, keep;
   std::vector<std::string> programs;
   bool verbose = false;
 };
@@ -129,16 +138,18 @@ HostTensor randomInput(const plan::Tensor &tensor, std::mt19937_64 &random) {
 
 class Checker {
 public:
-  Checker(const plan::Plan &root, dlc_sim::KernelLibrary &library,
-          bool verbose)
-      : root(root), library(library), scheduler(library.hooks()),
-        verbose(verbose) {}
+  /// `entries[i]` is the library's entry for the plan's kernel i.
+  Checker(const plan::Plan &root, std::string label,
+          dlc_sim::KernelLibrary &library, dlc_sim::BlockScheduler &scheduler,
+          std::vector<dlc_sim::Entry> entries, bool verbose)
+      : root(root), label(std::move(label)), library(library),
+        scheduler(scheduler), entries(std::move(entries)), verbose(verbose) {}
 
   /// Runs `program` on the CPU backend step by step, each kernel step also
   /// simulated; the number of failed kernel steps (or -1 if the run failed).
   int check(Backend &backend, uint32_t index) {
     const plan::Program &program = *root.programs()->Get(index);
-    std::string name = program.name()->str();
+    std::string name = label + program.name()->str();
     Arenas before, after;
     before.readFrom(backend, root);
     int failed = 0, kernels = 0;
@@ -149,6 +160,7 @@ public:
       after.readFrom(backend, root);
       if (step.step_type() == plan::StepKind::Kernel) {
         ++kernels;
+        ++checkedSteps;
         double ratio = 0;
         std::string error = simulate(step, before, after, ratio);
         std::string label = stepLabel(step, s);
@@ -182,59 +194,6 @@ public:
     return failed;
   }
 
-  /// dlc_gather_rows and dlc_add_loss against the host: a batch of rows by
-  /// a shuffled order, for row sizes in words and in bytes.
-  int checkTrainingKernels(size_t gatherIndex, size_t addLossIndex) {
-    int failed = 0;
-    std::mt19937_64 random(1);
-    for (uint64_t sampleRow : {12ull, 7ull}) {
-      const uint64_t count = 50, rows = 16, labelRow = 4;
-      std::vector<uint8_t> samples(count * sampleRow), labels(count * labelRow);
-      for (uint8_t &b : samples)
-        b = uint8_t(random());
-      for (uint8_t &b : labels)
-        b = uint8_t(random());
-      std::vector<unsigned long long> order(count);
-      for (uint64_t i = 0; i < count; ++i)
-        order[i] = (i * 17 + 3) % count;
-      std::vector<uint8_t> sampleBatch(rows * sampleRow),
-          labelBatch(rows * labelRow);
-      void *samplePtr = samples.data(), *labelPtr = labels.data();
-      void *sampleBatchPtr = sampleBatch.data(),
-           *labelBatchPtr = labelBatch.data(), *orderPtr = order.data();
-      unsigned long long sampleBytes = sampleRow, labelBytes = labelRow,
-                         first = 20, rowCount = rows;
-      void *args[] = {&samplePtr,  &sampleBatchPtr, &sampleBytes,
-                      &labelPtr,   &labelBatchPtr,  &labelBytes,
-                      &orderPtr,   &first,          &rowCount};
-      std::string error = scheduler.launch(library.entry(gatherIndex), args,
-                                           {3, 2, 1}, {256, 1, 1});
-      bool same = error.empty();
-      for (uint64_t r = 0; r < rows && same; ++r)
-        same = !std::memcmp(&sampleBatch[r * sampleRow],
-                            &samples[order[first + r] * sampleRow],
-                            sampleRow) &&
-               !std::memcmp(&labelBatch[r * labelRow],
-                            &labels[order[first + r] * labelRow], labelRow);
-      std::printf("%s dlc_gather_rows (%llu-byte rows)%s%s\n",
-                  same ? "ok  " : "FAIL", (unsigned long long)sampleRow,
-                  error.empty() ? "" : ": ", error.c_str());
-      failed += !same;
-    }
-    double sum = 1.5;
-    float loss = 2.25f;
-    void *lossPtr = &loss, *sumPtr = &sum;
-    int isDouble = 0;
-    void *args[] = {&lossPtr, &isDouble, &sumPtr};
-    std::string error =
-        scheduler.launch(library.entry(addLossIndex), args, {1, 1, 1},
-                         {32, 1, 1});
-    bool same = error.empty() && sum == 3.75;
-    std::printf("%s dlc_add_loss%s%s\n", same ? "ok  " : "FAIL",
-                error.empty() ? "" : ": ", error.c_str());
-    return failed + !same;
-  }
-
 private:
   // A step counter other than 0, so dropout's masks depend on it.
   static constexpr uint64_t kCounter = 5;
@@ -258,7 +217,7 @@ private:
     for (void *&pointer : pointers)
       args.push_back(&pointer);
     std::string error = scheduler.launch(
-        library.entry(kernel.kernel()), args.data(),
+        entries[kernel.kernel()], args.data(),
         {grid->Get(0), grid->Get(1), grid->Get(2)},
         {block->Get(0), block->Get(1), block->Get(2)});
     if (!error.empty())
@@ -288,8 +247,10 @@ private:
   }
 
   const plan::Plan &root;
+  std::string label; // "plan.dlp: " when several plans are checked
   dlc_sim::KernelLibrary &library;
-  dlc_sim::BlockScheduler scheduler;
+  dlc_sim::BlockScheduler &scheduler;
+  std::vector<dlc_sim::Entry> entries;
   bool verbose;
 };
 
@@ -318,14 +279,132 @@ bool parse(int argc, char **argv, Options &options) {
         return false;
     } else if (arg == "--verbose") {
       options.verbose = true;
-    } else if (!arg.empty() && arg[0] != '-' && options.plan.empty()) {
-      options.plan = arg;
+    } else if (!arg.empty() && arg[0] != '-') {
+      options.plans.push_back(arg);
     } else {
       std::fprintf(stderr, "kernel-sim: unknown argument '%s'\n", arg.c_str());
       return false;
     }
   }
-  return !options.plan.empty();
+  return !options.plans.empty();
+}
+
+
+/// dlc_gather_rows and dlc_add_loss against the host: a batch of rows by
+/// a shuffled order, for row sizes in words and in bytes.
+int checkTrainingKernels(dlc_sim::KernelLibrary &library,
+                         dlc_sim::BlockScheduler &scheduler,
+                         size_t gatherIndex, size_t addLossIndex) {
+  int failed = 0;
+  std::mt19937_64 random(1);
+  for (uint64_t sampleRow : {12ull, 7ull}) {
+    const uint64_t count = 50, rows = 16, labelRow = 4;
+    std::vector<uint8_t> samples(count * sampleRow), labels(count * labelRow);
+    for (uint8_t &b : samples)
+      b = uint8_t(random());
+    for (uint8_t &b : labels)
+      b = uint8_t(random());
+    std::vector<unsigned long long> order(count);
+    for (uint64_t i = 0; i < count; ++i)
+      order[i] = (i * 17 + 3) % count;
+    std::vector<uint8_t> sampleBatch(rows * sampleRow),
+        labelBatch(rows * labelRow);
+    void *samplePtr = samples.data(), *labelPtr = labels.data();
+    void *sampleBatchPtr = sampleBatch.data(),
+         *labelBatchPtr = labelBatch.data(), *orderPtr = order.data();
+    unsigned long long sampleBytes = sampleRow, labelBytes = labelRow,
+                       first = 20, rowCount = rows;
+    void *args[] = {&samplePtr,  &sampleBatchPtr, &sampleBytes,
+                    &labelPtr,   &labelBatchPtr,  &labelBytes,
+                    &orderPtr,   &first,          &rowCount};
+    std::string error = scheduler.launch(library.entry(gatherIndex), args,
+                                         {3, 2, 1}, {256, 1, 1});
+    bool same = error.empty();
+    for (uint64_t r = 0; r < rows && same; ++r)
+      same = !std::memcmp(&sampleBatch[r * sampleRow],
+                          &samples[order[first + r] * sampleRow],
+                          sampleRow) &&
+             !std::memcmp(&labelBatch[r * labelRow],
+                          &labels[order[first + r] * labelRow], labelRow);
+    std::printf("%s dlc_gather_rows (%llu-byte rows)%s%s\n",
+                same ? "ok  " : "FAIL", (unsigned long long)sampleRow,
+                error.empty() ? "" : ": ", error.c_str());
+    failed += !same;
+  }
+  double sum = 1.5;
+  float loss = 2.25f;
+  void *lossPtr = &loss, *sumPtr = &sum;
+  int isDouble = 0;
+  void *args[] = {&lossPtr, &isDouble, &sumPtr};
+  std::string error =
+      scheduler.launch(library.entry(addLossIndex), args, {1, 1, 1},
+                       {32, 1, 1});
+  bool same = error.empty() && sum == 3.75;
+  std::printf("%s dlc_add_loss%s%s\n", same ? "ok  " : "FAIL",
+              error.empty() ? "" : ": ", error.c_str());
+  return failed + !same;
+}
+
+/// The harness's input file for `input` of `planPath`, if there is one.
+std::string harnessInput(const std::string &planPath, const std::string &input) {
+  std::filesystem::path path(planPath);
+  std::filesystem::path file = path.parent_path() /
+                               (path.stem().string() + ".in." + input + ".npy");
+  return std::filesystem::exists(file) ? file.string() : std::string();
+}
+
+/// Checks every selected program of one plan; the number of failures.
+int checkPlan(const std::string &path, const plan::Plan &root,
+              const std::string &label, dlc_sim::KernelLibrary &library,
+              dlc_sim::BlockScheduler &scheduler,
+              const std::vector<dlc_sim::Entry> &entries,
+              const Options &options) {
+  std::unique_ptr<Backend> backend = createCpuBackend(root);
+  if (Status s = backend->allocate(); !s) {
+    std::printf("FAIL %s%s\n", label.c_str(), s.message().c_str());
+    return 1;
+  }
+  const auto &tensors = *root.tensors();
+  for (uint32_t i = 0; i < tensors.size(); ++i)
+    if (isPersistent(*tensors.Get(i))) {
+      HostTensor value = initialValue(*tensors.Get(i));
+      backend->write(tensors.Get(i)->arena(), tensors.Get(i)->offset(),
+                     value.data.data(), value.data.size());
+    }
+  Checker checker(root, label, library, scheduler, entries, options.verbose);
+  std::mt19937_64 random(0);
+  int failed = 0;
+  for (uint32_t p = 0; p < root.programs()->size(); ++p) {
+    const plan::Program &program = *root.programs()->Get(p);
+    if (!options.programs.empty() &&
+        std::find(options.programs.begin(), options.programs.end(),
+                  program.name()->str()) == options.programs.end())
+      continue;
+    for (const plan::Binding *input : *program.inputs()) {
+      const plan::Tensor &t = *tensors.Get(input->tensor());
+      HostTensor value;
+      std::string file = harnessInput(path, input->name()->str());
+      if (!file.empty()) {
+        Expected<HostTensor> read = readNpy(file);
+        if (!read || read->data.size() != t.bytes() ||
+            read->dtype != toDType(t.dtype())) {
+          std::printf("FAIL %s%s: %s does not fit input '%s'\n",
+                      label.c_str(), program.name()->c_str(), file.c_str(),
+                      input->name()->c_str());
+          ++failed;
+          continue;
+        }
+        value = std::move(*read);
+      } else {
+        value = randomInput(t, random);
+      }
+      backend->write(t.arena(), t.offset(), value.data.data(),
+                     value.data.size());
+    }
+    int result = checker.check(*backend, p);
+    failed += result < 0 ? 1 : result;
+  }
+  return failed;
 }
 
 } // namespace
@@ -340,20 +419,35 @@ int main(int argc, char **argv) {
   if (options.compiler.empty())
     options.compiler = std::getenv("CXX") ? std::getenv("CXX") : "c++";
 
-  Expected<std::shared_ptr<const Plan>> loaded = Plan::load(options.plan);
-  if (!loaded) {
-    std::fprintf(stderr, "kernel-sim: %s\n",
-                 loaded.status().message().c_str());
-    return 1;
+  std::vector<std::shared_ptr<const Plan>> plans;
+  for (const std::string &path : options.plans) {
+    Expected<std::shared_ptr<const Plan>> loaded = Plan::load(path);
+    if (!loaded) {
+      std::fprintf(stderr, "kernel-sim: %s\n",
+                   loaded.status().message().c_str());
+      return 1;
+    }
+    plans.push_back(*loaded);
   }
-  const plan::Plan &root = planRoot(**loaded);
 
+  // One library for all plans: a kernel's name ends in its source's hash,
+  // so kernels of the same name are the same kernel.
   std::vector<dlc_sim::KernelSource> sources;
-  for (const cuda::KernelText &kernel : cuda::planKernels(root))
-    sources.push_back({kernel.name, kernel.source});
-  size_t runtimeKernels = sources.size();
-  for (const cuda::KernelText &kernel : cuda::trainingKernels())
-    sources.push_back({kernel.name, kernel.source});
+  std::map<std::string, size_t> byName;
+  std::vector<std::vector<size_t>> planEntries;
+  auto add = [&](const cuda::KernelText &kernel) {
+    auto [it, added] = byName.emplace(kernel.name, sources.size());
+    if (added)
+      sources.push_back({kernel.name, kernel.source});
+    return it->second;
+  };
+  for (const auto &loaded : plans) {
+    planEntries.emplace_back();
+    for (const cuda::KernelText &kernel : cuda::planKernels(planRoot(*loaded)))
+      planEntries.back().push_back(add(kernel));
+  }
+  std::vector<cuda::KernelText> runtime = cuda::trainingKernels();
+  size_t gatherRows = add(runtime[0]), addLoss = add(runtime[1]);
 
   std::string dir = options.keep;
   if (dir.empty()) {
@@ -376,41 +470,27 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  std::unique_ptr<Backend> backend = createCpuBackend(root);
-  if (Status s = backend->allocate(); !s) {
-    std::fprintf(stderr, "kernel-sim: %s\n", s.message().c_str());
-    return 1;
-  }
-  const auto &tensors = *root.tensors();
-  for (uint32_t i = 0; i < tensors.size(); ++i)
-    if (isPersistent(*tensors.Get(i))) {
-      HostTensor value = initialValue(*tensors.Get(i));
-      backend->write(tensors.Get(i)->arena(), tensors.Get(i)->offset(),
-                     value.data.data(), value.data.size());
-    }
-
-  Checker checker(root, library, options.verbose);
-  std::mt19937_64 random(0);
+  dlc_sim::BlockScheduler scheduler(library.hooks());
   int failed = 0;
-  for (uint32_t p = 0; p < root.programs()->size(); ++p) {
-    const plan::Program &program = *root.programs()->Get(p);
-    if (!options.programs.empty() &&
-        std::find(options.programs.begin(), options.programs.end(),
-                  program.name()->str()) == options.programs.end())
-      continue;
-    for (const plan::Binding *input : *program.inputs()) {
-      const plan::Tensor &t = *tensors.Get(input->tensor());
-      HostTensor value = randomInput(t, random);
-      backend->write(t.arena(), t.offset(), value.data.data(),
-                     value.data.size());
-    }
-    int result = checker.check(*backend, p);
-    failed += result < 0 ? 1 : result;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    std::vector<dlc_sim::Entry> entries;
+    for (size_t index : planEntries[i])
+      entries.push_back(library.entry(index));
+    std::string label =
+        plans.size() > 1
+            ? std::filesystem::path(options.plans[i]).filename().string() +
+                  ": "
+            : "";
+    failed += checkPlan(options.plans[i], planRoot(*plans[i]), label, library,
+                        scheduler, entries, options);
   }
-  failed += checker.checkTrainingKernels(runtimeKernels, runtimeKernels + 1);
+  failed += checkTrainingKernels(library, scheduler, gatherRows, addLoss);
   if (failed) {
     std::printf("kernel-sim: %d failures\n", failed);
     return 1;
   }
+  std::printf("kernel-sim: %u kernel steps of %zu plans (%zu kernels) match "
+              "the CPU backend\n",
+              checkedSteps, plans.size(), sources.size() - 2);
   return 0;
 }

@@ -14,24 +14,37 @@ namespace dlc::cuda {
 namespace {
 
 // NVRTC is given no include path: the kernels are self-contained, and f16
-// and bf16 convert with the PTX instructions cuda_fp16.h would use.
+// and bf16 convert with the PTX instructions cuda_fp16.h would use. Built as
+// host C++ (tools/kernel-sim), the kernels convert with the host's helpers.
 const char *kHalfHelpers = R"(__device__ __forceinline__ float dlc_h2f(unsigned short h) {
+#ifdef __CUDA_ARCH__
   float f;
   asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
   return f;
+#else
+  return dlc_host_h2f(h);
+#endif
 }
 __device__ __forceinline__ unsigned short dlc_f2h(float f) {
+#ifdef __CUDA_ARCH__
   unsigned short h;
   asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
   return h;
+#else
+  return dlc_host_f2h(f);
+#endif
 }
 __device__ __forceinline__ float dlc_b2f(unsigned short b) {
   return __uint_as_float((unsigned)b << 16);
 }
 __device__ __forceinline__ unsigned short dlc_f2b(float f) {
+#ifdef __CUDA_ARCH__
   unsigned short b;
   asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(b) : "f"(f));
   return b;
+#else
+  return dlc_host_f2b(f);
+#endif
 }
 )";
 
