@@ -108,7 +108,7 @@ def check_cuda_kernels(dlrun, kernel_sim, workdir):
     result = subprocess.run([kernel_sim, *plans], capture_output=True,
                             text=True)
     for line in result.stdout.splitlines():
-        if line.startswith("FAIL") or line.startswith("kernel-sim:"):
+        if line.startswith(("FAIL", "  ", "kernel-sim:")):
             print(line)
     if result.returncode != 0:
         print(result.stderr, file=sys.stderr)

@@ -83,11 +83,13 @@ std::string instruction(KernelWriter &w, const plan::Instr &instr,
   case E::Atanh: return call("atanh", A);
   case E::Erf: return call("erf", A);
   case E::Round: return call("rint", A);
-  // The result is bool; the operand keeps its own float type.
-  case E::IsNan: return "(" + A + " != " + A + ")";
+  // The result is bool; the operand keeps its own float type (a cast to
+  // the result's bool first would make every NaN true).
+  case E::IsNan: return "(" + a.name + " != " + a.name + ")";
   // Only +-inf is equal to itself with x - x not 0; no library call.
   case E::IsInf:
-    return "(" + A + " == " + A + " && " + A + " - " + A + " != " + lit(0) + ")";
+    return "(" + a.name + " == " + a.name + " && " + a.name + " - " + a.name +
+           " != " + literal(0, a.dtype) + ")";
   case E::Sigmoid: return lit(1) + " / (" + lit(1) + " + " + call("exp", "-" + A) + ")";
   case E::Relu: return "(" + A + " > " + lit(0) + " ? " + A + " : " + lit(0) + ")";
   case E::GeluErf:

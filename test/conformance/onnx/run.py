@@ -18,6 +18,7 @@ that passes; --regenerate rewrites the list from this run.
 """
 
 import argparse
+import glob
 import concurrent.futures
 import json
 import os
@@ -168,7 +169,20 @@ def run_test(name, model, root, args, work):
         if proc.returncode != 0:
             return "crash" if proc.returncode < 0 else "fail", \
                 "cuda: " + first_line(proc.stderr), log
+    if args.kernel_sim and all(SIMPLE_NAME.fullmatch(n) for n in inputs):
+        # Kept for kernel-sim, which runs them all at the end: the plan and
+        # its inputs named as it looks for them.
+        sim_dir = os.path.join(work, "kernel-sim")
+        shutil.copy(plan, os.path.join(sim_dir, f"{name}.dlp"))
+        for input_name in inputs:
+            if input_name not in bound:
+                np.save(os.path.join(sim_dir, f"{name}.in.{input_name}.npy"),
+                        read_tensor(input_files[input_name]))
     return "pass", "", log
+
+
+# Input names that can be part of a file name.
+SIMPLE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def op_of(name, model_ops):
@@ -196,6 +210,10 @@ def main():
                         help="also compile each passing plan's CUDA kernels "
                              "for this arch with NVRTC (e.g. sm_90)")
     parser.add_argument("--kernel-cache", default="build/onnx-kernel-cache")
+    parser.add_argument("--kernel-sim", default="",
+                        help="also run every passing test's CUDA kernels on "
+                             "the CPU with this kernel-sim and compare them "
+                             "with the CPU backend")
     args = parser.parse_args()
 
     root, tests = node_tests()
@@ -210,7 +228,9 @@ def main():
                  for t, m in models.items()}
 
     work = tempfile.mkdtemp(prefix="dlc-onnx-conformance-")
+    os.makedirs(os.path.join(work, "kernel-sim"))
     results = {}
+    sim_failed = False
     start = time.time()
     try:
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
@@ -226,6 +246,16 @@ def main():
                     results[t] = ("fail", f"runner: {type(e).__name__}: {e}",
                                   [])
                 shutil.rmtree(os.path.join(work, t), ignore_errors=True)
+        if args.kernel_sim:
+            plans = sorted(glob.glob(os.path.join(work, "kernel-sim", "*.dlp")))
+            proc = subprocess.run([args.kernel_sim, *plans],
+                                  capture_output=True, text=True)
+            for line in proc.stdout.splitlines():
+                if line.startswith(("FAIL", "  ", "kernel-sim:")):
+                    print(line)
+            if proc.returncode != 0:
+                print(proc.stderr)
+                sim_failed = True
     finally:
         shutil.rmtree(work, ignore_errors=True)
     elapsed = time.time() - start
@@ -276,7 +306,7 @@ def main():
     for t in unexpected_passes:
         print(f"UNEXPECTED PASS {t} (remove it from expected_failures.json, "
               f"or run with --regenerate)")
-    return 1 if unexpected_failures or unexpected_passes else 0
+    return 1 if unexpected_failures or unexpected_passes or sim_failed else 0
 
 
 if __name__ == "__main__":
