@@ -18,7 +18,7 @@
 # (a dry run of the script on a machine without a GPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bundle=gpu-bundle
+bundle=${GPU_BUNDLE:-gpu-bundle}
 mode=${1:-}
 models="mlp mlp_dropout cnn lenet gpt tiny_regression"
 

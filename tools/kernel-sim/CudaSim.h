@@ -48,6 +48,15 @@ void invoke(void (*kernel)(Args...), void **args, std::index_sequence<I...>) {
 template <typename... Args> void call(void (*kernel)(Args...), void **args) {
   invoke(kernel, args, std::index_sequence_for<Args...>{});
 }
+/// The sizes of `kernel`'s parameters, which a launch recorded in a graph
+/// copies: up to `capacity` of them into `sizes`; returns how many there are.
+template <typename... Args>
+int parameterSizes(void (*)(Args...), unsigned long *sizes, int capacity) {
+  unsigned long list[] = {sizeof(Args)..., 0};
+  for (int i = 0; i < int(sizeof...(Args)) && i < capacity; ++i)
+    sizes[i] = list[i];
+  return int(sizeof...(Args));
+}
 
 } // namespace dlc_sim
 

@@ -1,4 +1,4 @@
-//===- KernelLibrary.cpp - A plan's CUDA kernels built for the host -------===//
+//===- KernelLibrary.cpp - CUDA kernels built for the host ----------------===//
 
 #include "KernelLibrary.h"
 
@@ -15,14 +15,15 @@
 
 namespace dlc_sim {
 
-KernelLibrary::~KernelLibrary() {
-  if (handle)
-    dlclose(handle);
+std::string defaultCompiler() {
+  const char *cxx = std::getenv("CXX");
+  return cxx && *cxx ? cxx : "c++";
 }
 
-std::string KernelLibrary::build(const std::vector<KernelSource> &kernels,
-                                 const std::string &compiler,
-                                 const std::string &workDir) {
+std::string compileKernels(const std::vector<KernelSource> &kernels,
+                           const std::string &compiler,
+                           const std::string &workDir,
+                           const std::string &library) {
   std::ostringstream unit;
   unit << "#include \"CudaSim.h\"\n"
        << "extern \"C\" dlc_sim::Hooks dlc_sim_hooks = {};\n";
@@ -30,12 +31,19 @@ std::string KernelLibrary::build(const std::vector<KernelSource> &kernels,
     unit << "namespace dlc_kernel_" << i << " {\n"
          << "#line 1 \"" << kernels[i].name << ".cu\"\n"
          << kernels[i].source << "\n} // namespace dlc_kernel_" << i << "\n";
-  for (size_t i = 0; i < kernels.size(); ++i)
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    std::string kernel = "&dlc_kernel_" + std::to_string(i) +
+                         "::" + kernels[i].name;
     unit << "extern \"C\" void dlc_sim_entry_" << i << "(void **args) {\n"
-         << "  dlc_sim::call(&dlc_kernel_" << i << "::" << kernels[i].name
-         << ", args);\n}\n";
+         << "  dlc_sim::call(" << kernel << ", args);\n}\n"
+         << "extern \"C\" const char dlc_sim_name_" << i << "[] = \""
+         << kernels[i].name << "\";\n"
+         << "extern \"C\" int dlc_sim_parameters_" << i
+         << "(unsigned long *sizes, int capacity) {\n"
+         << "  return dlc_sim::parameterSizes(" << kernel
+         << ", sizes, capacity);\n}\n";
+  }
   std::string source = workDir + "/kernels.cpp";
-  std::string library = workDir + "/kernels.so";
   std::string log = workDir + "/compile.log";
   {
     std::ofstream out(source);
@@ -54,18 +62,46 @@ std::string KernelLibrary::build(const std::vector<KernelSource> &kernels,
     return "compiling the kernels for the host failed (" + command + "):\n" +
            text.str();
   }
-  handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  return "";
+}
+
+KernelLibrary::~KernelLibrary() {
+  if (handle)
+    dlclose(handle);
+}
+
+std::string KernelLibrary::build(const std::vector<KernelSource> &kernels,
+                                 const std::string &compiler,
+                                 const std::string &workDir) {
+  std::string library = workDir + "/kernels.so";
+  if (std::string error = compileKernels(kernels, compiler, workDir, library);
+      !error.empty())
+    return error;
+  return load(library, kernels.size());
+}
+
+std::string KernelLibrary::load(const std::string &path, size_t count) {
+  handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle)
     return std::string("dlopen: ") + dlerror();
   hooks_ = static_cast<Hooks *>(dlsym(handle, "dlc_sim_hooks"));
   if (!hooks_)
     return "the kernel library has no dlc_sim_hooks";
-  for (size_t i = 0; i < kernels.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     std::string name = "dlc_sim_entry_" + std::to_string(i);
     auto *entry = reinterpret_cast<Entry>(dlsym(handle, name.c_str()));
-    if (!entry)
-      return "the kernel library has no " + name;
+    name = "dlc_sim_parameters_" + std::to_string(i);
+    auto *parameters = reinterpret_cast<int (*)(unsigned long *, int)>(
+        dlsym(handle, name.c_str()));
+    if (!entry || !parameters)
+      return "the kernel library lacks kernel " + std::to_string(i);
     entries.push_back(entry);
+    std::vector<unsigned long> list(size_t(parameters(nullptr, 0)));
+    parameters(list.data(), int(list.size()));
+    sizes.emplace_back(list.begin(), list.end());
+    name = "dlc_sim_name_" + std::to_string(i);
+    const char *kernel = static_cast<const char *>(dlsym(handle, name.c_str()));
+    names.push_back(kernel ? kernel : "");
   }
   return "";
 }
