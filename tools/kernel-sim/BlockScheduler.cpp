@@ -27,9 +27,9 @@
 #endif
 
 #if defined(__x86_64__)
-// dlc_sim_switch(save, load): pushes the callee-saved registers and the SSE
-// and x87 control words, stores the stack pointer in *save, then does the
-// reverse from `load`.
+// dlc_sim_switch(save, load): pushes the callee-saved registers, stores the
+// stack pointer in *save, then does the reverse from `load`. The SSE and x87
+// control words are left alone: kernels do not change them.
 extern "C" void dlc_sim_switch(void **save, void *load);
 asm(R"(
   .text
@@ -42,14 +42,8 @@ dlc_sim_switch:
   pushq %r13
   pushq %r14
   pushq %r15
-  subq $8, %rsp
-  stmxcsr (%rsp)
-  fnstcw 4(%rsp)
   movq %rsp, (%rdi)
   movq %rsi, %rsp
-  ldmxcsr (%rsp)
-  fldcw 4(%rsp)
-  addq $8, %rsp
   popq %r15
   popq %r14
   popq %r13
@@ -96,7 +90,6 @@ struct BlockScheduler::Fiber {
     *--slot = reinterpret_cast<uint64_t>(&fiberMain);    // dlc_sim_switch's ret
     for (int i = 0; i < 6; ++i)
       *--slot = 0;                                       // rbp rbx r12-r15
-    *--slot = uint64_t(0x037f) << 32 | 0x1f80;           // x87 cw, mxcsr
     context = slot;
 #else
     getcontext(&ucontext);
@@ -268,19 +261,22 @@ std::string BlockScheduler::release() {
     if (!waiting || !allExchange)
       continue;
     unsigned long long values[32] = {};
+    unsigned exited = 0;
     for (unsigned t = first; t < end; ++t) {
       const Fiber &fiber = *fibers[t];
-      if (fiber.state != State::Exchange)
-        continue;
-      values[t - first] = fiber.posted;
-      // A lane the mask names must take part.
-      for (unsigned lane = 0; lane < end - first; ++lane)
-        if ((fiber.mask >> lane & 1) &&
-            fibers[first + lane]->state == State::Done)
-          return "warp " + std::to_string(first / 32) + ": lane " +
-                 std::to_string(lane) +
-                 " has exited, but a shuffle or vote of lane " +
-                 std::to_string(t - first) + " names it in its mask";
+      if (fiber.state == State::Exchange)
+        values[t - first] = fiber.posted;
+      else
+        exited |= 1u << (t - first);
+    }
+    // A lane the mask names must take part.
+    for (unsigned t = first; t < end; ++t) {
+      const Fiber &fiber = *fibers[t];
+      if (fiber.state == State::Exchange && (fiber.mask & exited))
+        return "warp " + std::to_string(first / 32) + ": lane " +
+               std::to_string(__builtin_ctz(fiber.mask & exited)) +
+               " has exited, but a shuffle or vote of lane " +
+               std::to_string(t - first) + " names it in its mask";
     }
     for (unsigned t = first; t < end; ++t) {
       Fiber &fiber = *fibers[t];

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <vector>
 
 struct cublasLtContext {};
 
@@ -264,11 +265,21 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t desc,
                 tb, lb.ld};
       const char *C = static_cast<const char *>(c) + item * lc.stride * bytes;
       char *D = static_cast<char *>(d) + item * ld.stride * bytes;
+      // op(A) by rows and op(B) by columns, in double: the dot products
+      // below then walk contiguous memory.
+      std::vector<double> rowsA(size_t(m * k)), columnsB(size_t(n * k));
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t l = 0; l < k; ++l)
+          rowsA[size_t(i * k + l)] = A.at(i, l);
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t l = 0; l < k; ++l)
+          columnsB[size_t(j * k + l)] = B.at(l, j);
       for (int64_t j = 0; j < n; ++j)
         for (int64_t i = 0; i < m; ++i) {
+          const double *x = &rowsA[size_t(i * k)], *y = &columnsB[size_t(j * k)];
           double sum = 0;
           for (int64_t l = 0; l < k; ++l)
-            sum += A.at(i, l) * B.at(l, j);
+            sum += x[l] * y[l];
           double value = alphaValue * sum;
           if (betaValue != 0)
             value += betaValue * load(C, f64, i + j * lc.ld);
@@ -284,14 +295,14 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t desc,
         for (int64_t i = 0; i < m; ++i) {
           double sum = 0;
           for (int64_t l = 0; l < k; ++l)
-            sum += A.at(i, l);
+            sum += rowsA[size_t(i * k + l)];
           store(const_cast<void *>(op.bias), f64, i, sum);
         }
       if (gradB)
         for (int64_t j = 0; j < n; ++j) {
           double sum = 0;
           for (int64_t l = 0; l < k; ++l)
-            sum += B.at(l, j);
+            sum += columnsB[size_t(j * k + l)];
           store(const_cast<void *>(op.bias), f64, j, sum);
         }
     }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The CUDA backend end to end without a GPU: dlrun opens the simulated GPU
+# (tools/kernel-sim's libdlc-cuda-sim.so: libcuda, NVRTC and cuBLASLt on the
+# CPU) instead of the real libraries, so kernel compilation and caching,
+# module loading, cuBLASLt descriptors and epilogues, graph capture and
+# replay, error words and training with the data on the device all run.
+#   1. scripts/gpu_check.py compare: every program of every example plan on
+#      the simulated GPU and on the CPU backend, same inputs and parameters;
+#      three chained training steps' losses and parameters.
+#   2. Training with the data on the device gives the CPU backend's curve.
+#   3. A bad label is reported with its step and kernel.
+#
+#   simulated-gpu.sh BUILD_DIR SIM_LIBRARY
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=$1 sim=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+GPU_BUNDLE=$work/bundle scripts/gpu-check.sh prepare "$build" > /dev/null
+export DLC_CUDA_SIM=$sim DLC_KERNEL_CACHE=$work/kernel-cache
+python=$build/venv/bin/python3 dlrun=$build/bin/dlrun plans=$work/bundle/plans
+
+"$python" scripts/gpu_check.py compare "$work/bundle" "$dlrun" cuda | tail -1
+
+for spec in mlp:2:512 cnn:1:128; do
+  IFS=: read -r model epochs limit <<<"$spec"
+  for device in cuda cpu; do
+    "$dlrun" "$plans/$model.train.dlp" --train --device "$device" \
+      --data "$work/bundle/data" --epochs "$epochs" --limit "$limit" \
+      --metrics-json "$work/$model-$device.json" > /dev/null
+  done
+  "$python" - "$work/$model-cuda.json" "$work/$model-cpu.json" "$model" <<'PY'
+import json, sys
+gpu, cpu = (json.load(open(path)) for path in sys.argv[1:3])
+for a, b in zip(gpu, cpu):
+    for key in ("train_loss", "test_loss", "test_accuracy"):
+        if abs(a[key] - b[key]) > 1e-4 * max(1.0, abs(b[key])):
+            sys.exit(f"{sys.argv[3]} epoch {a['epoch']}: {key} {a[key]} on "
+                     f"the simulated GPU, {b[key]} on the CPU")
+last = gpu[-1]
+print(f"{sys.argv[3]}: {len(gpu)} epoch(s) on the simulated GPU, train loss "
+      f"{last['train_loss']:.4f}, test accuracy {last['test_accuracy']:.4f}: "
+      f"the CPU backend's")
+PY
+done
+
+# Labels out of range: the cross-entropy kernel sets its error bit, and the
+# run fails naming the step and kernel.
+"$python" -c "import numpy as np; np.save('$work/x.npy', np.zeros((64, 784), np.float32)); np.save('$work/y.npy', np.full(64, 99, np.int32))"
+if "$dlrun" "$plans/mlp.train.dlp" --program train --device cuda \
+    --input "x=@$work/x.npy" --input "y=@$work/y.npy" 2> "$work/err"; then
+  echo "error: labels out of range were accepted" >&2
+  exit 1
+fi
+grep -q "of 'train' on cuda: a label is out of range of the classes" "$work/err"
+echo "a bad label: $(tail -1 "$work/err")"
