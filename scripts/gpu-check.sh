@@ -15,7 +15,8 @@
 #                                  on Fashion-MNIST on the GPU
 #
 # GPU_CHECK_DEVICE=cpu runs the whole `run` half against the CPU backend
-# (a dry run of the script on a machine without a GPU).
+# (a dry run of the script on a machine without a GPU). GPU_BUNDLE puts the
+# bundle elsewhere than gpu-bundle/ (the simulated-GPU test does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bundle=${GPU_BUNDLE:-gpu-bundle}
