@@ -309,14 +309,16 @@ int checkTrainingKernels(dlc_sim::KernelLibrary &library,
       order[i] = (i * 17 + 3) % count;
     std::vector<uint8_t> sampleBatch(rows * sampleRow),
         labelBatch(rows * labelRow);
+    unsigned long long first = 20;
     void *samplePtr = samples.data(), *labelPtr = labels.data();
     void *sampleBatchPtr = sampleBatch.data(),
-         *labelBatchPtr = labelBatch.data(), *orderPtr = order.data();
+         *labelBatchPtr = labelBatch.data(), *orderPtr = order.data(),
+         *positionPtr = &first;
     unsigned long long sampleBytes = sampleRow, labelBytes = labelRow,
-                       first = 20, rowCount = rows;
+                       rowCount = rows;
     void *args[] = {&samplePtr,  &sampleBatchPtr, &sampleBytes,
                     &labelPtr,   &labelBatchPtr,  &labelBytes,
-                    &orderPtr,   &first,          &rowCount};
+                    &orderPtr,   &positionPtr,    &rowCount};
     std::string error = scheduler.launch(library.entry(gatherIndex), args,
                                          {3, 2, 1}, {256, 1, 1});
     bool same = error.empty();
@@ -333,13 +335,17 @@ int checkTrainingKernels(dlc_sim::KernelLibrary &library,
   }
   double sum = 1.5;
   float loss = 2.25f;
-  void *lossPtr = &loss, *sumPtr = &sum;
+  unsigned long long counter = 7, position = 128, rows = 64;
+  void *lossPtr = &loss, *sumPtr = &sum, *counterPtr = &counter,
+       *positionPtr = &position;
   int isDouble = 0;
-  void *args[] = {&lossPtr, &isDouble, &sumPtr};
+  void *args[] = {&lossPtr,    &isDouble,    &sumPtr,
+                  &counterPtr, &positionPtr, &rows};
   std::string error =
       scheduler.launch(library.entry(addLossIndex), args, {1, 1, 1},
                        {32, 1, 1});
-  bool same = error.empty() && sum == 3.75;
+  // The loss added once, and the next step's counter and position.
+  bool same = error.empty() && sum == 3.75 && counter == 8 && position == 192;
   std::printf("%s dlc_add_loss%s%s\n", same ? "ok  " : "FAIL",
               error.empty() ? "" : ": ", error.c_str());
   return failed + !same;

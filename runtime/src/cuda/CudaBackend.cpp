@@ -12,11 +12,14 @@
 // step's error word instead of failing; the words are read after each run
 // and the first one set is reported with the step and kernel that set it.
 //
-// Training keeps the training set on the GPU: each step launches the
-// runtime's gather kernel (the batch out of the set, by the epoch's order),
-// the program's graph and a kernel adding the loss to a sum, and returns
-// without waiting. The error words then collect over the epoch and are read
-// with the sum when the epoch ends.
+// Training keeps the training set on the GPU: a step is the runtime's
+// gather kernel (the batch out of the set, by the epoch's order, from a
+// position in device memory), the program's steps and a kernel adding the
+// loss to a sum and advancing the position and the step counter. Once the
+// program has run twice, the whole step is captured as one graph, so a step
+// is one graph launch with no arguments; the host returns without waiting.
+// The error words collect over the epoch and are read with the sum when the
+// epoch ends.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +44,7 @@ public:
       : plan(plan), api(api) {}
 
   ~CudaBackend() override {
+    dropTrainingGraphs();
     for (auto &[exec, graph] : graphs) {
       if (exec)
         api.cuGraphExecDestroy(exec);
@@ -139,6 +143,7 @@ public:
     if (CUresult r = api.cuMemAlloc(&errorWords, errorCount * 8))
       return Status::error(errorMessage(api, "cuMemAlloc", r));
     graphs.assign(plan.programs()->size(), {nullptr, nullptr});
+    trainingGraphs.assign(plan.programs()->size(), {nullptr, nullptr});
     runs.assign(plan.programs()->size(), 0);
     return Status::ok();
   }
@@ -260,6 +265,7 @@ public:
       return s;
     if (Status s = sync("before copying the training set"); !s)
       return s;
+    dropTrainingGraphs(); // they name the buffers replaced here
     for (CUdeviceptr *buffer : {&trainSamples, &trainLabels})
       if (*buffer) {
         api.cuMemFree(*buffer);
@@ -294,9 +300,11 @@ public:
     uint64_t count = samples.shape.empty() ? 1 : uint64_t(samples.shape[0]);
     sampleRowBytes = samples.data.size() / std::max<uint64_t>(count, 1);
     labelRowBytes = labels.data.size() / std::max<uint64_t>(count, 1);
+    // The loss sum (a double), then the batch's position in the order.
     if (!lossSum)
-      if (CUresult r = api.cuMemAlloc(&lossSum, 8))
+      if (CUresult r = api.cuMemAlloc(&lossSum, 16))
         return Status::error(errorMessage(api, "cuMemAlloc", r));
+    nextStep = nextFirst = kUnknown;
     if (CUresult r = api.cuMemsetD32Async(lossSum, 0, 2, stream))
       return Status::error(errorMessage(api, "cuMemsetD32Async", r));
     return sync("clearing the loss sum");
@@ -309,6 +317,7 @@ public:
     if (Status s = sync("before the next order"); !s)
       return s;
     if (order.size() > orderCapacity) {
+      dropTrainingGraphs(); // they name the order's buffer
       if (trainOrder)
         api.cuMemFree(trainOrder);
       trainOrder = 0;
@@ -329,26 +338,48 @@ public:
       return sticky;
     if (!trainSamples || !trainOrder)
       return Status::error("no training data on the GPU");
-    if (Status s = gatherBatch(where, first); !s)
-      return s;
     const plan::Program &program = *plan.programs()->Get(programIndex);
-    if (CUgraphExec exec = graphs[programIndex].first) {
-      if (Status s = setCounter(step); !s)
-        return s;
+    // The device's step counter and position are where the last step left
+    // them, unless something else ran since or the caller skips.
+    bool inPlace = step == nextStep && first == nextFirst;
+    auto &[exec, graph] = trainingGraphs[programIndex];
+    if (exec && inPlace) {
       if (CUresult r = api.cuGraphLaunch(exec, stream))
         return Status::error(errorMessage(api, "cuGraphLaunch", r) +
-                             " for program '" + program.name()->str() + "'");
-    } else if (Status s = run(programIndex, step); !s) {
-      // The first runs, step by step and then captured, wait and check.
-      return s;
+                             " for a training step of '" +
+                             program.name()->str() + "'");
+      nextStep = step + 1;
+      nextFirst = first + where.batch;
+      return Status::ok();
     }
-    CUdeviceptr loss = arenas[where.loss.arena] + where.loss.offset;
-    int isDouble = where.lossIsF64;
-    void *params[] = {&loss, &isDouble, &lossSum};
-    if (CUresult r = api.cuLaunchKernel(addLoss, 1, 1, 1, 32, 1, 1, 0, stream,
-                                        params, nullptr))
-      return Status::error(errorMessage(api, "cuLaunchKernel", r) +
-                           " for kernel 'dlc_add_loss'");
+    if (!inPlace) {
+      if (Status s = setWord(errorWords + (errorCount - 1) * 8, step); !s)
+        return s;
+      if (Status s = setWord(lossSum + 8, first); !s)
+        return s;
+    }
+    if (exec || graphs[programIndex].first) {
+      // The program has run twice (checked, then captured): the whole step
+      // becomes one graph.
+      if (!exec)
+        if (Status s = captureTrainingStep(programIndex, where); !s)
+          return s;
+      if (CUresult r = api.cuGraphLaunch(exec, stream))
+        return Status::error(errorMessage(api, "cuGraphLaunch", r) +
+                             " for a training step of '" +
+                             program.name()->str() + "'");
+    } else {
+      // The program's first runs, step by step and then captured, wait and
+      // check.
+      if (Status s = gatherBatch(where); !s)
+        return s;
+      if (Status s = run(programIndex, step); !s)
+        return s;
+      if (Status s = addLoss(where); !s)
+        return s;
+    }
+    nextStep = step + 1;
+    nextFirst = first + where.batch;
     return Status::ok();
   }
 
@@ -379,7 +410,7 @@ private:
   /// The runtime's gather and loss-sum kernels, compiled (or found in the
   /// kernel cache) and loaded on first use.
   Status loadTrainingKernels() {
-    if (gatherRows)
+    if (gatherRowsKernel)
       return Status::ok();
     std::vector<KernelText> kernels = trainingKernels();
     std::vector<std::vector<char>> cubins;
@@ -400,49 +431,98 @@ private:
         return Status::error(errorMessage(api, "cuModuleGetFunction", r) +
                              " for kernel '" + kernels[i].name + "'");
     }
-    gatherRows = loaded[0];
-    addLoss = loaded[1];
+    gatherRowsKernel = loaded[0];
+    addLossKernel = loaded[1];
     return Status::ok();
   }
 
-  /// Samples and labels order[first, first + batch) into the step's batch
-  /// tensors, one launch: blocks (x, 0) copy samples, (x, 1) labels.
-  Status gatherBatch(const TrainingStep &where, uint64_t first) {
+  /// Samples and labels order[position, position + batch) into the step's
+  /// batch tensors, one launch: blocks (x, 0) copy samples, (x, 1) labels.
+  Status gatherBatch(const TrainingStep &where) {
     CUdeviceptr samples = trainSamples, labels = trainLabels, order = trainOrder;
     CUdeviceptr sampleBatch =
         arenas[where.samples.arena] + where.samples.offset;
     CUdeviceptr labelBatch = arenas[where.labels.arena] + where.labels.offset;
+    CUdeviceptr position = lossSum + 8;
     unsigned long long sampleRow = sampleRowBytes, labelRow = labelRowBytes;
-    unsigned long long firstArg = first, rows = where.batch;
+    unsigned long long rows = where.batch;
     uint64_t units = sampleRowBytes % 4 ? rows * sampleRowBytes
                                         : rows * sampleRowBytes / 4;
     unsigned blocks = unsigned(std::min<uint64_t>((units + 255) / 256, 4096));
     if (!blocks)
       return Status::ok();
     void *params[] = {&samples,   &sampleBatch, &sampleRow, &labels, &labelBatch,
-                      &labelRow, &order,       &firstArg,  &rows};
-    if (CUresult r = api.cuLaunchKernel(gatherRows, blocks, 2, 1, 256, 1, 1, 0,
+                      &labelRow, &order,       &position,  &rows};
+    if (CUresult r = api.cuLaunchKernel(gatherRowsKernel, blocks, 2, 1, 256, 1, 1, 0,
                                         stream, params, nullptr))
       return Status::error(errorMessage(api, "cuLaunchKernel", r) +
                            " for kernel 'dlc_gather_rows'");
     return Status::ok();
   }
 
+  /// The step's loss into the sum; the step counter and the position on to
+  /// the next step.
+  Status addLoss(const TrainingStep &where) {
+    CUdeviceptr loss = arenas[where.loss.arena] + where.loss.offset;
+    CUdeviceptr counter = errorWords + (errorCount - 1) * 8;
+    CUdeviceptr position = lossSum + 8;
+    int isDouble = where.lossIsF64;
+    unsigned long long rows = where.batch;
+    void *params[] = {&loss, &isDouble, &lossSum, &counter, &position, &rows};
+    if (CUresult r = api.cuLaunchKernel(addLossKernel, 1, 1, 1, 32, 1, 1, 0, stream,
+                                        params, nullptr))
+      return Status::error(errorMessage(api, "cuLaunchKernel", r) +
+                           " for kernel 'dlc_add_loss'");
+    return Status::ok();
+  }
+
+  /// Gather, the program's steps and the loss sum, captured as one graph.
+  Status captureTrainingStep(uint32_t programIndex, const TrainingStep &where) {
+    auto &[exec, graph] = trainingGraphs[programIndex];
+    if (CUresult r = api.cuStreamBeginCapture(
+            stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL))
+      return Status::error(errorMessage(api, "cuStreamBeginCapture", r));
+    Status enqueued = gatherBatch(where);
+    if (enqueued)
+      enqueued = enqueueSteps(*plan.programs()->Get(programIndex), false);
+    if (enqueued)
+      enqueued = addLoss(where);
+    CUresult ended = api.cuStreamEndCapture(stream, &graph);
+    if (!enqueued)
+      return enqueued;
+    if (ended)
+      return Status::error(errorMessage(api, "cuStreamEndCapture", ended));
+    if (CUresult r = api.cuGraphInstantiate(&exec, graph, 0))
+      return Status::error(errorMessage(api, "cuGraphInstantiate", r));
+    return Status::ok();
+  }
+
+  void dropTrainingGraphs() {
+    for (auto &[exec, graph] : trainingGraphs) {
+      if (exec)
+        api.cuGraphExecDestroy(exec);
+      if (graph)
+        api.cuGraphDestroy(graph);
+      exec = nullptr;
+      graph = nullptr;
+    }
+  }
+
   /// Clears the error words and sets the step counter on the stream, before
   /// the steps (or their graph).
   Status prepare(uint64_t step) {
+    nextStep = kUnknown; // the counter is this run's now
     if (CUresult r = api.cuMemsetD32Async(errorWords, 0, errorCount * 2, stream))
       return Status::error(errorMessage(api, "cuMemsetD32Async", r));
-    return setCounter(step);
+    return setWord(errorWords + (errorCount - 1) * 8, step);
   }
 
-  /// The step counter, the last error word, on the stream (both halves:
-  /// without prepare's clearing, a half left out would keep its old value).
-  Status setCounter(uint64_t step) {
-    uint32_t words[2] = {uint32_t(step), uint32_t(step >> 32)};
-    CUdeviceptr counter = errorWords + (errorCount - 1) * 8;
+  /// A 64-bit word of device memory, on the stream (both halves: the word
+  /// may hold anything before).
+  Status setWord(CUdeviceptr word, uint64_t value) {
+    uint32_t halves[2] = {uint32_t(value), uint32_t(value >> 32)};
     for (int i = 0; i < 2; ++i)
-      if (CUresult r = api.cuMemsetD32Async(counter + 4 * i, words[i], 1,
+      if (CUresult r = api.cuMemsetD32Async(word + 4 * i, halves[i], 1,
                                             stream))
         return Status::error(errorMessage(api, "cuMemsetD32Async", r));
     return Status::ok();
@@ -603,15 +683,21 @@ private:
   CUdeviceptr errorWords = 0; // one 8-byte word per step, then the counter
   size_t errorCount = 0;
   std::vector<std::pair<CUgraphExec, CUgraph>> graphs;
+  /// Per program: a whole training step (gather, steps, loss sum).
+  std::vector<std::pair<CUgraphExec, CUgraph>> trainingGraphs;
   std::vector<uint64_t> runs;
   mutable Status sticky = Status::ok(); // a failed read or write
   // What compiling the runtime's own kernels needs.
   int arch = 0, driver = 0;
   std::string cacheDir;
   // Training with the data on the GPU.
-  CUfunction gatherRows = nullptr, addLoss = nullptr;
+  CUfunction gatherRowsKernel = nullptr, addLossKernel = nullptr;
   CUdeviceptr trainSamples = 0, trainLabels = 0, trainOrder = 0;
-  CUdeviceptr lossSum = 0; // a double
+  CUdeviceptr lossSum = 0; // a double, then the batch's position (a u64)
+  // Where the device's step counter and position are after the steps
+  // queued so far; kUnknown when something else set them.
+  static constexpr uint64_t kUnknown = ~uint64_t(0);
+  uint64_t nextStep = kUnknown, nextFirst = kUnknown;
   uint64_t sampleRowBytes = 0, labelRowBytes = 0, orderCapacity = 0;
 };
 

@@ -2,8 +2,11 @@
 //
 // Training with the data on the GPU needs two kernels no plan has: copying
 // an epoch's next batch out of the training set by the shuffled order, and
-// adding a step's loss to the epoch's sum. They are launched on the stream
-// around the program's graph, so a step needs no host synchronisation.
+// adding a step's loss to the epoch's sum. Where the batch starts and the
+// step counter (which dropout draws from) live in device memory, and the
+// second kernel advances both, so a training step is the same work every
+// time: one CUDA graph, launched with no arguments and no host
+// synchronisation.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,14 +42,16 @@ __device__ void dlc_gather(const unsigned char *data, unsigned char *batch,
 }
 
 // A step's samples and labels in one launch: the grid's y index picks which.
+// The batch's first row is order[*position].
 extern "C" __global__ void __launch_bounds__(256)
 dlc_gather_rows(const unsigned char *samples, unsigned char *sampleBatch,
                 unsigned long long sampleRowBytes, const unsigned char *labels,
                 unsigned char *labelBatch, unsigned long long labelRowBytes,
-                const unsigned long long *order, unsigned long long first,
-                unsigned long long rows) {
+                const unsigned long long *order,
+                const unsigned long long *position, unsigned long long rows) {
   const unsigned long long thread = blockIdx.x * 256ull + threadIdx.x;
   const unsigned long long threads = (unsigned long long)gridDim.x * 256;
+  const unsigned long long first = *position;
   if (blockIdx.y == 0)
     dlc_gather(samples, sampleBatch, order, first, rows, sampleRowBytes,
                thread, threads);
@@ -56,12 +61,18 @@ dlc_gather_rows(const unsigned char *samples, unsigned char *sampleBatch,
 }
 )";
 
-const char *kAddLoss = R"(// sum += loss, a float or double scalar, in double.
+const char *kAddLoss = R"(// sum += loss (a float or double scalar, in double); then the next step:
+// the step counter and the batch's position advance.
 extern "C" __global__ void __launch_bounds__(32)
-dlc_add_loss(const void *loss, int isDouble, double *sum) {
-  if (threadIdx.x == 0)
+dlc_add_loss(const void *loss, int isDouble, double *sum,
+             unsigned long long *counter, unsigned long long *position,
+             unsigned long long rows) {
+  if (threadIdx.x == 0) {
     *sum += isDouble ? *static_cast<const double *>(loss)
                      : (double)*static_cast<const float *>(loss);
+    *counter += 1;
+    *position += rows;
+  }
 }
 )";
 
