@@ -16,10 +16,11 @@
 #
 # GPU_CHECK_DEVICE=cpu runs the whole `run` half against the CPU backend
 # (a dry run of the script on a machine without a GPU). GPU_BUNDLE puts the
-# bundle elsewhere than gpu-bundle/ (the simulated-GPU test does).
+# bundle elsewhere than gpu-bundle/ (the simulated-GPU test does);
+# GPU_CHECK_LIMIT=N trains on N samples only (a quick dry run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bundle=${GPU_BUNDLE:-gpu-bundle}
+bundle=$(realpath -m "${GPU_BUNDLE:-gpu-bundle}")
 mode=${1:-}
 models="mlp mlp_dropout cnn lenet gpt tiny_regression"
 
@@ -43,18 +44,19 @@ run)
   device=${GPU_CHECK_DEVICE:-cuda}
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DDLC_BUILD_COMPILER=OFF -DDLC_BUILD_TESTS=OFF \
-    -DDLC_PLAN_GENERATED_DIR="$PWD/$bundle/include" \
-    -DDLC_FLATBUFFERS_INCLUDE="$PWD/$bundle/include" > /dev/null
+    -DDLC_PLAN_GENERATED_DIR="$bundle/include" \
+    -DDLC_FLATBUFFERS_INCLUDE="$bundle/include" > /dev/null
   cmake --build build-gpu > /dev/null
   dlrun=build-gpu/bin/dlrun
   "$dlrun" --list-devices
   "${PYTHON:-python3}" scripts/gpu_check.py compare "$bundle" "$dlrun" "$device"
-  export DLC_KERNEL_CACHE=$PWD/$bundle/kernel-cache
+  export DLC_KERNEL_CACHE=$bundle/kernel-cache
   for spec in mlp:10 cnn:3; do
     model=${spec%:*} epochs=${spec#*:}
     echo "== training $model on Fashion-MNIST for $epochs epochs on $device"
     "$dlrun" "$bundle/plans/$model.train.dlp" --train --device "$device" \
       --data "$bundle/data" --epochs "$epochs" \
+      ${GPU_CHECK_LIMIT:+--limit "$GPU_CHECK_LIMIT"} \
       --metrics-json "$bundle/$model-$device.json" | tail -n 2
   done
   ;;
