@@ -76,16 +76,29 @@ TEST(Kernels, CompilesAndAWarmStartCompilesNothing) {
 
 TEST(Kernels, AFailureNamesTheKernelAndShowsTheLog) {
   auto plan = rt::Plan::fromBytes(
-      planWithKernel("broken", "extern \"C\" __global__ void broken() { x; }"),
+      planWithKernel("iota_broken",
+                     "extern \"C\" __global__ void iota_broken() { x; }"),
       "test");
   ASSERT_TRUE(plan) << plan.status().message();
   auto build = rt::compileKernels(**plan, 90, "");
   ASSERT_FALSE(build);
   const std::string &message = build.status().message();
-  EXPECT_NE(message.find("kernel 'broken' does not compile"), std::string::npos)
+  EXPECT_NE(message.find("kernel 'iota_broken' does not compile"),
+            std::string::npos)
       << message;
   EXPECT_NE(message.find("identifier \"x\" is undefined"), std::string::npos)
       << message;
+}
+
+// A kernel step runs the source made for it, whose name starts with the
+// step's: a plan that pairs them otherwise does not load.
+TEST(Kernels, AStepNamingAnotherKernelIsRefused) {
+  auto plan = rt::Plan::fromBytes(planWithKernel("relu_1234", kIota), "test");
+  ASSERT_FALSE(plan);
+  EXPECT_NE(plan.status().message().find(
+                "the kernel step 'iota' names CUDA kernel 'relu_1234'"),
+            std::string::npos)
+      << plan.status().message();
 }
 
 TEST(Kernels, AnUnknownArchitectureIsRefused) {
