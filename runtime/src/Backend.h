@@ -11,17 +11,30 @@
 
 namespace dlc::rt {
 
-/// Where a training step's batch goes and its loss comes from.
-struct TrainingStep {
+/// The data sets a backend keeps where it runs programs: the training set,
+/// in a new order each epoch, and the evaluation set.
+enum class DataSet : uint32_t { Training = 0, Evaluation = 1 };
+
+/// Where a batch step's samples and labels go and the scalars it sums come
+/// from: a training step's loss, an evaluation's metrics.
+struct BatchStep {
   /// A tensor's place in the arenas.
   struct Place {
     uint32_t arena = 0;
     uint64_t offset = 0;
     uint64_t bytes = 0;
   };
-  Place samples, labels, loss; // the batch inputs and the scalar loss
+  /// A float scalar the steps add up (in double).
+  struct Sum {
+    Place place;
+    bool f64 = false;
+  };
+  static constexpr size_t kMaxSums = 4;
+  Place samples, labels; // the batch inputs
+  std::vector<Sum> sums; // at most kMaxSums
   uint64_t batch = 0;
-  bool lossIsF64 = false;
+  /// Training steps advance the step counter dropout draws from.
+  bool advancesCounter = true;
 };
 
 /// A device's copy of a plan's arenas and the means to run its programs.
@@ -43,28 +56,30 @@ public:
   runStepwise(uint32_t program, uint64_t step,
               const std::function<bool(uint32_t)> &afterStep) = 0;
 
-  /// Training with the data where the program runs: the training set once
+  /// Batches with the data where the program runs: a data set once
   /// (`samples` and `labels`, first dimension the sample, in the dtypes of
-  /// the batch tensors), each epoch's order once, then per step the batch
-  /// gathered, the program run and its loss added to a sum, without waiting
-  /// for the step; finishTrainingSteps() waits, reports any step's error
-  /// and returns the sum since its last call. This implementation gathers on
-  /// the host and runs each step to completion; the CUDA backend keeps the
-  /// data, the gathering and the sum on the GPU.
-  virtual Status setTrainingData(HostTensor samples, HostTensor labels);
-  virtual Status setTrainingOrder(const std::vector<uint64_t> &order);
-  virtual Status runTrainingStep(uint32_t program, uint64_t step,
-                                 uint64_t first, const TrainingStep &where);
-  virtual Expected<double> finishTrainingSteps(uint32_t program);
+  /// the batch tensors), an order of its samples (an epoch's), then per step
+  /// the batch gathered, the program run and its scalars added to sums,
+  /// without waiting for the step; finishBatches() waits, reports any step's
+  /// error and returns the sums since its last call. This implementation
+  /// gathers on the host and runs each step to completion; the CUDA backend
+  /// keeps the data, the gathering and the sums on the GPU.
+  virtual Status setBatchData(DataSet set, HostTensor samples,
+                              HostTensor labels);
+  virtual Status setBatchOrder(DataSet set, const std::vector<uint64_t> &order);
+  virtual Status runBatch(DataSet set, uint32_t program, uint64_t step,
+                          uint64_t first, const BatchStep &where);
+  virtual Expected<std::vector<double>> finishBatches(DataSet set,
+                                                      uint32_t program);
 
 protected:
-  /// The host's copy of the training data, for the implementation above.
-  struct HostTraining {
+  /// The host's copy of a data set, for the implementation above.
+  struct HostData {
     HostTensor samples, labels;
     std::vector<uint64_t> order;
     std::vector<uint8_t> staging;
-    double lossSum = 0;
-  } host;
+    std::vector<double> sums;
+  } host[2];
 };
 
 std::unique_ptr<Backend> createCpuBackend(const plan::Plan &plan);

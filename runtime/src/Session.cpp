@@ -10,11 +10,13 @@
 
 namespace dlc::rt {
 
-/// What setTrainingData fixed for the steps that follow.
-struct Session::Training {
+/// What setTrainingData or setEvaluationData fixed for the steps that
+/// follow.
+struct Session::Batches {
+  DataSet set = DataSet::Training;
   uint32_t program = 0;
-  TrainingStep where;
-  uint64_t samples = 0; // in the training set
+  BatchStep where;
+  uint64_t samples = 0; // in the data set
   uint64_t orderSize = 0;
 };
 
@@ -199,12 +201,12 @@ HostTensor converted(const HostTensor &data, DType dtype) {
 
 } // namespace
 
-Status Session::setTrainingData(const std::string &programName,
-                                const std::string &sampleInput,
-                                const std::string &labelInput,
-                                const std::string &lossOutput,
-                                const HostTensor &samples,
-                                const HostTensor &labels) {
+Expected<std::unique_ptr<Session::Batches>>
+Session::prepareBatches(DataSet set, const std::string &programName,
+                        const std::string &sampleInput,
+                        const std::string &labelInput,
+                        const std::vector<std::string> &sumOutputs,
+                        const HostTensor &samples, const HostTensor &labels) {
   Expected<uint32_t> index = program(programName);
   if (!index)
     return index.status();
@@ -212,11 +214,13 @@ Status Session::setTrainingData(const std::string &programName,
   const plan::Program &p = *root.programs()->Get(*index);
   auto place = [&](uint32_t tensor) {
     const plan::Tensor &t = *root.tensors()->Get(tensor);
-    return TrainingStep::Place{t.arena(), t.offset(), t.bytes()};
+    return BatchStep::Place{t.arena(), t.offset(), t.bytes()};
   };
-  auto training = std::make_unique<Training>();
-  training->program = *index;
-  TrainingStep &where = training->where;
+  auto batches = std::make_unique<Batches>();
+  batches->set = set;
+  batches->program = *index;
+  BatchStep &where = batches->where;
+  where.advancesCounter = set == DataSet::Training;
   const plan::Tensor *sampleTensor = nullptr, *labelTensor = nullptr;
   for (const plan::Binding *binding : *p.inputs()) {
     const plan::Tensor *tensor = root.tensors()->Get(binding->tensor());
@@ -228,20 +232,29 @@ Status Session::setTrainingData(const std::string &programName,
       where.labels = place(binding->tensor());
     }
   }
-  const plan::Tensor *lossTensor = nullptr;
-  for (const plan::Binding *binding : *p.outputs())
-    if (binding->name()->str() == lossOutput) {
-      lossTensor = root.tensors()->Get(binding->tensor());
-      where.loss = place(binding->tensor());
-    }
-  if (!sampleTensor || !labelTensor || !lossTensor)
+  if (!sampleTensor || !labelTensor)
     return Status::error("'" + programName + "' has no input '" + sampleInput +
-                         "', input '" + labelInput + "' and output '" +
-                         lossOutput + "'");
-  if (!isFloat(toDType(lossTensor->dtype())) || lossTensor->bytes() == 0 ||
-      toShape(lossTensor->shape()).size() != 0)
-    return Status::error("the loss '" + lossOutput + "' is not a float scalar");
-  where.lossIsF64 = toDType(lossTensor->dtype()) == DType::F64;
+                         "' and input '" + labelInput + "'");
+  if (sumOutputs.size() > BatchStep::kMaxSums)
+    return Status::error(format("at most %zu outputs are summed over batches",
+                                BatchStep::kMaxSums));
+  for (const std::string &name : sumOutputs) {
+    const plan::Binding *found = nullptr;
+    for (const plan::Binding *binding : *p.outputs())
+      if (binding->name()->str() == name)
+        found = binding;
+    if (!found)
+      return Status::error("'" + programName + "' has no output '" + name +
+                           "'");
+    const plan::Tensor &tensor = *root.tensors()->Get(found->tensor());
+    if (!isFloat(toDType(tensor.dtype())) || tensor.bytes() == 0 ||
+        toShape(tensor.shape()).size() != 0 ||
+        (toDType(tensor.dtype()) != DType::F32 &&
+         toDType(tensor.dtype()) != DType::F64))
+      return Status::error("'" + name + "' is not an f32 or f64 scalar");
+    where.sums.push_back({place(found->tensor()),
+                          toDType(tensor.dtype()) == DType::F64});
+  }
   std::vector<int64_t> shape = toShape(sampleTensor->shape());
   where.batch = shape.empty() ? 0 : uint64_t(shape[0]);
   uint64_t count = samples.shape.empty() ? 0 : uint64_t(samples.shape[0]);
@@ -254,16 +267,30 @@ Status Session::setTrainingData(const std::string &programName,
   };
   if (!where.batch || !count || !fits(samples, *sampleTensor) ||
       !fits(labels, *labelTensor))
-    return Status::error("the training samples and labels do not match the "
-                         "inputs '" + sampleInput + "' and '" + labelInput +
+    return Status::error("the samples and labels do not match the inputs '" +
+                         sampleInput + "' and '" + labelInput +
                          "' row for row");
-  training->samples = count;
-  if (Status s = backend_->setTrainingData(
-          converted(samples, toDType(sampleTensor->dtype())),
+  batches->samples = count;
+  if (Status s = backend_->setBatchData(
+          set, converted(samples, toDType(sampleTensor->dtype())),
           converted(labels, toDType(labelTensor->dtype())));
       !s)
     return s;
-  training_ = std::move(training);
+  return batches;
+}
+
+Status Session::setTrainingData(const std::string &programName,
+                                const std::string &sampleInput,
+                                const std::string &labelInput,
+                                const std::string &lossOutput,
+                                const HostTensor &samples,
+                                const HostTensor &labels) {
+  Expected<std::unique_ptr<Batches>> batches =
+      prepareBatches(DataSet::Training, programName, sampleInput, labelInput,
+                     {lossOutput}, samples, labels);
+  if (!batches)
+    return batches.status();
+  training_ = std::move(*batches);
   return Status::ok();
 }
 
@@ -277,7 +304,7 @@ Status Session::setTrainingOrder(const std::vector<uint64_t> &order) {
                                   (unsigned long long)sample,
                                   (unsigned long long)training_->samples));
   training_->orderSize = order.size();
-  return backend_->setTrainingOrder(order);
+  return backend_->setBatchOrder(DataSet::Training, order);
 }
 
 Status Session::runTrainingStep(uint64_t first) {
@@ -285,14 +312,59 @@ Status Session::runTrainingStep(uint64_t first) {
     return Status::error("no training data (setTrainingData comes first)");
   if (first + training_->where.batch > training_->orderSize)
     return Status::error("the step's batch runs past the order's end");
-  return backend_->runTrainingStep(training_->program, step_, first,
-                                   training_->where);
+  return backend_->runBatch(DataSet::Training, training_->program, step_,
+                            first, training_->where);
 }
 
 Expected<double> Session::finishTrainingSteps() {
   if (!training_)
     return Status::error("no training data (setTrainingData comes first)");
-  return backend_->finishTrainingSteps(training_->program);
+  Expected<std::vector<double>> sums =
+      backend_->finishBatches(DataSet::Training, training_->program);
+  if (!sums)
+    return sums.status();
+  return sums->empty() ? 0.0 : (*sums)[0];
+}
+
+Status Session::setEvaluationData(const std::string &programName,
+                                  const std::string &sampleInput,
+                                  const std::string &labelInput,
+                                  const std::vector<std::string> &metrics,
+                                  const HostTensor &samples,
+                                  const HostTensor &labels) {
+  Expected<std::unique_ptr<Batches>> batches =
+      prepareBatches(DataSet::Evaluation, programName, sampleInput, labelInput,
+                     metrics, samples, labels);
+  if (!batches)
+    return batches.status();
+  // Evaluation goes through the set in order.
+  std::vector<uint64_t> order((*batches)->samples);
+  for (uint64_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  if (Status s = backend_->setBatchOrder(DataSet::Evaluation, order); !s)
+    return s;
+  (*batches)->orderSize = order.size();
+  evaluation_ = std::move(*batches);
+  return Status::ok();
+}
+
+Status Session::runEvaluationBatch(uint64_t first) {
+  if (!evaluation_)
+    return Status::error("no evaluation data (setEvaluationData comes first)");
+  if (first + evaluation_->where.batch > evaluation_->orderSize)
+    return Status::error("the batch runs past the evaluation set's end");
+  return backend_->runBatch(DataSet::Evaluation, evaluation_->program, step_,
+                            first, evaluation_->where);
+}
+
+Expected<std::vector<double>> Session::finishEvaluation() {
+  if (!evaluation_)
+    return Status::error("no evaluation data (setEvaluationData comes first)");
+  Expected<std::vector<double>> sums =
+      backend_->finishBatches(DataSet::Evaluation, evaluation_->program);
+  if (sums)
+    sums->resize(evaluation_->where.sums.size(), 0.0);
+  return sums;
 }
 
 Expected<HostTensor> Session::output(const std::string &programName,

@@ -290,11 +290,11 @@ bool parse(int argc, char **argv, Options &options) {
 }
 
 
-/// dlc_gather_rows and dlc_add_loss against the host: a batch of rows by
+/// dlc_gather_rows and dlc_add_sums against the host: a batch of rows by
 /// a shuffled order, for row sizes in words and in bytes.
 int checkTrainingKernels(dlc_sim::KernelLibrary &library,
                          dlc_sim::BlockScheduler &scheduler,
-                         size_t gatherIndex, size_t addLossIndex) {
+                         size_t gatherIndex, size_t addSumsIndex) {
   int failed = 0;
   std::mt19937_64 random(1);
   for (uint64_t sampleRow : {12ull, 7ull}) {
@@ -333,20 +333,29 @@ int checkTrainingKernels(dlc_sim::KernelLibrary &library,
                 error.empty() ? "" : ": ", error.c_str());
     failed += !same;
   }
-  double sum = 1.5;
+  // Two scalars, a float and a double, into sums; a training step's
+  // counter and position advance, an evaluation's counter (null) does not.
+  double sums[2] = {1.5, 10};
   float loss = 2.25f;
+  double accuracy = 0.5;
   unsigned long long counter = 7, position = 128, rows = 64;
-  void *lossPtr = &loss, *sumPtr = &sum, *counterPtr = &counter,
-       *positionPtr = &position;
-  int isDouble = 0;
-  void *args[] = {&lossPtr,    &isDouble,    &sumPtr,
-                  &counterPtr, &positionPtr, &rows};
-  std::string error =
-      scheduler.launch(library.entry(addLossIndex), args, {1, 1, 1},
-                       {32, 1, 1});
-  // The loss added once, and the next step's counter and position.
-  bool same = error.empty() && sum == 3.75 && counter == 8 && position == 192;
-  std::printf("%s dlc_add_loss%s%s\n", same ? "ok  " : "FAIL",
+  void *lossPtr = &loss, *accuracyPtr = &accuracy, *none = nullptr,
+       *sumsPtr = sums, *counterPtr = &counter, *positionPtr = &position;
+  int count = 2;
+  unsigned f64 = 2;
+  void *args[] = {&lossPtr, &accuracyPtr, &none,       &none,
+                  &count,   &f64,         &sumsPtr,    &counterPtr,
+                  &positionPtr, &rows};
+  std::string error = scheduler.launch(library.entry(addSumsIndex), args,
+                                       {1, 1, 1}, {32, 1, 1});
+  bool same = error.empty() && sums[0] == 3.75 && sums[1] == 10.5 &&
+              counter == 8 && position == 192;
+  counterPtr = nullptr;
+  if (same)
+    error = scheduler.launch(library.entry(addSumsIndex), args, {1, 1, 1},
+                             {32, 1, 1});
+  same = same && error.empty() && sums[0] == 6 && position == 256;
+  std::printf("%s dlc_add_sums%s%s\n", same ? "ok  " : "FAIL",
               error.empty() ? "" : ": ", error.c_str());
   return failed + !same;
 }
@@ -453,7 +462,7 @@ int main(int argc, char **argv) {
       planEntries.back().push_back(add(kernel));
   }
   std::vector<cuda::KernelText> runtime = cuda::trainingKernels();
-  size_t gatherRows = add(runtime[0]), addLoss = add(runtime[1]);
+  size_t gatherRows = add(runtime[0]), addSums = add(runtime[1]);
 
   std::string dir = options.keep;
   if (dir.empty()) {
@@ -490,7 +499,7 @@ int main(int argc, char **argv) {
     failed += checkPlan(options.plans[i], planRoot(*plans[i]), label, library,
                         scheduler, entries, options);
   }
-  failed += checkTrainingKernels(library, scheduler, gatherRows, addLoss);
+  failed += checkTrainingKernels(library, scheduler, gatherRows, addSums);
   if (failed) {
     std::printf("kernel-sim: %d failures\n", failed);
     return 1;

@@ -19,6 +19,7 @@
 namespace dlc::rt {
 
 class Backend;
+enum class DataSet : uint32_t;
 
 /// How a session runs on a GPU.
 struct SessionOptions {
@@ -103,6 +104,24 @@ public:
   /// their losses; an error any of them met is reported here.
   Expected<double> finishTrainingSteps();
 
+  /// Evaluation with the data where the session runs, as training: the
+  /// evaluation set (first dimension the sample) once, then batches of it
+  /// in order. `metrics` (at most four f32 or f64 scalar outputs of
+  /// `program`) are summed over the batches on the device; the step
+  /// counter does not move.
+  Status setEvaluationData(const std::string &program,
+                           const std::string &sampleInput,
+                           const std::string &labelInput,
+                           const std::vector<std::string> &metrics,
+                           const HostTensor &samples, const HostTensor &labels);
+  bool hasEvaluationData() const { return evaluation_ != nullptr; }
+  /// Runs the program on samples [first, first + batch) of the evaluation
+  /// set; may return before it has finished.
+  Status runEvaluationBatch(uint64_t first);
+  /// Waits for the batches run since the last call and returns each
+  /// metric's sum over them.
+  Expected<std::vector<double>> finishEvaluation();
+
   /// The step counter that seeds dropout; training advances it.
   void setStepCounter(uint64_t step) { step_ = step; }
   uint64_t stepCounter() const { return step_; }
@@ -117,8 +136,14 @@ private:
   DeviceKind device_ = DeviceKind::Cpu;
   std::unique_ptr<Backend> backend_;
   uint64_t step_ = 0;
-  struct Training;
-  std::unique_ptr<Training> training_; // set by setTrainingData
+  struct Batches;
+  Expected<std::unique_ptr<Batches>>
+  prepareBatches(DataSet set, const std::string &program,
+                 const std::string &sampleInput, const std::string &labelInput,
+                 const std::vector<std::string> &sumOutputs,
+                 const HostTensor &samples, const HostTensor &labels);
+  std::unique_ptr<Batches> training_;   // set by setTrainingData
+  std::unique_ptr<Batches> evaluation_; // set by setEvaluationData
 };
 
 } // namespace dlc::rt

@@ -12,14 +12,14 @@
 // step's error word instead of failing; the words are read after each run
 // and the first one set is reported with the step and kernel that set it.
 //
-// Training keeps the training set on the GPU: a step is the runtime's
-// gather kernel (the batch out of the set, by the epoch's order, from a
+// Training and evaluation keep their data sets on the GPU: a batch step is
+// the runtime's gather kernel (the batch out of the set, by an order, from a
 // position in device memory), the program's steps and a kernel adding the
-// loss to a sum and advancing the position and the step counter. Once the
-// program has run twice, the whole step is captured as one graph, so a step
-// is one graph launch with no arguments; the host returns without waiting.
-// The error words collect over the epoch and are read with the sum when the
-// epoch ends.
+// step's scalars (loss, metrics) to sums and advancing the position (and,
+// training, the step counter). Once the program has run twice, the whole
+// step is captured as one graph, so a step is one graph launch with no
+// arguments; the host returns without waiting. The error words collect over
+// the steps and are read with the sums at the end (an epoch, an evaluation).
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,12 +39,29 @@ namespace {
 using namespace cuda;
 
 class CudaBackend final : public Backend {
+  static constexpr uint64_t kUnknown = ~uint64_t(0);
+  // A data set's words: the sums (doubles), then the batch's position.
+  static constexpr uint64_t kPositionOffset = BatchStep::kMaxSums * 8;
+  static constexpr uint64_t kWordsBytes = kPositionOffset + 8;
+  /// A data set on the device, for batch steps.
+  struct DeviceData {
+    CUdeviceptr samples = 0, labels = 0, order = 0, words = 0;
+    uint64_t sampleRowBytes = 0, labelRowBytes = 0, orderCapacity = 0;
+    size_t sumCount = 0;
+    /// Where the position is after the steps queued so far (kUnknown when
+    /// not known).
+    uint64_t nextFirst = kUnknown;
+    /// Per program: a whole batch step (gather, steps, sums) as a graph.
+    std::vector<std::pair<CUgraphExec, CUgraph>> graphs;
+  };
+
 public:
   CudaBackend(const plan::Plan &plan, const DriverApi &api)
       : plan(plan), api(api) {}
 
   ~CudaBackend() override {
-    dropTrainingGraphs();
+    for (DeviceData &set : data)
+      dropGraphs(set);
     for (auto &[exec, graph] : graphs) {
       if (exec)
         api.cuGraphExecDestroy(exec);
@@ -59,9 +76,10 @@ public:
     for (CUdeviceptr arena : arenas)
       if (arena)
         api.cuMemFree(arena);
-    for (CUdeviceptr buffer : {trainSamples, trainLabels, trainOrder, lossSum})
-      if (buffer)
-        api.cuMemFree(buffer);
+    for (DeviceData &set : data)
+      for (CUdeviceptr buffer : {set.samples, set.labels, set.order, set.words})
+        if (buffer)
+          api.cuMemFree(buffer);
     if (errorWords)
       api.cuMemFree(errorWords);
     if (stream)
@@ -143,7 +161,8 @@ public:
     if (CUresult r = api.cuMemAlloc(&errorWords, errorCount * 8))
       return Status::error(errorMessage(api, "cuMemAlloc", r));
     graphs.assign(plan.programs()->size(), {nullptr, nullptr});
-    trainingGraphs.assign(plan.programs()->size(), {nullptr, nullptr});
+    for (DeviceData &set : data)
+      set.graphs.assign(plan.programs()->size(), {nullptr, nullptr});
     runs.assign(plan.programs()->size(), 0);
     return Status::ok();
   }
@@ -258,15 +277,19 @@ public:
     return checkErrorWords(program);
   }
 
-  Status setTrainingData(HostTensor samples, HostTensor labels) override {
+  Status setBatchData(DataSet which, HostTensor samples,
+                      HostTensor labels) override {
     if (!sticky)
       return sticky;
-    if (Status s = loadTrainingKernels(); !s)
+    if (Status s = loadBatchKernels(); !s)
       return s;
-    if (Status s = sync("before copying the training set"); !s)
+    if (Status s = sync("before copying a data set"); !s)
       return s;
-    dropTrainingGraphs(); // they name the buffers replaced here
-    for (CUdeviceptr *buffer : {&trainSamples, &trainLabels})
+    DeviceData &set = data[uint32_t(which)];
+    const char *what = which == DataSet::Training ? "the training set"
+                                                  : "the evaluation set";
+    dropGraphs(set); // they name the buffers replaced here
+    for (CUdeviceptr *buffer : {&set.samples, &set.labels})
       if (*buffer) {
         api.cuMemFree(*buffer);
         *buffer = 0;
@@ -276,117 +299,125 @@ public:
     if (CUresult r = api.cuMemGetInfo(&freeBytes, &totalBytes))
       return Status::error(errorMessage(api, "cuMemGetInfo", r));
     if (bytes > freeBytes)
-      return Status::error(format("the training set needs %s of device "
-                                  "memory, the GPU has %s free (of %s)",
-                                  formatBytes(bytes).c_str(),
+      return Status::error(format("%s needs %s of device memory, the GPU has "
+                                  "%s free (of %s)",
+                                  what, formatBytes(bytes).c_str(),
                                   formatBytes(freeBytes).c_str(),
                                   formatBytes(totalBytes).c_str()));
-    auto upload = [&](const HostTensor &data, CUdeviceptr &buffer) -> Status {
+    auto upload = [&](const HostTensor &from, CUdeviceptr &buffer) -> Status {
       if (CUresult r = api.cuMemAlloc(&buffer,
-                                      std::max<size_t>(data.data.size(), 256)))
+                                      std::max<size_t>(from.data.size(), 256)))
         return Status::error(errorMessage(api, "cuMemAlloc", r) + " for " +
-                             formatBytes(data.data.size()) +
-                             " (the training set)");
-      if (CUresult r = api.cuMemcpyHtoD(buffer, data.data.data(),
-                                        data.data.size()))
-        return Status::error(errorMessage(api, "cuMemcpyHtoD", r) +
-                             " (the training set)");
+                             formatBytes(from.data.size()) + " (" + what + ")");
+      if (CUresult r = api.cuMemcpyHtoD(buffer, from.data.data(),
+                                        from.data.size()))
+        return Status::error(errorMessage(api, "cuMemcpyHtoD", r) + " (" +
+                             what + ")");
       return Status::ok();
     };
-    if (Status s = upload(samples, trainSamples); !s)
+    if (Status s = upload(samples, set.samples); !s)
       return s;
-    if (Status s = upload(labels, trainLabels); !s)
+    if (Status s = upload(labels, set.labels); !s)
       return s;
     uint64_t count = samples.shape.empty() ? 1 : uint64_t(samples.shape[0]);
-    sampleRowBytes = samples.data.size() / std::max<uint64_t>(count, 1);
-    labelRowBytes = labels.data.size() / std::max<uint64_t>(count, 1);
-    // The loss sum (a double), then the batch's position in the order.
-    if (!lossSum)
-      if (CUresult r = api.cuMemAlloc(&lossSum, 16))
+    set.sampleRowBytes = samples.data.size() / std::max<uint64_t>(count, 1);
+    set.labelRowBytes = labels.data.size() / std::max<uint64_t>(count, 1);
+    // The sums (doubles), then the batch's position in the order.
+    if (!set.words)
+      if (CUresult r = api.cuMemAlloc(&set.words, kWordsBytes))
         return Status::error(errorMessage(api, "cuMemAlloc", r));
-    nextStep = nextFirst = kUnknown;
-    if (CUresult r = api.cuMemsetD32Async(lossSum, 0, 2, stream))
+    set.nextFirst = kUnknown;
+    if (CUresult r = api.cuMemsetD32Async(set.words, 0, kWordsBytes / 4,
+                                          stream))
       return Status::error(errorMessage(api, "cuMemsetD32Async", r));
-    return sync("clearing the loss sum");
+    return sync("clearing the sums");
   }
 
-  Status setTrainingOrder(const std::vector<uint64_t> &order) override {
+  Status setBatchOrder(DataSet which,
+                       const std::vector<uint64_t> &order) override {
     if (!sticky)
       return sticky;
+    DeviceData &set = data[uint32_t(which)];
     // Steps still queued may read the order being replaced.
     if (Status s = sync("before the next order"); !s)
       return s;
-    if (order.size() > orderCapacity) {
-      dropTrainingGraphs(); // they name the order's buffer
-      if (trainOrder)
-        api.cuMemFree(trainOrder);
-      trainOrder = 0;
-      if (CUresult r = api.cuMemAlloc(&trainOrder, order.size() * 8))
+    if (order.size() > set.orderCapacity) {
+      dropGraphs(set); // they name the order's buffer
+      if (set.order)
+        api.cuMemFree(set.order);
+      set.order = 0;
+      if (CUresult r = api.cuMemAlloc(&set.order, order.size() * 8))
         return Status::error(errorMessage(api, "cuMemAlloc", r));
-      orderCapacity = order.size();
+      set.orderCapacity = order.size();
     }
     if (!order.empty())
-      if (CUresult r = api.cuMemcpyHtoD(trainOrder, order.data(),
+      if (CUresult r = api.cuMemcpyHtoD(set.order, order.data(),
                                         order.size() * 8))
         return Status::error(errorMessage(api, "cuMemcpyHtoD", r));
     return Status::ok();
   }
 
-  Status runTrainingStep(uint32_t programIndex, uint64_t step, uint64_t first,
-                         const TrainingStep &where) override {
+  Status runBatch(DataSet which, uint32_t programIndex, uint64_t step,
+                  uint64_t first, const BatchStep &where) override {
     if (!sticky)
       return sticky;
-    if (!trainSamples || !trainOrder)
-      return Status::error("no training data on the GPU");
+    DeviceData &set = data[uint32_t(which)];
+    if (!set.samples || !set.order)
+      return Status::error("no data set on the GPU for these steps");
+    if (where.sums.size() > BatchStep::kMaxSums)
+      return Status::error("a batch step sums at most 4 scalars");
     const plan::Program &program = *plan.programs()->Get(programIndex);
+    set.sumCount = where.sums.size();
     // The device's step counter and position are where the last step left
-    // them, unless something else ran since or the caller skips.
-    bool inPlace = step == nextStep && first == nextFirst;
-    auto &[exec, graph] = trainingGraphs[programIndex];
-    if (exec && inPlace) {
+    // them, unless something else ran since or the caller skips. Steps that
+    // leave the counter alone do not mind its value.
+    bool counterInPlace = !where.advancesCounter || step == nextStep;
+    bool inPlace = counterInPlace && first == set.nextFirst;
+    auto &[exec, graph] = set.graphs[programIndex];
+    auto launchGraph = [&]() -> Status {
       if (CUresult r = api.cuGraphLaunch(exec, stream))
         return Status::error(errorMessage(api, "cuGraphLaunch", r) +
-                             " for a training step of '" +
-                             program.name()->str() + "'");
-      nextStep = step + 1;
-      nextFirst = first + where.batch;
+                             " for a batch step of '" + program.name()->str() +
+                             "'");
       return Status::ok();
-    }
+    };
     if (!inPlace) {
-      if (Status s = setWord(errorWords + (errorCount - 1) * 8, step); !s)
-        return s;
-      if (Status s = setWord(lossSum + 8, first); !s)
+      if (!counterInPlace)
+        if (Status s = setWord(errorWords + (errorCount - 1) * 8, step); !s)
+          return s;
+      if (Status s = setWord(set.words + kPositionOffset, first); !s)
         return s;
     }
     if (exec || graphs[programIndex].first) {
       // The program has run twice (checked, then captured): the whole step
       // becomes one graph.
       if (!exec)
-        if (Status s = captureTrainingStep(programIndex, where); !s)
+        if (Status s = captureBatchStep(set, programIndex, where); !s)
           return s;
-      if (CUresult r = api.cuGraphLaunch(exec, stream))
-        return Status::error(errorMessage(api, "cuGraphLaunch", r) +
-                             " for a training step of '" +
-                             program.name()->str() + "'");
+      if (Status s = launchGraph(); !s)
+        return s;
     } else {
       // The program's first runs, step by step and then captured, wait and
-      // check.
-      if (Status s = gatherBatch(where); !s)
+      // check. run() sets the counter to `step` itself.
+      if (Status s = gatherBatch(set, where); !s)
         return s;
       if (Status s = run(programIndex, step); !s)
         return s;
-      if (Status s = addLoss(where); !s)
+      if (Status s = addSums(set, where); !s)
         return s;
     }
-    nextStep = step + 1;
-    nextFirst = first + where.batch;
+    if (where.advancesCounter)
+      nextStep = step + 1;
+    set.nextFirst = first + where.batch;
     return Status::ok();
   }
 
-  Expected<double> finishTrainingSteps(uint32_t programIndex) override {
+  Expected<std::vector<double>> finishBatches(DataSet which,
+                                              uint32_t programIndex) override {
     if (!sticky)
       return sticky;
-    if (Status s = sync("running training steps"); !s)
+    DeviceData &set = data[uint32_t(which)];
+    if (Status s = sync("running batch steps"); !s)
       return s;
     // The words collected every queued step's errors.
     Status words = checkErrorWords(*plan.programs()->Get(programIndex));
@@ -394,22 +425,24 @@ public:
       return Status::error(errorMessage(api, "cuMemsetD32Async", r));
     if (!words)
       return words;
-    double sum = 0;
-    if (lossSum) {
-      if (CUresult r = api.cuMemcpyDtoH(&sum, lossSum, 8))
+    std::vector<double> sums(set.sumCount);
+    if (set.words && !sums.empty()) {
+      if (CUresult r = api.cuMemcpyDtoH(sums.data(), set.words,
+                                        sums.size() * 8))
         return Status::error(errorMessage(api, "cuMemcpyDtoH", r));
-      if (CUresult r = api.cuMemsetD32Async(lossSum, 0, 2, stream))
+      if (CUresult r = api.cuMemsetD32Async(set.words, 0,
+                                            BatchStep::kMaxSums * 2, stream))
         return Status::error(errorMessage(api, "cuMemsetD32Async", r));
     }
-    if (Status s = sync("clearing the loss sum"); !s)
+    if (Status s = sync("clearing the sums"); !s)
       return s;
-    return sum;
+    return sums;
   }
 
 private:
-  /// The runtime's gather and loss-sum kernels, compiled (or found in the
-  /// kernel cache) and loaded on first use.
-  Status loadTrainingKernels() {
+  /// The runtime's gather and sum kernels, compiled (or found in the kernel
+  /// cache) and loaded on first use.
+  Status loadBatchKernels() {
     if (gatherRowsKernel)
       return Status::ok();
     std::vector<KernelText> kernels = trainingKernels();
@@ -432,61 +465,71 @@ private:
                              " for kernel '" + kernels[i].name + "'");
     }
     gatherRowsKernel = loaded[0];
-    addLossKernel = loaded[1];
+    addSumsKernel = loaded[1];
     return Status::ok();
   }
 
   /// Samples and labels order[position, position + batch) into the step's
   /// batch tensors, one launch: blocks (x, 0) copy samples, (x, 1) labels.
-  Status gatherBatch(const TrainingStep &where) {
-    CUdeviceptr samples = trainSamples, labels = trainLabels, order = trainOrder;
+  Status gatherBatch(DeviceData &set, const BatchStep &where) {
+    CUdeviceptr samples = set.samples, labels = set.labels, order = set.order;
     CUdeviceptr sampleBatch =
         arenas[where.samples.arena] + where.samples.offset;
     CUdeviceptr labelBatch = arenas[where.labels.arena] + where.labels.offset;
-    CUdeviceptr position = lossSum + 8;
-    unsigned long long sampleRow = sampleRowBytes, labelRow = labelRowBytes;
+    CUdeviceptr position = set.words + kPositionOffset;
+    unsigned long long sampleRow = set.sampleRowBytes,
+                       labelRow = set.labelRowBytes;
     unsigned long long rows = where.batch;
-    uint64_t units = sampleRowBytes % 4 ? rows * sampleRowBytes
-                                        : rows * sampleRowBytes / 4;
+    uint64_t units = sampleRow % 4 ? rows * sampleRow : rows * sampleRow / 4;
     unsigned blocks = unsigned(std::min<uint64_t>((units + 255) / 256, 4096));
     if (!blocks)
       return Status::ok();
     void *params[] = {&samples,   &sampleBatch, &sampleRow, &labels, &labelBatch,
                       &labelRow, &order,       &position,  &rows};
-    if (CUresult r = api.cuLaunchKernel(gatherRowsKernel, blocks, 2, 1, 256, 1, 1, 0,
-                                        stream, params, nullptr))
+    if (CUresult r = api.cuLaunchKernel(gatherRowsKernel, blocks, 2, 1, 256, 1,
+                                        1, 0, stream, params, nullptr))
       return Status::error(errorMessage(api, "cuLaunchKernel", r) +
                            " for kernel 'dlc_gather_rows'");
     return Status::ok();
   }
 
-  /// The step's loss into the sum; the step counter and the position on to
-  /// the next step.
-  Status addLoss(const TrainingStep &where) {
-    CUdeviceptr loss = arenas[where.loss.arena] + where.loss.offset;
-    CUdeviceptr counter = errorWords + (errorCount - 1) * 8;
-    CUdeviceptr position = lossSum + 8;
-    int isDouble = where.lossIsF64;
+  /// The step's scalars into the sums; the position (and the step counter,
+  /// for training) on to the next step.
+  Status addSums(DeviceData &set, const BatchStep &where) {
+    CUdeviceptr scalars[BatchStep::kMaxSums] = {0, 0, 0, 0};
+    unsigned f64 = 0;
+    for (size_t i = 0; i < where.sums.size(); ++i) {
+      const BatchStep::Sum &sum = where.sums[i];
+      scalars[i] = arenas[sum.place.arena] + sum.place.offset;
+      f64 |= unsigned(sum.f64) << i;
+    }
+    int count = int(where.sums.size());
+    CUdeviceptr counter =
+        where.advancesCounter ? errorWords + (errorCount - 1) * 8 : 0;
+    CUdeviceptr sums = set.words, position = set.words + kPositionOffset;
     unsigned long long rows = where.batch;
-    void *params[] = {&loss, &isDouble, &lossSum, &counter, &position, &rows};
-    if (CUresult r = api.cuLaunchKernel(addLossKernel, 1, 1, 1, 32, 1, 1, 0, stream,
-                                        params, nullptr))
+    void *params[] = {&scalars[0], &scalars[1], &scalars[2], &scalars[3],
+                      &count,      &f64,        &sums,       &counter,
+                      &position,   &rows};
+    if (CUresult r = api.cuLaunchKernel(addSumsKernel, 1, 1, 1, 32, 1, 1, 0,
+                                        stream, params, nullptr))
       return Status::error(errorMessage(api, "cuLaunchKernel", r) +
-                           " for kernel 'dlc_add_loss'");
+                           " for kernel 'dlc_add_sums'");
     return Status::ok();
   }
 
-  /// Gather, the program's steps and the loss sum, captured as one graph.
-  Status captureTrainingStep(uint32_t programIndex, const TrainingStep &where) {
-    auto &[exec, graph] = trainingGraphs[programIndex];
+  /// Gather, the program's steps and the sums, captured as one graph.
+  Status captureBatchStep(DeviceData &set, uint32_t programIndex,
+                          const BatchStep &where) {
+    auto &[exec, graph] = set.graphs[programIndex];
     if (CUresult r = api.cuStreamBeginCapture(
             stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL))
       return Status::error(errorMessage(api, "cuStreamBeginCapture", r));
-    Status enqueued = gatherBatch(where);
+    Status enqueued = gatherBatch(set, where);
     if (enqueued)
       enqueued = enqueueSteps(*plan.programs()->Get(programIndex), false);
     if (enqueued)
-      enqueued = addLoss(where);
+      enqueued = addSums(set, where);
     CUresult ended = api.cuStreamEndCapture(stream, &graph);
     if (!enqueued)
       return enqueued;
@@ -497,8 +540,8 @@ private:
     return Status::ok();
   }
 
-  void dropTrainingGraphs() {
-    for (auto &[exec, graph] : trainingGraphs) {
+  void dropGraphs(DeviceData &set) {
+    for (auto &[exec, graph] : set.graphs) {
       if (exec)
         api.cuGraphExecDestroy(exec);
       if (graph)
@@ -683,22 +726,17 @@ private:
   CUdeviceptr errorWords = 0; // one 8-byte word per step, then the counter
   size_t errorCount = 0;
   std::vector<std::pair<CUgraphExec, CUgraph>> graphs;
-  /// Per program: a whole training step (gather, steps, loss sum).
-  std::vector<std::pair<CUgraphExec, CUgraph>> trainingGraphs;
   std::vector<uint64_t> runs;
   mutable Status sticky = Status::ok(); // a failed read or write
   // What compiling the runtime's own kernels needs.
   int arch = 0, driver = 0;
   std::string cacheDir;
-  // Training with the data on the GPU.
-  CUfunction gatherRowsKernel = nullptr, addLossKernel = nullptr;
-  CUdeviceptr trainSamples = 0, trainLabels = 0, trainOrder = 0;
-  CUdeviceptr lossSum = 0; // a double, then the batch's position (a u64)
-  // Where the device's step counter and position are after the steps
-  // queued so far; kUnknown when something else set them.
-  static constexpr uint64_t kUnknown = ~uint64_t(0);
-  uint64_t nextStep = kUnknown, nextFirst = kUnknown;
-  uint64_t sampleRowBytes = 0, labelRowBytes = 0, orderCapacity = 0;
+  // Batch steps with the data on the GPU.
+  CUfunction gatherRowsKernel = nullptr, addSumsKernel = nullptr;
+  DeviceData data[2]; // by DataSet
+  /// The step counter after the steps queued so far (kUnknown when a run set
+  /// it since).
+  uint64_t nextStep = kUnknown;
 };
 
 } // namespace

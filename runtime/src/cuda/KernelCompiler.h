@@ -20,7 +20,7 @@ struct KernelText {
 std::vector<KernelText> planKernels(const plan::Plan &plan);
 
 /// The runtime's own kernels, which training with the data on the GPU
-/// launches besides the plan's: dlc_gather_rows and dlc_add_loss.
+/// launches besides the plan's: dlc_gather_rows and dlc_add_sums.
 std::vector<KernelText> trainingKernels();
 
 /// One CUBIN per kernel, from the cache or NVRTC, compiled on up to

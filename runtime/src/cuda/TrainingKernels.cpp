@@ -1,12 +1,12 @@
 //===- TrainingKernels.cpp - The runtime's own kernels --------------------===//
 //
-// Training with the data on the GPU needs two kernels no plan has: copying
-// an epoch's next batch out of the training set by the shuffled order, and
-// adding a step's loss to the epoch's sum. Where the batch starts and the
-// step counter (which dropout draws from) live in device memory, and the
-// second kernel advances both, so a training step is the same work every
-// time: one CUDA graph, launched with no arguments and no host
-// synchronisation.
+// Batches with the data on the GPU (training steps and evaluation) need two
+// kernels no plan has: copying the next batch out of a data set by an order
+// (an epoch's shuffle), and adding a step's scalars (the loss; evaluation's
+// metrics) to sums. Where the batch starts and the step counter (which
+// dropout draws from) live in device memory, and the second kernel advances
+// them, so a step is the same work every time: one CUDA graph, launched
+// with no arguments and no host synchronisation.
 //
 //===----------------------------------------------------------------------===//
 
@@ -61,25 +61,33 @@ dlc_gather_rows(const unsigned char *samples, unsigned char *sampleBatch,
 }
 )";
 
-const char *kAddLoss = R"(// sum += loss (a float or double scalar, in double); then the next step:
-// the step counter and the batch's position advance.
+const char *kAddSums = R"(// sums[i] += scalar i (a float, or a double where bit i of f64 is set), in
+// double, for i < count; then the next step: the position advances by the
+// batch, and the step counter by one where there is one (training steps).
+__device__ double dlc_scalar(const void *p, unsigned f64, int i) {
+  return (f64 >> i & 1) ? *static_cast<const double *>(p)
+                        : (double)*static_cast<const float *>(p);
+}
 extern "C" __global__ void __launch_bounds__(32)
-dlc_add_loss(const void *loss, int isDouble, double *sum,
+dlc_add_sums(const void *s0, const void *s1, const void *s2, const void *s3,
+             int count, unsigned f64, double *sums,
              unsigned long long *counter, unsigned long long *position,
              unsigned long long rows) {
-  if (threadIdx.x == 0) {
-    *sum += isDouble ? *static_cast<const double *>(loss)
-                     : (double)*static_cast<const float *>(loss);
+  if (threadIdx.x != 0)
+    return;
+  const void *scalars[4] = {s0, s1, s2, s3};
+  for (int i = 0; i < count && i < 4; ++i)
+    sums[i] += dlc_scalar(scalars[i], f64, i);
+  if (counter)
     *counter += 1;
-    *position += rows;
-  }
+  *position += rows;
 }
 )";
 
 } // namespace
 
 std::vector<KernelText> trainingKernels() {
-  return {{"dlc_gather_rows", kGatherRows}, {"dlc_add_loss", kAddLoss}};
+  return {{"dlc_gather_rows", kGatherRows}, {"dlc_add_sums", kAddSums}};
 }
 
 } // namespace dlc::rt::cuda

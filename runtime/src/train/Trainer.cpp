@@ -253,14 +253,27 @@ Expected<std::map<std::string, double>> evaluate(Session &session,
     return Status::ok();
   };
   uint64_t full = n / batch * batch;
-  for (uint64_t begin = 0; begin < full; begin += batch) {
-    gather(data.inputs, order, begin, batch, inputs);
-    gather(data.labels, order, begin, batch, labels);
-    std::map<std::string, double> means;
-    if (Status s = runBatch(means); !s)
-      return s;
-    for (const auto &[name, mean] : means)
-      sums[name] += mean * double(batch);
+  if (session.hasEvaluationData()) {
+    // The set is on the device (setEvaluationData): the full batches run
+    // without waiting, their metrics summed there and read once.
+    for (uint64_t begin = 0; begin < full; begin += batch)
+      if (Status s = session.runEvaluationBatch(begin); !s)
+        return s;
+    Expected<std::vector<double>> means = session.finishEvaluation();
+    if (!means)
+      return means.status();
+    for (size_t i = 0; i < layout->metrics.size() && i < means->size(); ++i)
+      sums[layout->metrics[i]] += (*means)[i] * double(batch);
+  } else {
+    for (uint64_t begin = 0; begin < full; begin += batch) {
+      gather(data.inputs, order, begin, batch, inputs);
+      gather(data.labels, order, begin, batch, labels);
+      std::map<std::string, double> means;
+      if (Status s = runBatch(means); !s)
+        return s;
+      for (const auto &[name, mean] : means)
+        sums[name] += mean * double(batch);
+    }
   }
   if (uint64_t rest = n - full) {
     // Pad with copies of the first remaining sample, then run a batch of
@@ -336,6 +349,13 @@ Expected<std::vector<EpochMetrics>> train(Session &session,
                                            trainSet.inputs, trainSet.labels);
         !s)
       return s;
+  // The test set goes where the session runs too, once; a model whose
+  // metrics the device cannot sum (not float scalars) is evaluated on the
+  // host.
+  if (testSet.size() >= uint64_t(batch))
+    (void)session.setEvaluationData("eval", layout->dataInput,
+                                    layout->labelInput, layout->metrics,
+                                    testSet.inputs, testSet.labels);
   // Each epoch's order is a Fisher-Yates shuffle from a generator seeded by
   // (seed, epoch): the same on every platform, unlike std::shuffle.
   std::vector<uint64_t> order(n);
