@@ -8,7 +8,9 @@
 #      the simulated GPU and on the CPU backend, same inputs and parameters;
 #      three chained training steps' losses and parameters.
 #   2. Training with the data on the device gives the CPU backend's curve.
-#   3. A bad label is reported with its step and kernel.
+#   3. Each further training step or evaluation batch costs the host one
+#      graph launch and nothing else.
+#   4. A bad label is reported with its step and kernel.
 #
 #   simulated-gpu.sh BUILD_DIR SIM_LIBRARY
 set -euo pipefail
@@ -43,6 +45,24 @@ print(f"{sys.argv[3]}: {len(gpu)} epoch(s) on the simulated GPU, train loss "
       f"the CPU backend's")
 PY
 done
+
+# What the host asks of the device for 512 and for 1024 samples (batch 64):
+# 8 more training steps and 8 more evaluation batches must be 16 more graph
+# launches and no other call.
+for n in 512 1024; do
+  DLC_CUDA_SIM_STATS=$work/calls-$n "$dlrun" "$plans/mlp.train.dlp" --train \
+    --device cuda --data "$work/bundle/data" --epochs 1 --limit "$n" > /dev/null
+done
+"$python" - "$work/calls-512" "$work/calls-1024" <<'PY'
+import sys
+small, large = ({k: int(v) for k, v in (line.split() for line in open(path))}
+                for path in sys.argv[1:3])
+extra = {k: large[k] - small[k] for k in small}
+if extra != {"kernels": 0, "graphs": 16, "memsets": 0, "copies": 0}:
+    sys.exit(f"16 more steps cost the host {extra}, not 16 graph launches")
+print(f"16 more steps: 16 more graph launches, nothing else ({small} for 512 "
+      f"samples)")
+PY
 
 # Labels out of range: the cross-entropy kernel sets its error bit, and the
 # run fails naming the step and kernel.

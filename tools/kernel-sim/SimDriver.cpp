@@ -52,6 +52,25 @@ namespace dlc_sim {
 namespace {
 
 constexpr size_t kDeviceBytes = size_t(16) << 30; // what the device claims
+
+/// What the host asked of the device outside captures; written to the file
+/// $DLC_CUDA_SIM_STATS names when the process ends, so a test can see what
+/// a training step costs the host (one graph launch, nothing else).
+struct Calls {
+  unsigned long long kernels = 0, graphs = 0, memsets = 0, copies = 0;
+  ~Calls() {
+    const char *path = std::getenv("DLC_CUDA_SIM_STATS");
+    if (!path || !*path)
+      return;
+    if (FILE *file = std::fopen(path, "w")) {
+      std::fprintf(file, "kernels %llu\ngraphs %llu\nmemsets %llu\ncopies %llu\n",
+                   kernels, graphs, memsets, copies);
+      std::fclose(file);
+    }
+  }
+} calls;
+
+bool capturing(CUstream_st *stream) { return stream && stream->capturing; }
 CUctx_st context;
 std::map<uintptr_t, size_t> allocations; // device memory: host memory
 size_t allocated = 0;
@@ -65,6 +84,7 @@ CUresult launchFailed() { return CUDA_ERROR_LAUNCH_FAILED; }
 template <typename T>
 CUresult fill(CUdeviceptr dst, size_t pitch, T value, size_t width,
                      size_t height, CUstream stream) {
+  calls.memsets += !capturing(stream);
   enqueue(stream, [=] {
     for (size_t row = 0; row < height; ++row) {
       auto *p = reinterpret_cast<T *>(dst + row * pitch);
@@ -206,11 +226,13 @@ CUresult cuMemFree(CUdeviceptr pointer) {
 }
 
 CUresult cuMemcpyHtoD(CUdeviceptr dst, const void *src, size_t bytes) {
+  ++calls.copies;
   std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
   return CUDA_SUCCESS;
 }
 
 CUresult cuMemcpyDtoH(void *dst, CUdeviceptr src, size_t bytes) {
+  ++calls.copies;
   std::memcpy(dst, reinterpret_cast<const void *>(src), bytes);
   return takeFailure() ? launchFailed() : CUDA_SUCCESS;
 }
@@ -307,6 +329,7 @@ CUresult cuLaunchKernel(CUfunction function, unsigned gridX, unsigned gridY,
     values.emplace_back(value, value + size);
   }
   dim3 grid{gridX, gridY, gridZ}, block{blockX, blockY, blockZ};
+  calls.kernels += !capturing(stream);
   bool ok = enqueue(stream, [module, values, grid, block]() mutable {
     std::vector<void *> args;
     for (std::vector<char> &value : values)
@@ -357,6 +380,7 @@ CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
 }
 
 CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
+  calls.graphs += !capturing(stream);
   bool ok = enqueue(stream, [exec] {
     for (Work &work : exec->work)
       if (std::string error = work(); !error.empty())
