@@ -382,8 +382,12 @@ int compile(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   if (failed(applyPassManagerCLOptions(pm)))
     return 1;
   applyDefaultTimingPassManagerCLOptions(pm);
-  if (!dumpDir.empty())
+  if (!dumpDir.empty()) {
+    // Each dump prints the whole module, which function passes running on
+    // other threads would be changing meanwhile: one thread, in order.
+    context.disableMultithreading();
     pm.addInstrumentation(std::make_unique<DumpAfterEachPass>(dumpDir, 2));
+  }
   dl::PlanKind kind = train       ? dl::PlanKind::Training
                       : gradients ? dl::PlanKind::Gradients
                                   : dl::PlanKind::Inference;
