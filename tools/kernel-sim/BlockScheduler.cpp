@@ -145,7 +145,6 @@ std::string BlockScheduler::launch(Entry kernel, void **arguments, dim3 g,
   args = arguments;
   grid = g;
   block = b;
-  failure.clear();
   BlockScheduler *outer = active;
   active = this;
   std::string error;
@@ -175,8 +174,6 @@ std::string BlockScheduler::runBlock(uint3 blockIdx) {
       Fiber &fiber = *fibers[t];
       if (fiber.state == Fiber::State::Ready)
         resume(fiber);
-      if (!failure.empty())
-        return failure;
       live |= fiber.state != Fiber::State::Done;
     }
     if (!live)

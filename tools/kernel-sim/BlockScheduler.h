@@ -59,7 +59,6 @@ private:
   Entry entry = nullptr;
   void **args = nullptr;
   dim3 grid{}, block{};
-  std::string failure; // set by a fiber, reported by launch()
 };
 
 } // namespace dlc_sim

@@ -86,42 +86,39 @@ inline void __syncwarp(unsigned mask = 0xffffffffu) {
   dlc_sim_hooks.exchange(mask, 0, lanes);
 }
 
-template <typename T>
-T __shfl_sync(unsigned mask, T value, int source, int width = 32) {
+/// `value` of lane source(lane) of the warp; every lane of `mask` posts.
+template <typename T, typename Source>
+T dlc_sim_shuffle(unsigned mask, T value, Source source) {
   unsigned long long lanes[32];
   dlc_sim_hooks.exchange(mask, dlc_sim::toBits(value), lanes);
-  unsigned lane = dlc_sim_lane();
-  unsigned base = lane - lane % width;
-  return dlc_sim::fromBits<T>(lanes[base + unsigned(source) % width]);
+  return dlc_sim::fromBits<T>(lanes[source(dlc_sim_lane())]);
+}
+// A source outside the lane's segment of `width` lanes reads its own.
+template <typename T>
+T __shfl_sync(unsigned mask, T value, int source, int width = 32) {
+  return dlc_sim_shuffle(mask, value, [&](unsigned lane) {
+    return lane - lane % width + unsigned(source) % width;
+  });
 }
 template <typename T>
 T __shfl_xor_sync(unsigned mask, T value, int laneMask, int width = 32) {
-  unsigned long long lanes[32];
-  dlc_sim_hooks.exchange(mask, dlc_sim::toBits(value), lanes);
-  unsigned lane = dlc_sim_lane();
-  unsigned source = lane ^ unsigned(laneMask);
-  // A source outside the lane's segment of `width` lanes reads its own.
-  if (source / width != lane / width)
-    source = lane;
-  return dlc_sim::fromBits<T>(lanes[source]);
+  return dlc_sim_shuffle(mask, value, [&](unsigned lane) {
+    unsigned source = lane ^ unsigned(laneMask);
+    return source / width == lane / width ? source : lane;
+  });
 }
 template <typename T>
 T __shfl_down_sync(unsigned mask, T value, unsigned delta, int width = 32) {
-  unsigned long long lanes[32];
-  dlc_sim_hooks.exchange(mask, dlc_sim::toBits(value), lanes);
-  unsigned lane = dlc_sim_lane();
-  unsigned source = lane + delta;
-  if (source / width != lane / width)
-    source = lane;
-  return dlc_sim::fromBits<T>(lanes[source]);
+  return dlc_sim_shuffle(mask, value, [&](unsigned lane) {
+    unsigned source = lane + delta;
+    return source / width == lane / width ? source : lane;
+  });
 }
 template <typename T>
 T __shfl_up_sync(unsigned mask, T value, unsigned delta, int width = 32) {
-  unsigned long long lanes[32];
-  dlc_sim_hooks.exchange(mask, dlc_sim::toBits(value), lanes);
-  unsigned lane = dlc_sim_lane();
-  unsigned source = lane % width >= delta ? lane - delta : lane;
-  return dlc_sim::fromBits<T>(lanes[source]);
+  return dlc_sim_shuffle(mask, value, [&](unsigned lane) {
+    return lane % width >= delta ? lane - delta : lane;
+  });
 }
 inline unsigned __ballot_sync(unsigned mask, int predicate) {
   unsigned long long lanes[32];
@@ -139,42 +136,36 @@ inline int __all_sync(unsigned mask, int predicate) {
 }
 
 // Atomics: no other fiber runs between the read and the write.
-template <typename T, typename U> T atomicAdd(T *address, U value) {
+/// *address = update(*address); returns the old value.
+template <typename T, typename Update> T dlc_sim_atomic(T *address, Update update) {
   T old = *address;
-  *address = old + T(value);
+  *address = update(old);
   return old;
+}
+template <typename T, typename U> T atomicAdd(T *address, U value) {
+  return dlc_sim_atomic(address, [&](T old) { return T(old + T(value)); });
 }
 template <typename T, typename U> T atomicOr(T *address, U value) {
-  T old = *address;
-  *address = old | T(value);
-  return old;
+  return dlc_sim_atomic(address, [&](T old) { return T(old | T(value)); });
 }
 template <typename T, typename U> T atomicAnd(T *address, U value) {
-  T old = *address;
-  *address = old & T(value);
-  return old;
+  return dlc_sim_atomic(address, [&](T old) { return T(old & T(value)); });
 }
 template <typename T, typename U> T atomicMax(T *address, U value) {
-  T old = *address;
-  *address = old > T(value) ? old : T(value);
-  return old;
+  return dlc_sim_atomic(address,
+                        [&](T old) { return old > T(value) ? old : T(value); });
 }
 template <typename T, typename U> T atomicMin(T *address, U value) {
-  T old = *address;
-  *address = old < T(value) ? old : T(value);
-  return old;
+  return dlc_sim_atomic(address,
+                        [&](T old) { return old < T(value) ? old : T(value); });
 }
 template <typename T, typename U> T atomicExch(T *address, U value) {
-  T old = *address;
-  *address = T(value);
-  return old;
+  return dlc_sim_atomic(address, [&](T) { return T(value); });
 }
 template <typename T, typename U, typename V>
 T atomicCAS(T *address, U compare, V value) {
-  T old = *address;
-  if (old == T(compare))
-    *address = T(value);
-  return old;
+  return dlc_sim_atomic(
+      address, [&](T old) { return old == T(compare) ? T(value) : old; });
 }
 
 // Bit casts and integer intrinsics.

@@ -46,24 +46,6 @@ struct Layout {
 std::map<const void *, Desc> descs;
 std::map<const void *, Layout> layouts;
 
-/// op(X)(i, l) of a column-major X, for one batch item.
-struct Operand {
-  const char *base;
-  bool f64, transposed;
-  int64_t ld;
-  double at(int64_t i, int64_t l) const {
-    int64_t index = transposed ? l + i * ld : i + l * ld;
-    if (f64) {
-      double v;
-      std::memcpy(&v, base + index * 8, 8);
-      return v;
-    }
-    float v;
-    std::memcpy(&v, base + index * 4, 4);
-    return v;
-  }
-};
-
 double load(const void *p, bool f64, int64_t index) {
   if (f64)
     return static_cast<const double *>(p)[index];
@@ -75,6 +57,25 @@ void store(void *p, bool f64, int64_t index, double value) {
     static_cast<double *>(p)[index] = value;
   else
     static_cast<float *>(p)[index] = float(value);
+}
+
+/// op(X)(i, l) of a column-major X, for one batch item.
+struct Operand {
+  const char *base;
+  bool f64, transposed;
+  int64_t ld;
+  double at(int64_t i, int64_t l) const {
+    return load(base, f64, transposed ? l + i * ld : i + l * ld);
+  }
+};
+
+/// An attribute's value into `field`, when its size is the field's.
+template <typename T>
+cublasStatus_t setField(T &field, const void *buffer, size_t size) {
+  if (size != sizeof(T))
+    return CUBLAS_STATUS_INVALID_VALUE;
+  std::memcpy(&field, buffer, size);
+  return CUBLAS_STATUS_SUCCESS;
 }
 
 double gelu(double x) {
@@ -117,24 +118,10 @@ cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t desc,
                                const void *buffer, size_t size) {
   Desc &d = descs.at(desc);
   switch (attribute) {
-  case CUBLASLT_MATMUL_DESC_TRANSA:
-  case CUBLASLT_MATMUL_DESC_TRANSB:
-    if (size != sizeof(int32_t))
-      return CUBLAS_STATUS_INVALID_VALUE;
-    std::memcpy(attribute == CUBLASLT_MATMUL_DESC_TRANSA ? &d.transA
-                                                         : &d.transB,
-                buffer, size);
-    return CUBLAS_STATUS_SUCCESS;
-  case CUBLASLT_MATMUL_DESC_EPILOGUE:
-    if (size != sizeof(uint32_t))
-      return CUBLAS_STATUS_INVALID_VALUE;
-    std::memcpy(&d.epilogue, buffer, size);
-    return CUBLAS_STATUS_SUCCESS;
-  case CUBLASLT_MATMUL_DESC_BIAS_POINTER:
-    if (size != sizeof(void *))
-      return CUBLAS_STATUS_INVALID_VALUE;
-    std::memcpy(&d.bias, buffer, size);
-    return CUBLAS_STATUS_SUCCESS;
+  case CUBLASLT_MATMUL_DESC_TRANSA: return setField(d.transA, buffer, size);
+  case CUBLASLT_MATMUL_DESC_TRANSB: return setField(d.transB, buffer, size);
+  case CUBLASLT_MATMUL_DESC_EPILOGUE: return setField(d.epilogue, buffer, size);
+  case CUBLASLT_MATMUL_DESC_BIAS_POINTER: return setField(d.bias, buffer, size);
   default:
     return CUBLAS_STATUS_NOT_SUPPORTED; // nothing dlrun sets
   }
@@ -166,15 +153,11 @@ cublasLtMatrixLayoutSetAttribute(cublasLtMatrixLayout_t layout,
   Layout &l = layouts.at(layout);
   switch (attribute) {
   case CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT:
-    if (size != sizeof(int32_t))
-      return CUBLAS_STATUS_INVALID_VALUE;
-    std::memcpy(&l.batch, buffer, size);
+    if (cublasStatus_t s = setField(l.batch, buffer, size))
+      return s;
     return l.batch >= 1 ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_INVALID_VALUE;
   case CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET:
-    if (size != sizeof(int64_t))
-      return CUBLAS_STATUS_INVALID_VALUE;
-    std::memcpy(&l.stride, buffer, size);
-    return CUBLAS_STATUS_SUCCESS;
+    return setField(l.stride, buffer, size);
   default:
     return CUBLAS_STATUS_NOT_SUPPORTED;
   }

@@ -25,6 +25,9 @@
 #include <mutex>
 
 struct CUctx_st {};
+struct CUfunc_st {
+  CUmod_st *module;
+};
 struct CUmod_st {
   /// The library's file, open while it is loaded: dlopen knows a library
   /// by its path (/proc/self/fd/N), so N must not name another meanwhile.
@@ -37,9 +40,7 @@ struct CUmod_st {
   } file;
   dlc_sim::KernelLibrary library;
   std::unique_ptr<dlc_sim::BlockScheduler> scheduler;
-};
-struct CUfunc_st {
-  CUmod_st *module;
+  CUfunc_st function{this}; // a module holds one kernel
 };
 struct CUgraph_st {
   std::vector<dlc_sim::Work> work;
@@ -304,10 +305,7 @@ CUresult cuModuleGetFunction(CUfunction *function, CUmodule module,
                              const char *name) {
   if (module->library.name(0) != name)
     return CUDA_ERROR_NOT_FOUND;
-  // The module owns its one function.
-  static std::map<CUmodule, CUfunc_st> functions;
-  functions[module] = {module};
-  *function = &functions[module];
+  *function = &module->function;
   return CUDA_SUCCESS;
 }
 

@@ -116,7 +116,7 @@ Mismatch compare(const uint8_t *simulated, const uint8_t *expected,
       ratio = std::fabs(s - e) /
               std::max(kRtol * std::fabs(e) + kAtol * scale, 1e-30);
     worst.bad += ratio > 1;
-    if (ratio > worst.ratio || (i == 0 && worst.ratio == 0))
+    if (i == 0 || ratio > worst.ratio)
       worst = {ratio, i, s, e, worst.bad};
   }
   return worst;
