@@ -12,7 +12,8 @@
 namespace dlc::rt {
 
 /// The data sets a backend keeps where it runs programs: the training set,
-/// in a new order each epoch, and the evaluation set.
+/// in a new order each epoch, whose steps advance the step counter dropout
+/// draws from, and the evaluation set, whose steps leave it alone.
 enum class DataSet : uint32_t { Training = 0, Evaluation = 1 };
 
 /// Where a batch step's samples and labels go and the scalars it sums come
@@ -33,8 +34,6 @@ struct BatchStep {
   Place samples, labels; // the batch inputs
   std::vector<Sum> sums; // at most kMaxSums
   uint64_t batch = 0;
-  /// Training steps advance the step counter dropout draws from.
-  bool advancesCounter = true;
 };
 
 /// A device's copy of a plan's arenas and the means to run its programs.
@@ -61,7 +60,8 @@ public:
   /// the batch tensors), an order of its samples (an epoch's), then per step
   /// the batch gathered, the program run and its scalars added to sums,
   /// without waiting for the step; finishBatches() waits, reports any step's
-  /// error and returns the sums since its last call. This implementation
+  /// error and returns the sums since its last call (at least as many as a
+  /// step sums; any more are 0). This implementation
   /// gathers on the host and runs each step to completion; the CUDA backend
   /// keeps the data, the gathering and the sums on the GPU.
   virtual Status setBatchData(DataSet set, HostTensor samples,

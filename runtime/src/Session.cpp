@@ -220,7 +220,6 @@ Session::prepareBatches(DataSet set, const std::string &programName,
   batches->set = set;
   batches->program = *index;
   BatchStep &where = batches->where;
-  where.advancesCounter = set == DataSet::Training;
   const plan::Tensor *sampleTensor = nullptr, *labelTensor = nullptr;
   for (const plan::Binding *binding : *p.inputs()) {
     const plan::Tensor *tensor = root.tensors()->Get(binding->tensor());
@@ -307,23 +306,36 @@ Status Session::setTrainingOrder(const std::vector<uint64_t> &order) {
   return backend_->setBatchOrder(DataSet::Training, order);
 }
 
+Status Session::runBatch(const Batches *batches, uint64_t first) {
+  if (first + batches->where.batch > batches->orderSize)
+    return Status::error(batches->set == DataSet::Training
+                             ? "the step's batch runs past the order's end"
+                             : "the batch runs past the evaluation set's end");
+  return backend_->runBatch(batches->set, batches->program, step_, first,
+                            batches->where);
+}
+
+Expected<std::vector<double>> Session::finishBatches(const Batches *batches) {
+  Expected<std::vector<double>> sums =
+      backend_->finishBatches(batches->set, batches->program);
+  if (sums)
+    sums->resize(batches->where.sums.size(), 0.0);
+  return sums;
+}
+
 Status Session::runTrainingStep(uint64_t first) {
   if (!training_)
     return Status::error("no training data (setTrainingData comes first)");
-  if (first + training_->where.batch > training_->orderSize)
-    return Status::error("the step's batch runs past the order's end");
-  return backend_->runBatch(DataSet::Training, training_->program, step_,
-                            first, training_->where);
+  return runBatch(training_.get(), first);
 }
 
 Expected<double> Session::finishTrainingSteps() {
   if (!training_)
     return Status::error("no training data (setTrainingData comes first)");
-  Expected<std::vector<double>> sums =
-      backend_->finishBatches(DataSet::Training, training_->program);
+  Expected<std::vector<double>> sums = finishBatches(training_.get());
   if (!sums)
     return sums.status();
-  return sums->empty() ? 0.0 : (*sums)[0];
+  return (*sums)[0]; // the loss's
 }
 
 Status Session::setEvaluationData(const std::string &programName,
@@ -351,20 +363,13 @@ Status Session::setEvaluationData(const std::string &programName,
 Status Session::runEvaluationBatch(uint64_t first) {
   if (!evaluation_)
     return Status::error("no evaluation data (setEvaluationData comes first)");
-  if (first + evaluation_->where.batch > evaluation_->orderSize)
-    return Status::error("the batch runs past the evaluation set's end");
-  return backend_->runBatch(DataSet::Evaluation, evaluation_->program, step_,
-                            first, evaluation_->where);
+  return runBatch(evaluation_.get(), first);
 }
 
 Expected<std::vector<double>> Session::finishEvaluation() {
   if (!evaluation_)
     return Status::error("no evaluation data (setEvaluationData comes first)");
-  Expected<std::vector<double>> sums =
-      backend_->finishBatches(DataSet::Evaluation, evaluation_->program);
-  if (sums)
-    sums->resize(evaluation_->where.sums.size(), 0.0);
-  return sums;
+  return finishBatches(evaluation_.get());
 }
 
 Expected<HostTensor> Session::output(const std::string &programName,

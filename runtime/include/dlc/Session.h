@@ -142,6 +142,10 @@ private:
                  const std::string &sampleInput, const std::string &labelInput,
                  const std::vector<std::string> &sumOutputs,
                  const HostTensor &samples, const HostTensor &labels);
+  /// A step of `batches`, and the sums since the last finish (one per
+  /// summed output).
+  Status runBatch(const Batches *batches, uint64_t first);
+  Expected<std::vector<double>> finishBatches(const Batches *batches);
   std::unique_ptr<Batches> training_;   // set by setTrainingData
   std::unique_ptr<Batches> evaluation_; // set by setEvaluationData
 };

@@ -47,7 +47,6 @@ class CudaBackend final : public Backend {
   struct DeviceData {
     CUdeviceptr samples = 0, labels = 0, order = 0, words = 0;
     uint64_t sampleRowBytes = 0, labelRowBytes = 0, orderCapacity = 0;
-    size_t sumCount = 0;
     /// Where the position is after the steps queued so far (kUnknown when
     /// not known).
     uint64_t nextFirst = kUnknown;
@@ -61,13 +60,8 @@ public:
 
   ~CudaBackend() override {
     for (DeviceData &set : data)
-      dropGraphs(set);
-    for (auto &[exec, graph] : graphs) {
-      if (exec)
-        api.cuGraphExecDestroy(exec);
-      if (graph)
-        api.cuGraphDestroy(graph);
-    }
+      destroyGraphs(set.graphs);
+    destroyGraphs(graphs);
     gemms.clear();
     cublas.reset();
     for (CUmodule module : modules)
@@ -257,17 +251,10 @@ public:
       if (Status s = enqueueSteps(program, /*synchronizeEach=*/true); !s)
         return s;
     } else {
-      if (CUresult r = api.cuStreamBeginCapture(
-              stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL))
-        return Status::error(errorMessage(api, "cuStreamBeginCapture", r));
-      Status enqueued = enqueueSteps(program, false);
-      CUresult ended = api.cuStreamEndCapture(stream, &graph);
-      if (!enqueued)
-        return enqueued;
-      if (ended)
-        return Status::error(errorMessage(api, "cuStreamEndCapture", ended));
-      if (CUresult r = api.cuGraphInstantiate(&exec, graph, 0))
-        return Status::error(errorMessage(api, "cuGraphInstantiate", r));
+      if (Status s = capture(graphs[programIndex],
+                             [&] { return enqueueSteps(program, false); });
+          !s)
+        return s;
       if (CUresult r = api.cuGraphLaunch(exec, stream))
         return Status::error(errorMessage(api, "cuGraphLaunch", r));
     }
@@ -288,7 +275,7 @@ public:
     DeviceData &set = data[uint32_t(which)];
     const char *what = which == DataSet::Training ? "the training set"
                                                   : "the evaluation set";
-    dropGraphs(set); // they name the buffers replaced here
+    destroyGraphs(set.graphs); // they name the buffers replaced here
     for (CUdeviceptr *buffer : {&set.samples, &set.labels})
       if (*buffer) {
         api.cuMemFree(*buffer);
@@ -342,7 +329,7 @@ public:
     if (Status s = sync("before the next order"); !s)
       return s;
     if (order.size() > set.orderCapacity) {
-      dropGraphs(set); // they name the order's buffer
+      destroyGraphs(set.graphs); // they name the order's buffer
       if (set.order)
         api.cuMemFree(set.order);
       set.order = 0;
@@ -367,20 +354,14 @@ public:
     if (where.sums.size() > BatchStep::kMaxSums)
       return Status::error("a batch step sums at most 4 scalars");
     const plan::Program &program = *plan.programs()->Get(programIndex);
-    set.sumCount = where.sums.size();
+    // Training steps advance the step counter (dropout's); evaluation
+    // leaves it alone and does not mind its value.
+    bool training = which == DataSet::Training;
     // The device's step counter and position are where the last step left
-    // them, unless something else ran since or the caller skips. Steps that
-    // leave the counter alone do not mind its value.
-    bool counterInPlace = !where.advancesCounter || step == nextStep;
+    // them, unless something else ran since or the caller skips.
+    bool counterInPlace = !training || step == nextStep;
     bool inPlace = counterInPlace && first == set.nextFirst;
     auto &[exec, graph] = set.graphs[programIndex];
-    auto launchGraph = [&]() -> Status {
-      if (CUresult r = api.cuGraphLaunch(exec, stream))
-        return Status::error(errorMessage(api, "cuGraphLaunch", r) +
-                             " for a batch step of '" + program.name()->str() +
-                             "'");
-      return Status::ok();
-    };
     if (!inPlace) {
       if (!counterInPlace)
         if (Status s = setWord(errorWords + (errorCount - 1) * 8, step); !s)
@@ -392,10 +373,17 @@ public:
       // The program has run twice (checked, then captured): the whole step
       // becomes one graph.
       if (!exec)
-        if (Status s = captureBatchStep(set, programIndex, where); !s)
+        if (Status s = capture(set.graphs[programIndex],
+                               [&] {
+                                 return enqueueBatchStep(set, program, where,
+                                                         training);
+                               });
+            !s)
           return s;
-      if (Status s = launchGraph(); !s)
-        return s;
+      if (CUresult r = api.cuGraphLaunch(exec, stream))
+        return Status::error(errorMessage(api, "cuGraphLaunch", r) +
+                             " for a batch step of '" + program.name()->str() +
+                             "'");
     } else {
       // The program's first runs, step by step and then captured, wait and
       // check. run() sets the counter to `step` itself.
@@ -403,10 +391,10 @@ public:
         return s;
       if (Status s = run(programIndex, step); !s)
         return s;
-      if (Status s = addSums(set, where); !s)
+      if (Status s = addSums(set, where, training); !s)
         return s;
     }
-    if (where.advancesCounter)
+    if (training)
       nextStep = step + 1;
     set.nextFirst = first + where.batch;
     return Status::ok();
@@ -425,8 +413,8 @@ public:
       return Status::error(errorMessage(api, "cuMemsetD32Async", r));
     if (!words)
       return words;
-    std::vector<double> sums(set.sumCount);
-    if (set.words && !sums.empty()) {
+    std::vector<double> sums(BatchStep::kMaxSums);
+    if (set.words) {
       if (CUresult r = api.cuMemcpyDtoH(sums.data(), set.words,
                                         sums.size() * 8))
         return Status::error(errorMessage(api, "cuMemcpyDtoH", r));
@@ -495,7 +483,7 @@ private:
 
   /// The step's scalars into the sums; the position (and the step counter,
   /// for training) on to the next step.
-  Status addSums(DeviceData &set, const BatchStep &where) {
+  Status addSums(DeviceData &set, const BatchStep &where, bool training) {
     CUdeviceptr scalars[BatchStep::kMaxSums] = {0, 0, 0, 0};
     unsigned f64 = 0;
     for (size_t i = 0; i < where.sums.size(); ++i) {
@@ -504,8 +492,7 @@ private:
       f64 |= unsigned(sum.f64) << i;
     }
     int count = int(where.sums.size());
-    CUdeviceptr counter =
-        where.advancesCounter ? errorWords + (errorCount - 1) * 8 : 0;
+    CUdeviceptr counter = training ? errorWords + (errorCount - 1) * 8 : 0;
     CUdeviceptr sums = set.words, position = set.words + kPositionOffset;
     unsigned long long rows = where.batch;
     void *params[] = {&scalars[0], &scalars[1], &scalars[2], &scalars[3],
@@ -518,18 +505,25 @@ private:
     return Status::ok();
   }
 
-  /// Gather, the program's steps and the sums, captured as one graph.
-  Status captureBatchStep(DeviceData &set, uint32_t programIndex,
-                          const BatchStep &where) {
-    auto &[exec, graph] = set.graphs[programIndex];
+  /// Gather, the program's steps and the sums, on the stream.
+  Status enqueueBatchStep(DeviceData &set, const plan::Program &program,
+                          const BatchStep &where, bool training) {
+    if (Status s = gatherBatch(set, where); !s)
+      return s;
+    if (Status s = enqueueSteps(program, false); !s)
+      return s;
+    return addSums(set, where, training);
+  }
+
+  /// What `enqueue` puts on the stream, captured and instantiated as a
+  /// graph into `slot`.
+  Status capture(std::pair<CUgraphExec, CUgraph> &slot,
+                 const std::function<Status()> &enqueue) {
+    auto &[exec, graph] = slot;
     if (CUresult r = api.cuStreamBeginCapture(
             stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL))
       return Status::error(errorMessage(api, "cuStreamBeginCapture", r));
-    Status enqueued = gatherBatch(set, where);
-    if (enqueued)
-      enqueued = enqueueSteps(*plan.programs()->Get(programIndex), false);
-    if (enqueued)
-      enqueued = addSums(set, where);
+    Status enqueued = enqueue();
     CUresult ended = api.cuStreamEndCapture(stream, &graph);
     if (!enqueued)
       return enqueued;
@@ -540,8 +534,8 @@ private:
     return Status::ok();
   }
 
-  void dropGraphs(DeviceData &set) {
-    for (auto &[exec, graph] : set.graphs) {
+  void destroyGraphs(std::vector<std::pair<CUgraphExec, CUgraph>> &list) {
+    for (auto &[exec, graph] : list) {
       if (exec)
         api.cuGraphExecDestroy(exec);
       if (graph)
