@@ -34,6 +34,8 @@ import onnx
 from onnx import numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "numerics"))
+from harness import simulate_kernels  # noqa: E402
 EXPECTED = os.path.join(HERE, "expected_failures.json")
 RTOL, ATOL = 1e-3, 1e-7
 TIMEOUT_S = 120
@@ -248,14 +250,7 @@ def main():
                 shutil.rmtree(os.path.join(work, t), ignore_errors=True)
         if args.kernel_sim:
             plans = sorted(glob.glob(os.path.join(work, "kernel-sim", "*.dlp")))
-            proc = subprocess.run([args.kernel_sim, *plans],
-                                  capture_output=True, text=True)
-            for line in proc.stdout.splitlines():
-                if line.startswith(("FAIL", "  ", "kernel-sim:")):
-                    print(line)
-            if proc.returncode != 0:
-                print(proc.stderr)
-                sim_failed = True
+            sim_failed = simulate_kernels(args.kernel_sim, plans) != 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
     elapsed = time.time() - start
