@@ -2,6 +2,7 @@
 
 #include "Init.h"
 
+#include "Backend.h"
 #include "Philox.h"
 
 #include <algorithm>
@@ -34,6 +35,16 @@ HostTensor initialValue(const plan::Tensor &tensor) {
     value.set(i, x);
   }
   return value;
+}
+
+void writeInitialValues(const plan::Plan &plan, Backend &backend) {
+  const auto &tensors = *plan.tensors();
+  for (uint32_t i = 0; i < tensors.size(); ++i)
+    if (isPersistent(*tensors.Get(i))) {
+      HostTensor value = initialValue(*tensors.Get(i));
+      backend.write(tensors.Get(i)->arena(), tensors.Get(i)->offset(),
+                    value.data.data(), value.data.size());
+    }
 }
 
 } // namespace dlc::rt

@@ -12,6 +12,10 @@ namespace dlc::rt {
 /// nothing but the plan.
 HostTensor initialValue(const plan::Tensor &tensor);
 
+class Backend;
+/// Every persistent tensor of `plan` set to its initial value on `backend`.
+void writeInitialValues(const plan::Plan &plan, Backend &backend);
+
 } // namespace dlc::rt
 
 #endif // DLC_RUNTIME_INIT_H

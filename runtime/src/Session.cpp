@@ -40,10 +40,7 @@ Session::create(std::shared_ptr<const Plan> plan, DeviceKind device,
   }
   if (Status status = session->backend_->allocate(); !status)
     return status;
-  const auto &tensors = *planRoot(*session->plan_).tensors();
-  for (uint32_t i = 0; i < tensors.size(); ++i)
-    if (isPersistent(*tensors.Get(i)))
-      session->writeTensor(i, initialValue(*tensors.Get(i)));
+  writeInitialValues(planRoot(*session->plan_), *session->backend_);
   return session;
 }
 

@@ -379,13 +379,8 @@ int checkPlan(const std::string &path, const plan::Plan &root,
     std::printf("FAIL %s%s\n", label.c_str(), s.message().c_str());
     return 1;
   }
+  writeInitialValues(root, *backend);
   const auto &tensors = *root.tensors();
-  for (uint32_t i = 0; i < tensors.size(); ++i)
-    if (isPersistent(*tensors.Get(i))) {
-      HostTensor value = initialValue(*tensors.Get(i));
-      backend->write(tensors.Get(i)->arena(), tensors.Get(i)->offset(),
-                     value.data.data(), value.data.size());
-    }
   Checker checker(root, label, library, scheduler, entries, options.verbose);
   std::mt19937_64 random(0);
   int failed = 0;
