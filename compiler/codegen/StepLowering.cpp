@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/PlanWriterImpl.h"
+#include "dialects/dl/DlViews.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -203,24 +204,103 @@ LogicalResult ProgramLowering::lowerElementwise(Operation &op) {
   return success();
 }
 
-/// A fused region is one register program: its arguments are the input
-/// registers, each op inside appends one register (a broadcast of an input
-/// is that input's register: inputs are read with broadcasting).
+/// A fused region is one register program: each op inside appends one
+/// register. Its inputs are the block arguments read as they are (broadcast
+/// numpy-style) and the views of them the ops read (strided loads), one
+/// register each: the plain ones first in argument order, then the views in
+/// order of first use.
 LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
+  Block &block = fused.getBody().front();
+  ArrayRef<int64_t> shape = tensorType(fused.getResult(0)).getShape();
+  struct Load {
+    unsigned arg;
+    std::optional<dl::StridedView> view; // over the region's dimensions
+    bool operator==(const Load &other) const {
+      return arg == other.arg &&
+             view.has_value() == other.view.has_value() &&
+             (!view || (view->offset == other.view->offset &&
+                        view->strides == other.view->strides));
+    }
+  };
+  auto loadOf = [&](Value value) -> FailureOr<Load> {
+    Value root;
+    std::optional<dl::StridedView> view = dl::viewChainOf(value, root, &block);
+    auto arg = dyn_cast<BlockArgument>(root);
+    if (!view || !arg)
+      return failure();
+    std::optional<SmallVector<int64_t>> strides =
+        view->broadcastStrides(shape);
+    if (!strides)
+      return failure();
+    // A view that reads what broadcasting the argument reads is the argument.
+    std::optional<SmallVector<int64_t>> plain =
+        dl::StridedView::contiguous(tensorType(arg).getShape())
+            .broadcastStrides(shape);
+    if (view->offset == 0 && plain && *plain == *strides)
+      return Load{arg.getArgNumber(), std::nullopt};
+    dl::StridedView read;
+    read.shape.assign(shape.begin(), shape.end());
+    read.strides = std::move(*strides);
+    read.offset = view->offset;
+    return Load{arg.getArgNumber(), std::move(read)};
+  };
+  std::vector<Load> loads;
+  auto noteLoad = [&](Value value) -> LogicalResult {
+    if (value.getDefiningOp() && !dl::isViewOp(value.getDefiningOp()))
+      return success();
+    FailureOr<Load> load = loadOf(value);
+    if (failed(load))
+      return fused.emitError("a fused region reads an input it cannot load");
+    if (!llvm::is_contained(loads, *load))
+      loads.push_back(std::move(*load));
+    return success();
+  };
+  for (Operation &op : block) {
+    if (dl::isViewOp(&op))
+      continue;
+    for (Value operand : op.getOperands())
+      if (failed(noteLoad(operand)))
+        return failure();
+  }
+  std::stable_sort(loads.begin(), loads.end(), [](const Load &a, const Load &b) {
+    if (a.view.has_value() != b.view.has_value())
+      return !a.view.has_value();
+    return !a.view && a.arg < b.arg;
+  });
+
   std::vector<uint32_t> ins, outs;
-  for (Value input : fused.getInputs())
-    ins.push_back(tensorOf(input));
+  for (const Load &load : loads)
+    ins.push_back(tensorOf(fused.getInputs()[load.arg]));
+  bool anyView = !loads.empty() && loads.back().view.has_value();
+  std::vector<fb::Offset<plan::InputView>> views;
+  for (const Load &load : loads) {
+    if (!anyView)
+      break;
+    if (!load.view) {
+      views.push_back(plan::CreateInputView(fbb));
+      continue;
+    }
+    std::vector<int64_t> strides(load.view->strides.begin(),
+                                 load.view->strides.end());
+    views.push_back(
+        plan::CreateInputViewDirect(fbb, load.view->offset, &strides));
+  }
   for (Value result : fused.getResults())
     outs.push_back(tensorOf(result));
-  Block &block = fused.getBody().front();
+
   DenseMap<Value, uint16_t> reg;
-  for (BlockArgument arg : block.getArguments())
-    reg[arg] = static_cast<uint16_t>(arg.getArgNumber());
+  auto registerOf = [&](Value value) -> uint16_t {
+    if (auto it = reg.find(value); it != reg.end())
+      return it->second;
+    FailureOr<Load> load = loadOf(value); // noted above: it exists
+    return uint16_t(llvm::find(loads, *load) - loads.begin());
+  };
   std::vector<plan::Instr> code;
   SmallVector<StringRef> names;
   for (Operation &op : block.without_terminator()) {
-    if (isa<dl::BroadcastToOp>(op)) {
-      reg[op.getResult(0)] = reg.lookup(op.getOperand(0));
+    if (dl::isViewOp(&op)) {
+      if (isa<dl::SliceOp, dl::TransposeOp>(op))
+        names.push_back(op.getName().stripDialect());
       continue;
     }
     std::optional<plan::Instr> instr = elementwiseInstr(op);
@@ -228,7 +308,7 @@ LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
       return op.emitError("'") << op.getName() << "' has no plan step";
     uint16_t operands[3] = {0, 0, 0};
     for (auto [i, operand] : llvm::enumerate(op.getOperands()))
-      operands[i] = reg.lookup(operand);
+      operands[i] = registerOf(operand);
     code.push_back(plan::Instr(instr->op(), instr->dtype(), operands[0],
                                operands[1], operands[2], instr->iarg(),
                                instr->imm()));
@@ -238,8 +318,9 @@ LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
   }
   std::vector<uint16_t> results;
   for (Value value : block.getTerminator()->getOperands())
-    results.push_back(reg.lookup(value));
-  auto body = plan::CreateElementwiseDirect(fbb, &ins, &outs, &code, &results);
+    results.push_back(registerOf(value));
+  auto body = plan::CreateElementwiseDirect(fbb, &ins, &outs, &code, &results,
+                                            anyView ? &views : nullptr);
   // fused_add_relu; longer chains by their ends: fused7_mul_to_sub.
   std::string name =
       names.size() <= 3

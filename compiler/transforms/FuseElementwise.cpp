@@ -2,13 +2,19 @@
 //
 // Greedy and in program order: an op joins the groups of its operands'
 // producers when they have its shape, the order stays valid and the group
-// stays within the limits. Each group of two or more ops is outlined into a
-// dl.fused placed where its last op was.
+// stays within the limits. View ops (slices, transposes, reshapes,
+// broadcasts) of a value read from memory start a chain that the next view
+// of the chain's end extends; elementwise ops join such chains like any
+// group, and the chain becomes the region's strided load of its input. Each
+// group of two or more ops, or with a slice or transpose, is outlined into a
+// dl.fused placed where its last op was: a chain alone is one copy kernel
+// instead of one per view op.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/transforms/Passes.h"
 #include "dialects/dl/DlOps.h"
+#include "dialects/dl/DlViews.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -28,17 +34,17 @@ ArrayRef<int64_t> shapeOf(Value value) {
   return cast<RankedTensorType>(value.getType()).getShape();
 }
 
-/// Ops a region may hold: one-result elementwise ops, and broadcasts of a
-/// value from outside (a broadcast input is read with broadcasting anyway).
+/// Ops a region may hold: one-result elementwise ops, and views.
 bool isFusible(Operation &op) {
   if (op.getNumResults() != 1 || isa<FusedOp>(op))
     return false;
-  return op.hasTrait<BroadcastElementwise>() || isa<BroadcastToOp>(op);
+  return op.hasTrait<BroadcastElementwise>() || isViewOp(&op);
 }
 
 struct Group {
   SmallVector<Operation *> ops; // in program order
   SmallVector<int64_t> shape;
+  bool viewsOnly = true; // a chain of views, each reading the one before
 };
 
 struct DlFuseElementwisePass
@@ -57,17 +63,19 @@ struct DlFuseElementwisePass
       if (!isFusible(op))
         continue;
       ArrayRef<int64_t> shape = shapeOf(op.getResult(0));
-      // A broadcast's operand is outside by definition; other ops may join
-      // the groups of producers of their own shape.
+      if (isViewOp(&op)) {
+        addView(op, groups, groupOf);
+        continue;
+      }
+      // Other ops may join the groups of producers of their own shape.
       SmallVector<unsigned> candidates;
-      if (!isa<BroadcastToOp>(op))
-        for (Value operand : op.getOperands()) {
-          Operation *def = operand.getDefiningOp();
-          auto it = def ? groupOf.find(def) : groupOf.end();
-          if (it != groupOf.end() && groups[it->second].shape == shape &&
-              !llvm::is_contained(candidates, it->second))
-            candidates.push_back(it->second);
-        }
+      for (Value operand : op.getOperands()) {
+        Operation *def = operand.getDefiningOp();
+        auto it = def ? groupOf.find(def) : groupOf.end();
+        if (it != groupOf.end() && groups[it->second].shape == shape &&
+            !llvm::is_contained(candidates, it->second))
+          candidates.push_back(it->second);
+      }
       std::optional<unsigned> target;
       if (!candidates.empty() && canMerge(op, candidates, groups))
         target = mergeInto(candidates, groups, groupOf);
@@ -82,12 +90,52 @@ struct DlFuseElementwisePass
         groups.push_back({{}, SmallVector<int64_t>(shape)});
       }
       groups[*target].ops.push_back(&op);
+      groups[*target].viewsOnly = false;
       groupOf[&op] = *target;
     }
 
     for (Group &group : groups)
-      if (group.ops.size() >= 2)
+      if (group.ops.size() >= 2 ||
+          (group.ops.size() == 1 &&
+           isa<SliceOp, TransposeOp>(group.ops.front())))
         outline(group);
+  }
+
+  /// Whether `chain` followed by the view op `next` reads its input at
+  /// strided offsets (a reshape may not merge what a transpose separated).
+  static bool staysView(const Group &chain, Operation &next) {
+    std::optional<StridedView> view = StridedView::contiguous(
+        shapeOf(chain.ops.front()->getOperand(0)));
+    for (Operation *op : chain.ops)
+      if (!(view = applyView(*view, op)))
+        return false;
+    return applyView(*view, &next).has_value();
+  }
+
+  /// A view op extends the chain that ends at its operand when it is that
+  /// end's only reader and the chain stays a strided read; otherwise it
+  /// starts a chain reading its operand from memory. A reshape of a value in
+  /// memory starts none: the plan makes it a view of the same bytes.
+  static void addView(Operation &op, std::vector<Group> &groups,
+                      DenseMap<Operation *, unsigned> &groupOf) {
+    Value source = op.getOperand(0);
+    Operation *def = source.getDefiningOp();
+    auto it = def ? groupOf.find(def) : groupOf.end();
+    if (it != groupOf.end()) {
+      Group &chain = groups[it->second];
+      if (chain.viewsOnly && chain.ops.back() == def && source.hasOneUse() &&
+          staysView(chain, op)) {
+        chain.ops.push_back(&op);
+        chain.shape.assign(shapeOf(op.getResult(0)).begin(),
+                           shapeOf(op.getResult(0)).end());
+        groupOf[&op] = it->second;
+        return;
+      }
+    }
+    if (isa<ReshapeOp>(op))
+      return;
+    groupOf[&op] = groups.size();
+    groups.push_back({{&op}, SmallVector<int64_t>(shapeOf(op.getResult(0)))});
   }
 
   /// Whether `op` may join the union of `candidates`: every reader outside
@@ -101,6 +149,13 @@ struct DlFuseElementwisePass
                      groups[candidate].ops.end());
     if (members.size() > maxOps)
       return false;
+    // A view reads an input of the region, never a value computed in it.
+    for (Operation *member : members)
+      if (isViewOp(member)) {
+        Operation *def = member->getOperand(0).getDefiningOp();
+        if (def && members.contains(def) && !isViewOp(def))
+          return false;
+      }
     llvm::SmallSetVector<Value, 16> inputs;
     for (Operation *member : members) {
       for (Value operand : member->getOperands()) {

@@ -3,6 +3,7 @@
 #include "compiler/memory/ArenaPlanner.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/dl/DlOps.h"
+#include "dialects/dl/DlViews.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
@@ -224,7 +225,8 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
           }
           bool sameElement =
               user == producer &&
-              cast<RankedTensorType>(read.getType()).getShape() == shape;
+              cast<RankedTensorType>(read.getType()).getShape() == shape &&
+              readsElementForElement(producer, use.getOperandNumber());
           if (!sameElement && !user->isBeforeInBlock(producer))
             safe = false;
         }
@@ -236,22 +238,32 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
   }
 
   /// An operand whose buffer `result` of the elementwise `op` may overwrite:
-  /// same shape and byte size, a temporary, and read by nothing after `op`.
+  /// same shape and byte size, read element for element (not through a
+  /// view), a temporary, and read by nothing after `op`.
   static std::optional<unsigned>
   findInPlaceDonor(Operation &op, Value result, unsigned here,
                    const std::vector<Allocation> &allocations,
                    const DenseMap<Value, unsigned> &allocationOf) {
     auto resultType = cast<RankedTensorType>(result.getType());
-    for (Value operand : op.getOperands()) {
+    for (OpOperand &use : op.getOpOperands()) {
+      Value operand = use.get();
       auto type = cast<RankedTensorType>(operand.getType());
       if (type.getShape() != resultType.getShape() ||
-          byteSize(operand) != byteSize(result))
+          byteSize(operand) != byteSize(result) ||
+          !readsElementForElement(&op, use.getOperandNumber()))
         continue;
       auto it = allocationOf.find(operand);
       if (it == allocationOf.end())
         continue;
       const Allocation &allocation = allocations[it->second];
-      if (!allocation.pinned && allocation.lifetime.last == here)
+      // The bytes may reach the op as another operand too (a reshape):
+      // read through a view there, they are not read element for element.
+      bool viewed = llvm::any_of(op.getOpOperands(), [&](OpOperand &other) {
+        auto shared = allocationOf.find(other.get());
+        return shared != allocationOf.end() && shared->second == it->second &&
+               !readsElementForElement(&op, other.getOperandNumber());
+      });
+      if (!allocation.pinned && allocation.lifetime.last == here && !viewed)
         return it->second;
     }
     return std::nullopt;

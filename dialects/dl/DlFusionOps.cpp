@@ -1,6 +1,7 @@
 //===- DlFusionOps.cpp - Fused regions ------------------------------------===//
 
 #include "dialects/dl/DlOps.h"
+#include "dialects/dl/DlViews.h"
 
 using namespace mlir;
 using namespace mlir::dl;
@@ -25,15 +26,24 @@ LogicalResult FusedOp::verify() {
   if (getNumResults() == 0)
     return emitOpError("has no results");
   // One kernel computes the result shape element by element: every value
-  // inside has that shape; only the inputs broadcast to it.
+  // computed inside has that shape. Inputs are read with broadcasting,
+  // directly or through view ops (slices, transposes, reshapes,
+  // broadcasts), which apply to inputs only and become the kernel's loads.
   ArrayRef<int64_t> shape =
       cast<RankedTensorType>(getResult(0).getType()).getShape();
   for (Operation &op : block.without_terminator()) {
-    bool elementwise = op.hasTrait<BroadcastElementwise>() &&
-                       !isa<FusedOp>(op);
-    bool broadcast = isa<BroadcastToOp>(op) &&
-                     isa<BlockArgument>(op.getOperand(0));
-    if (!elementwise && !broadcast)
+    if (isViewOp(&op)) {
+      Value source = op.getOperand(0);
+      if (!isa<BlockArgument>(source) && !isViewOp(source.getDefiningOp()))
+        return op.emitOpError("reads a value computed in the dl.fused "
+                              "region; views apply to its inputs only");
+      Value root;
+      if (!viewChainOf(op.getResult(0), root, &block))
+        return op.emitOpError("merges dimensions that are not adjacent in "
+                              "memory; that takes a copy, not a view");
+      continue;
+    }
+    if (!op.hasTrait<BroadcastElementwise>() || isa<FusedOp>(op))
       return op.emitOpError("cannot be part of a dl.fused region");
     for (Type type : op.getResultTypes())
       if (cast<RankedTensorType>(type).getShape() != shape)

@@ -16,8 +16,13 @@ def Dl_FusedOp : Dl_Op<"fused",
     of elementwise ops; it becomes one kernel that reads each input once and
     writes each result once, so the values inside never reach memory. The
     block arguments are the inputs, each broadcast numpy-style to the result
-    shape; every value inside has the result shape (only inputs broadcast),
-    and every result has it too. `dl-fuse-elementwise` builds these regions.
+    shape; every value computed inside has the result shape (only inputs
+    broadcast), and every result has it too. View ops (`dl.slice`,
+    `dl.transpose`, `dl.reshape`, `dl.broadcast_to`) may apply to the
+    inputs, one after another: the kernel then loads each element where the
+    view finds it (a strided read), without a copy first; a region of views
+    alone is one copy kernel. A reshape must keep the dimensions it merges
+    adjacent in memory. `dl-fuse-elementwise` builds these regions.
 
     ```mlir
     %y = dl.fused(%x, %b) : (tensor<64x128xf32>, tensor<128xf32>) -> tensor<64x128xf32> {
@@ -25,6 +30,16 @@ def Dl_FusedOp : Dl_Op<"fused",
       %s = dl.add %a, %c : (tensor<64x128xf32>, tensor<128xf32>) -> tensor<64x128xf32>
       %r = dl.relu %s : tensor<64x128xf32>
       dl.yield %r : tensor<64x128xf32>
+    }
+    // Columns [128, 256) of each row, split into 4 heads of 32 columns:
+    %q = dl.fused(%qkv) : (tensor<64x384xf32>) -> tensor<4x64x32xf32> {
+    ^bb0(%a: tensor<64x384xf32>):
+      %s = dl.slice %a start = [0, 128] limit = [64, 256] step = [1, 1]
+          : tensor<64x384xf32> -> tensor<64x128xf32>
+      %r = dl.reshape %s : tensor<64x128xf32> to tensor<64x4x32xf32>
+      %t = dl.transpose %r permutation = [1, 0, 2]
+          : tensor<64x4x32xf32> -> tensor<4x64x32xf32>
+      dl.yield %t : tensor<4x64x32xf32>
     }
     ```
   }];

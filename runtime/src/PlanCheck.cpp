@@ -451,7 +451,16 @@ private:
     Shape out = shape(e.outputs()->Get(0));
     for (uint32_t index : *e.outputs())
       CHECK(shapeIs(index, out));
-    for (uint32_t index : *e.inputs()) {
+    if (e.views() && e.views()->size() && e.views()->size() != e.inputs()->size())
+      return Status::error("an elementwise program has views for some inputs");
+    for (uint32_t i = 0; i < e.inputs()->size(); ++i) {
+      uint32_t index = e.inputs()->Get(i);
+      const plan::InputView *view =
+          e.views() && e.views()->size() ? e.views()->Get(i) : nullptr;
+      if (view && view->strides()) {
+        CHECK(checkView(*view, out, count(index)));
+        continue;
+      }
       Shape in = shape(index);
       if (in.size() > out.size())
         return Status::error("an input has more dimensions than the output");
@@ -479,6 +488,25 @@ private:
     for (uint16_t result : *e.results())
       if (result >= registers)
         return Status::error("a result register does not exist");
+    return Status::ok();
+  }
+
+  /// Every element of `out` reads inside the input's `count` elements: the
+  /// offsets' extremes, over each dimension's first and last index, are.
+  static Status checkView(const plan::InputView &view, const Shape &out,
+                          uint64_t count) {
+    if (view.strides()->size() != out.size() || !isAligned(view.strides()))
+      return Status::error("an input view needs one stride per output "
+                           "dimension");
+    if (std::find(out.begin(), out.end(), 0) != out.end())
+      return Status::ok();
+    __int128 low = view.offset(), high = view.offset();
+    for (size_t d = 0; d < out.size(); ++d) {
+      __int128 span = __int128(view.strides()->Get(d)) * (out[d] - 1);
+      (span < 0 ? low : high) += span;
+    }
+    if (low < 0 || high >= __int128(count))
+      return Status::error("an input view reads outside its tensor");
     return Status::ok();
   }
 

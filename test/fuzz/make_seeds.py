@@ -105,13 +105,14 @@ def dsl_seeds():
         # A pre-norm residual block with a softmax and norm clipping: the
         # fused kernels of a transformer's training step, in a small plan.
         "tiny-block.dl": "model tiny_block\nconst batch = 2\n"
-                         "input x: f32[batch, 4, 8]\ninput t: f32[batch, 4, 8]\n"
+                         "input x: f32[batch, 4, 8]\ninput t: f32[batch, 8, 4]\n"
                          "param g: f32[8] = ones\nparam c: f32[8] = zeros\n"
                          "param w: f32[8, 8] = normal(0.0, 0.1)\n"
                          "param b: f32[8] = zeros\n"
                          "let h = layer_norm(x, g, c, eps = 1e-5)\n"
                          "let a = x + (h @ w + b)\n"
-                         "let s = softmax(a, axis = -1)\noutput s\n"
+                         "let u = transpose(a, [0, 2, 1]) * 2.0\n"
+                         "let s = softmax(u, axis = -1)\noutput s\n"
                          "train {\n  loss mse(s, t)\n"
                          "  optimizer adamw(lr = 1e-3, weight_decay = 0.1)\n"
                          "  clip_norm 1.0\n}\n",

@@ -154,20 +154,31 @@ bool writeProgram(KernelWriter &w, const plan::Elementwise &op,
                   const std::vector<Operand> &outputs, std::string &summary,
                   std::string &error) {
   const std::vector<int64_t> &shape = outputs[0].shape;
+  const auto *views = op.views() && op.views()->size() ? op.views() : nullptr;
   std::vector<Reg> regs;
   for (size_t r = 0; r < inputs.size(); ++r) {
     const Operand &in = inputs[r];
-    // numpy broadcasting: trailing dimensions line up, extent 1 repeats.
-    std::vector<int64_t> own = rowMajorStrides(in.shape);
+    const plan::InputView *view = views ? views->Get(r) : nullptr;
     std::vector<int64_t> strides(shape.size(), 0);
-    for (size_t d = 0; d < in.shape.size(); ++d) {
-      size_t od = shape.size() - in.shape.size() + d;
-      strides[od] = in.shape[d] == 1 && shape[od] != 1 ? 0 : own[d];
+    std::string offset;
+    if (view && view->strides()) {
+      // A slice, transpose or reshape of the input, read in place.
+      strides.assign(view->strides()->begin(), view->strides()->end());
+      offset = offsetOf("i", shape, strides);
+      if (view->offset())
+        offset = integer(view->offset()) + " + " + offset;
+    } else {
+      // numpy broadcasting: trailing dimensions line up, extent 1 repeats.
+      std::vector<int64_t> own = rowMajorStrides(in.shape);
+      for (size_t d = 0; d < in.shape.size(); ++d) {
+        size_t od = shape.size() - in.shape.size() + d;
+        strides[od] = in.shape[d] == 1 && shape[od] != 1 ? 0 : own[d];
+      }
+      offset = offsetOf("i", shape, strides);
     }
     Reg reg{"r" + std::to_string(r), in.dtype};
     w.line(computeType(in.dtype) + " " + reg.name + " = " +
-           loadAs(in.dtype, in.name + "[" + offsetOf("i", shape, strides) + "]") +
-           ";");
+           loadAs(in.dtype, in.name + "[" + offset + "]") + ";");
     regs.push_back(reg);
   }
   std::string names;

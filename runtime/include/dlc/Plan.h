@@ -18,7 +18,7 @@
 namespace dlc::rt {
 
 /// The plan format version this runtime reads.
-constexpr uint32_t kPlanFormatVersion = 2;
+constexpr uint32_t kPlanFormatVersion = 3;
 
 class Plan {
 public:

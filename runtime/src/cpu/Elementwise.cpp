@@ -91,26 +91,36 @@ Status runElementwise(const plan::Elementwise &op, Context &ctx) {
   size_t rank = outShape.size();
   uint64_t total = out0.count;
 
-  // Per input: its view and its strides over the output's dimensions, 0 where
-  // it broadcasts.
+  // Per input: its view, its first element and its strides over the
+  // output's dimensions (0 where it broadcasts), from the plan's input view
+  // where it has one.
   std::vector<View> inputs;
   std::vector<std::vector<int64_t>> inStrides;
-  for (uint32_t index : *op.inputs()) {
-    View in = ctx.view(index);
-    std::vector<int64_t> own = stridesOf(in.shape), strides(rank, 0);
-    for (size_t d = 0; d < in.shape.size(); ++d) {
-      size_t od = rank - in.shape.size() + d;
-      strides[od] = in.shape[d] == 1 && outShape[od] != 1 ? 0 : own[d];
-    }
-    inputs.push_back(std::move(in));
-    inStrides.push_back(std::move(strides));
-  }
-  // Inputs of the output's own shape are read at the output's index.
+  std::vector<int64_t> inOffsets;
+  // Inputs of the output's own shape, read in order, load at its index.
   std::vector<bool> dense;
   bool anyBroadcast = false;
-  for (const View &in : inputs) {
-    dense.push_back(in.shape == outShape);
+  const auto *views = op.views() && op.views()->size() ? op.views() : nullptr;
+  for (uint32_t i = 0; i < op.inputs()->size(); ++i) {
+    View in = ctx.view(op.inputs()->Get(i));
+    const plan::InputView *view = views ? views->Get(i) : nullptr;
+    std::vector<int64_t> strides(rank, 0);
+    if (view && view->strides()) {
+      strides.assign(view->strides()->begin(), view->strides()->end());
+      inOffsets.push_back(view->offset());
+      dense.push_back(false);
+    } else {
+      std::vector<int64_t> own = stridesOf(in.shape);
+      for (size_t d = 0; d < in.shape.size(); ++d) {
+        size_t od = rank - in.shape.size() + d;
+        strides[od] = in.shape[d] == 1 && outShape[od] != 1 ? 0 : own[d];
+      }
+      inOffsets.push_back(0);
+      dense.push_back(in.shape == outShape);
+    }
     anyBroadcast |= !dense.back();
+    inputs.push_back(std::move(in));
+    inStrides.push_back(std::move(strides));
   }
   std::vector<View> outputs;
   for (uint32_t index : *op.outputs())
@@ -133,7 +143,7 @@ Status runElementwise(const plan::Elementwise &op, Context &ctx) {
       for (size_t r = 0; r < numInputs; ++r) {
         if (dense[r])
           continue;
-        int64_t offset = 0;
+        int64_t offset = inOffsets[r];
         for (size_t d = 0; d < rank; ++d)
           offset += idx[d] * inStrides[r][d];
         regs[r * kBlock + e] =

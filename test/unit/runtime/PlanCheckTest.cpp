@@ -77,6 +77,37 @@ TEST(PlanCheck, RejectsAnArenaLargerThanItsTensors) {
             std::string::npos);
 }
 
+/// A copy of 't' (f32[4]) into itself read through a view of `offset` and
+/// `stride`, or without views when `stride` is 0.
+std::vector<uint8_t> viewedCopy(int64_t offset, int64_t stride,
+                                size_t views = 1) {
+  return test::oneStepPlan([=](flatbuffers::FlatBufferBuilder &fbb) {
+    std::vector<uint32_t> ins(1, 0), outs = {0};
+    std::vector<plan::Instr> code;
+    std::vector<uint16_t> results = {0};
+    std::vector<int64_t> strides = {stride};
+    std::vector<flatbuffers::Offset<plan::InputView>> list(
+        views, plan::CreateInputViewDirect(fbb, offset, &strides));
+    auto body = plan::CreateElementwiseDirect(fbb, &ins, &outs, &code,
+                                              &results, &list);
+    auto kernel = plan::CreateKernelDirect(fbb, "copy", -1, nullptr, nullptr,
+                                           plan::Op::Elementwise, body.Union());
+    return plan::CreateStep(fbb, plan::StepKind::Kernel, kernel.Union());
+  });
+}
+
+TEST(PlanCheck, InputViewsStayInsideTheirTensor) {
+  EXPECT_EQ(loadError(viewedCopy(0, 1)), "loaded");
+  EXPECT_EQ(loadError(viewedCopy(3, -1)), "loaded"); // reversed
+  EXPECT_EQ(loadError(viewedCopy(2, 0)), "loaded");  // one element repeated
+  EXPECT_NE(loadError(viewedCopy(1, 1)).find("reads outside its tensor"),
+            std::string::npos);
+  EXPECT_NE(loadError(viewedCopy(0, -1)).find("reads outside its tensor"),
+            std::string::npos);
+  EXPECT_NE(loadError(viewedCopy(0, 1, 2)).find("views for some inputs"),
+            std::string::npos);
+}
+
 /// A plan whose only tensor is a parameter f32[4] 'w' with `init`.
 std::vector<uint8_t> parameterPlan(plan::InitKind kind,
                                    const std::vector<uint8_t> &data) {

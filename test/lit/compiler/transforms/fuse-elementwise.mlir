@@ -88,3 +88,84 @@ func.func @limit(%a: tensor<4xf32>) -> tensor<4xf32> {
   %2 = dl.tanh %1 : tensor<4xf32>
   return %2 : tensor<4xf32>
 }
+
+// -----
+
+// Attention's split into heads: each slice -> reshape -> transpose chain of
+// the projection becomes one copy region reading its columns in place (the
+// strided load the plan writer makes of the chain), not a slice kernel and a
+// transpose kernel.
+// CHECK-LABEL: func.func @split_heads
+// CHECK: %[[Q:.*]] = dl.fused(%arg0) : (tensor<2x4x24xf32>) -> tensor<2x2x4x4xf32> {
+// CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<2x4x24xf32>):
+// CHECK-NEXT:   %[[S:.*]] = dl.slice %[[A]] start = [0, 0, 0] limit = [2, 4, 8]
+// CHECK-NEXT:   %[[R:.*]] = dl.reshape %[[S]]
+// CHECK-NEXT:   %[[T:.*]] = dl.transpose %[[R]] permutation = [0, 2, 1, 3]
+// CHECK-NEXT:   dl.yield %[[T]] : tensor<2x2x4x4xf32>
+// CHECK: %[[K:.*]] = dl.fused(%arg0)
+// CHECK: dl.slice {{.*}} start = [0, 0, 8] limit = [2, 4, 16]
+// CHECK: dl.matmul %[[Q]], %[[K]]
+func.func @split_heads(%qkv: tensor<2x4x24xf32>) -> tensor<2x2x4x4xf32> {
+  %0 = dl.slice %qkv start = [0, 0, 0] limit = [2, 4, 8] step = [1, 1, 1] : tensor<2x4x24xf32> -> tensor<2x4x8xf32>
+  %1 = dl.reshape %0 : tensor<2x4x8xf32> to tensor<2x4x2x4xf32>
+  %q = dl.transpose %1 permutation = [0, 2, 1, 3] : tensor<2x4x2x4xf32> -> tensor<2x2x4x4xf32>
+  %2 = dl.slice %qkv start = [0, 0, 8] limit = [2, 4, 16] step = [1, 1, 1] : tensor<2x4x24xf32> -> tensor<2x4x8xf32>
+  %3 = dl.reshape %2 : tensor<2x4x8xf32> to tensor<2x4x2x4xf32>
+  %k = dl.transpose %3 permutation = [0, 2, 1, 3] : tensor<2x4x2x4xf32> -> tensor<2x2x4x4xf32>
+  %s = dl.matmul %q, %k {transpose_rhs} : (tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>) -> tensor<2x2x4x4xf32>
+  return %s : tensor<2x2x4x4xf32>
+}
+
+// -----
+
+// A transposed input of an elementwise op is read in place: one region, the
+// transpose applied to the block argument.
+// CHECK-LABEL: func.func @transposed_operand
+// CHECK: %[[F:.*]] = dl.fused(%arg0, %arg1) : (tensor<4x8xf32>, tensor<8x4xf32>) -> tensor<8x4xf32> {
+// CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<4x8xf32>, %[[B:.*]]: tensor<8x4xf32>):
+// CHECK-NEXT:   %[[T:.*]] = dl.transpose %[[A]] permutation = [1, 0]
+// CHECK-NEXT:   %[[S:.*]] = dl.add %[[T]], %[[B]]
+// CHECK-NEXT:   %[[E:.*]] = dl.exp %[[S]]
+// CHECK-NEXT:   dl.yield %[[E]]
+// CHECK: return %[[F]]
+func.func @transposed_operand(%a: tensor<4x8xf32>, %b: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  %0 = dl.transpose %a permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+  %1 = dl.add %0, %b : (tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<8x4xf32>
+  %2 = dl.exp %1 : tensor<8x4xf32>
+  return %2 : tensor<8x4xf32>
+}
+
+// -----
+
+// Flattening a transposed tensor is no view: the transpose is copied once
+// (a region of its own) and the reshape stays a view of the copy.
+// CHECK-LABEL: func.func @flatten_transposed
+// CHECK: %[[F:.*]] = dl.fused(%arg0) : (tensor<4x8xf32>) -> tensor<8x4xf32> {
+// CHECK: dl.transpose
+// CHECK-NEXT: dl.yield
+// CHECK: %[[R:.*]] = dl.reshape %[[F]] : tensor<8x4xf32> to tensor<32xf32>
+// CHECK: dl.exp %[[R]]
+func.func @flatten_transposed(%a: tensor<4x8xf32>) -> tensor<32xf32> {
+  %0 = dl.transpose %a permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+  %1 = dl.reshape %0 : tensor<8x4xf32> to tensor<32xf32>
+  %2 = dl.exp %1 : tensor<32xf32>
+  return %2 : tensor<32xf32>
+}
+
+// -----
+
+// A view of a value the region computes would need that value in memory
+// first: the exp stays apart, and the transpose and the add are one region
+// that reads the exp's result twice, as it is and transposed.
+// CHECK-LABEL: func.func @view_of_computed
+// CHECK: %[[E:.*]] = dl.exp %arg0
+// CHECK: dl.fused(%[[E]])
+// CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<4x4xf32>):
+// CHECK-NEXT:   %[[T:.*]] = dl.transpose %[[A]]
+// CHECK-NEXT:   dl.add %[[A]], %[[T]]
+func.func @view_of_computed(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %0 = dl.exp %a : tensor<4x4xf32>
+  %1 = dl.transpose %0 permutation = [1, 0] : tensor<4x4xf32> -> tensor<4x4xf32>
+  %2 = dl.add %0, %1 : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %2 : tensor<4x4xf32>
+}

@@ -116,3 +116,25 @@ func.func @stores(%g: tensor<4x4xf32> {dl.name = "g"}) -> tensor<4x4xf32> {
   dl.store_param %1, @q : tensor<4x4xf32>
   return %2 : tensor<4x4xf32>
 }
+
+// -----
+
+// A region that reads an input through a view (here transposed) reads other
+// elements than the one it writes: the input, dead after the region, does not
+// give it its bytes (it takes x's, dead by then). The exp writes in place
+// (it reads element for element).
+// CHECK-LABEL: func.func @viewed_input
+// CHECK: dl.neg %arg0 {dl.offsets = array<i64: 1024>}
+// CHECK: dl.fused(%0) {dl.offsets = array<i64: 0>}
+// CHECK: dl.exp %1 {dl.offsets = array<i64: 0>}
+func.func @viewed_input(%x: tensor<16x16xf32> {dl.name = "x"}) -> tensor<16x16xf32> {
+  %0 = dl.neg %x : tensor<16x16xf32>
+  %1 = dl.fused(%0) : (tensor<16x16xf32>) -> tensor<16x16xf32> {
+  ^bb0(%a: tensor<16x16xf32>):
+    %t = dl.transpose %a permutation = [1, 0] : tensor<16x16xf32> -> tensor<16x16xf32>
+    %s = dl.add %a, %t : (tensor<16x16xf32>, tensor<16x16xf32>) -> tensor<16x16xf32>
+    dl.yield %s : tensor<16x16xf32>
+  }
+  %2 = dl.exp %1 : tensor<16x16xf32>
+  return %2 : tensor<16x16xf32>
+}

@@ -630,6 +630,35 @@ func.func @fused_shape(%a: tensor<8x4xf32>, %b: tensor<4xf32>) -> tensor<8x4xf32
 
 // -----
 
+// Views apply to a fused region's inputs, never to values computed inside.
+func.func @fused_view_of_computed(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %0 = dl.fused(%a) : (tensor<4x4xf32>) -> tensor<4x4xf32> {
+  ^bb0(%x: tensor<4x4xf32>):
+    %e = dl.exp %x : tensor<4x4xf32>
+    // expected-error @+1 {{reads a value computed in the dl.fused region}}
+    %t = dl.transpose %e permutation = [1, 0] : tensor<4x4xf32> -> tensor<4x4xf32>
+    dl.yield %t : tensor<4x4xf32>
+  }
+  return %0 : tensor<4x4xf32>
+}
+
+// -----
+
+// Flattening a transposed input needs a copy.
+func.func @fused_view_reshape(%a: tensor<4x8xf32>) -> tensor<32xf32> {
+  %0 = dl.fused(%a) : (tensor<4x8xf32>) -> tensor<32xf32> {
+  ^bb0(%x: tensor<4x8xf32>):
+    %t = dl.transpose %x permutation = [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+    // expected-error @+1 {{merges dimensions that are not adjacent in memory}}
+    %r = dl.reshape %t : tensor<8x4xf32> to tensor<32xf32>
+    %e = dl.exp %r : tensor<32xf32>
+    dl.yield %e : tensor<32xf32>
+  }
+  return %0 : tensor<32xf32>
+}
+
+// -----
+
 func.func @fused_matmul(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %0 = dl.fused(%a) : (tensor<4x4xf32>) -> tensor<4x4xf32> {
   ^bb0(%x: tensor<4x4xf32>):
