@@ -71,7 +71,23 @@ private:
   void addKernel(mlir::Operation &op, llvm::StringRef name, plan::Op kind,
                  fb::Offset<void> body, uint64_t flops);
   mlir::LogicalResult lowerElementwise(mlir::Operation &op);
+  /// The register program of an elementwise region's body over `shape`.
+  struct Program {
+    std::vector<uint32_t> ins;
+    std::vector<plan::Instr> code;
+    std::vector<uint16_t> results;
+    std::vector<fb::Offset<plan::InputView>> views; // none, or one per input
+    std::vector<std::string> names;                 // of the ops, in order
+    fb::Offset<plan::Elementwise> write(fb::FlatBufferBuilder &fbb,
+                                        const std::vector<uint32_t> &outs) const;
+    std::string kernelName() const;
+  };
+  mlir::FailureOr<Program> buildProgram(mlir::Operation *owner,
+                                        mlir::Block &block,
+                                        mlir::ValueRange inputs,
+                                        llvm::ArrayRef<int64_t> shape);
   mlir::LogicalResult lowerFused(mlir::dl::FusedOp fused);
+  mlir::LogicalResult lowerFusedSoftmax(mlir::dl::FusedSoftmaxOp fused);
   /// Queues an elementwise kernel; consecutive ones that touch disjoint
   /// bytes are launched together (ElementwiseGroup).
   void addElementwise(mlir::Operation &op, llvm::StringRef name,

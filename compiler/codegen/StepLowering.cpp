@@ -204,14 +204,14 @@ LogicalResult ProgramLowering::lowerElementwise(Operation &op) {
   return success();
 }
 
-/// A fused region is one register program: each op inside appends one
-/// register. Its inputs are the block arguments read as they are (broadcast
-/// numpy-style) and the views of them the ops read (strided loads), one
-/// register each: the plain ones first in argument order, then the views in
-/// order of first use.
-LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
-  Block &block = fused.getBody().front();
-  ArrayRef<int64_t> shape = tensorType(fused.getResult(0)).getShape();
+/// An elementwise region's body is one register program: each op inside
+/// appends one register. Its inputs are the block arguments read as they
+/// are (broadcast numpy-style) and the views of them the ops read (strided
+/// loads), one register each: the plain ones first in argument order, then
+/// the views in order of first use.
+FailureOr<ProgramLowering::Program>
+ProgramLowering::buildProgram(Operation *owner, Block &block,
+                              ValueRange inputs, ArrayRef<int64_t> shape) {
   struct Load {
     unsigned arg;
     std::optional<dl::StridedView> view; // over the region's dimensions
@@ -245,22 +245,19 @@ LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
     return Load{arg.getArgNumber(), std::move(read)};
   };
   std::vector<Load> loads;
-  auto noteLoad = [&](Value value) -> LogicalResult {
-    if (value.getDefiningOp() && !dl::isViewOp(value.getDefiningOp()))
-      return success();
-    FailureOr<Load> load = loadOf(value);
-    if (failed(load))
-      return fused.emitError("a fused region reads an input it cannot load");
-    if (!llvm::is_contained(loads, *load))
-      loads.push_back(std::move(*load));
-    return success();
-  };
   for (Operation &op : block) {
     if (dl::isViewOp(&op))
       continue;
-    for (Value operand : op.getOperands())
-      if (failed(noteLoad(operand)))
-        return failure();
+    for (Value operand : op.getOperands()) {
+      if (operand.getDefiningOp() && !dl::isViewOp(operand.getDefiningOp()))
+        continue;
+      FailureOr<Load> load = loadOf(operand);
+      if (failed(load))
+        return owner->emitError("an elementwise region reads an input it "
+                                "cannot load");
+      if (!llvm::is_contained(loads, *load))
+        loads.push_back(std::move(*load));
+    }
   }
   std::stable_sort(loads.begin(), loads.end(), [](const Load &a, const Load &b) {
     if (a.view.has_value() != b.view.has_value())
@@ -268,25 +265,21 @@ LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
     return !a.view && a.arg < b.arg;
   });
 
-  std::vector<uint32_t> ins, outs;
+  Program program;
   for (const Load &load : loads)
-    ins.push_back(tensorOf(fused.getInputs()[load.arg]));
-  bool anyView = !loads.empty() && loads.back().view.has_value();
-  std::vector<fb::Offset<plan::InputView>> views;
-  for (const Load &load : loads) {
-    if (!anyView)
-      break;
-    if (!load.view) {
-      views.push_back(plan::CreateInputView(fbb));
-      continue;
+    program.ins.push_back(tensorOf(inputs[load.arg]));
+  if (!loads.empty() && loads.back().view) {
+    for (const Load &load : loads) {
+      if (!load.view) {
+        program.views.push_back(plan::CreateInputView(fbb));
+        continue;
+      }
+      std::vector<int64_t> strides(load.view->strides.begin(),
+                                   load.view->strides.end());
+      program.views.push_back(
+          plan::CreateInputViewDirect(fbb, load.view->offset, &strides));
     }
-    std::vector<int64_t> strides(load.view->strides.begin(),
-                                 load.view->strides.end());
-    views.push_back(
-        plan::CreateInputViewDirect(fbb, load.view->offset, &strides));
   }
-  for (Value result : fused.getResults())
-    outs.push_back(tensorOf(result));
 
   DenseMap<Value, uint16_t> reg;
   auto registerOf = [&](Value value) -> uint16_t {
@@ -295,12 +288,10 @@ LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
     FailureOr<Load> load = loadOf(value); // noted above: it exists
     return uint16_t(llvm::find(loads, *load) - loads.begin());
   };
-  std::vector<plan::Instr> code;
-  SmallVector<StringRef> names;
   for (Operation &op : block.without_terminator()) {
     if (dl::isViewOp(&op)) {
       if (isa<dl::SliceOp, dl::TransposeOp>(op))
-        names.push_back(op.getName().stripDialect());
+        program.names.push_back(op.getName().stripDialect().str());
       continue;
     }
     std::optional<plan::Instr> instr = elementwiseInstr(op);
@@ -309,27 +300,66 @@ LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
     uint16_t operands[3] = {0, 0, 0};
     for (auto [i, operand] : llvm::enumerate(op.getOperands()))
       operands[i] = registerOf(operand);
-    code.push_back(plan::Instr(instr->op(), instr->dtype(), operands[0],
-                               operands[1], operands[2], instr->iarg(),
-                               instr->imm()));
+    program.code.push_back(plan::Instr(instr->op(), instr->dtype(),
+                                       operands[0], operands[1], operands[2],
+                                       instr->iarg(), instr->imm()));
     reg[op.getResult(0)] =
-        static_cast<uint16_t>(ins.size() + code.size() - 1);
-    names.push_back(op.getName().stripDialect());
+        static_cast<uint16_t>(program.ins.size() + program.code.size() - 1);
+    program.names.push_back(op.getName().stripDialect().str());
   }
-  std::vector<uint16_t> results;
   for (Value value : block.getTerminator()->getOperands())
-    results.push_back(registerOf(value));
-  auto body = plan::CreateElementwiseDirect(fbb, &ins, &outs, &code, &results,
-                                            anyView ? &views : nullptr);
-  // fused_add_relu; longer chains by their ends: fused7_mul_to_sub.
+    program.results.push_back(registerOf(value));
+  return program;
+}
+
+fb::Offset<plan::Elementwise>
+ProgramLowering::Program::write(fb::FlatBufferBuilder &fbb,
+                                const std::vector<uint32_t> &outs) const {
+  return plan::CreateElementwiseDirect(fbb, &ins, &outs, &code, &results,
+                                       views.empty() ? nullptr : &views);
+}
+
+/// fused_add_relu; longer chains by their ends: fused7_mul_to_sub.
+std::string ProgramLowering::Program::kernelName() const {
+  if (names.size() <= 3)
+    return "fused_" + llvm::join(names, "_");
+  return llvm::formatv("fused{0}_{1}_to_{2}", names.size(), names.front(),
+                       names.back())
+      .str();
+}
+
+LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
+  FailureOr<Program> program =
+      buildProgram(fused, fused.getBody().front(), fused.getInputs(),
+                   tensorType(fused.getResult(0)).getShape());
+  if (failed(program))
+    return failure();
+  std::vector<uint32_t> outs;
+  for (Value result : fused.getResults())
+    outs.push_back(tensorOf(result));
+  addElementwise(*fused, program->kernelName(), program->write(fbb, outs),
+                 program->ins, outs,
+                 numElements(fused.getResult(0)) * program->code.size());
+  return success();
+}
+
+/// A softmax whose input its prologue computes: the Softmax step names the
+/// output as its (unread) input.
+LogicalResult ProgramLowering::lowerFusedSoftmax(dl::FusedSoftmaxOp fused) {
+  Value result = fused.getResult();
+  FailureOr<Program> program =
+      buildProgram(fused, fused.getBody().front(), fused.getInputs(),
+                   tensorType(result).getShape());
+  if (failed(program))
+    return failure();
+  auto prologue = program->write(fbb, {});
+  uint32_t output = tensorOf(result);
+  auto body = plan::CreateSoftmax(fbb, output, output, fused.getAxis(),
+                                  fused.getLog(), prologue);
   std::string name =
-      names.size() <= 3
-          ? "fused_" + llvm::join(names, "_")
-          : llvm::formatv("fused{0}_{1}_to_{2}", names.size(), names.front(),
-                          names.back())
-                .str();
-  addElementwise(*fused, name, body, ins, outs,
-                 numElements(fused.getResult(0)) * code.size());
+      program->kernelName() + (fused.getLog() ? "_log_softmax" : "_softmax");
+  addKernel(*fused, name, plan::Op::Softmax, body.Union(),
+            (5 + program->code.size()) * numElements(result));
   return success();
 }
 
@@ -502,6 +532,8 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
 
   if (auto fused = dyn_cast<dl::FusedOp>(op))
     return lowerFused(fused);
+  if (auto fused = dyn_cast<dl::FusedSoftmaxOp>(op))
+    return lowerFusedSoftmax(fused);
   if (op.hasTrait<dl::BroadcastElementwise>() ||
       isa<dl::BroadcastToOp>(op))
     return lowerElementwise(op);

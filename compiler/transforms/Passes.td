@@ -145,12 +145,40 @@ def DlFuseElementwise : Pass<"dl-fuse-elementwise", "::mlir::func::FuncOp"> {
     inputs): beyond them register pressure and launch arguments cost more
     than the saved memory traffic. Values of another shape stay outside and
     are read with broadcasting, so a bias or a scalar joins as an input.
+
+    View ops (`dl.slice`, `dl.transpose`, `dl.reshape`, `dl.broadcast_to`)
+    of a value in memory start a chain that each next view of the chain's
+    end (its only reader) extends while the chain stays a strided read; a
+    consumer joins a chain like any group, and the chain becomes a strided
+    load of the region's input. A chain with a slice or a transpose that no
+    elementwise op joins is outlined alone: one copy kernel where there was
+    one per view op. A view never applies to a value the region computes.
   }];
   let options = [
     Option<"maxOps", "max-ops", "unsigned", "64",
            "the most ops one region may hold">,
     Option<"maxInputs", "max-inputs", "unsigned", "16",
            "the most inputs one region may read">,
+  ];
+  let dependentDialects = ["::mlir::dl::DlDialect"];
+}
+
+def DlFuseSoftmaxPrologue
+    : Pass<"dl-fuse-softmax-prologue", "::mlir::func::FuncOp"> {
+  let summary = "computes a softmax's input inside the softmax kernel";
+  let description = [{
+    A `dl.softmax` or `dl.log_softmax` whose input an elementwise op or a
+    `dl.fused` region computes, read by nothing else, becomes one
+    `dl.fused_softmax` whose body is that computation: the kernel evaluates
+    it wherever the softmax reads an input element, so the input is never
+    written (attention's scaled and masked scores). The softmax reads each
+    element three times (maximum, sum, result), so the body runs three
+    times: regions over `max-ops` ops, and ones that draw dropout masks,
+    stay apart.
+  }];
+  let options = [
+    Option<"maxOps", "max-ops", "unsigned", "8",
+           "the most ops a softmax's prologue may hold">,
   ];
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }

@@ -6,37 +6,31 @@
 using namespace mlir;
 using namespace mlir::dl;
 
-LogicalResult FusedOp::verify() {
-  Block &block = getBody().front();
-  if (block.getNumArguments() != getInputs().size())
-    return emitOpError("has ") << getInputs().size() << " inputs but its body "
-                               << block.getNumArguments() << " arguments";
-  for (auto [input, arg] : llvm::zip(getInputs(), block.getArguments()))
+/// The body of an elementwise region (dl.fused, dl.fused_softmax) of
+/// `inputs`: it computes `shape` element by element. Every value computed
+/// inside has that shape; inputs are read with broadcasting, directly or
+/// through view ops (slices, transposes, reshapes, broadcasts), which apply
+/// to inputs only and become the kernel's loads.
+static LogicalResult verifyElementwiseBody(Operation *owner, Block &block,
+                                           ValueRange inputs,
+                                           ArrayRef<int64_t> shape) {
+  if (block.getNumArguments() != inputs.size())
+    return owner->emitOpError("has ")
+           << inputs.size() << " inputs but its body "
+           << block.getNumArguments() << " arguments";
+  for (auto [input, arg] : llvm::zip(inputs, block.getArguments()))
     if (input.getType() != arg.getType())
-      return emitOpError("input type ")
+      return owner->emitOpError("input type ")
              << input.getType() << " differs from its argument's "
              << arg.getType();
-  auto yield = dyn_cast<YieldOp>(block.getTerminator());
-  if (!yield)
-    return emitOpError("body must end with dl.yield");
-  if (yield.getValues().getTypes() != getResultTypes())
-    return emitOpError("yields ")
-           << yield.getValues().getTypes() << " but its results are "
-           << getResultTypes();
-  if (getNumResults() == 0)
-    return emitOpError("has no results");
-  // One kernel computes the result shape element by element: every value
-  // computed inside has that shape. Inputs are read with broadcasting,
-  // directly or through view ops (slices, transposes, reshapes,
-  // broadcasts), which apply to inputs only and become the kernel's loads.
-  ArrayRef<int64_t> shape =
-      cast<RankedTensorType>(getResult(0).getType()).getShape();
+  if (!isa<YieldOp>(block.getTerminator()))
+    return owner->emitOpError("body must end with dl.yield");
   for (Operation &op : block.without_terminator()) {
     if (isViewOp(&op)) {
       Value source = op.getOperand(0);
       if (!isa<BlockArgument>(source) && !isViewOp(source.getDefiningOp()))
-        return op.emitOpError("reads a value computed in the dl.fused "
-                              "region; views apply to its inputs only");
+        return op.emitOpError("reads a value computed in the region; views "
+                              "apply to its inputs only");
       Value root;
       if (!viewChainOf(op.getResult(0), root, &block))
         return op.emitOpError("merges dimensions that are not adjacent in "
@@ -44,15 +38,45 @@ LogicalResult FusedOp::verify() {
       continue;
     }
     if (!op.hasTrait<BroadcastElementwise>() || isa<FusedOp>(op))
-      return op.emitOpError("cannot be part of a dl.fused region");
+      return op.emitOpError("cannot be part of an elementwise region");
     for (Type type : op.getResultTypes())
       if (cast<RankedTensorType>(type).getShape() != shape)
-        return op.emitOpError("has another shape than the fused region's "
-                              "results");
+        return op.emitOpError("has another shape than the region's results");
   }
+  return success();
+}
+
+LogicalResult FusedOp::verify() {
+  if (getNumResults() == 0)
+    return emitOpError("has no results");
+  Block &block = getBody().front();
+  ArrayRef<int64_t> shape =
+      cast<RankedTensorType>(getResult(0).getType()).getShape();
+  if (failed(verifyElementwiseBody(*this, block, getInputs(), shape)))
+    return failure();
+  auto yield = cast<YieldOp>(block.getTerminator());
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError("yields ")
+           << yield.getValues().getTypes() << " but its results are "
+           << getResultTypes();
   for (Type type : getResultTypes())
     if (cast<RankedTensorType>(type).getShape() != shape)
       return emitOpError("results of different shapes");
+  return success();
+}
+
+LogicalResult FusedSoftmaxOp::verify() {
+  RankedTensorType type = getResult().getType();
+  Block &block = getBody().front();
+  if (failed(verifyElementwiseBody(*this, block, getInputs(),
+                                   type.getShape())))
+    return failure();
+  auto yield = cast<YieldOp>(block.getTerminator());
+  if (yield.getValues().size() != 1 || yield.getValues()[0].getType() != type)
+    return emitOpError("must yield one value of its result type ") << type;
+  if (getAxis() < 0 || getAxis() >= type.getRank())
+    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+                                << type.getRank();
   return success();
 }
 

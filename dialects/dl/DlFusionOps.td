@@ -52,8 +52,41 @@ def Dl_FusedOp : Dl_Op<"fused",
   let hasVerifier = 1;
 }
 
+def Dl_FusedSoftmaxOp : Dl_Op<"fused_softmax",
+    [IsolatedFromAbove, SingleBlock, RecursiveMemoryEffects]> {
+  let summary = "softmax of values an elementwise region computes";
+  let description = [{
+    The body computes, element by element as in `dl.fused`, the tensor whose
+    softmax along `axis` (with `log`, log-softmax) is the result: one kernel
+    that evaluates the body wherever the softmax reads its input, so the
+    input never reaches memory. Attention's scaling and causal mask before
+    its softmax are such a body. `dl-fuse-softmax-prologue` builds it.
+
+    ```mlir
+    %p = dl.fused_softmax(%mask, %s, %low) axis = 3
+        : (tensor<8x8xi1>, tensor<2x4x8x8xf32>, tensor<f32>)
+        -> tensor<2x4x8x8xf32> {
+    ^bb0(%m: tensor<8x8xi1>, %a: tensor<2x4x8x8xf32>, %c: tensor<f32>):
+      %x = dl.select %m, %a, %c
+          : (tensor<8x8xi1>, tensor<2x4x8x8xf32>, tensor<f32>)
+          -> tensor<2x4x8x8xf32>
+      dl.yield %x : tensor<2x4x8x8xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Dl_Tensor>:$inputs, I64Attr:$axis,
+                       UnitAttr:$log);
+  let results = (outs Dl_FloatTensor:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    `(` $inputs `)` `axis` `=` $axis attr-dict `:`
+    functional-type($inputs, $result) $body
+  }];
+  let hasVerifier = 1;
+}
+
 def Dl_YieldOp : Dl_Op<"yield",
-    [Pure, Terminator, HasParent<"FusedOp">]> {
+    [Pure, Terminator, ParentOneOf<["FusedOp", "FusedSoftmaxOp"]>]> {
   let summary = "the results of a fused region";
   let arguments = (ins Variadic<Dl_Tensor>:$values);
   let assemblyFormat = "$values attr-dict `:` type($values)";

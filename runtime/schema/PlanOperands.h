@@ -71,10 +71,14 @@ void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
     read(kernel.op_as_Argmax()->input());
     write(kernel.op_as_Argmax()->output());
     break;
-  case Op::Softmax:
-    read(kernel.op_as_Softmax()->input());
-    write(kernel.op_as_Softmax()->output());
+  case Op::Softmax: {
+    const Softmax *op = kernel.op_as_Softmax();
+    visit(op->input(), op->prologue() ? Access::Unread : Access::Read);
+    write(op->output());
+    if (op->prologue())
+      readAll(op->prologue()->inputs());
     break;
+  }
   case Op::Im2Col:
     read(kernel.op_as_Im2Col()->input());
     write(kernel.op_as_Im2Col()->output());

@@ -438,19 +438,28 @@ private:
   }
 
   Status checkElementwise(const plan::Elementwise &e) {
-    if (!e.inputs() || !e.outputs() || !e.code() || !e.results() ||
-        // An empty vector's data may sit anywhere; it is never read.
-        (e.code()->size() &&
-         reinterpret_cast<uintptr_t>(e.code()->data()) % alignof(plan::Instr)) ||
-        e.outputs()->size() == 0 || e.results()->size() != e.outputs()->size())
+    if (!e.outputs() || e.outputs()->size() == 0 || !e.results() ||
+        e.results()->size() != e.outputs()->size())
       return Status::error("inputs, outputs, code or results are missing");
     for (uint32_t index : *e.outputs())
-      CHECK(exists({index}));
-    for (uint32_t index : *e.inputs())
       CHECK(exists({index}));
     Shape out = shape(e.outputs()->Get(0));
     for (uint32_t index : *e.outputs())
       CHECK(shapeIs(index, out));
+    return checkProgram(e, out);
+  }
+
+  /// The program of an Elementwise over `out`: its inputs broadcast to it or
+  /// read through views inside their tensors, its registers defined before
+  /// they are read.
+  Status checkProgram(const plan::Elementwise &e, const Shape &out) {
+    if (!e.inputs() || !e.code() || !e.results() ||
+        // An empty vector's data may sit anywhere; it is never read.
+        (e.code()->size() &&
+         reinterpret_cast<uintptr_t>(e.code()->data()) % alignof(plan::Instr)))
+      return Status::error("inputs, outputs, code or results are missing");
+    for (uint32_t index : *e.inputs())
+      CHECK(exists({index}));
     if (e.views() && e.views()->size() && e.views()->size() != e.inputs()->size())
       return Status::error("an elementwise program has views for some inputs");
     for (uint32_t i = 0; i < e.inputs()->size(); ++i) {
@@ -585,6 +594,13 @@ private:
     CHECK(sameDType({s.input(), s.output()}));
     CHECK(realFloat(s.input()));
     CHECK(shapeIs(s.output(), shape(s.input())));
+    if (const plan::Elementwise *prologue = s.prologue()) {
+      if ((prologue->outputs() && prologue->outputs()->size()) ||
+          !prologue->results() || prologue->results()->size() != 1)
+        return Status::error("a softmax prologue must have one result and "
+                             "no outputs");
+      CHECK(checkProgram(*prologue, shape(s.output())));
+    }
     return checkAxisLayout(s.input(), s.axis());
   }
 

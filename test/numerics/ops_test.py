@@ -393,6 +393,30 @@ def reduction_cases(runner):
                                   {"x": x}, {"r": expected})
 
 
+def softmax_prologue_cases(runner):
+    """A softmax whose input an elementwise prologue computes in its kernel
+    (dl-fuse-softmax-prologue): a square, masked, along an inner axis (a
+    thread per row) and the last (a block per row), both forms."""
+    for dtype in (np.float32, np.float64):
+        x = rand(3, 4, 40, dtype=dtype, low=-3, high=3)
+        m = rand(40) > 0.3
+        a = np.where(m, x * x, x).astype(np.float64)
+        for axis in (1, 2):
+            shifted = a - a.max(axis=axis, keepdims=True)
+            log_sum = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+            for name, expected in (("softmax", np.exp(shifted - log_sum)),
+                                   ("log_softmax", shifted - log_sum)):
+                expected = expected.astype(dtype)
+                t = tensor_type(x)
+                body = (f"  %a = dl.mul %x, %x : ({t}, {t}) -> {t}\n"
+                        f"  %b = dl.select %m, %a, %x : ({tensor_type(m)}, {t}, {t}) -> {t}\n"
+                        f"  %r = dl.{name} %b axis = {axis} : {t}")
+                inputs = {"x": x, "m": m}
+                runner.run_module(f"{name}-prologue-{np.dtype(dtype)}-{axis}",
+                                  entry(inputs, {"r": ("%r", expected)}, body),
+                                  inputs, {"r": expected})
+
+
 def softmax_grad_cases(runner):
     """dl.softmax_grad for softmax and log-softmax results, along an inner
     and the last axis."""
@@ -644,7 +668,7 @@ def main():
     runner = Runner(sys.argv[1], sys.argv[2])
     for cases in (unary_cases, binary_cases, compare_select_cast_cases,
                   matmul_cases, conv_cases, pool_cases, reduction_cases,
-                  sum_squares_cases, softmax_grad_cases,
+                  sum_squares_cases, softmax_grad_cases, softmax_prologue_cases,
                   normalization_cases, loss_cases, shape_cases):
         cases(runner)
     status = runner.finish("ops against numpy")

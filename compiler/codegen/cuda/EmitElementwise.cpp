@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace dlc::cuda {
 
@@ -142,18 +143,21 @@ void declare(KernelWriter &w, const plan::Elementwise &op,
   for (uint32_t i = 0; i < op.inputs()->size(); ++i)
     inputs.push_back(
         w.input(op.inputs()->Get(i), prefix + "x" + std::to_string(i)));
-  for (uint32_t i = 0; i < op.outputs()->size(); ++i)
+  for (uint32_t i = 0; op.outputs() && i < op.outputs()->size(); ++i)
     outputs.push_back(
         w.output(op.outputs()->Get(i), prefix + "y" + std::to_string(i)));
 }
 
-/// The body of the loop over element `i`: loads, one register per
-/// instruction, stores. Appends the instructions' names to `summary`.
+/// The body of the loop over element `i` of `shape`: loads, one register
+/// per instruction, then stores to `outputs`, or with `returned` the first
+/// result returned as that type (a prologue). Appends the instructions'
+/// names to `summary`.
 bool writeProgram(KernelWriter &w, const plan::Elementwise &op,
                   const std::vector<Operand> &inputs,
-                  const std::vector<Operand> &outputs, std::string &summary,
-                  std::string &error) {
-  const std::vector<int64_t> &shape = outputs[0].shape;
+                  const std::vector<Operand> &outputs,
+                  const std::vector<int64_t> &shape, std::string &summary,
+                  std::string &error,
+                  std::optional<plan::DType> returned = std::nullopt) {
   const auto *views = op.views() && op.views()->size() ? op.views() : nullptr;
   std::vector<Reg> regs;
   for (size_t r = 0; r < inputs.size(); ++r) {
@@ -206,11 +210,27 @@ bool writeProgram(KernelWriter &w, const plan::Elementwise &op,
     w.line(outputs[o].name + "[i] = " +
            storeAs(outputs[o].dtype, as(reg, outputs[o].dtype)) + ";");
   }
+  if (returned)
+    w.line("return " + as(regs[op.results()->Get(0)], *returned) + ";");
   summary += names.empty() ? "copy" : names;
   return true;
 }
 
 } // namespace
+
+bool writePrologue(KernelWriter &w, const plan::Elementwise &op,
+                   const Operand &result, const std::string &name,
+                   std::string &summary, std::string &error) {
+  std::vector<Operand> inputs, none;
+  declare(w, op, "p", inputs, none);
+  w.open("auto " + name + " = [&](" + w.index() + " i) -> " +
+         computeType(result.dtype));
+  if (!writeProgram(w, op, inputs, none, result.shape, summary, error,
+                    result.dtype))
+    return false;
+  w.close(";");
+  return true;
+}
 
 bool emitElementwise(KernelWriter &w, const plan::Elementwise &op,
                      std::string &error) {
@@ -220,7 +240,7 @@ bool emitElementwise(KernelWriter &w, const plan::Elementwise &op,
   w.launchThreads(count);
   w.forEach("i", count);
   std::string summary;
-  if (!writeProgram(w, op, inputs, outputs, summary, error))
+  if (!writeProgram(w, op, inputs, outputs, outputs[0].shape, summary, error))
     return false;
   w.close();
   w.summary = "elementwise " + summary;
@@ -261,7 +281,7 @@ bool emitElementwiseGroup(KernelWriter &w, const plan::ElementwiseGroup &group,
            "; i += " + integer(part.blocks * kThreads) + ")");
     std::string program;
     if (!writeProgram(w, *group.parts()->Get(k), part.inputs, part.outputs,
-                      program, error))
+                      part.outputs[0].shape, program, error))
       return false;
     programs.push_back(program);
     w.close();

@@ -287,9 +287,17 @@ bool emitArgmax(KernelWriter &w, const plan::Argmax &op, std::string &error) {
 
 bool emitSoftmax(KernelWriter &w, const plan::Softmax &op, std::string &error) {
   const Operand &x = w.input(op.input(), "x");
-  w.output(op.output(), "y");
+  const Operand &y = w.output(op.output(), "y");
   if (!floatKernelType(x.dtype, "softmax", error))
     return false;
+  // Element e of the input: x[e], or the prologue computed at e.
+  std::string prologue;
+  if (op.prologue() &&
+      !writePrologue(w, *op.prologue(), y, "input", prologue, error))
+    return false;
+  auto in = [&](const std::string &e) {
+    return op.prologue() ? "input(" + e + ")" : "x[" + e + "]";
+  };
   int64_t n = x.shape[op.axis()], inner = 1;
   for (size_t d = op.axis() + 1; d < x.shape.size(); ++d)
     inner *= x.shape[d];
@@ -308,22 +316,21 @@ bool emitSoftmax(KernelWriter &w, const plan::Softmax &op, std::string &error) {
     std::string t = threadsOf(threads);
     w.use(kBlockReduce);
     w.launch({uint32_t(rows), 1, 1}, {threads, 1, 1});
-    w.line("const " + T + " *row = x + (" + w.index() + ")blockIdx.x * " +
+    w.line(w.index() + " row = (" + w.index() + ")blockIdx.x * " +
            integer(n) + ";");
-    w.line(T + " *out = y + (" + w.index() + ")blockIdx.x * " + integer(n) +
-           ";");
+    w.line(T + " *out = y + row;");
     w.line(T + " m = " + ninf + ";");
     w.line("for (int k = threadIdx.x; k < " + integer(n) + "; k += " + t + ")");
-    w.line("  m = dlc_max()(m, row[k]);");
+    w.line("  m = dlc_max()(m, " + in("row + k") + ");");
     w.line("m = dlc_block_reduce<" + t + ">(m, dlc_max());");
     w.line(T + " sum = 0;");
     w.line("for (int k = threadIdx.x; k < " + integer(n) + "; k += " + t + ")");
-    w.line("  sum += " + exp + "(row[k] - m);");
+    w.line("  sum += " + exp + "(" + in("row + k") + " - m);");
     w.line("sum = dlc_block_reduce<" + t + ">(sum, dlc_sum());");
     if (op.log())
       w.line(T + " logSum = " + log + "(sum);");
     w.line("for (int k = threadIdx.x; k < " + integer(n) + "; k += " + t + ")");
-    w.line("  out[k] = " + finalValue("row[k]") + ";");
+    w.line("  out[k] = " + finalValue(in("row + k")) + ";");
   } else {
     // A thread per row (a column when the axis is not the last).
     w.launchThreads(rows);
@@ -332,22 +339,23 @@ bool emitSoftmax(KernelWriter &w, const plan::Softmax &op, std::string &error) {
                                   : "(p / " + integer(inner) + ") * " +
                                         integer(n * inner) + " + p % " +
                                         integer(inner);
-    std::string at = "[base + k * " + integer(inner) + "]";
+    std::string at = "base + k * " + integer(inner);
     w.line(w.index() + " base = " + base + ";");
     w.line(T + " m = " + ninf + ";");
     w.line("for (" + w.index() + " k = 0; k < " + integer(n) + "; ++k)");
-    w.line("  m = dlc_max()(m, x" + at + ");");
+    w.line("  m = dlc_max()(m, " + in(at) + ");");
     w.line(T + " sum = 0;");
     w.line("for (" + w.index() + " k = 0; k < " + integer(n) + "; ++k)");
-    w.line("  sum += " + exp + "(x" + at + " - m);");
+    w.line("  sum += " + exp + "(" + in(at) + " - m);");
     if (op.log())
       w.line(T + " logSum = " + log + "(sum);");
     w.line("for (" + w.index() + " k = 0; k < " + integer(n) + "; ++k)");
-    w.line("  y" + at + " = " + finalValue("x" + at) + ";");
+    w.line("  y[" + at + "] = " + finalValue(in(at)) + ";");
     w.close();
   }
   w.summary = std::string(op.log() ? "log_softmax" : "softmax") +
-              " over axis " + std::to_string(op.axis());
+              " over axis " + std::to_string(op.axis()) +
+              (op.prologue() ? " of elementwise " + prologue : "");
   return true;
 }
 

@@ -17,6 +17,12 @@ bool emitElementwise(KernelWriter &w, const plan::Elementwise &op,
                      std::string &error);
 bool emitElementwiseGroup(KernelWriter &w, const plan::ElementwiseGroup &group,
                           std::string &error);
+/// Declares the inputs of `op`, a prologue, and defines `name`, a lambda
+/// that computes its one result at element `i` of `result`'s shape (as
+/// `result`'s compute type): a kernel calls it where it would load.
+bool writePrologue(KernelWriter &w, const plan::Elementwise &op,
+                   const Operand &result, const std::string &name,
+                   std::string &summary, std::string &error);
 bool emitReduce(KernelWriter &w, const plan::Reduce &op, std::string &error);
 bool emitSquarePartials(KernelWriter &w, const plan::SquarePartials &op,
                         std::string &error);

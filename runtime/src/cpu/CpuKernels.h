@@ -52,6 +52,10 @@ void splitAtAxis(const std::vector<int64_t> &shape, int64_t axis,
 
 Status runGemm(const plan::Gemm &gemm, Context &context);
 Status runElementwise(const plan::Elementwise &op, Context &context);
+/// The program of `op` with its results stored into `outputs` (the first
+/// gives the shape): a softmax's prologue writes a scratch tensor.
+Status runProgram(const plan::Elementwise &op, Context &context,
+                  const std::vector<View> &outputs);
 Status runReduce(const plan::Reduce &op, Context &context);
 Status runIm2Col(const plan::Im2Col &op, Context &context);
 /// GELU's tanh form, as the elementwise kernels compute it (in double).

@@ -86,10 +86,17 @@ double geluTanh(double x) {
 }
 
 Status runElementwise(const plan::Elementwise &op, Context &ctx) {
-  View out0 = ctx.view(op.outputs()->Get(0));
-  const std::vector<int64_t> &outShape = out0.shape;
+  std::vector<View> outputs;
+  for (uint32_t index : *op.outputs())
+    outputs.push_back(ctx.view(index));
+  return runProgram(op, ctx, outputs);
+}
+
+Status runProgram(const plan::Elementwise &op, Context &ctx,
+                  const std::vector<View> &outputs) {
+  const std::vector<int64_t> &outShape = outputs[0].shape;
   size_t rank = outShape.size();
-  uint64_t total = out0.count;
+  uint64_t total = outputs[0].count;
 
   // Per input: its view, its first element and its strides over the
   // output's dimensions (0 where it broadcasts), from the plan's input view
@@ -122,10 +129,6 @@ Status runElementwise(const plan::Elementwise &op, Context &ctx) {
     inputs.push_back(std::move(in));
     inStrides.push_back(std::move(strides));
   }
-  std::vector<View> outputs;
-  for (uint32_t index : *op.outputs())
-    outputs.push_back(ctx.view(index));
-
   size_t numInputs = inputs.size();
   size_t numRegisters = numInputs + op.code()->size();
   std::vector<double> regs(numRegisters * kBlock);

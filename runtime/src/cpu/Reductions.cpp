@@ -130,6 +130,16 @@ static void softmaxTyped(const plan::Softmax &op, const View &in,
 
 Status runSoftmax(const plan::Softmax &op, Context &ctx) {
   View in = ctx.view(op.input()), out = ctx.view(op.output());
+  // The CPU computes a prologue's values into a scratch tensor first; the
+  // GPU evaluates it at each read.
+  std::vector<uint8_t> scratch;
+  if (op.prologue()) {
+    scratch.resize(out.count * dtypeSize(out.dtype));
+    in = out;
+    in.data = scratch.data();
+    if (Status status = runProgram(*op.prologue(), ctx, {in}); !status)
+      return status;
+  }
   if (in.dtype == DType::F64)
     softmaxTyped<double>(op, in, out);
   else

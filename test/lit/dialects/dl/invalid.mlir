@@ -620,7 +620,7 @@ func.func @store_wrong_type(%v: tensor<4xf16>) {
 func.func @fused_shape(%a: tensor<8x4xf32>, %b: tensor<4xf32>) -> tensor<8x4xf32> {
   %0 = dl.fused(%a, %b) : (tensor<8x4xf32>, tensor<4xf32>) -> tensor<8x4xf32> {
   ^bb0(%x: tensor<8x4xf32>, %y: tensor<4xf32>):
-    // expected-error @+1 {{has another shape than the fused region's results}}
+    // expected-error @+1 {{has another shape than the region's results}}
     %e = dl.exp %y : tensor<4xf32>
     %s = dl.add %x, %e : (tensor<8x4xf32>, tensor<4xf32>) -> tensor<8x4xf32>
     dl.yield %s : tensor<8x4xf32>
@@ -635,7 +635,7 @@ func.func @fused_view_of_computed(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %0 = dl.fused(%a) : (tensor<4x4xf32>) -> tensor<4x4xf32> {
   ^bb0(%x: tensor<4x4xf32>):
     %e = dl.exp %x : tensor<4x4xf32>
-    // expected-error @+1 {{reads a value computed in the dl.fused region}}
+    // expected-error @+1 {{reads a value computed in the region}}
     %t = dl.transpose %e permutation = [1, 0] : tensor<4x4xf32> -> tensor<4x4xf32>
     dl.yield %t : tensor<4x4xf32>
   }
@@ -659,10 +659,22 @@ func.func @fused_view_reshape(%a: tensor<4x8xf32>) -> tensor<32xf32> {
 
 // -----
 
+func.func @fused_softmax_yield(%a: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{must yield one value of its result type 'tensor<4x8xf32>'}}
+  %0 = dl.fused_softmax(%a) axis = 1 : (tensor<4x8xf32>) -> tensor<4x8xf32> {
+  ^bb0(%x: tensor<4x8xf32>):
+    %c = dl.cast %x : tensor<4x8xf32> to tensor<4x8xf64>
+    dl.yield %c : tensor<4x8xf64>
+  }
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
 func.func @fused_matmul(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %0 = dl.fused(%a) : (tensor<4x4xf32>) -> tensor<4x4xf32> {
   ^bb0(%x: tensor<4x4xf32>):
-    // expected-error @+1 {{cannot be part of a dl.fused region}}
+    // expected-error @+1 {{cannot be part of an elementwise region}}
     %m = dl.matmul %x, %x : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
     dl.yield %m : tensor<4x4xf32>
   }
