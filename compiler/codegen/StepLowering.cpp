@@ -671,11 +671,13 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
         auto body = plan::CreateConv2dDirect(
             fbb, t(c.getInput()), t(c.getWeight()),
             hasBias ? t(c.getBias()) : 0, hasBias, t(c.getResult()), &stride,
-            &padding, &dilation, c.getGroups());
+            &padding, &dilation, c.getGroups(), c.getRelu());
         RankedTensorType w = tensorType(c.getWeight());
         uint64_t macs = numElements(c.getResult()) * w.getDimSize(1) *
                         w.getDimSize(2) * w.getDimSize(3);
-        addKernel(op, "conv2d", plan::Op::Conv2d, body.Union(), 2 * macs);
+        addKernel(op, c.getRelu() ? "conv2d_relu" : "conv2d", plan::Op::Conv2d,
+                  body.Union(),
+                  2 * macs + (c.getRelu() ? numElements(c.getResult()) : 0));
         return success();
       })
       .Case<dl::MaxPool2dOp, dl::AvgPool2dOp>([&](auto p) {
@@ -758,20 +760,28 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
         addKernel(op, "gather", plan::Op::Gather, body.Union(), 0);
         return success();
       })
-      .Case<dl::Conv2dGradInputOp, dl::Conv2dGradWeightOp>([&](auto c) {
-        bool wrtWeight = isa<dl::Conv2dGradWeightOp>(op);
+      .Case<dl::Conv2dGradInputOp, dl::Conv2dGradWeightOp,
+            dl::Conv2dGradWeightBiasOp>([&](auto c) {
+        bool wrtWeight = !isa<dl::Conv2dGradInputOp>(op);
+        auto fused = dyn_cast<dl::Conv2dGradWeightBiasOp>(op);
         auto stride = toVector(c.getStride());
         auto padding = toVector(c.getPadding());
         auto dilation = toVector(c.getDilation());
         auto body = plan::CreateConv2dGradDirect(
             fbb, t(c.getGrad()), t(c.getOther()), t(c.getResult()), wrtWeight,
-            &stride, &padding, &dilation, c.getGroups());
-        // As many multiply-adds as the forward convolution.
+            &stride, &padding, &dilation, c.getGroups(),
+            fused ? t(fused.getBiasGrad()) : 0, bool(fused));
+        // As many multiply-adds as the forward convolution (and an add per
+        // element of dy for the bias gradient).
         RankedTensorType w = tensorType(wrtWeight ? c.getResult() : c.getOther());
         uint64_t macs = numElements(c.getGrad()) * w.getDimSize(1) *
                         w.getDimSize(2) * w.getDimSize(3);
-        addKernel(op, wrtWeight ? "conv2d_grad_weight" : "conv2d_grad_input",
-                  plan::Op::Conv2dGrad, body.Union(), 2 * macs);
+        addKernel(op,
+                  fused       ? "conv2d_grad_weight_bias"
+                  : wrtWeight ? "conv2d_grad_weight"
+                              : "conv2d_grad_input",
+                  plan::Op::Conv2dGrad, body.Union(),
+                  2 * macs + (fused ? numElements(c.getGrad()) : 0));
         return success();
       })
       .Case([&](dl::MaxPool2dGradOp p) {

@@ -45,6 +45,8 @@ void rewrite(Conv2dOp conv) {
       filters, /*transpose_lhs=*/false, /*transpose_rhs=*/true);
   if (Value bias = conv.getBias())
     product = AddOp::create(b, loc, product.getType(), product, bias);
+  if (conv.getRelu())
+    product = ReluOp::create(b, loc, product.getType(), product);
   // [N, Ho, Wo, O] viewed, then NCHW.
   ArrayRef<int64_t> shape = result.getShape();
   Value nhwc = ReshapeOp::create(

@@ -8,7 +8,9 @@
 // BiasGradB epilogue, which reduces dy while the product reads it. A
 // residual connection added to such a GEMM's result is read by the GEMM as
 // its C; a residual branch's gradient added to a layer norm's input
-// gradient is added by the kernel that computes the latter.
+// gradient is added by the kernel that computes the latter. A ReLU of a
+// convolution is the convolution kernel's epilogue, and a convolution's
+// bias gradient joins its weight gradient.
 //
 //===----------------------------------------------------------------------===//
 
@@ -136,6 +138,36 @@ bool fuseBiasGradient(ReduceSumOp sum) {
   return false;
 }
 
+/// A convolution's bias gradient, reduce_sum(dy, [0, 2, 3]), joins the
+/// weight gradient that reads the same dy: one kernel, placed where the
+/// earlier of the two was (both operands exist by then).
+bool fuseConvBiasGradient(ReduceSumOp sum) {
+  auto input = cast<RankedTensorType>(sum.getInput().getType());
+  if (input.getRank() != 4 || sum.getAxes() != ArrayRef<int64_t>{0, 2, 3} ||
+      sum.getKeepdims() || !isa<FloatType>(input.getElementType()))
+    return false;
+  for (Operation *user : sum.getInput().getUsers()) {
+    auto weightGrad = dyn_cast<Conv2dGradWeightOp>(user);
+    if (!weightGrad || weightGrad.getGrad() != sum.getInput() ||
+        weightGrad->getBlock() != sum->getBlock())
+      continue;
+    Operation *first =
+        weightGrad->isBeforeInBlock(sum) ? weightGrad.getOperation() : sum;
+    OpBuilder builder(first);
+    auto fused = Conv2dGradWeightBiasOp::create(
+        builder, weightGrad.getLoc(), weightGrad.getType(), sum.getType(),
+        weightGrad.getGrad(), weightGrad.getOther(),
+        weightGrad.getStrideAttr(), weightGrad.getPaddingAttr(),
+        weightGrad.getDilationAttr(), weightGrad.getGroupsAttr());
+    weightGrad.getResult().replaceAllUsesWith(fused.getResult());
+    sum.getResult().replaceAllUsesWith(fused.getBiasGrad());
+    weightGrad->erase();
+    sum->erase();
+    return true;
+  }
+  return false;
+}
+
 /// True when `value` is available just before `op`: a block argument of
 /// its block or the result of an earlier op there.
 bool availableBefore(Value value, Operation *op) {
@@ -214,7 +246,8 @@ struct DlFuseEpiloguePass
     SmallVector<ReduceSumOp> sums;
     getOperation().walk([&](ReduceSumOp sum) { sums.push_back(sum); });
     for (ReduceSumOp sum : sums)
-      fuseBiasGradient(sum);
+      if (!fuseBiasGradient(sum))
+        fuseConvBiasGradient(sum);
 
     SmallVector<AddOp> adds;
     getOperation().walk([&](AddOp add) { adds.push_back(add); });
@@ -229,6 +262,23 @@ struct DlFuseEpiloguePass
     getOperation().walk([&](AddOp add) { adds.push_back(add); });
     for (AddOp add : adds)
       fuseResidual(add);
+
+    SmallVector<ReluOp> relus;
+    getOperation().walk([&](ReluOp relu) { relus.push_back(relu); });
+    for (ReluOp relu : relus)
+      fuseConvRelu(relu);
+  }
+
+  /// A ReLU that is a convolution's only reader becomes the convolution's
+  /// epilogue. In training too: the ReLU's gradient reads its result, which
+  /// the convolution now returns.
+  static void fuseConvRelu(ReluOp relu) {
+    auto conv = relu.getInput().getDefiningOp<Conv2dOp>();
+    if (!conv || conv.getRelu() || !conv->hasOneUse())
+      return;
+    conv.setRelu(true);
+    relu.getResult().replaceAllUsesWith(conv.getResult());
+    relu.erase();
   }
 };
 

@@ -108,7 +108,11 @@ def DlFuseEpilogue : Pass<"dl-fuse-epilogue", "::mlir::func::FuncOp"> {
     `dl.layer_norm_grad`'s input gradient and a value that exists before it
     (a residual branch's gradient) becomes that op's `addend`; so does a
     residual added to a `dl.matmul_bias` when it exists before the GEMM,
-    which reads it as cuBLASLt's C. Runs before
+    which reads it as cuBLASLt's C. A `dl.relu` that is a `dl.conv2d`'s only
+    reader becomes the convolution's `relu` epilogue, and a convolution's
+    bias gradient (`dl.reduce_sum(dy, [0, 2, 3])`) joins the
+    `dl.conv2d_grad_weight` of the same `dy` as
+    `dl.conv2d_grad_weight_bias`. Runs before
     `dl-fuse-elementwise`, which would otherwise take the adds.
   }];
   let dependentDialects = ["::mlir::dl::DlDialect"];

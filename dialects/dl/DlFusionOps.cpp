@@ -127,3 +127,16 @@ LogicalResult MatmulBiasOp::verify() {
   }
   return success();
 }
+
+LogicalResult Conv2dGradWeightBiasOp::verify() {
+  auto grad = cast<RankedTensorType>(getGrad().getType());
+  auto weight = cast<RankedTensorType>(getResult().getType());
+  auto bias = cast<RankedTensorType>(getBiasGrad().getType());
+  if (grad.getRank() != 4 || weight.getRank() != 4)
+    return emitOpError("grad and the weight gradient must have rank 4");
+  if (bias.getShape() != ArrayRef<int64_t>{grad.getDimSize(1)} ||
+      bias.getElementType() != grad.getElementType())
+    return emitOpError("bias gradient must be [")
+           << grad.getDimSize(1) << "] of the gradient's element type";
+  return success();
+}

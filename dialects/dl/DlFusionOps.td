@@ -85,6 +85,33 @@ def Dl_FusedSoftmaxOp : Dl_Op<"fused_softmax",
   let hasVerifier = 1;
 }
 
+def Dl_Conv2dGradWeightBiasOp : Dl_Op<"conv2d_grad_weight_bias", [Pure]> {
+  let summary = "a convolution's weight and bias gradients in one kernel";
+  let description = [{
+    `dl.conv2d_grad_weight %grad, %input` and the bias gradient
+    `dl.reduce_sum %grad axes = [0, 2, 3]` (in double, as that sum is),
+    both reductions of `grad` over the batch and the output pixels: one
+    kernel reads `grad` once for both. `dl-fuse-epilogue` builds it.
+
+    ```mlir
+    %dw, %db = dl.conv2d_grad_weight_bias %dy, %x stride = [1, 1]
+        padding = [1, 1, 1, 1] dilation = [1, 1] groups = 1
+        : (tensor<64x16x28x28xf32>, tensor<64x1x28x28xf32>)
+        -> (tensor<16x1x3x3xf32>, tensor<16xf32>)
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$grad, Dl_FloatTensor:$other,
+      DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+      DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs Dl_FloatTensor:$result, Dl_FloatTensor:$bias_grad);
+  let assemblyFormat = [{
+    $grad `,` $other `stride` `=` $stride `padding` `=` $padding
+    `dilation` `=` $dilation `groups` `=` $groups attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Dl_YieldOp : Dl_Op<"yield",
     [Pure, Terminator, ParentOneOf<["FusedOp", "FusedSoftmaxOp"]>]> {
   let summary = "the results of a fused region";

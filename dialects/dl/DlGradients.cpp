@@ -404,6 +404,12 @@ LogicalResult Conv2dOp::buildGradients(OpBuilder &b,
   if (!g)
     return success();
   Location loc = getLoc();
+  // The ReLU epilogue's mask reads the result, as dl.relu's gradient does.
+  if (getRelu())
+    g = maskGrad(b, loc,
+                 compare(b, loc, CompareDirection::GT, getResult(),
+                         scalar(b, loc, getResult(), 0.0)),
+                 g);
   grads[0] = Conv2dGradInputOp::create(
       b, loc, getInput().getType(), g, getWeight(), getStrideAttr(),
       getPaddingAttr(), getDilationAttr(), getGroupsAttr());

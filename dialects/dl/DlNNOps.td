@@ -38,6 +38,8 @@ def Dl_Conv2dOp : Dl_Op<"conv2d",
     `bias` `[O]`. `padding` is `[top, left, bottom, right]` (the ONNX order).
     The output is `[N, O, Ho, Wo]` with
     `Ho = (H + top + bottom - dilation[0]*(kH-1) - 1) / stride[0] + 1`.
+    With `relu`, the result is clamped at 0 after the bias is added (the
+    kernel's epilogue; `dl-fuse-epilogue` folds a `dl.relu` in).
 
     ```mlir
     %y = dl.conv2d %x, %w, %b padding = [1, 1, 1, 1]
@@ -50,7 +52,7 @@ def Dl_Conv2dOp : Dl_Op<"conv2d",
       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$stride,
       DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilation,
-      DefaultValuedAttr<I64Attr, "1">:$groups);
+      DefaultValuedAttr<I64Attr, "1">:$groups, UnitAttr:$relu);
   let results = (outs Dl_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? (`stride` `=` $stride^)?

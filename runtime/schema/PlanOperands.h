@@ -214,6 +214,8 @@ void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
     read(op->grad());
     read(op->other());
     write(op->output());
+    if (op->with_bias_grad())
+      write(op->bias_grad());
     break;
   }
   case Op::Pool2dGrad: {

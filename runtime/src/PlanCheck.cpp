@@ -779,6 +779,15 @@ private:
     CHECK(realFloat(c.grad()));
     uint32_t x = c.wrt_weight() ? c.other() : c.output();
     uint32_t w = c.wrt_weight() ? c.output() : c.other();
+    if (c.with_bias_grad()) {
+      CHECK(exists({c.bias_grad()}));
+      CHECK(sameDType({c.grad(), c.bias_grad()}));
+      Shape dy = shape(c.grad());
+      if (!c.wrt_weight() || dy.size() != 4 ||
+          shape(c.bias_grad()) != Shape{dy[1]})
+        return Status::error("a bias gradient needs the weight gradient and "
+                             "one element per output channel");
+    }
     return checkConvGeometry(shape(x), shape(w), shape(c.grad()), c.stride(),
                              c.padding(), c.dilation(), c.groups());
   }

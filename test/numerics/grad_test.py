@@ -225,6 +225,11 @@ def main():
         g.check(f"conv2d-{i}", [x(*sx), x(*sw), x(sw[0])],
                 f"    %y = dl.conv2d %p0, %p1, %p2 {attrs} : ({t(sx)}, {t(sw)}, "
                 f"{t((sw[0],))}) -> {t(so)}", so)
+    # With the ReLU epilogue: the mask reads the result.
+    sx, sw, attrs, so = conv_cases[0]
+    g.check("conv2d-relu", [x(*sx), x(*sw), x(sw[0])],
+            f"    %y = dl.conv2d %p0, %p1, %p2 {attrs} {{relu}} : ({t(sx)}, "
+            f"{t(sw)}, {t((sw[0],))}) -> {t(so)}", so)
     # The windows of a convolution as a matrix, and back (each the other's
     # adjoint, so each one's gradient is the other).
     window_cases = [

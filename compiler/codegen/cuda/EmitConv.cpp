@@ -74,12 +74,15 @@ bool emitConv2d(KernelWriter &w, const plan::Conv2d &op, std::string &error) {
   w.close();
   w.close();
   w.close();
-  w.line(std::string("y[i] = acc") + (op.has_bias() ? " + bias[oc]" : "") +
-         ";");
+  if (op.has_bias())
+    w.line("acc += bias[oc];");
+  // ReLU as the CPU backend computes it (NaN becomes 0).
+  w.line(op.relu() ? "y[i] = acc > 0 ? acc : 0;" : "y[i] = acc;");
   w.close();
   w.summary = "direct conv2d " + std::to_string(g.kh) + "x" +
               std::to_string(g.kw) + ", stride " + std::to_string(g.sh) + "x" +
-              std::to_string(g.sw) + ", groups " + std::to_string(g.groups);
+              std::to_string(g.sw) + ", groups " + std::to_string(g.groups) +
+              (op.relu() ? ", ReLU" : "");
   return true;
 }
 
@@ -88,6 +91,8 @@ bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
   const Operand &dy = w.input(op.grad(), "dy");
   const Operand &other = w.input(op.other(), op.wrt_weight() ? "x" : "w");
   const Operand &out = w.output(op.output(), op.wrt_weight() ? "dw" : "dx");
+  if (op.with_bias_grad())
+    w.output(op.bias_grad(), "db");
   if (!floatKernelType(dy.dtype, "conv2d gradients", error))
     return false;
   const std::vector<int64_t> &xs = op.wrt_weight() ? other.shape : out.shape;
@@ -130,12 +135,32 @@ bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
     return true;
   }
 
-  // A block per weight element, reducing over the batch and output pixels.
+  // A block per weight element, reducing over the batch and output pixels;
+  // with the bias gradient, a block per output channel after them, summing
+  // dy in double as a reduction step does.
   int64_t perWeight = g.n * g.ho * g.wo;
   uint32_t threads = KernelWriter::reductionThreads(perWeight);
   std::string t = std::to_string(threads);
   w.use(kBlockReduce);
-  w.launch({uint32_t(out.count), 1, 1}, {threads, 1, 1});
+  w.launch({uint32_t(out.count + (op.with_bias_grad() ? g.o : 0)), 1, 1},
+           {threads, 1, 1});
+  if (op.with_bias_grad()) {
+    w.open("if (blockIdx.x >= " + I(out.count) + ")");
+    w.line("int oc = blockIdx.x - " + I(out.count) + ";");
+    w.line("double acc = 0;");
+    w.open("for (" + w.index() + " e = threadIdx.x; e < " + I(perWeight) +
+           "; e += " + t + ")");
+    w.line(w.index() + " b = e / " + I(g.ho * g.wo) + ", p = e % " +
+           I(g.ho * g.wo) + ";");
+    w.line("acc += dy[(b * " + I(g.o) + " + oc) * " + I(g.ho * g.wo) +
+           " + p];");
+    w.close();
+    w.line("acc = dlc_block_reduce<" + t + ">(acc, dlc_sum());");
+    w.line("if (threadIdx.x == 0)");
+    w.line("  db[oc] = (" + T + ")acc;");
+    w.line("return;");
+    w.close();
+  }
   w.line(w.index() + " i = blockIdx.x;");
   w.line("int kx = " + coordinate("i", out.shape, 3) + ", ky = " +
          coordinate("i", out.shape, 2) + ";");
@@ -160,7 +185,8 @@ bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
   w.line("acc = dlc_block_reduce<" + t + ">(acc, dlc_sum());");
   w.line("if (threadIdx.x == 0)");
   w.line("  dw[i] = acc;");
-  w.summary = "conv2d weight gradient";
+  w.summary = op.with_bias_grad() ? "conv2d weight and bias gradients"
+                                  : "conv2d weight gradient";
   return true;
 }
 

@@ -100,6 +100,9 @@ static void conv2dTyped(const plan::Conv2d &op, Context &ctx) {
         for (int64_t p = 0; p < s.pixels(); ++p)
           y[(b * s.o + oc) * s.pixels() + p] += bias[oc];
   }
+  if (op.relu())
+    for (uint64_t i = 0; i < yv.count; ++i)
+      y[i] = y[i] > 0 ? y[i] : T(0);
 }
 
 /// dl.im2col and dl.col2im: the windows as rows [N*Ho*Wo, C*kH*kW], or
@@ -191,6 +194,17 @@ static void conv2dGradTyped(const plan::Conv2dGrad &op, Context &ctx) {
         col2im(s, columns.data(), b, g, result);
       }
     }
+  if (op.with_bias_grad()) {
+    // In double and in input order, as a Reduce step sums.
+    std::vector<double> sums(size_t(s.o), 0.0);
+    for (int64_t b = 0; b < s.n; ++b)
+      for (int64_t oc = 0; oc < s.o; ++oc)
+        for (int64_t p = 0; p < s.pixels(); ++p)
+          sums[oc] += double(grad[(b * s.o + oc) * s.pixels() + p]);
+    T *bias = ctx.view(op.bias_grad()).as<T>();
+    for (int64_t oc = 0; oc < s.o; ++oc)
+      bias[oc] = T(sums[oc]);
+  }
 }
 
 Status runConv2dGrad(const plan::Conv2dGrad &op, Context &ctx) {

@@ -192,3 +192,47 @@ func.func @bias_grad_kept(%x: tensor<8x4xf32>, %dy: tensor<8x3xf32>,
   %t = dl.matmul %z, %dy {transpose_rhs} : (tensor<5x3xf32>, tensor<8x3xf32>) -> tensor<5x8xf32>
   return %rows, %n, %dw, %t : tensor<8xf32>, tensor<3xf32>, tensor<4x3xf32>, tensor<5x8xf32>
 }
+
+// -----
+
+// A ReLU that is a convolution's only reader is its epilogue.
+// CHECK-LABEL: func.func @conv_relu
+// CHECK: %[[Y:.*]] = dl.conv2d %arg0, %arg1, %arg2 padding = [1, 1, 1, 1] {relu}
+// CHECK-NOT: dl.relu
+// CHECK: return %[[Y]]
+func.func @conv_relu(%x: tensor<2x1x5x5xf32>, %w: tensor<3x1x3x3xf32>,
+                     %b: tensor<3xf32>) -> tensor<2x3x5x5xf32> {
+  %0 = dl.conv2d %x, %w, %b padding = [1, 1, 1, 1] : (tensor<2x1x5x5xf32>, tensor<3x1x3x3xf32>, tensor<3xf32>) -> tensor<2x3x5x5xf32>
+  %1 = dl.relu %0 : tensor<2x3x5x5xf32>
+  return %1 : tensor<2x3x5x5xf32>
+}
+
+// -----
+
+// The convolution's result is read by more than the ReLU: both stay.
+// CHECK-LABEL: func.func @conv_relu_kept
+// CHECK: dl.conv2d %arg0, %arg1 :
+// CHECK: dl.relu
+func.func @conv_relu_kept(%x: tensor<2x1x5x5xf32>, %w: tensor<3x1x3x3xf32>)
+    -> (tensor<2x3x3x3xf32>, tensor<2x3x3x3xf32>) {
+  %0 = dl.conv2d %x, %w : (tensor<2x1x5x5xf32>, tensor<3x1x3x3xf32>) -> tensor<2x3x3x3xf32>
+  %1 = dl.relu %0 : tensor<2x3x3x3xf32>
+  return %0, %1 : tensor<2x3x3x3xf32>, tensor<2x3x3x3xf32>
+}
+
+// -----
+
+// A convolution's bias gradient joins its weight gradient (which reads the
+// same dy) where the earlier of the two stood.
+// CHECK-LABEL: func.func @conv_bias_grad
+// CHECK: %[[DW:.*]], %[[DB:.*]] = dl.conv2d_grad_weight_bias %arg1, %arg0 stride = [1, 1] padding = [1, 1, 1, 1] dilation = [1, 1] groups = 1 : (tensor<2x3x5x5xf32>, tensor<2x1x5x5xf32>) -> (tensor<3x1x3x3xf32>, tensor<3xf32>)
+// CHECK-NEXT: dl.neg %[[DB]]
+// CHECK-NOT: dl.reduce_sum
+// CHECK: return %[[DW]]
+func.func @conv_bias_grad(%x: tensor<2x1x5x5xf32>, %dy: tensor<2x3x5x5xf32>)
+    -> (tensor<3x1x3x3xf32>, tensor<3xf32>) {
+  %db = dl.reduce_sum %dy axes = [0, 2, 3] : tensor<2x3x5x5xf32> -> tensor<3xf32>
+  %n = dl.neg %db : tensor<3xf32>
+  %dw = dl.conv2d_grad_weight %dy, %x stride = [1, 1] padding = [1, 1, 1, 1] dilation = [1, 1] groups = 1 : (tensor<2x3x5x5xf32>, tensor<2x1x5x5xf32>) -> tensor<3x1x3x3xf32>
+  return %dw, %n : tensor<3x1x3x3xf32>, tensor<3xf32>
+}
