@@ -56,11 +56,36 @@ void ProgramLowering::addStep(Operation &op, plan::StepKind kind,
   flops += stepFlops;
 }
 
+/// The dl.fused marked `epilogue` that reads `op`'s one result, if any.
+static dl::FusedOp epilogueOf(Operation &op) {
+  if (op.getNumResults() != 1 || !op.getResult(0).hasOneUse())
+    return {};
+  auto fused = dyn_cast<dl::FusedOp>(*op.getResult(0).getUsers().begin());
+  return fused && fused.getEpilogue() ? fused : dl::FusedOp();
+}
+
 void ProgramLowering::addKernel(Operation &op, StringRef name, plan::Op kind,
                                 fb::Offset<void> body, uint64_t stepFlops) {
   // Pending elementwise ops become steps first: the kernel's index is that
   // of the step this one will be.
   flushElementwise();
+  // An epilogue region runs in this kernel, on its result in place.
+  fb::Offset<plan::Elementwise> epilogue;
+  std::string kernelName = name.str();
+  if (dl::FusedOp fused = epilogueOf(op)) {
+    FailureOr<Program> program =
+        buildProgram(fused, fused.getBody().front(), fused.getInputs(),
+                     tensorType(fused.getResult(0)).getShape());
+    if (succeeded(program)) {
+      epilogue = program->write(fbb, {tensorOf(op.getResult(0))});
+      // softmax_grad_select_mul; longer ones by their size.
+      const std::vector<std::string> &names = program->names;
+      kernelName += names.size() <= 3
+                        ? "_" + llvm::join(names, "_")
+                        : llvm::formatv("_{0}_ops", names.size()).str();
+      stepFlops += numElements(fused.getResult(0)) * program->code.size();
+    }
+  }
   int32_t index = -1;
   std::vector<uint32_t> grid, block;
   if (stepKernels) {
@@ -69,10 +94,10 @@ void ProgramLowering::addKernel(Operation &op, StringRef name, plan::Op kind,
     grid.assign(emitted.grid.begin(), emitted.grid.end());
     block.assign(emitted.block.begin(), emitted.block.end());
   }
-  auto kernel = plan::CreateKernelDirect(fbb, name.str().c_str(), index,
+  auto kernel = plan::CreateKernelDirect(fbb, kernelName.c_str(), index,
                                          stepKernels ? &grid : nullptr,
                                          stepKernels ? &block : nullptr, kind,
-                                         body);
+                                         body, epilogue);
   addStep(op, plan::StepKind::Kernel, kernel.Union(), stepFlops);
 }
 
@@ -329,6 +354,15 @@ std::string ProgramLowering::Program::kernelName() const {
 }
 
 LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
+  // An epilogue ran in its first input's kernel, in that buffer.
+  if (fused.getEpilogue()) {
+    Operation *producer = fused.getInputs().front().getDefiningOp();
+    if (!producer || epilogueOf(*producer) != fused ||
+        !valueTensor.count(fused.getInputs().front()))
+      return fused.emitError("an epilogue whose kernel did not run it");
+    valueTensor[fused.getResult(0)] = tensorOf(fused.getInputs().front());
+    return success();
+  }
   FailureOr<Program> program =
       buildProgram(fused, fused.getBody().front(), fused.getInputs(),
                    tensorType(fused.getResult(0)).getShape());

@@ -209,8 +209,9 @@ struct DlFuseElementwisePass
     SmallVector<Type> resultTypes;
     for (Value result : results)
       resultTypes.push_back(result.getType());
-    auto fused = FusedOp::create(builder, last->getLoc(), resultTypes,
-                                 inputs.getArrayRef());
+    auto fused = FusedOp::create(builder, last->getLoc(), TypeRange(resultTypes),
+                                 ValueRange(inputs.getArrayRef()),
+                                 /*epilogue=*/false);
     Block *block = builder.createBlock(&fused.getBody());
     IRMapping mapping;
     for (Value input : inputs)

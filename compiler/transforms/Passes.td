@@ -187,6 +187,23 @@ def DlFuseSoftmaxPrologue
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }
 
+def DlFuseKernelEpilogue
+    : Pass<"dl-fuse-kernel-epilogue", "::mlir::func::FuncOp"> {
+  let summary = "runs elementwise ops inside the kernel before them";
+  let description = [{
+    An elementwise op or `dl.fused` region with one result that reads the
+    result of an op whose kernel can apply an epilogue (the
+    `ElementwiseEpilogue` trait: softmax's, pooling's and convolution's
+    input gradients), when nothing else reads that result and the region's
+    other inputs exist before that op, becomes a `dl.fused` marked
+    `epilogue` standing right after the op: its kernel passes each element
+    through the region before storing it, in the same buffer. Attention's
+    mask and scale after softmax's backward pass, and a ReLU's gradient after
+    a pooling's or convolution's input gradient, are such regions.
+  }];
+  let dependentDialects = ["::mlir::dl::DlDialect"];
+}
+
 def DlPlanMemory : Pass<"dl-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "assigns every activation an offset in one arena";
   let description = [{

@@ -129,6 +129,12 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
       }
       if (readsStoredTensor(&op))
         continue;
+      // An epilogue rewrites its kernel's result where it lies.
+      if (auto fused = dyn_cast<FusedOp>(op); fused && fused.getEpilogue()) {
+        share(fused.getResult(0), allocationOf[fused.getInputs().front()]);
+        naiveSize += align(byteSize(fused.getResult(0)));
+        continue;
+      }
       // Elementwise kernels (fused ones too) read every input element before
       // writing that element of any result, so a result may take the buffer
       // of an input that dies here. A donor, once shared, lives on with the
@@ -206,8 +212,9 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
         continue;
       Value value = list.front().getValue();
       Operation *producer = value.getDefiningOp();
+      auto fused = dyn_cast_or_null<FusedOp>(producer);
       if (!producer || !producer->hasTrait<BroadcastElementwise>() ||
-          !value.hasOneUse())
+          !value.hasOneUse() || (fused && fused.getEpilogue()))
         continue;
       ArrayRef<int64_t> shape =
           cast<RankedTensorType>(value.getType()).getShape();

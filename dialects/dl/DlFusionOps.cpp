@@ -62,6 +62,19 @@ LogicalResult FusedOp::verify() {
   for (Type type : getResultTypes())
     if (cast<RankedTensorType>(type).getShape() != shape)
       return emitOpError("results of different shapes");
+  if (getEpilogue()) {
+    Value first = getInputs().empty() ? Value() : getInputs().front();
+    Operation *producer = first ? first.getDefiningOp() : nullptr;
+    if (!producer || !producer->hasTrait<ElementwiseEpilogue>() ||
+        !first.hasOneUse() || getNumResults() != 1 ||
+        first.getType() != getResult(0).getType())
+      return emitOpError("an epilogue reads, as its first input, the one "
+                         "result (of its own type) of an op that can apply "
+                         "it, and nothing else reads that result");
+    if (!readsElementForElement(*this, 0))
+      return emitOpError("an epilogue reads its kernel's result element for "
+                         "element, not through a view");
+  }
   return success();
 }
 

@@ -24,6 +24,13 @@ def Dl_FusedOp : Dl_Op<"fused",
     alone is one copy kernel. A reshape must keep the dimensions it merges
     adjacent in memory. `dl-fuse-elementwise` builds these regions.
 
+    With `epilogue`, the region runs inside the kernel of the op that
+    produces its first input (an op with the `ElementwiseEpilogue` trait,
+    read by nothing else): that kernel passes each element of its result
+    through the body before storing it, into the same buffer, so the value
+    is written once. Its other inputs exist before that op.
+    `dl-fuse-kernel-epilogue` marks them.
+
     ```mlir
     %y = dl.fused(%x, %b) : (tensor<64x128xf32>, tensor<128xf32>) -> tensor<64x128xf32> {
     ^bb0(%a: tensor<64x128xf32>, %c: tensor<128xf32>):
@@ -43,7 +50,7 @@ def Dl_FusedOp : Dl_Op<"fused",
     }
     ```
   }];
-  let arguments = (ins Variadic<Dl_Tensor>:$inputs);
+  let arguments = (ins Variadic<Dl_Tensor>:$inputs, UnitAttr:$epilogue);
   let results = (outs Variadic<Dl_Tensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{

@@ -152,8 +152,8 @@ def Dl_AvgPool2dOp : Dl_Pool2dOp<"avg_pool2d", "average",
 // Gradients of convolution and pooling
 //===----------------------------------------------------------------------===//
 
-class Dl_ConvGradOp<string mnemonic, string what>
-    : Dl_Op<mnemonic, [Pure]> {
+class Dl_ConvGradOp<string mnemonic, string what, list<Trait> traits = []>
+    : Dl_Op<mnemonic, !listconcat([Pure], traits)> {
   let summary = "gradient of dl.conv2d with respect to its " # what;
   let description = "From the gradient of a `dl.conv2d` result (`grad`, "
     "`[N, O, Ho, Wo]`) and the convolution's other operand, the gradient of "
@@ -172,11 +172,12 @@ class Dl_ConvGradOp<string mnemonic, string what>
 }
 
 def Dl_Conv2dGradInputOp
-    : Dl_ConvGradOp<"conv2d_grad_input", "input">;
+    : Dl_ConvGradOp<"conv2d_grad_input", "input", [Dl_ElementwiseEpilogue]>;
 def Dl_Conv2dGradWeightOp
     : Dl_ConvGradOp<"conv2d_grad_weight", "weight">;
 
-def Dl_MaxPool2dGradOp : Dl_Op<"max_pool2d_grad", [Pure]> {
+def Dl_MaxPool2dGradOp : Dl_Op<"max_pool2d_grad",
+    [Pure, Dl_ElementwiseEpilogue]> {
   let summary = "gradient of dl.max_pool2d";
   let description = [{
     Sends each window's gradient to the element the forward pass chose (the
@@ -194,7 +195,8 @@ def Dl_MaxPool2dGradOp : Dl_Op<"max_pool2d_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Dl_AvgPool2dGradOp : Dl_Op<"avg_pool2d_grad", [Pure]> {
+def Dl_AvgPool2dGradOp : Dl_Op<"avg_pool2d_grad",
+    [Pure, Dl_ElementwiseEpilogue]> {
   let summary = "gradient of dl.avg_pool2d";
   let description = [{
     Spreads each window's gradient evenly over the window (divided as the
@@ -299,7 +301,7 @@ def Dl_LogSoftmaxOp : Dl_SoftmaxLikeOp<"log_softmax",
                                        "x_i - log(sum_j exp(x_j))">;
 
 def Dl_SoftmaxGradOp : Dl_Op<"softmax_grad",
-    [Pure, SameOperandsAndResultType]> {
+    [Pure, SameOperandsAndResultType, Dl_ElementwiseEpilogue]> {
   let summary = "the input gradient of softmax or log-softmax";
   let description = [{
     From the forward result `y` and its gradient `grad` along `axis`:

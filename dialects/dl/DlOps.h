@@ -25,6 +25,12 @@ template <typename ConcreteType>
 class BroadcastElementwise
     : public OpTrait::TraitBase<ConcreteType, BroadcastElementwise> {};
 
+/// Marker for ops whose kernel can apply an elementwise epilogue to its
+/// one result (dl-fuse-kernel-epilogue keys on it).
+template <typename ConcreteType>
+class ElementwiseEpilogue
+    : public OpTrait::TraitBase<ConcreteType, ElementwiseEpilogue> {};
+
 template <typename ConcreteType>
 class BoundedTensors : public OpTrait::TraitBase<ConcreteType, BoundedTensors> {
 public:

@@ -28,6 +28,12 @@ def Dl_BroadcastElementwise : NativeOpTrait<"BroadcastElementwise"> {
   let cppNamespace = "::mlir::dl";
 }
 
+// Ops whose kernel can pass its one result through an elementwise
+// epilogue before storing it (a dl.fused marked `epilogue` reading it).
+def Dl_ElementwiseEpilogue : NativeOpTrait<"ElementwiseEpilogue"> {
+  let cppNamespace = "::mlir::dl";
+}
+
 include "dialects/dl/DlInterfaces.td"
 include "dialects/dl/DlElementwiseOps.td"
 include "dialects/dl/DlShapeOps.td"

@@ -230,6 +230,10 @@ void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
   default:
     break;
   }
+  // The epilogue's register 0 is the op's result, declared above.
+  if (const Elementwise *epilogue = kernel.epilogue())
+    for (uint32_t i = 1; epilogue->inputs() && i < epilogue->inputs()->size(); ++i)
+      read(epilogue->inputs()->Get(i));
 }
 
 /// The tensors a kernel step passes, in parameter order.

@@ -394,6 +394,45 @@ private:
       if (Status s = checkLaunch(kernel); !s)
         return s;
     }
+    CHECK(checkOp(kernel));
+    return checkEpilogue(kernel);
+  }
+
+  /// An epilogue rewrites the one result of an op that can apply one, in
+  /// place: register 0 is that result, and it writes it.
+  Status checkEpilogue(const plan::Kernel &kernel) {
+    const plan::Elementwise *epilogue = kernel.epilogue();
+    if (!epilogue)
+      return Status::ok();
+    uint32_t result = 0;
+    switch (kernel.op_type()) {
+    case plan::Op::SoftmaxGrad:
+      result = kernel.op_as_SoftmaxGrad()->input_grad();
+      break;
+    case plan::Op::Pool2dGrad:
+      result = kernel.op_as_Pool2dGrad()->output();
+      break;
+    case plan::Op::Conv2dGrad:
+      if (!kernel.op_as_Conv2dGrad()->wrt_weight()) {
+        result = kernel.op_as_Conv2dGrad()->output();
+        break;
+      }
+      [[fallthrough]];
+    default:
+      return Status::error("this kernel cannot apply an epilogue");
+    }
+    CHECK(checkElementwise(*epilogue));
+    if (epilogue->outputs()->size() != 1 ||
+        epilogue->outputs()->Get(0) != result ||
+        epilogue->inputs()->size() == 0 || epilogue->inputs()->Get(0) != result ||
+        (epilogue->views() && epilogue->views()->size() &&
+         epilogue->views()->Get(0)->strides()))
+      return Status::error("an epilogue must read and write its kernel's "
+                           "result, element for element");
+    return Status::ok();
+  }
+
+  Status checkOp(const plan::Kernel &kernel) {
     switch (kernel.op_type()) {
     case plan::Op::Elementwise: return checkElementwise(*kernel.op_as_Elementwise());
     case plan::Op::ElementwiseGroup: {

@@ -103,6 +103,8 @@ bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
                      I(g.wo) + " + ox]";
 
   if (!op.wrt_weight()) {
+    if (!writeEpilogue(w, out, error))
+      return false;
     // A thread per input element: every (oc, ky, kx) whose window reaches it.
     w.launchThreads(out.count);
     w.forEach("i", out.count);
@@ -129,7 +131,7 @@ bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
     w.close();
     w.close();
     w.close();
-    w.line("dx[i] = acc;");
+    w.line("dx[i] = " + epilogued(w, "acc", "i") + ";");
     w.close();
     w.summary = "conv2d input gradient (gather form)";
     return true;
@@ -268,7 +270,8 @@ bool emitPool2dGrad(KernelWriter &w, const plan::Pool2dGrad &op,
   const Operand &x = w.input(op.input(), "x");
   const Operand &dy = w.input(op.grad(), "dy");
   const Operand &dx = w.output(op.output(), "dx");
-  if (!floatKernelType(dy.dtype, "pooling gradients", error))
+  if (!floatKernelType(dy.dtype, "pooling gradients", error) ||
+      !writeEpilogue(w, dx, error))
     return false;
   PoolGeometry p = poolGeometry(op, dx.shape, dy.shape);
   bool isMax = op.kind() == plan::PoolKind::Max;
@@ -318,7 +321,7 @@ bool emitPool2dGrad(KernelWriter &w, const plan::Pool2dGrad &op,
   }
   w.close();
   w.close();
-  w.line("dx[i] = acc;");
+  w.line("dx[i] = " + epilogued(w, "acc", "i") + ";");
   w.close();
   w.summary = std::string(isMax ? "max" : "avg") + "_pool2d gradient " +
               std::to_string(p.k[0]) + "x" + std::to_string(p.k[1]);

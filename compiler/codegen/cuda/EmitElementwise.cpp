@@ -157,11 +157,17 @@ bool writeProgram(KernelWriter &w, const plan::Elementwise &op,
                   const std::vector<Operand> &outputs,
                   const std::vector<int64_t> &shape, std::string &summary,
                   std::string &error,
-                  std::optional<plan::DType> returned = std::nullopt) {
+                  std::optional<plan::DType> returned = std::nullopt,
+                  const std::string &firstValue = "") {
   const auto *views = op.views() && op.views()->size() ? op.views() : nullptr;
   std::vector<Reg> regs;
   for (size_t r = 0; r < inputs.size(); ++r) {
     const Operand &in = inputs[r];
+    if (r == 0 && !firstValue.empty()) {
+      // An epilogue's register 0: the value its kernel computed.
+      regs.push_back({firstValue, in.dtype});
+      continue;
+    }
     const plan::InputView *view = views ? views->Get(r) : nullptr;
     std::vector<int64_t> strides(shape.size(), 0);
     std::string offset;
@@ -230,6 +236,30 @@ bool writePrologue(KernelWriter &w, const plan::Elementwise &op,
     return false;
   w.close(";");
   return true;
+}
+
+bool writeEpilogue(KernelWriter &w, const Operand &result,
+                   std::string &error) {
+  const plan::Elementwise *op = w.epilogue();
+  if (!op)
+    return true;
+  std::vector<Operand> inputs = {result};
+  for (uint32_t i = 1; i < op->inputs()->size(); ++i)
+    inputs.push_back(w.input(op->inputs()->Get(i), "ex" + std::to_string(i)));
+  std::string T = computeType(result.dtype), summary;
+  w.open("auto epilogue = [&](" + T + " value, " + w.index() + " i) -> " + T);
+  if (!writeProgram(w, *op, inputs, {}, result.shape, summary, error,
+                    result.dtype, "value"))
+    return false;
+  w.close(";");
+  w.markEpilogueApplied();
+  w.epilogueSummary = ", then elementwise " + summary;
+  return true;
+}
+
+std::string epilogued(const KernelWriter &w, const std::string &value,
+                      const std::string &index) {
+  return w.epilogue() ? "epilogue(" + value + ", " + index + ")" : value;
 }
 
 bool emitElementwise(KernelWriter &w, const plan::Elementwise &op,

@@ -131,8 +131,9 @@ bool emitSoftmaxGrad(KernelWriter &w, const plan::SoftmaxGrad &op,
                      std::string &error) {
   const Operand &y = w.input(op.output(), "y");
   w.input(op.grad(), "dy");
-  w.output(op.input_grad(), "dx");
-  if (!floatKernelType(y.dtype, "softmax_grad", error))
+  const Operand &dx = w.output(op.input_grad(), "dx");
+  if (!floatKernelType(y.dtype, "softmax_grad", error) ||
+      !writeEpilogue(w, dx, error))
     return false;
   int64_t n = y.shape[op.axis()], inner = 1;
   for (size_t d = op.axis() + 1; d < y.shape.size(); ++d)
@@ -161,7 +162,8 @@ bool emitSoftmaxGrad(KernelWriter &w, const plan::SoftmaxGrad &op,
     w.line("  sum += " + term("[base + k]") + ";");
     w.line("sum = dlc_block_reduce<" + t + ">(sum, dlc_sum());");
     w.line("for (int k = threadIdx.x; k < " + integer(n) + "; k += " + t + ")");
-    w.line("  dx[base + k] = " + gradient("[base + k]") + ";");
+    w.line("  dx[base + k] = " +
+           epilogued(w, gradient("[base + k]"), "base + k") + ";");
   } else {
     w.launchThreads(rows);
     w.forEach("p", rows);
@@ -175,7 +177,8 @@ bool emitSoftmaxGrad(KernelWriter &w, const plan::SoftmaxGrad &op,
     w.line("for (" + w.index() + " k = 0; k < " + integer(n) + "; ++k)");
     w.line("  sum += " + term(at) + ";");
     w.line("for (" + w.index() + " k = 0; k < " + integer(n) + "; ++k)");
-    w.line("  dx" + at + " = " + gradient(at) + ";");
+    w.line("  dx" + at + " = " +
+           epilogued(w, gradient(at), at.substr(1, at.size() - 2)) + ";");
     w.close();
   }
   w.summary = std::string(op.log() ? "log_softmax" : "softmax") +

@@ -23,6 +23,14 @@ bool emitElementwiseGroup(KernelWriter &w, const plan::ElementwiseGroup &group,
 bool writePrologue(KernelWriter &w, const plan::Elementwise &op,
                    const Operand &result, const std::string &name,
                    std::string &summary, std::string &error);
+/// With the kernel's epilogue, declares its inputs (after the op's) and
+/// defines `epilogue`, a lambda of (value, element index of `result`) that
+/// gives what to store; nothing without one.
+bool writeEpilogue(KernelWriter &w, const Operand &result, std::string &error);
+/// `value`, element `index` of the op's result, as it is stored: through
+/// the epilogue when the kernel has one.
+std::string epilogued(const KernelWriter &w, const std::string &value,
+                      const std::string &index);
 bool emitReduce(KernelWriter &w, const plan::Reduce &op, std::string &error);
 bool emitSquarePartials(KernelWriter &w, const plan::SquarePartials &op,
                         std::string &error);

@@ -154,7 +154,8 @@ uint64_t fnv1a(const std::string &text) {
 } // namespace
 
 KernelWriter::KernelWriter(const plan::Plan &plan, const plan::Kernel &kernel)
-    : plan(plan), expected(plan::kernelOperands(kernel)) {
+    : plan(plan), expected(plan::kernelOperands(kernel)),
+      kernelEpilogue(kernel.epilogue()) {
   int64_t largest = 0;
   for (uint32_t tensor : expected)
     largest = std::max(largest, describe(tensor).count);
@@ -222,6 +223,10 @@ uint32_t KernelWriter::reductionThreads(int64_t n) {
 
 bool KernelWriter::finish(const std::string &base, EmittedKernel &result,
                           std::string &error) {
+  if (kernelEpilogue && !epilogueApplied) {
+    error = "the kernel for '" + base + "' cannot apply an epilogue";
+    return false;
+  }
   std::vector<uint32_t> declared;
   for (const Operand &operand : params)
     declared.push_back(operand.tensor);
@@ -260,7 +265,8 @@ bool KernelWriter::finish(const std::string &base, EmittedKernel &result,
   char hash[17];
   std::snprintf(hash, sizeof(hash), "%08" PRIx64, fnv1a(text) >> 32);
   result.name = base + "_" + hash;
-  std::string header = "// " + result.name + ": " + summary + "\n//";
+  std::string header = "// " + result.name + ": " + summary +
+                       epilogueSummary + "\n//";
   for (const Operand &operand : params) {
     header += std::string(" ") + operand.name + ": " + dtypeName(operand.dtype) + "[";
     for (size_t d = 0; d < operand.shape.size(); ++d)

@@ -76,11 +76,17 @@ public:
   /// 32 and 256.
   static uint32_t reductionThreads(int64_t n);
 
-  /// What the kernel computes, for the comment at the top of its source.
-  std::string summary;
+  /// What the kernel computes, for the comment at the top of its source
+  /// (the epilogue's part is added after it).
+  std::string summary, epilogueSummary;
 
   /// The index type: int when every tensor fits, else long long.
   const std::string &index() const { return indexType; }
+
+  /// The kernel's epilogue, if it has one; the emitter that applies it
+  /// marks it so (finishing a kernel that left it out is an error).
+  const plan::Elementwise *epilogue() const { return kernelEpilogue; }
+  void markEpilogueApplied() { epilogueApplied = true; }
 
   /// Finishes: the kernel named `<base>_<hash>` with its launch, or an error
   /// when the parameters do not match the plan's operand order.
@@ -98,6 +104,8 @@ private:
   int depth = 1;
   unsigned helpersUsed = 0;
   std::string indexType = "int";
+  const plan::Elementwise *kernelEpilogue = nullptr;
+  bool epilogueApplied = false;
   std::array<uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1};
 };
 

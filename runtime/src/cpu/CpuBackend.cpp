@@ -115,7 +115,16 @@ private:
     }
   }
 
+  /// The op, then its epilogue over the op's result, in place.
   Status runKernel(const plan::Kernel &kernel, cpu::Context &ctx) {
+    if (Status status = runOp(kernel, ctx); !status)
+      return status;
+    if (const plan::Elementwise *epilogue = kernel.epilogue())
+      return cpu::runElementwise(*epilogue, ctx);
+    return Status::ok();
+  }
+
+  Status runOp(const plan::Kernel &kernel, cpu::Context &ctx) {
     switch (kernel.op_type()) {
     case plan::Op::Elementwise: return cpu::runElementwise(*kernel.op_as_Elementwise(), ctx);
     case plan::Op::ElementwiseGroup:

@@ -108,6 +108,23 @@ TEST(PlanCheck, InputViewsStayInsideTheirTensor) {
             std::string::npos);
 }
 
+TEST(PlanCheck, RejectsAnEpilogueTheKernelCannotApply) {
+  auto bytes = test::oneStepPlan([](flatbuffers::FlatBufferBuilder &fbb) {
+    std::vector<uint32_t> tensors = {0};
+    std::vector<plan::Instr> code;
+    std::vector<uint16_t> results = {0};
+    auto epilogue = plan::CreateElementwiseDirect(fbb, &tensors, &tensors,
+                                                  &code, &results);
+    auto softmax = plan::CreateSoftmax(fbb, 0, 0, 0, false);
+    auto kernel = plan::CreateKernelDirect(fbb, "softmax", -1, nullptr,
+                                           nullptr, plan::Op::Softmax,
+                                           softmax.Union(), epilogue);
+    return plan::CreateStep(fbb, plan::StepKind::Kernel, kernel.Union());
+  });
+  EXPECT_NE(loadError(bytes).find("this kernel cannot apply an epilogue"),
+            std::string::npos);
+}
+
 /// A plan whose only tensor is a parameter f32[4] 'w' with `init`.
 std::vector<uint8_t> parameterPlan(plan::InitKind kind,
                                    const std::vector<uint8_t> &data) {

@@ -671,6 +671,20 @@ func.func @fused_softmax_yield(%a: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // -----
 
+// Only a kernel that can apply an epilogue runs one.
+func.func @fused_epilogue_anchor(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %m = dl.matmul %a, %a : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  // expected-error @+1 {{an epilogue reads, as its first input, the one result}}
+  %0 = dl.fused(%m) {epilogue} : (tensor<4x4xf32>) -> tensor<4x4xf32> {
+  ^bb0(%x: tensor<4x4xf32>):
+    %e = dl.exp %x : tensor<4x4xf32>
+    dl.yield %e : tensor<4x4xf32>
+  }
+  return %0 : tensor<4x4xf32>
+}
+
+// -----
+
 func.func @fused_matmul(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %0 = dl.fused(%a) : (tensor<4x4xf32>) -> tensor<4x4xf32> {
   ^bb0(%x: tensor<4x4xf32>):
