@@ -116,6 +116,21 @@ def dsl_seeds():
                          "train {\n  loss mse(s, t)\n"
                          "  optimizer adamw(lr = 1e-3, weight_decay = 0.1)\n"
                          "  clip_norm 1.0\n}\n",
+        # Two convolutions with ReLU and pooling: the convolution epilogues
+        # (ReLU, bias gradient) and kernel epilogues of their training step.
+        "tiny-conv.dl": "model tiny_conv\nconst batch = 2\n"
+                        "input x: f32[batch, 1, 6, 6]\ninput y: i32[batch]\n"
+                        "param w1: f32[3, 1, 3, 3] = kaiming_uniform\n"
+                        "param b1: f32[3] = zeros\n"
+                        "param w2: f32[4, 3, 3, 3] = kaiming_uniform\n"
+                        "param b2: f32[4] = zeros\n"
+                        "param w: f32[36, 3] = xavier_uniform\n"
+                        "let c1 = relu(conv2d(x, w1, b1, padding = 1))\n"
+                        "let c2 = relu(conv2d(c1, w2, b2, padding = 1))\n"
+                        "let p = max_pool2d(c2, kernel = 2)\n"
+                        "let logits = flatten(p) @ w\noutput logits\n"
+                        "train {\n  loss cross_entropy(logits, y)\n"
+                        "  optimizer sgd(lr = 0.1, momentum = 0.9)\n}\n",
     }
     for name, text in snippets.items():
         with open(out("dsl", name), "w") as f:
@@ -126,8 +141,10 @@ def plan_seeds(dlc):
     for model, flags in (("tiny_regression", ["--train"]), ("mlp", [])):
         subprocess.run([dlc, os.path.join(root, "examples", model + ".dl"),
                         *flags, "-o", out("plan", model + ".dlp")], check=True)
-    subprocess.run([dlc, out("dsl", "tiny-block.dl"), "--train",
-                    "-o", out("plan", "tiny_block.dlp")], check=True)
+    for name in ("tiny_block", "tiny_conv"):
+        subprocess.run([dlc, out("dsl", name.replace("_", "-") + ".dl"),
+                        "--train", "-o", out("plan", name + ".dlp")],
+                       check=True)
 
 
 def main():
