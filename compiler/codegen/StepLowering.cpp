@@ -61,7 +61,10 @@ static dl::FusedOp epilogueOf(Operation &op) {
   if (op.getNumResults() != 1 || !op.getResult(0).hasOneUse())
     return {};
   auto fused = dyn_cast<dl::FusedOp>(*op.getResult(0).getUsers().begin());
-  return fused && fused.getEpilogue() ? fused : dl::FusedOp();
+  return fused && fused.getEpilogue() &&
+                 fused.getInputs().front() == op.getResult(0)
+             ? fused
+             : dl::FusedOp();
 }
 
 void ProgramLowering::addKernel(Operation &op, StringRef name, plan::Op kind,

@@ -74,6 +74,13 @@ LogicalResult FusedOp::verify() {
     if (!readsElementForElement(*this, 0))
       return emitOpError("an epilogue reads its kernel's result element for "
                          "element, not through a view");
+    // The kernel reads the other inputs while it runs.
+    for (Value input : getInputs().drop_front())
+      if (Operation *def = input.getDefiningOp();
+          def && def->getBlock() == producer->getBlock() &&
+          !def->isBeforeInBlock(producer))
+        return emitOpError("an epilogue's other inputs must exist before "
+                           "its kernel runs");
   }
   return success();
 }

@@ -31,7 +31,7 @@ def Dl_MatmulOp : Dl_Op<"matmul",
 }
 
 def Dl_Conv2dOp : Dl_Op<"conv2d",
-    [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
+    [Pure, InferTypeOpAdaptor, Dl_Differentiable, Dl_ElementwiseEpilogue]> {
   let summary = "2-D convolution (cross-correlation), NCHW";
   let description = [{
     `input` is `[N, C, H, W]`, `weight` `[O, C/groups, kH, kW]`, the optional
@@ -118,7 +118,8 @@ def Dl_Col2ImOp : Dl_Op<"col2im", [Pure, Dl_Differentiable]> {
 
 class Dl_Pool2dOp<string mnemonic, string what, dag extraArgs,
                   string extraFormat>
-    : Dl_Op<mnemonic, [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
+    : Dl_Op<mnemonic, [Pure, InferTypeOpAdaptor, Dl_Differentiable,
+                       Dl_ElementwiseEpilogue]> {
   let summary = "2-D " # what # " pooling, NCHW";
   let description = "Pools windows of `kernel` over `[N, C, H, W]`. `stride` "
     "defaults to the kernel; `padding` is `[top, left, bottom, right]`; with "

@@ -141,7 +141,7 @@ def Dl_SliceOp : Dl_Op<"slice",
 }
 
 def Dl_GatherOp : Dl_Op<"gather",
-    [Pure, InferTypeOpAdaptor, Dl_Differentiable]> {
+    [Pure, InferTypeOpAdaptor, Dl_Differentiable, Dl_ElementwiseEpilogue]> {
   let summary = "picks slices of a tensor by index (embedding lookup)";
   let description = [{
     The ONNX `Gather`: the result's shape is `input.shape[:axis] +

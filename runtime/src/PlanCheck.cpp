@@ -412,6 +412,15 @@ private:
     case plan::Op::Pool2dGrad:
       result = kernel.op_as_Pool2dGrad()->output();
       break;
+    case plan::Op::Conv2d:
+      result = kernel.op_as_Conv2d()->output();
+      break;
+    case plan::Op::Pool2d:
+      result = kernel.op_as_Pool2d()->output();
+      break;
+    case plan::Op::Gather:
+      result = kernel.op_as_Gather()->output();
+      break;
     case plan::Op::Conv2dGrad:
       if (!kernel.op_as_Conv2dGrad()->wrt_weight()) {
         result = kernel.op_as_Conv2dGrad()->output();

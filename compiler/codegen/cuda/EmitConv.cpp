@@ -44,7 +44,8 @@ bool emitConv2d(KernelWriter &w, const plan::Conv2d &op, std::string &error) {
   if (op.has_bias())
     w.input(op.bias(), "bias");
   const Operand &y = w.output(op.output(), "y");
-  if (!floatKernelType(x.dtype, "conv2d", error))
+  if (!floatKernelType(x.dtype, "conv2d", error) ||
+      !writeEpilogue(w, y, error))
     return false;
   ConvGeometry g = geometry(op, x.shape, weight.shape, y.shape);
   std::string T = computeType(x.dtype);
@@ -77,7 +78,9 @@ bool emitConv2d(KernelWriter &w, const plan::Conv2d &op, std::string &error) {
   if (op.has_bias())
     w.line("acc += bias[oc];");
   // ReLU as the CPU backend computes it (NaN becomes 0).
-  w.line(op.relu() ? "y[i] = acc > 0 ? acc : 0;" : "y[i] = acc;");
+  if (op.relu())
+    w.line("acc = acc > 0 ? acc : 0;");
+  w.line("y[i] = " + epilogued(w, "acc", "i") + ";");
   w.close();
   w.summary = "direct conv2d " + std::to_string(g.kh) + "x" +
               std::to_string(g.kw) + ", stride " + std::to_string(g.sh) + "x" +
@@ -234,7 +237,8 @@ std::string divisor(bool countIncludePad) {
 bool emitPool2d(KernelWriter &w, const plan::Pool2d &op, std::string &error) {
   const Operand &x = w.input(op.input(), "x");
   const Operand &y = w.output(op.output(), "y");
-  if (!floatKernelType(x.dtype, "pooling", error))
+  if (!floatKernelType(x.dtype, "pooling", error) ||
+      !writeEpilogue(w, y, error))
     return false;
   PoolGeometry p = poolGeometry(op, x.shape, y.shape);
   bool isMax = op.kind() == plan::PoolKind::Max;
@@ -258,7 +262,7 @@ bool emitPool2d(KernelWriter &w, const plan::Pool2d &op, std::string &error) {
   w.close();
   if (!isMax)
     w.line("acc /= (" + T + ")" + divisor(op.count_include_pad()) + ";");
-  w.line("y[i] = acc;");
+  w.line("y[i] = " + epilogued(w, "acc", "i") + ";");
   w.close();
   w.summary = std::string(isMax ? "max" : "avg") + "_pool2d " +
               std::to_string(p.k[0]) + "x" + std::to_string(p.k[1]);

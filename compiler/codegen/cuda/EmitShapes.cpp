@@ -94,10 +94,12 @@ bool emitConcat(KernelWriter &w, const plan::Concat &op, std::string &) {
   return true;
 }
 
-bool emitGather(KernelWriter &w, const plan::Gather &op, std::string &) {
+bool emitGather(KernelWriter &w, const plan::Gather &op, std::string &error) {
   const Operand &x = w.input(op.input(), "x");
   const Operand &indices = w.input(op.indices(), "indices");
   const Operand &y = w.output(op.output(), "y");
+  if (!writeEpilogue(w, y, error))
+    return false;
   int64_t outer, n, inner;
   split(x.shape, op.axis(), outer, n, inner);
   int64_t count = indices.count;
@@ -111,7 +113,11 @@ bool emitGather(KernelWriter &w, const plan::Gather &op, std::string &) {
   w.line("y[i] = 0;");
   w.close();
   w.open("else");
-  w.line("y[i] = x[(o * " + I(n) + " + k) * " + I(inner) + " + r];");
+  std::string value = "x[(o * " + I(n) + " + k) * " + I(inner) + " + r]";
+  if (w.epilogue())
+    value = storeAs(y.dtype,
+                    epilogued(w, loadAs(y.dtype, value), "i"));
+  w.line("y[i] = " + value + ";");
   w.close();
   w.close();
   w.summary = "gather along axis " + std::to_string(op.axis());

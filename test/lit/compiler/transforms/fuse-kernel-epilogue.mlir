@@ -54,3 +54,23 @@ func.func @kept_apart(%y: tensor<4x4xf32>, %dy: tensor<4x4xf32>, %k: tensor<4x4x
   %1 = dl.mul %dx2, %late : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
   return %0, %dx, %1 : tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>
 }
+
+// -----
+
+// A residual block's end, relu(conv(x) + r): the add and the ReLU run in
+// the convolution kernel. Of two convolutions added, the later one takes
+// the add (the earlier's result exists when it runs).
+// CHECK-LABEL: func.func @residual
+// CHECK: %[[A:.*]] = dl.conv2d %arg0, %arg1
+// CHECK-NEXT: %[[B:.*]] = dl.conv2d %arg0, %arg2
+// CHECK-NEXT: dl.fused(%[[B]], %[[A]]) {epilogue}
+// CHECK: dl.add
+// CHECK-NEXT: dl.relu
+func.func @residual(%x: tensor<1x2x4x4xf32>, %w1: tensor<2x2x1x1xf32>,
+                    %w2: tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32> {
+  %0 = dl.conv2d %x, %w1 : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %1 = dl.conv2d %x, %w2 : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %2 = dl.add %0, %1 : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %3 = dl.relu %2 : tensor<1x2x4x4xf32>
+  return %3 : tensor<1x2x4x4xf32>
+}
