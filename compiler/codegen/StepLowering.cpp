@@ -551,11 +551,12 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
     return op.emitError("the op has no memory plan (dl.offsets)");
   for (auto [result, offset] : llvm::zip(op.getResults(), offsets.asArrayRef())) {
     // Offset -1: the memory planner has the op write the result straight
-    // into the parameter its one user stores it to.
+    // into the parameter it is stored to (its other readers read it there).
     if (offset < 0) {
-      auto store = result.hasOneUse()
-                       ? dyn_cast<dl::StoreParamOp>(*result.getUsers().begin())
-                       : nullptr;
+      dl::StoreParamOp store;
+      for (Operation *user : result.getUsers())
+        if (auto found = dyn_cast<dl::StoreParamOp>(user))
+          store = found;
       auto it = store ? params.find(store.getName()) : params.end();
       if (it == params.end())
         return op.emitError("a result planned into a parameter is not stored");

@@ -192,11 +192,18 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
   }
 
   /// Values an elementwise op can write straight into the parameter that
-  /// `dl.store_param` would copy them to: the value's only use is the store,
+  /// `dl.store_param` would copy them to: the value is stored once (other
+  /// readers then read the parameter, which holds it from the producer on),
   /// the parameter is stored once, and every reader of its current value
   /// comes before the producer, or is the producer reading it element for
   /// element (an elementwise kernel reads element i of its inputs before it
   /// writes element i). The copy step and the arena buffer both go away.
+  static unsigned storesOf(Value value) {
+    return llvm::count_if(value.getUsers(), [](Operation *user) {
+      return isa<StoreParamOp>(user);
+    });
+  }
+
   static llvm::SmallPtrSet<Value, 16> findDirectStores(Block &body) {
     llvm::StringMap<SmallVector<StoreParamOp>> stores;
     llvm::StringMap<SmallVector<LoadParamOp>> loads;
@@ -214,7 +221,7 @@ struct DlPlanMemoryPass : public mlir::dl::impl::DlPlanMemoryBase<DlPlanMemoryPa
       Operation *producer = value.getDefiningOp();
       auto fused = dyn_cast_or_null<FusedOp>(producer);
       if (!producer || !producer->hasTrait<BroadcastElementwise>() ||
-          !value.hasOneUse() || (fused && fused.getEpilogue()))
+          storesOf(value) != 1 || (fused && fused.getEpilogue()))
         continue;
       ArrayRef<int64_t> shape =
           cast<RankedTensorType>(value.getType()).getShape();

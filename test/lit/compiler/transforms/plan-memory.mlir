@@ -98,23 +98,25 @@ func.func @splats(%x: tensor<16x16xf32> {dl.name = "x"}, %y: tensor<4xf32> {dl.n
 // -----
 
 // An update stored into a parameter nothing reads afterwards is written
-// there directly (offset -1, no buffer). The second store's parameter is
-// read after its producer, so that value keeps a buffer and a copy.
+// there directly (offset -1, no buffer), even when it is read again (the
+// exp reads it in the parameter). The second store's parameter is read
+// after its producer, so that value keeps a buffer and a copy.
 // CHECK-LABEL: func.func @stores
 // CHECK: dl.sub {{.*}}dl.offsets = array<i64: -1>
 // CHECK: dl.mul {{.*}}dl.offsets = array<i64: 256>
 // CHECK: dl.matmul
 dl.param @p : tensor<4x4xf32> init<zeros>
 dl.param @q : tensor<4x4xf32> init<zeros>
-func.func @stores(%g: tensor<4x4xf32> {dl.name = "g"}) -> tensor<4x4xf32> {
+func.func @stores(%g: tensor<4x4xf32> {dl.name = "g"}) -> (tensor<4x4xf32>, tensor<4x4xf32>) {
   %p = dl.load_param @p : tensor<4x4xf32>
   %q = dl.load_param @q : tensor<4x4xf32>
   %0 = dl.sub %p, %g : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
   %1 = dl.mul %q, %g : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
   %2 = dl.matmul %q, %g : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %3 = dl.exp %0 : tensor<4x4xf32>
   dl.store_param %0, @p : tensor<4x4xf32>
   dl.store_param %1, @q : tensor<4x4xf32>
-  return %2 : tensor<4x4xf32>
+  return %2, %3 : tensor<4x4xf32>, tensor<4x4xf32>
 }
 
 // -----
