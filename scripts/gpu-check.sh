@@ -37,6 +37,10 @@ prepare)
     "$build/bin/dlc" "examples/$model.dl" -o "$bundle/plans/$model.dlp"
     "$build/bin/dlc" "examples/$model.dl" --train -o "$bundle/plans/$model.train.dlp"
   done
+  # The CNN with its convolutions as im2col and GEMMs too (the GEMMs'
+  # bias-gradient epilogues of both operands).
+  "$build/bin/dlc" examples/cnn.dl --conv=gemm --train \
+    -o "$bundle/plans/cnn-gemm.train.dlp"
   "$python" scripts/gpu_check.py inputs "$bundle" "$build/bin/dlrun"
   du -sh "$bundle"
   ;;

@@ -498,6 +498,8 @@ void ProgramLowering::lowerMatmul(Operation &op, Value lhsValue,
             (epilogue == plan::Epilogue::Bias ? 1 : 2);
   else if (epilogue == plan::Epilogue::BiasGradB)
     extra = uint64_t(tensorType(rhsValue).getNumElements());
+  else if (epilogue == plan::Epilogue::BiasGradA)
+    extra = uint64_t(tensorType(lhsValue).getNumElements());
   if (addend)
     extra += uint64_t(result.getNumElements());
   addStep(op, plan::StepKind::Gemm, gemm.Union(),
@@ -592,7 +594,8 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
   if (auto fused = dyn_cast<dl::MatmulBiasGradOp>(op)) {
     lowerMatmul(op, fused.getLhs(), fused.getRhs(), fused.getTransposeLhs(),
                 /*transposeRhs=*/false, fused.getBiasGrad(),
-                plan::Epilogue::BiasGradB);
+                fused.getBiasOfLhs() ? plan::Epilogue::BiasGradA
+                                     : plan::Epilogue::BiasGradB);
     return success();
   }
   if (auto constantOp = dyn_cast<dl::ConstantOp>(op)) {

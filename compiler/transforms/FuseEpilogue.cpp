@@ -117,9 +117,14 @@ bool fuseBiasGradient(ReduceSumOp sum) {
     return false;
   for (Operation *user : sum.getInput().getUsers()) {
     auto matmul = dyn_cast<MatmulOp>(user);
-    if (!matmul || matmul.getRhs() != sum.getInput() ||
-        matmul.getTransposeRhs() ||
+    // dy is the untransposed right operand (x^T @ dy), or the transposed
+    // left one (dy^T @ x): either way the product reduces over its rows.
+    bool ofRhs = matmul && matmul.getRhs() == sum.getInput();
+    bool ofLhs = matmul && !ofRhs && matmul.getLhs() == sum.getInput() &&
+                 matmul.getTransposeLhs();
+    if ((!ofRhs && !ofLhs) || matmul.getTransposeRhs() ||
         cast<RankedTensorType>(matmul.getLhs().getType()).getRank() != 2 ||
+        cast<RankedTensorType>(matmul.getRhs().getType()).getRank() != 2 ||
         matmul->getBlock() != sum->getBlock() ||
         !llvm::all_of(sum->getUsers(), [&](Operation *reader) {
           return matmul->isBeforeInBlock(reader);
@@ -128,7 +133,7 @@ bool fuseBiasGradient(ReduceSumOp sum) {
     OpBuilder builder(matmul);
     auto fused = MatmulBiasGradOp::create(
         builder, matmul.getLoc(), matmul.getType(), sum.getType(),
-        matmul.getLhs(), matmul.getRhs(), matmul.getTransposeLhs());
+        matmul.getLhs(), matmul.getRhs(), matmul.getTransposeLhs(), ofLhs);
     matmul.getResult().replaceAllUsesWith(fused.getResult());
     sum.getResult().replaceAllUsesWith(fused.getBiasGrad());
     matmul->erase();

@@ -113,10 +113,13 @@ LogicalResult MatmulBiasGradOp::verify() {
     return emitOpError("the operands' inner dimensions differ: ")
            << k << " and " << rhs.getDimSize(0);
   int64_t n = rhs.getDimSize(1);
+  if (getBiasOfLhs() && !getTransposeLhs())
+    return emitOpError("sums a transposed lhs only");
+  int64_t sums = getBiasOfLhs() ? m : n;
   if (result.getShape() != ArrayRef<int64_t>{m, n} ||
-      biasGrad.getShape() != ArrayRef<int64_t>{n})
+      biasGrad.getShape() != ArrayRef<int64_t>{sums})
     return emitOpError("results must be [")
-           << m << ", " << n << "] and [" << n << "]";
+           << m << ", " << n << "] and [" << sums << "]";
   for (Type type : {lhs, rhs, biasGrad})
     if (cast<RankedTensorType>(type).getElementType() !=
         result.getElementType())

@@ -165,15 +165,20 @@ def Dl_MatmulBiasGradOp : Dl_Op<"matmul_bias_grad", [Pure]> {
     `x^T @ dy` and the bias gradient `sum(dy, 0)`. One GEMM whose epilogue
     reduces its right operand while it reads it (cuBLASLt's bias-gradient
     epilogue), so `dy` is read once. `dl-fuse-epilogue` builds it; operands
-    are matrices and `rhs` is not transposed.
+    are matrices and `rhs` is not transposed. With `bias_of_lhs` the sums
+    are those of `lhs` (transposed, its dimension 0 the reduction one): the
+    weight gradient `dy^T @ x` of a layer that stores its weight as
+    `[out, in]` (PyTorch's Linear, an im2col convolution).
 
     ```mlir
     %dw, %db = dl.matmul_bias_grad %x, %dy {transpose_lhs}
         : (tensor<64x128xf32>, tensor<64x10xf32>) -> (tensor<128x10xf32>, tensor<10xf32>)
+    %dw2, %db2 = dl.matmul_bias_grad %dy, %x {bias_of_lhs, transpose_lhs}
+        : (tensor<64x10xf32>, tensor<64x128xf32>) -> (tensor<10x128xf32>, tensor<10xf32>)
     ```
   }];
   let arguments = (ins Dl_FloatTensor:$lhs, Dl_FloatTensor:$rhs,
-                       UnitAttr:$transpose_lhs);
+                       UnitAttr:$transpose_lhs, UnitAttr:$bias_of_lhs);
   let results = (outs Dl_FloatTensor:$result, Dl_FloatTensor:$bias_grad);
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)

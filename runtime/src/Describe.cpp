@@ -73,7 +73,8 @@ std::vector<uint32_t> stepWrites(const plan::Step &step) {
   switch (step.step_type()) {
   case plan::StepKind::Gemm: {
     const plan::Gemm &g = *step.step_as_Gemm();
-    if (g.epilogue() == plan::Epilogue::BiasGradB)
+    if (g.epilogue() == plan::Epilogue::BiasGradB ||
+        g.epilogue() == plan::Epilogue::BiasGradA)
       return {g.c(), g.bias()};
     return {g.c()};
   }
@@ -113,10 +114,14 @@ std::string stepText(const plan::Plan &plan, const plan::Step &step) {
         format("%s%s @ %s%s", name(g.a()).c_str(), g.trans_a() ? "^T" : "",
                name(g.b()).c_str(), g.trans_b() ? "^T" : "");
     std::string results = name(g.c());
-    if (g.epilogue() == plan::Epilogue::BiasGradB)
+    bool gradA = g.epilogue() == plan::Epilogue::BiasGradA;
+    if (g.epilogue() == plan::Epilogue::BiasGradB || gradA)
       results += ", " + name(g.bias());
     if (g.epilogue() == plan::Epilogue::BiasGradB)
       product += format(", colsum(%s)", name(g.b()).c_str());
+    else if (gradA) // the sums over K of op(A)
+      product += format(", %s(%s)", g.trans_a() ? "colsum" : "rowsum",
+                        name(g.a()).c_str());
     else if (g.epilogue() != plan::Epilogue::None)
       product = format(g.epilogue() == plan::Epilogue::BiasRelu ? "relu(%s + %s)"
                        : g.epilogue() == plan::Epilogue::BiasGeluTanh

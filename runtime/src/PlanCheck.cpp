@@ -332,13 +332,15 @@ private:
       return Status::error("C does not hold batch x M x N elements");
     if (g.epilogue() > plan::Epilogue::MAX)
       return Status::error("unknown epilogue");
+    bool gradA = g.epilogue() == plan::Epilogue::BiasGradA;
     if (g.epilogue() != plan::Epilogue::None) {
       CHECK(exists({g.bias()}));
       CHECK(sameDType({g.c(), g.bias()}));
-      if (count(g.bias()) != uint64_t(g.n()))
-        return Status::error("the bias does not have N elements");
+      if (count(g.bias()) != uint64_t(gradA ? g.m() : g.n()))
+        return Status::error(gradA ? "the bias does not have M elements"
+                                   : "the bias does not have N elements");
     }
-    if (g.epilogue() == plan::Epilogue::BiasGradB && g.batch() != 1)
+    if ((g.epilogue() == plan::Epilogue::BiasGradB || gradA) && g.batch() != 1)
       return Status::error("the bias-gradient epilogue needs batch 1");
     if (g.with_addend()) {
       CHECK(exists({g.addend()}));

@@ -78,6 +78,18 @@ static void addEpilogue(const plan::Gemm &g, Context &ctx) {
   View b = ctx.view(g.b()), c = ctx.view(g.c());
   if (g.epilogue() == plan::Epilogue::None)
     return;
+  if (g.epilogue() == plan::Epilogue::BiasGradA) {
+    // Row sums of op(A) over K, in K order and in double as reduce_sum.
+    const T *av = ctx.view(g.a()).as<T>();
+    T *sums = ctx.view(g.bias()).as<T>();
+    for (int64_t i = 0; i < g.m(); ++i) {
+      double sum = 0;
+      for (int64_t p = 0; p < g.k(); ++p)
+        sum += double(g.trans_a() ? av[p * g.m() + i] : av[i * g.k() + p]);
+      sums[i] = T(sum);
+    }
+    return;
+  }
   if (g.epilogue() == plan::Epilogue::BiasGradB) {
     // Column sums of op(B) over K, accumulated in double as reduce_sum does.
     const T *bv = b.as<T>();

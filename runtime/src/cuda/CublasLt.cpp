@@ -37,7 +37,7 @@ constexpr int CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4,
               CUBLASLT_MATMUL_DESC_BIAS_POINTER = 8;
 constexpr int CUBLASLT_EPILOGUE_DEFAULT = 1, CUBLASLT_EPILOGUE_BIAS = 4,
               CUBLASLT_EPILOGUE_RELU_BIAS = 6, CUBLASLT_EPILOGUE_GELU_BIAS = 36,
-              CUBLASLT_EPILOGUE_BGRADA = 256;
+              CUBLASLT_EPILOGUE_BGRADA = 256, CUBLASLT_EPILOGUE_BGRADB = 512;
 constexpr int CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT = 5,
               CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET = 6;
 constexpr int CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1;
@@ -106,9 +106,13 @@ public:
 
   Status enqueue(CUstream stream, CUdeviceptr a, CUdeviceptr b, CUdeviceptr c,
                  CUdeviceptr bias, CUdeviceptr addend) override {
-    // Without the fused epilogue, the bias gradient is ones[1 x K] @ op(B).
+    // Without the fused epilogue, the bias gradient is ones[1 x K] @ op(B),
+    // or op(A) @ ones[K x 1].
     if (biasGrad)
-      if (Status s = biasGrad->enqueue(stream, ones, b, bias, 0, 0); !s)
+      if (Status s = biasFromA
+                         ? biasGrad->enqueue(stream, a, ones, bias, 0, 0)
+                         : biasGrad->enqueue(stream, ones, b, bias, 0, 0);
+          !s)
         return s;
     if (hasBias)
       api.descSet(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias));
@@ -143,8 +147,10 @@ public:
   bool hasBias = false;
   int64_t calls = 1, strideA = 0, strideB = 0, strideC = 0;
   uint64_t elementBytes = 4;
-  /// BiasGradB where cuBLASLt offers no fused algorithm: a second GEMM.
+  /// BiasGradB or BiasGradA where cuBLASLt offers no fused algorithm: a
+  /// second GEMM, with a vector of ones.
   std::unique_ptr<GemmCall> biasGrad;
+  bool biasFromA = false;
   CUdeviceptr ones = 0;
 };
 
@@ -166,19 +172,22 @@ public:
                                               Precision precision) override {
     GemmShape shape = GemmShape::of(g);
     Expected<std::unique_ptr<LtGemm>> call = prepareLt(shape, dtype, precision);
-    if (call || g.epilogue() != plan::Epilogue::BiasGradB)
+    bool fromA = g.epilogue() == plan::Epilogue::BiasGradA;
+    if (call || (g.epilogue() != plan::Epilogue::BiasGradB && !fromA))
       return call ? Expected<std::unique_ptr<GemmCall>>(std::move(*call))
                   : Expected<std::unique_ptr<GemmCall>>(call.status());
-    // The bias-gradient epilogue has limits of its own (layouts, types);
-    // outside them: the plain GEMM and the column sums as a 1 x K GEMM.
+    // The bias-gradient epilogues have limits of their own (layouts,
+    // types); outside them: the plain GEMM and the sums as a GEMM with a
+    // vector of ones, ones[1 x K] @ op(B) or op(A) @ ones[K x 1].
     GemmShape plainShape = shape;
     plainShape.epilogue = plan::Epilogue::None;
     GemmShape sumsShape;
-    sumsShape.m = 1;
-    sumsShape.n = g.n();
+    sumsShape.m = fromA ? g.m() : 1;
+    sumsShape.n = fromA ? 1 : g.n();
     sumsShape.k = g.k();
-    sumsShape.transB = g.trans_b();
-    sumsShape.strideC = g.n();
+    sumsShape.transA = fromA && g.trans_a();
+    sumsShape.transB = !fromA && g.trans_b();
+    sumsShape.strideC = sumsShape.m * sumsShape.n;
     Expected<std::unique_ptr<LtGemm>> plain =
         prepareLt(plainShape, dtype, precision);
     Expected<std::unique_ptr<LtGemm>> sums =
@@ -191,6 +200,7 @@ public:
     if (!ones)
       return ones.status();
     (*plain)->biasGrad = std::move(*sums);
+    (*plain)->biasFromA = fromA;
     (*plain)->ones = *ones;
     return std::unique_ptr<GemmCall>(std::move(*plain));
   }
@@ -251,12 +261,15 @@ public:
     api.descSet(call->desc, CUBLASLT_MATMUL_DESC_TRANSB, &transSecond,
                 sizeof(int));
     // The column-major call's first operand is our B: our BiasGradB is
-    // cuBLASLt's BGRADA, the reduction of its A over K.
+    // cuBLASLt's BGRADA, the reduction of its A over K, and our BiasGradA
+    // its BGRADB.
     int epilogue = g.epilogue == plan::Epilogue::Bias ? CUBLASLT_EPILOGUE_BIAS
                    : g.epilogue == plan::Epilogue::BiasRelu
                        ? CUBLASLT_EPILOGUE_RELU_BIAS
                    : g.epilogue == plan::Epilogue::BiasGradB
                        ? CUBLASLT_EPILOGUE_BGRADA
+                   : g.epilogue == plan::Epilogue::BiasGradA
+                       ? CUBLASLT_EPILOGUE_BGRADB
                    // cuBLASLt's GELU is the tanh form.
                    : g.epilogue == plan::Epilogue::BiasGeluTanh
                        ? CUBLASLT_EPILOGUE_GELU_BIAS

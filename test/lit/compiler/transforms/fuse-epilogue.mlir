@@ -236,3 +236,19 @@ func.func @conv_bias_grad(%x: tensor<2x1x5x5xf32>, %dy: tensor<2x3x5x5xf32>)
   %dw = dl.conv2d_grad_weight %dy, %x stride = [1, 1] padding = [1, 1, 1, 1] dilation = [1, 1] groups = 1 : (tensor<2x3x5x5xf32>, tensor<2x1x5x5xf32>) -> tensor<3x1x3x3xf32>
   return %dw, %n : tensor<3x1x3x3xf32>, tensor<3xf32>
 }
+
+// -----
+
+// A weight stored as [out, in] (PyTorch's Linear, an im2col convolution):
+// its gradient is dy^T @ x, and the bias gradient sums the same dy, the
+// product's transposed left operand.
+// CHECK-LABEL: func.func @bias_grad_of_lhs
+// CHECK: %[[DW:.*]], %[[DB:.*]] = dl.matmul_bias_grad %arg1, %arg0 {bias_of_lhs, transpose_lhs} : (tensor<8x3xf32>, tensor<8x4xf32>) -> (tensor<3x4xf32>, tensor<3xf32>)
+// CHECK-NOT: dl.reduce_sum
+// CHECK: return %[[DW]], %[[DB]]
+func.func @bias_grad_of_lhs(%x: tensor<8x4xf32>, %dy: tensor<8x3xf32>)
+    -> (tensor<3x4xf32>, tensor<3xf32>) {
+  %db = dl.reduce_sum %dy axes = [0] : tensor<8x3xf32> -> tensor<3xf32>
+  %dw = dl.matmul %dy, %x {transpose_lhs} : (tensor<8x3xf32>, tensor<8x4xf32>) -> tensor<3x4xf32>
+  return %dw, %db : tensor<3x4xf32>, tensor<3xf32>
+}
