@@ -94,7 +94,7 @@ def DlConvToGemm : Pass<"dl-conv-to-gemm", "::mlir::func::FuncOp"> {
 }
 
 def DlFuseEpilogue : Pass<"dl-fuse-epilogue", "::mlir::func::FuncOp"> {
-  let summary = "folds bias adds and ReLUs into the GEMM before them";
+  let summary = "folds bias adds and activations into the GEMM or convolution before them";
   let description = [{
     `dl.add(dl.matmul(a, b), bias)`, with `bias` a vector of the product's
     last dimension and the product read by nothing else, becomes
