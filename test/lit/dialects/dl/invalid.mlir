@@ -685,6 +685,21 @@ func.func @fused_epilogue_anchor(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
 
 // -----
 
+// An epilogue's other inputs must exist when its kernel runs.
+func.func @fused_epilogue_late_input(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32> {
+  %c = dl.conv2d %x, %w : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32>
+  %late = dl.neg %x : tensor<1x1x4x4xf32>
+  // expected-error @+1 {{an epilogue's other inputs must exist before its kernel runs}}
+  %0 = dl.fused(%c, %late) {epilogue} : (tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+  ^bb0(%a: tensor<1x1x4x4xf32>, %b: tensor<1x1x4x4xf32>):
+    %s = dl.add %a, %b : (tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+    dl.yield %s : tensor<1x1x4x4xf32>
+  }
+  return %0 : tensor<1x1x4x4xf32>
+}
+
+// -----
+
 func.func @fused_matmul(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %0 = dl.fused(%a) : (tensor<4x4xf32>) -> tensor<4x4xf32> {
   ^bb0(%x: tensor<4x4xf32>):
