@@ -112,6 +112,24 @@ struct DlFuseElementwisePass
     return applyView(*view, &next).has_value();
   }
 
+  /// Whether the views among `members` that lead to `view` compose into
+  /// one strided read of the value at their root.
+  static bool composes(Operation *view,
+                       const llvm::SmallPtrSetImpl<Operation *> &members) {
+    SmallVector<Operation *> chain = {view};
+    while (Operation *def = chain.back()->getOperand(0).getDefiningOp()) {
+      if (!members.contains(def) || !isViewOp(def))
+        break;
+      chain.push_back(def);
+    }
+    std::optional<StridedView> strided =
+        StridedView::contiguous(shapeOf(chain.back()->getOperand(0)));
+    for (Operation *op : llvm::reverse(chain))
+      if (!(strided = applyView(*strided, op)))
+        return false;
+    return true;
+  }
+
   /// A view op extends the chain that ends at its operand when it is that
   /// end's only reader and the chain stays a strided read; otherwise it
   /// starts a chain reading its operand from memory. A reshape of a value in
@@ -149,11 +167,14 @@ struct DlFuseElementwisePass
                      groups[candidate].ops.end());
     if (members.size() > maxOps)
       return false;
-    // A view reads an input of the region, never a value computed in it.
+    // A view reads an input of the region, never a value computed in it,
+    // and chains of views joined from two groups must still compose.
     for (Operation *member : members)
       if (isViewOp(member)) {
         Operation *def = member->getOperand(0).getDefiningOp();
         if (def && members.contains(def) && !isViewOp(def))
+          return false;
+        if (!composes(member, members))
           return false;
       }
     llvm::SmallSetVector<Value, 16> inputs;

@@ -169,3 +169,21 @@ func.func @view_of_computed(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %2 = dl.add %0, %1 : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
   return %2 : tensor<4x4xf32>
 }
+
+// -----
+
+// Two groups whose views, joined, would no longer be one strided read (the
+// reshape to [3, 8] merges what the transpose separated): the add takes
+// one of them only, and the pass leaves no region the verifier refuses.
+// CHECK-LABEL: func.func @views_that_do_not_compose
+// CHECK-COUNT-2: dl.fused
+// CHECK: return
+func.func @views_that_do_not_compose(%x: tensor<2x3x4xf32>) -> tensor<3x2x4xf32> {
+  %t = dl.transpose %x permutation = [1, 0, 2] : tensor<2x3x4xf32> -> tensor<3x2x4xf32>
+  %y = dl.exp %t : tensor<3x2x4xf32>
+  %u = dl.broadcast_to %t : tensor<3x2x4xf32> to tensor<1x3x2x4xf32>
+  %r = dl.reshape %u : tensor<1x3x2x4xf32> to tensor<3x8xf32>
+  %r2 = dl.reshape %r : tensor<3x8xf32> to tensor<3x2x4xf32>
+  %z = dl.add %y, %r2 : (tensor<3x2x4xf32>, tensor<3x2x4xf32>) -> tensor<3x2x4xf32>
+  return %z : tensor<3x2x4xf32>
+}
