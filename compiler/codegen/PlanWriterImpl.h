@@ -10,6 +10,7 @@
 #include "plan_generated.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringMap.h"
 
 namespace dlc {
@@ -106,6 +107,8 @@ private:
   };
   static constexpr size_t kMaxGroupParts = 16;
   std::vector<PendingPart> pending;
+  /// The epilogue regions a kernel step has taken in.
+  llvm::SmallPtrSet<mlir::Operation *, 8> epiloguesRun;
   /// A GEMM step for dl.matmul, dl.matmul_bias or dl.matmul_bias_grad
   /// (`bias` read or, for BiasGradB, written; `addend` added if given).
   void lowerMatmul(mlir::Operation &op, mlir::Value lhs, mlir::Value rhs,

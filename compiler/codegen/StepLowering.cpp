@@ -80,6 +80,7 @@ void ProgramLowering::addKernel(Operation &op, StringRef name, plan::Op kind,
         buildProgram(fused, fused.getBody().front(), fused.getInputs(),
                      tensorType(fused.getResult(0)).getShape());
     if (succeeded(program)) {
+      epiloguesRun.insert(fused);
       epilogue = program->write(fbb, {tensorOf(op.getResult(0))});
       // softmax_grad_select_mul; longer ones by their size.
       const std::vector<std::string> &names = program->names;
@@ -359,9 +360,7 @@ std::string ProgramLowering::Program::kernelName() const {
 LogicalResult ProgramLowering::lowerFused(dl::FusedOp fused) {
   // An epilogue ran in its first input's kernel, in that buffer.
   if (fused.getEpilogue()) {
-    Operation *producer = fused.getInputs().front().getDefiningOp();
-    if (!producer || epilogueOf(*producer) != fused ||
-        !valueTensor.count(fused.getInputs().front()))
+    if (!epiloguesRun.contains(fused))
       return fused.emitError("an epilogue whose kernel did not run it");
     valueTensor[fused.getResult(0)] = tensorOf(fused.getInputs().front());
     return success();

@@ -101,15 +101,16 @@ struct DlFuseElementwisePass
         outline(group);
   }
 
-  /// Whether `chain` followed by the view op `next` reads its input at
-  /// strided offsets (a reshape may not merge what a transpose separated).
-  static bool staysView(const Group &chain, Operation &next) {
-    std::optional<StridedView> view = StridedView::contiguous(
-        shapeOf(chain.ops.front()->getOperand(0)));
-    for (Operation *op : chain.ops)
-      if (!(view = applyView(*view, op)))
+  /// Whether `views`, each reading the one before and the first a value
+  /// from memory, compose into one strided read of that value (a reshape
+  /// may not merge what a transpose separated).
+  static bool isStridedRead(ArrayRef<Operation *> views) {
+    std::optional<StridedView> strided =
+        StridedView::contiguous(shapeOf(views.front()->getOperand(0)));
+    for (Operation *op : views)
+      if (!(strided = applyView(*strided, op)))
         return false;
-    return applyView(*view, &next).has_value();
+    return true;
   }
 
   /// Whether the views among `members` that lead to `view` compose into
@@ -122,12 +123,8 @@ struct DlFuseElementwisePass
         break;
       chain.push_back(def);
     }
-    std::optional<StridedView> strided =
-        StridedView::contiguous(shapeOf(chain.back()->getOperand(0)));
-    for (Operation *op : llvm::reverse(chain))
-      if (!(strided = applyView(*strided, op)))
-        return false;
-    return true;
+    std::reverse(chain.begin(), chain.end());
+    return isStridedRead(chain);
   }
 
   /// A view op extends the chain that ends at its operand when it is that
@@ -139,16 +136,17 @@ struct DlFuseElementwisePass
     Value source = op.getOperand(0);
     Operation *def = source.getDefiningOp();
     auto it = def ? groupOf.find(def) : groupOf.end();
-    if (it != groupOf.end()) {
+    if (it != groupOf.end() && groups[it->second].viewsOnly &&
+        groups[it->second].ops.back() == def && source.hasOneUse()) {
       Group &chain = groups[it->second];
-      if (chain.viewsOnly && chain.ops.back() == def && source.hasOneUse() &&
-          staysView(chain, op)) {
-        chain.ops.push_back(&op);
+      chain.ops.push_back(&op);
+      if (isStridedRead(chain.ops)) {
         chain.shape.assign(shapeOf(op.getResult(0)).begin(),
                            shapeOf(op.getResult(0)).end());
         groupOf[&op] = it->second;
         return;
       }
+      chain.ops.pop_back();
     }
     if (isa<ReshapeOp>(op))
       return;

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/transforms/FusionSupport.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/dl/DlOps.h"
 
@@ -107,6 +108,16 @@ void fuseBiasAdd(AddOp add, const BiasAdd &found) {
   matmul->erase();
 }
 
+/// Replaces a weight gradient and the bias gradient `sum` by `fused`,
+/// which computes both (results: the weight's, then the bias's).
+void replaceWithBiasGradient(Operation *weightGrad, ReduceSumOp sum,
+                             Operation *fused) {
+  weightGrad->getResult(0).replaceAllUsesWith(fused->getResult(0));
+  sum.getResult().replaceAllUsesWith(fused->getResult(1));
+  weightGrad->erase();
+  sum->erase();
+}
+
 /// Folds `sum` (a reduce_sum over dimension 0 of a matrix) into a matmul
 /// that reads the same matrix as its untransposed right operand, when the
 /// sum's readers all come after that matmul, where the fused op stands.
@@ -134,10 +145,7 @@ bool fuseBiasGradient(ReduceSumOp sum) {
     auto fused = MatmulBiasGradOp::create(
         builder, matmul.getLoc(), matmul.getType(), sum.getType(),
         matmul.getLhs(), matmul.getRhs(), matmul.getTransposeLhs(), ofLhs);
-    matmul.getResult().replaceAllUsesWith(fused.getResult());
-    sum.getResult().replaceAllUsesWith(fused.getBiasGrad());
-    matmul->erase();
-    sum->erase();
+    replaceWithBiasGradient(matmul, sum, fused);
     return true;
   }
   return false;
@@ -164,22 +172,10 @@ bool fuseConvBiasGradient(ReduceSumOp sum) {
         weightGrad.getGrad(), weightGrad.getOther(),
         weightGrad.getStrideAttr(), weightGrad.getPaddingAttr(),
         weightGrad.getDilationAttr(), weightGrad.getGroupsAttr());
-    weightGrad.getResult().replaceAllUsesWith(fused.getResult());
-    sum.getResult().replaceAllUsesWith(fused.getBiasGrad());
-    weightGrad->erase();
-    sum->erase();
+    replaceWithBiasGradient(weightGrad, sum, fused);
     return true;
   }
   return false;
-}
-
-/// True when `value` is available just before `op`: a block argument of
-/// its block or the result of an earlier op there.
-bool availableBefore(Value value, Operation *op) {
-  if (Operation *producer = value.getDefiningOp())
-    return producer->getBlock() == op->getBlock() &&
-           producer->isBeforeInBlock(op);
-  return cast<BlockArgument>(value).getOwner() == op->getBlock();
 }
 
 /// Folds `add(residual, matmul_bias(...))` (the product possibly viewed with

@@ -8,13 +8,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/transforms/FusionSupport.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/dl/DlOps.h"
 #include "dialects/dl/DlViews.h"
 
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/IRMapping.h"
-#include "llvm/ADT/SetVector.h"
 
 namespace mlir::dl {
 #define GEN_PASS_DEF_DLFUSEKERNELEPILOGUE
@@ -25,14 +23,6 @@ using namespace mlir;
 using namespace mlir::dl;
 
 namespace {
-
-/// True when `value` can be read just before `op`.
-bool availableBefore(Value value, Operation *op) {
-  if (Operation *producer = value.getDefiningOp())
-    return producer->getBlock() == op->getBlock() &&
-           producer->isBeforeInBlock(op);
-  return cast<BlockArgument>(value).getOwner() == op->getBlock();
-}
 
 struct DlFuseKernelEpiloguePass
     : public mlir::dl::impl::DlFuseKernelEpilogueBase<
@@ -84,22 +74,7 @@ struct DlFuseKernelEpiloguePass
     auto epilogue = FusedOp::create(builder, op->getLoc(),
                                     op->getResultTypes(), inputs,
                                     /*epilogue=*/true);
-    Block *block = builder.createBlock(&epilogue.getBody());
-    IRMapping mapping;
-    for (Value input : inputs)
-      mapping.map(input, block->addArgument(input.getType(), input.getLoc()));
-    Value yielded;
-    if (auto fused = dyn_cast<FusedOp>(op)) {
-      Block &body = fused.getBody().front();
-      for (auto [arg, input] : llvm::zip(body.getArguments(), fused.getInputs()))
-        mapping.map(arg, mapping.lookup(input));
-      for (Operation &inner : body.without_terminator())
-        builder.clone(inner, mapping);
-      yielded = mapping.lookup(body.getTerminator()->getOperand(0));
-    } else {
-      yielded = builder.clone(*op, mapping)->getResult(0);
-    }
-    YieldOp::create(builder, op->getLoc(), yielded);
+    buildElementwiseBody(builder, epilogue.getBody(), inputs, op);
     op->getResult(0).replaceAllUsesWith(epilogue.getResult(0));
     op->erase();
   }

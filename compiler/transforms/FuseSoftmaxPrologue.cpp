@@ -6,11 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/transforms/FusionSupport.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/dl/DlOps.h"
 
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
 
 namespace mlir::dl {
@@ -70,30 +69,14 @@ struct DlFuseSoftmaxProloguePass
       return;
 
     OpBuilder builder(softmax);
-    ValueRange inputs = fused ? ValueRange(fused.getInputs())
-                              : ValueRange(producer->getOperands());
-    llvm::SetVector<Value> unique(inputs.begin(), inputs.end());
+    llvm::SetVector<Value> inputs(producer->operand_begin(),
+                                  producer->operand_end());
     auto axis = softmax->getAttrOfType<IntegerAttr>("axis");
     auto result = FusedSoftmaxOp::create(
         builder, softmax->getLoc(), softmax->getResult(0).getType(),
-        unique.getArrayRef(), axis.getInt(), isa<LogSoftmaxOp>(softmax));
-    Block *block = builder.createBlock(&result.getBody());
-    IRMapping mapping;
-    for (Value value : unique)
-      mapping.map(value, block->addArgument(value.getType(), value.getLoc()));
-    if (fused) {
-      for (auto [arg, value] : llvm::zip(fused.getBody().front().getArguments(),
-                                         fused.getInputs()))
-        mapping.map(arg, mapping.lookup(value));
-      for (Operation *op : body)
-        builder.clone(*op, mapping);
-      YieldOp::create(builder, softmax->getLoc(),
-                      mapping.lookup(fused.getBody().front().getTerminator()
-                                         ->getOperand(0)));
-    } else {
-      Operation *clone = builder.clone(*producer, mapping);
-      YieldOp::create(builder, softmax->getLoc(), clone->getResult(0));
-    }
+        inputs.getArrayRef(), axis.getInt(), isa<LogSoftmaxOp>(softmax));
+    buildElementwiseBody(builder, result.getBody(), inputs.getArrayRef(),
+                         producer);
     softmax->getResult(0).replaceAllUsesWith(result.getResult());
     softmax->erase();
     producer->erase();

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "PlanAccess.h"
+#include "PlanOperands.h"
 
 #include <algorithm>
 #include <set>
@@ -406,32 +407,29 @@ private:
     const plan::Elementwise *epilogue = kernel.epilogue();
     if (!epilogue)
       return Status::ok();
-    uint32_t result = 0;
+    bool canApply = false;
     switch (kernel.op_type()) {
     case plan::Op::SoftmaxGrad:
-      result = kernel.op_as_SoftmaxGrad()->input_grad();
-      break;
     case plan::Op::Pool2dGrad:
-      result = kernel.op_as_Pool2dGrad()->output();
-      break;
     case plan::Op::Conv2d:
-      result = kernel.op_as_Conv2d()->output();
-      break;
     case plan::Op::Pool2d:
-      result = kernel.op_as_Pool2d()->output();
-      break;
     case plan::Op::Gather:
-      result = kernel.op_as_Gather()->output();
+      canApply = true;
       break;
     case plan::Op::Conv2dGrad:
-      if (!kernel.op_as_Conv2dGrad()->wrt_weight()) {
-        result = kernel.op_as_Conv2dGrad()->output();
-        break;
-      }
-      [[fallthrough]];
+      canApply = !kernel.op_as_Conv2dGrad()->wrt_weight();
+      break;
     default:
-      return Status::error("this kernel cannot apply an epilogue");
+      break;
     }
+    if (!canApply)
+      return Status::error("this kernel cannot apply an epilogue");
+    // The op's one result: the one tensor these kernels write.
+    uint32_t result = 0;
+    plan::forEachKernelOperand(kernel, [&](uint32_t tensor, plan::Access access) {
+      if (access == plan::Access::Written)
+        result = tensor;
+    });
     CHECK(checkElementwise(*epilogue));
     if (epilogue->outputs()->size() != 1 ||
         epilogue->outputs()->Get(0) != result ||

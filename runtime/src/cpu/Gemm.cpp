@@ -73,33 +73,36 @@ template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float,
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double,
                            const double *, const double *, double, double *);
 
+/// The sums over K of each row of a rows x K matrix stored as is, or with
+/// `kMajor` as its K x rows transpose: in K order and in double, as
+/// reduce_sum sums.
+template <typename T>
+static void sumsOverK(const T *matrix, int64_t rows, int64_t k, bool kMajor,
+                      T *sums) {
+  for (int64_t r = 0; r < rows; ++r) {
+    double sum = 0;
+    for (int64_t p = 0; p < k; ++p)
+      sum += double(kMajor ? matrix[p * rows + r] : matrix[r * k + p]);
+    sums[r] = T(sum);
+  }
+}
+
 template <typename T>
 static void addEpilogue(const plan::Gemm &g, Context &ctx) {
   View b = ctx.view(g.b()), c = ctx.view(g.c());
   if (g.epilogue() == plan::Epilogue::None)
     return;
+  // The bias gradients: the sums over K of op(A)'s rows (M x K, stored
+  // K x M when transposed) or of op(B)'s columns (op(B)^T is N x K, stored
+  // K x N unless B is transposed).
   if (g.epilogue() == plan::Epilogue::BiasGradA) {
-    // Row sums of op(A) over K, in K order and in double as reduce_sum.
-    const T *av = ctx.view(g.a()).as<T>();
-    T *sums = ctx.view(g.bias()).as<T>();
-    for (int64_t i = 0; i < g.m(); ++i) {
-      double sum = 0;
-      for (int64_t p = 0; p < g.k(); ++p)
-        sum += double(g.trans_a() ? av[p * g.m() + i] : av[i * g.k() + p]);
-      sums[i] = T(sum);
-    }
+    sumsOverK(ctx.view(g.a()).as<T>(), g.m(), g.k(), g.trans_a(),
+              ctx.view(g.bias()).as<T>());
     return;
   }
   if (g.epilogue() == plan::Epilogue::BiasGradB) {
-    // Column sums of op(B) over K, accumulated in double as reduce_sum does.
-    const T *bv = b.as<T>();
-    T *sums = ctx.view(g.bias()).as<T>();
-    for (int64_t j = 0; j < g.n(); ++j) {
-      double sum = 0;
-      for (int64_t p = 0; p < g.k(); ++p)
-        sum += double(g.trans_b() ? bv[j * g.k() + p] : bv[p * g.n() + j]);
-      sums[j] = T(sum);
-    }
+    sumsOverK(b.as<T>(), g.n(), g.k(), !g.trans_b(),
+              ctx.view(g.bias()).as<T>());
     return;
   }
   const T *bias = ctx.view(g.bias()).as<T>();

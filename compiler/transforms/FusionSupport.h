@@ -1,0 +1,23 @@
+//===- FusionSupport.h - Pieces the fusion passes share ----------*- C++ -*-===//
+
+#ifndef DLC_COMPILER_TRANSFORMS_FUSIONSUPPORT_H
+#define DLC_COMPILER_TRANSFORMS_FUSIONSUPPORT_H
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::dl {
+
+/// True when `value` can be read just before `op`: a block argument of its
+/// block or the result of an earlier op there.
+bool availableBefore(Value value, Operation *op);
+
+/// Fills the empty `region` with one block whose arguments are `inputs` and
+/// whose body computes, element by element, the one result of
+/// `computation` (a dl.fused, whose body is cloned, or one elementwise op),
+/// ending in dl.yield. The operands of `computation` are among `inputs`.
+void buildElementwiseBody(OpBuilder &builder, Region &region,
+                          ArrayRef<Value> inputs, Operation *computation);
+
+} // namespace mlir::dl
+
+#endif // DLC_COMPILER_TRANSFORMS_FUSIONSUPPORT_H
