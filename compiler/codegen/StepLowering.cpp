@@ -92,16 +92,17 @@ void ProgramLowering::addKernel(Operation &op, StringRef name, plan::Op kind,
   }
   int32_t index = -1;
   std::vector<uint32_t> grid, block;
+  uint64_t scratch = 0;
   if (stepKernels) {
     index = (*stepKernels)[steps.size()];
     const cuda::EmittedKernel &emitted = kernels->kernels[index];
     grid.assign(emitted.grid.begin(), emitted.grid.end());
     block.assign(emitted.block.begin(), emitted.block.end());
+    scratch = emitted.scratch;
   }
-  auto kernel = plan::CreateKernelDirect(fbb, kernelName.c_str(), index,
-                                         stepKernels ? &grid : nullptr,
-                                         stepKernels ? &block : nullptr, kind,
-                                         body, epilogue);
+  auto kernel = plan::CreateKernelDirect(
+      fbb, kernelName.c_str(), index, stepKernels ? &grid : nullptr,
+      stepKernels ? &block : nullptr, kind, body, epilogue, scratch);
   addStep(op, plan::StepKind::Kernel, kernel.Union(), stepFlops);
 }
 

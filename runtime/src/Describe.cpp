@@ -3,6 +3,7 @@
 #include "PlanAccess.h"
 #include "PlanOperands.h"
 
+#include <algorithm>
 #include <map>
 
 namespace dlc::rt {
@@ -92,6 +93,15 @@ std::vector<uint32_t> stepWrites(const plan::Step &step) {
   }
 }
 
+uint64_t kernelScratch(const plan::Plan &plan) {
+  uint64_t most = 0;
+  for (const plan::Program *program : *plan.programs())
+    for (const plan::Step *step : *program->steps())
+      if (step->step_type() == plan::StepKind::Kernel)
+        most = std::max(most, step->step_as_Kernel()->scratch());
+  return most;
+}
+
 std::string stepLabel(const plan::Step &step, uint32_t index) {
   std::string where = step.location() && step.location()->size()
                           ? " at " + step.location()->str()
@@ -169,6 +179,10 @@ void appendArenas(const plan::Plan &plan, std::string &out) {
                     formatBytes(arena->naive_size()).c_str());
     out += "\n";
   }
+  // Split-K convolutions' partial tiles, on a GPU only.
+  if (uint64_t scratch = kernelScratch(plan))
+    out += format("  %-12s %10s  (CUDA kernels' partial sums)\n", "scratch",
+                  formatBytes(scratch).c_str());
 }
 
 void appendKernels(const plan::Plan &plan, std::string &out) {

@@ -43,6 +43,9 @@ std::string stepName(const plan::Step &step);
 std::string stepLabel(const plan::Step &step, uint32_t index);
 /// The tensors the step writes.
 std::vector<uint32_t> stepWrites(const plan::Step &step);
+/// The device scratch the CUDA backend allocates: the most any kernel step
+/// of any program asks for.
+uint64_t kernelScratch(const plan::Plan &plan);
 
 } // namespace dlc::rt
 

@@ -220,6 +220,9 @@ def main():
         ((2, 2, 5, 5), (3, 2, 3, 3), "stride = [1, 1] padding = [1, 1, 1, 1]", (2, 3, 5, 5)),
         ((1, 4, 6, 7), (4, 2, 2, 3), "stride = [2, 1] padding = [0, 1, 1, 0] groups = 2", (1, 4, 3, 6)),
         ((1, 1, 7, 7), (2, 1, 3, 3), "stride = [2, 2] dilation = [2, 1]", (1, 2, 2, 3)),
+        # Many output channels: the CUDA input gradient splits its sum over
+        # them between two blocks.
+        ((1, 1, 3, 3), (16, 1, 3, 3), "padding = [1, 1, 1, 1]", (1, 16, 3, 3)),
     ]
     for i, (sx, sw, attrs, so) in enumerate(conv_cases):
         g.check(f"conv2d-{i}", [x(*sx), x(*sw), x(sw[0])],

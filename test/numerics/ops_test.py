@@ -239,6 +239,11 @@ def conv_cases(runner):
              dict(x=(1, 4, 9, 9), w=(6, 2, 3, 2), stride=(2, 3), padding=(0, 1, 2, 0), dilation=(1, 1), groups=2, bias=False),
              dict(x=(2, 2, 8, 8), w=(2, 2, 3, 3), stride=(1, 1), padding=(2, 2, 2, 2), dilation=(2, 2), groups=1, bias=True),
              dict(x=(1, 3, 5, 5), w=(3, 1, 2, 2), stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=3, bias=True),
+             # Deep channels, few pixels: too few tiles to fill a GPU, so
+             # the CUDA kernel splits the sum over channels between blocks
+             # (9 ways; 2 ways per group in the grouped case).
+             dict(x=(1, 64, 4, 4), w=(8, 64, 3, 3), stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 1), groups=1, bias=True),
+             dict(x=(2, 32, 3, 3), w=(8, 16, 3, 3), stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 1), groups=2, bias=True),
              # No input channels: an empty sum, the bias alone.
              dict(x=(1, 0, 4, 4), w=(2, 0, 3, 3), stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 1), groups=1, bias=True)]
     for dtype in (np.float32, np.float64):

@@ -79,6 +79,9 @@ extern "C" dlc_sim::Hooks dlc_sim_hooks;
 
 inline void __syncthreads() { dlc_sim_hooks.syncthreads(); }
 
+// Blocks run one after another: every write is seen by the next block.
+inline void __threadfence() {}
+
 inline unsigned dlc_sim_lane() { return dlc_sim_hooks.current->lane; }
 
 inline void __syncwarp(unsigned mask = 0xffffffffu) {

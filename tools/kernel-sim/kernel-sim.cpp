@@ -213,6 +213,10 @@ private:
     uint64_t counter = kCounter, errorWord = 0;
     pointers.push_back(&counter);
     pointers.push_back(&errorWord);
+    // Zeroed, as the CUDA backend's scratch is when a plan is loaded.
+    std::vector<unsigned char> scratch(kernel.scratch());
+    if (kernel.scratch())
+      pointers.push_back(scratch.data());
     std::vector<void *> args;
     for (void *&pointer : pointers)
       args.push_back(&pointer);

@@ -25,6 +25,7 @@ struct EmittedKernel {
   std::string source; // a complete NVRTC translation unit
   std::array<uint32_t, 3> grid{1, 1, 1};
   std::array<uint32_t, 3> block{1, 1, 1};
+  uint64_t scratch = 0; // bytes of device scratch, the last parameter
 };
 
 /// The kernel that computes `kernel` (a step of `plan`); false with `error`

@@ -1,16 +1,20 @@
 //===- EmitConv.cpp - Convolution and pooling, forward and backward -------===//
 //
-// Direct convolution: a thread per output element sums over its window, and
-// the input gradient is written in gather form (a thread per input element
-// sums the outputs its pixel contributed to), so no two threads write one
-// address and no atomics are needed. The weight gradient reduces over the
-// batch and the output pixels: a thread block per weight element.
+// A convolution and both its gradients are GEMMs whose operands are windows
+// of the image (ImplicitGemm): the forward pass multiplies each output
+// pixel's window by the filters, the input gradient each input pixel's
+// window of the output gradient by the filters transposed (gather form: no
+// two threads write one address, no atomics), and the weight gradient sums
+// the output gradient times the windows over the batch's pixels, split
+// between blocks so the few weights still fill the device. The bias
+// gradient is extra blocks of the weight gradient's kernel.
 // Pooling gradients are gathers too, visiting the windows in the order the
 // CPU backend adds them.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/cuda/Emitters.h"
+#include "compiler/codegen/cuda/ImplicitGemm.h"
 
 #include <limits>
 
@@ -22,6 +26,7 @@ namespace {
 struct ConvGeometry {
   int64_t n, c, h, wd, o, cg, kh, kw, ho, wo, sh, sw, pt, pl, dh, dw, groups;
   int64_t og() const { return o / groups; }
+  int64_t window() const { return kh * kw; }
 };
 
 template <typename Op>
@@ -36,6 +41,32 @@ ConvGeometry geometry(const Op &op, const std::vector<int64_t> &x,
 
 std::string I(int64_t v) { return integer(v); }
 
+/// Sets `v` to input pixel (iy, ix) of channel `ci` of group `g` of image
+/// `b`, the window position `r` (ky * kw + kx) of output pixel `p`; padding
+/// leaves it zero.
+void loadWindow(KernelWriter &w, const ConvGeometry &g, const char *r,
+                const char *p) {
+  w.line(std::string("int ky = ") + r + " / " + I(g.kw) + ", kx = " + r +
+         " % " + I(g.kw) + ";");
+  w.line(std::string("int iy = ") + p + " / " + I(g.wo) + " * " + I(g.sh) +
+         " - " + I(g.pt) + " + ky * " + I(g.dh) + ", ix = " + p + " % " +
+         I(g.wo) + " * " + I(g.sw) + " - " + I(g.pl) + " + kx * " + I(g.dw) +
+         ";");
+  w.line("if (iy >= 0 && iy < " + I(g.h) + " && ix >= 0 && ix < " + I(g.wd) +
+         ")");
+  w.line("  v = x[((b * " + I(g.c) + " + g * " + I(g.cg) + " + ci) * " +
+         I(g.h) + " + iy) * " + I(g.wd) + " + ix];");
+}
+
+/// How the kernel's summary line describes the tiling.
+std::string asGemm(const GemmTiling &t) {
+  return " as an implicit GEMM (" + std::to_string(t.tm) + "x" +
+         std::to_string(t.tn) + " tiles" +
+         (t.splits > 1 ? ", k split " + std::to_string(t.splits) + " ways"
+                       : std::string()) +
+         ")";
+}
+
 } // namespace
 
 bool emitConv2d(KernelWriter &w, const plan::Conv2d &op, std::string &error) {
@@ -48,44 +79,41 @@ bool emitConv2d(KernelWriter &w, const plan::Conv2d &op, std::string &error) {
       !writeEpilogue(w, y, error))
     return false;
   ConvGeometry g = geometry(op, x.shape, weight.shape, y.shape);
-  std::string T = computeType(x.dtype);
-  w.launchThreads(y.count);
-  w.forEach("i", y.count);
-  w.line("int ox = " + coordinate("i", y.shape, 3) + ", oy = " +
-         coordinate("i", y.shape, 2) + ";");
-  w.line("int oc = " + coordinate("i", y.shape, 1) + ";");
-  w.line(w.index() + " b = " + coordinate("i", y.shape, 0) + ";");
-  w.line("int group = oc / " + I(g.og()) + ";");
-  w.line(T + " acc = 0;");
-  w.open("for (int ci = 0; ci < " + I(g.cg) + "; ++ci)");
-  w.line("const " + T + " *plane = x + (b * " + I(g.c) + " + group * " +
-         I(g.cg) + " + ci) * " + I(g.h * g.wd) + ";");
-  w.line("const " + T + " *kernel = w + (oc * " + I(g.cg) + " + ci) * " +
-         I(g.kh * g.kw) + ";");
-  w.open("for (int ky = 0; ky < " + I(g.kh) + "; ++ky)");
-  w.line("int iy = oy * " + I(g.sh) + " - " + I(g.pt) + " + ky * " + I(g.dh) +
-         ";");
-  w.line("if (iy < 0 || iy >= " + I(g.h) + ") continue;");
-  w.open("for (int kx = 0; kx < " + I(g.kw) + "; ++kx)");
-  w.line("int ix = ox * " + I(g.sw) + " - " + I(g.pl) + " + kx * " + I(g.dw) +
-         ";");
-  w.line("if (ix >= 0 && ix < " + I(g.wd) + ")");
-  w.line("  acc += plane[iy * " + I(g.wd) + " + ix] * kernel[ky * " + I(g.kw) +
-         " + kx];");
-  w.close();
-  w.close();
-  w.close();
-  if (op.has_bias())
-    w.line("acc += bias[oc];");
-  // ReLU as the CPU backend computes it (NaN becomes 0).
-  if (op.relu())
-    w.line("acc = acc > 0 ? acc : 0;");
-  w.line("y[i] = " + epilogued(w, "acc", "i") + ";");
-  w.close();
-  w.summary = "direct conv2d " + std::to_string(g.kh) + "x" +
-              std::to_string(g.kw) + ", stride " + std::to_string(g.sh) + "x" +
-              std::to_string(g.sw) + ", groups " + std::to_string(g.groups) +
-              (op.relu() ? ", ReLU" : "");
+  std::string T = computeType(x.dtype), index = w.index();
+  int64_t pixels = g.ho * g.wo;
+  // C[output pixel][output channel] over (input channel, window position).
+  ImplicitGemm gemm;
+  gemm.m = g.n * pixels, gemm.n = g.og(), gemm.k = g.cg * g.window();
+  gemm.groups = g.groups, gemm.type = T;
+  gemm.loadA = [&](KernelWriter &w) {
+    w.line(index + " b = m / " + I(pixels) + ";");
+    w.line("int p = m % " + I(pixels) + ", ci = k / " + I(g.window()) +
+           ", r = k % " + I(g.window()) + ";");
+    loadWindow(w, g, "r", "p");
+  };
+  gemm.loadB = [&](KernelWriter &w) {
+    w.line("v = w[(g * " + I(g.og()) + " + n) * " + I(gemm.k) + " + k];");
+  };
+  gemm.store = [&](KernelWriter &w, const std::string &value) {
+    w.line("int oc = g * " + I(g.og()) + " + n;");
+    w.line(index + " i = (m / " + I(pixels) + " * " + I(g.o) + " + oc) * " +
+           I(pixels) + " + m % " + I(pixels) + ";");
+    w.line(T + " out = " + value + ";");
+    if (op.has_bias())
+      w.line("out += bias[oc];");
+    // ReLU as the CPU backend computes it (NaN becomes 0).
+    if (op.relu())
+      w.line("out = out > 0 ? out : 0;");
+    w.line("y[i] = " + epilogued(w, "out", "i") + ";");
+  };
+  GemmTiling tiling = chooseTiling(gemm, T == "double" ? 8 : 4);
+  w.launch({uint32_t(tiling.blocks), 1, 1}, {GemmTiling::kThreads, 1, 1});
+  w.useScratch(tiling.scratch);
+  writeImplicitGemm(w, gemm, tiling);
+  w.summary = "conv2d " + std::to_string(g.kh) + "x" + std::to_string(g.kw) +
+              ", stride " + std::to_string(g.sh) + "x" + std::to_string(g.sw) +
+              ", groups " + std::to_string(g.groups) +
+              (op.relu() ? ", ReLU" : "") + asGemm(tiling);
   return true;
 }
 
@@ -101,64 +129,89 @@ bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
   const std::vector<int64_t> &xs = op.wrt_weight() ? other.shape : out.shape;
   const std::vector<int64_t> &ws = op.wrt_weight() ? out.shape : other.shape;
   ConvGeometry g = geometry(op, xs, ws, dy.shape);
-  std::string T = computeType(dy.dtype);
-  std::string dyAt = "dy[((b * " + I(g.o) + " + oc) * " + I(g.ho) + " + oy) * " +
-                     I(g.wo) + " + ox]";
+  std::string T = computeType(dy.dtype), index = w.index();
+  int64_t pixels = g.ho * g.wo, inputPixels = g.h * g.wd;
+  int64_t elementBytes = T == "double" ? 8 : 4;
 
+  ImplicitGemm gemm;
+  gemm.groups = g.groups, gemm.type = T;
   if (!op.wrt_weight()) {
     if (!writeEpilogue(w, out, error))
       return false;
-    // A thread per input element: every (oc, ky, kx) whose window reaches it.
-    w.launchThreads(out.count);
-    w.forEach("i", out.count);
-    w.line("int ix = " + coordinate("i", out.shape, 3) + ", iy = " +
-           coordinate("i", out.shape, 2) + ";");
-    w.line("int c = " + coordinate("i", out.shape, 1) + ";");
-    w.line(w.index() + " b = " + coordinate("i", out.shape, 0) + ";");
-    w.line("int group = c / " + I(g.cg) + ", ci = c % " + I(g.cg) + ";");
-    w.line(T + " acc = 0;");
-    w.open("for (int oc = group * " + I(g.og()) + "; oc < (group + 1) * " +
-           I(g.og()) + "; ++oc)");
-    w.open("for (int ky = 0; ky < " + I(g.kh) + "; ++ky)");
-    w.line("int ty = iy + " + I(g.pt) + " - ky * " + I(g.dh) + ";");
-    w.line("if (ty < 0 || ty % " + I(g.sh) + " != 0) continue;");
-    w.line("int oy = ty / " + I(g.sh) + ";");
-    w.line("if (oy >= " + I(g.ho) + ") continue;");
-    w.open("for (int kx = 0; kx < " + I(g.kw) + "; ++kx)");
-    w.line("int tx = ix + " + I(g.pl) + " - kx * " + I(g.dw) + ";");
-    w.line("if (tx < 0 || tx % " + I(g.sw) + " != 0) continue;");
-    w.line("int ox = tx / " + I(g.sw) + ";");
-    w.line("if (ox >= " + I(g.wo) + ") continue;");
-    w.line("acc += " + dyAt + " * w[((oc * " + I(g.cg) + " + ci) * " + I(g.kh) +
-           " + ky) * " + I(g.kw) + " + kx];");
-    w.close();
-    w.close();
-    w.close();
-    w.line("dx[i] = " + epilogued(w, "acc", "i") + ";");
-    w.close();
-    w.summary = "conv2d input gradient (gather form)";
+    // C[input pixel][input channel] over (output channel, window position):
+    // the output pixels whose windows reach the input pixel.
+    gemm.m = g.n * inputPixels, gemm.n = g.cg, gemm.k = g.og() * g.window();
+    gemm.loadA = [&](KernelWriter &w) {
+      w.line(index + " b = m / " + I(inputPixels) + ";");
+      w.line("int p = m % " + I(inputPixels) + ", oc = g * " + I(g.og()) +
+             " + k / " + I(g.window()) + ", r = k % " + I(g.window()) + ";");
+      w.line("int ky = r / " + I(g.kw) + ", kx = r % " + I(g.kw) + ";");
+      w.line("int ty = p / " + I(g.wd) + " + " + I(g.pt) + " - ky * " +
+             I(g.dh) + ", tx = p % " + I(g.wd) + " + " + I(g.pl) +
+             " - kx * " + I(g.dw) + ";");
+      std::string strided = (g.sh > 1 ? " && ty % " + I(g.sh) + " == 0" : "") +
+                            (g.sw > 1 ? " && tx % " + I(g.sw) + " == 0" : "");
+      w.line("int oy = ty / " + I(g.sh) + ", ox = tx / " + I(g.sw) + ";");
+      w.line("if (ty >= 0 && tx >= 0" + strided + " && oy < " + I(g.ho) +
+             " && ox < " + I(g.wo) + ")");
+      w.line("  v = dy[((b * " + I(g.o) + " + oc) * " + I(g.ho) + " + oy) * " +
+             I(g.wo) + " + ox];");
+    };
+    gemm.loadB = [&](KernelWriter &w) {
+      w.line("v = w[((g * " + I(g.og()) + " + k / " + I(g.window()) + ") * " +
+             I(g.cg) + " + n) * " + I(g.window()) + " + k % " +
+             I(g.window()) + "];");
+    };
+    gemm.store = [&](KernelWriter &w, const std::string &value) {
+      w.line(index + " i = (m / " + I(inputPixels) + " * " + I(g.c) +
+             " + g * " + I(g.cg) + " + n) * " + I(inputPixels) + " + m % " +
+             I(inputPixels) + ";");
+      w.line("dx[i] = " + epilogued(w, value, "i") + ";");
+    };
+    GemmTiling tiling = chooseTiling(gemm, elementBytes);
+    w.launch({uint32_t(tiling.blocks), 1, 1}, {GemmTiling::kThreads, 1, 1});
+    w.useScratch(tiling.scratch);
+    writeImplicitGemm(w, gemm, tiling);
+    w.summary = "conv2d input gradient" + asGemm(tiling);
     return true;
   }
 
-  // A block per weight element, reducing over the batch and output pixels;
-  // with the bias gradient, a block per output channel after them, summing
-  // dy in double as a reduction step does.
-  int64_t perWeight = g.n * g.ho * g.wo;
-  uint32_t threads = KernelWriter::reductionThreads(perWeight);
-  std::string t = std::to_string(threads);
-  w.use(kBlockReduce);
-  w.launch({uint32_t(out.count + (op.with_bias_grad() ? g.o : 0)), 1, 1},
-           {threads, 1, 1});
+  // C[output channel][(input channel, window position)] over the batch's
+  // output pixels.
+  gemm.m = g.og(), gemm.n = g.cg * g.window(), gemm.k = g.n * pixels;
+  gemm.aAlongK = true;
+  gemm.loadA = [&](KernelWriter &w) {
+    w.line(index + " b = k / " + I(pixels) + ";");
+    w.line("v = dy[(b * " + I(g.o) + " + g * " + I(g.og()) + " + m) * " +
+           I(pixels) + " + k % " + I(pixels) + "];");
+  };
+  gemm.loadB = [&](KernelWriter &w) {
+    w.line(index + " b = k / " + I(pixels) + ";");
+    w.line("int p = k % " + I(pixels) + ", ci = n / " + I(g.window()) +
+           ", r = n % " + I(g.window()) + ";");
+    loadWindow(w, g, "r", "p");
+  };
+  gemm.store = [&](KernelWriter &w, const std::string &value) {
+    w.line("dw[(g * " + I(g.og()) + " + m) * " + I(gemm.n) + " + n] = " +
+           value + ";");
+  };
+  GemmTiling tiling = chooseTiling(gemm, elementBytes);
+  int64_t biasBlocks = op.with_bias_grad() ? g.o : 0;
+  w.launch({uint32_t(tiling.blocks + biasBlocks), 1, 1},
+           {GemmTiling::kThreads, 1, 1});
+  w.useScratch(tiling.scratch);
   if (op.with_bias_grad()) {
-    w.open("if (blockIdx.x >= " + I(out.count) + ")");
-    w.line("int oc = blockIdx.x - " + I(out.count) + ";");
+    // A block per output channel after the GEMM's, summing dy in double as
+    // a reduction step does.
+    std::string t = I(GemmTiling::kThreads);
+    w.use(kBlockReduce);
+    w.open("if (blockIdx.x >= " + I(tiling.blocks) + ")");
+    w.line("int oc = blockIdx.x - " + I(tiling.blocks) + ";");
     w.line("double acc = 0;");
-    w.open("for (" + w.index() + " e = threadIdx.x; e < " + I(perWeight) +
+    w.open("for (" + index + " e = threadIdx.x; e < " + I(g.n * pixels) +
            "; e += " + t + ")");
-    w.line(w.index() + " b = e / " + I(g.ho * g.wo) + ", p = e % " +
-           I(g.ho * g.wo) + ";");
-    w.line("acc += dy[(b * " + I(g.o) + " + oc) * " + I(g.ho * g.wo) +
-           " + p];");
+    w.line(index + " b = e / " + I(pixels) + ", p = e % " + I(pixels) + ";");
+    w.line("acc += dy[(b * " + I(g.o) + " + oc) * " + I(pixels) + " + p];");
     w.close();
     w.line("acc = dlc_block_reduce<" + t + ">(acc, dlc_sum());");
     w.line("if (threadIdx.x == 0)");
@@ -166,32 +219,11 @@ bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
     w.line("return;");
     w.close();
   }
-  w.line(w.index() + " i = blockIdx.x;");
-  w.line("int kx = " + coordinate("i", out.shape, 3) + ", ky = " +
-         coordinate("i", out.shape, 2) + ";");
-  w.line("int ci = " + coordinate("i", out.shape, 1) + ", oc = " +
-         coordinate("i", out.shape, 0) + ";");
-  w.line("int group = oc / " + I(g.og()) + ";");
-  w.line(T + " acc = 0;");
-  w.open("for (" + w.index() + " e = threadIdx.x; e < " + I(perWeight) +
-         "; e += " + t + ")");
-  w.line(w.index() + " b = e / " + I(g.ho * g.wo) + ";");
-  w.line("int oy = (e / " + I(g.wo) + ") % " + I(g.ho) + ", ox = e % " +
-         I(g.wo) + ";");
-  w.line("int iy = oy * " + I(g.sh) + " - " + I(g.pt) + " + ky * " + I(g.dh) +
-         ";");
-  w.line("int ix = ox * " + I(g.sw) + " - " + I(g.pl) + " + kx * " + I(g.dw) +
-         ";");
-  w.line("if (iy >= 0 && iy < " + I(g.h) + " && ix >= 0 && ix < " + I(g.wd) +
-         ")");
-  w.line("  acc += " + dyAt + " * x[((b * " + I(g.c) + " + group * " +
-         I(g.cg) + " + ci) * " + I(g.h) + " + iy) * " + I(g.wd) + " + ix];");
-  w.close();
-  w.line("acc = dlc_block_reduce<" + t + ">(acc, dlc_sum());");
-  w.line("if (threadIdx.x == 0)");
-  w.line("  dw[i] = acc;");
-  w.summary = op.with_bias_grad() ? "conv2d weight and bias gradients"
-                                  : "conv2d weight gradient";
+  writeImplicitGemm(w, gemm, tiling);
+  w.summary = std::string(op.with_bias_grad()
+                              ? "conv2d weight and bias gradients"
+                              : "conv2d weight gradient") +
+              asGemm(tiling);
   return true;
 }
 

@@ -245,6 +245,8 @@ bool KernelWriter::finish(const std::string &base, EmittedKernel &result,
     signature += storageType(operand.dtype) + " *" + operand.name + ", ";
   }
   signature += "const unsigned long long *step, unsigned int *error";
+  if (scratchBytes)
+    signature += ", unsigned char *scratch";
 
   std::string helpers;
   if (helpersUsed & kHalf)
@@ -279,6 +281,7 @@ bool KernelWriter::finish(const std::string &base, EmittedKernel &result,
   result.source = header + text;
   result.grid = grid;
   result.block = block;
+  result.scratch = scratchBytes;
   return true;
 }
 

@@ -70,6 +70,13 @@ public:
     this->grid = grid;
     this->block = block;
   }
+  /// Asks for `bytes` of device scratch, a parameter `unsigned char
+  /// *scratch` after the others. One allocation serves all kernels, zero
+  /// when the plan is loaded: its first kScratchCounters bytes hold
+  /// counters, which every kernel leaves at zero; a launch may use the rest
+  /// as it likes.
+  void useScratch(uint64_t bytes) { scratchBytes = bytes; }
+  static constexpr uint64_t kScratchCounters = 4096;
   /// A 1-D launch of `count` threads in blocks of up to `threads`.
   void launchThreads(int64_t count, uint32_t threads = 256);
   /// Block size for a reduction over `n` elements: a power of two between
@@ -107,6 +114,7 @@ private:
   const plan::Elementwise *kernelEpilogue = nullptr;
   bool epilogueApplied = false;
   std::array<uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1};
+  uint64_t scratchBytes = 0;
 };
 
 //===----------------------------------------------------------------------===//

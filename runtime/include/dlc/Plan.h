@@ -18,7 +18,7 @@
 namespace dlc::rt {
 
 /// The plan format version this runtime reads.
-constexpr uint32_t kPlanFormatVersion = 3;
+constexpr uint32_t kPlanFormatVersion = 4;
 
 class Plan {
 public:

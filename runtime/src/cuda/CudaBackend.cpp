@@ -76,6 +76,8 @@ public:
           api.cuMemFree(buffer);
     if (errorWords)
       api.cuMemFree(errorWords);
+    if (scratch)
+      api.cuMemFree(scratch);
     if (stream)
       api.cuStreamDestroy(stream);
   }
@@ -152,6 +154,7 @@ public:
       }
     }
     errorCount = maxSteps + 1; // the last word holds the step counter
+    scratchBytes = kernelScratch(plan);
     if (CUresult r = api.cuMemAlloc(&errorWords, errorCount * 8))
       return Status::error(errorMessage(api, "cuMemAlloc", r));
     graphs.assign(plan.programs()->size(), {nullptr, nullptr});
@@ -165,6 +168,7 @@ public:
     uint64_t total = 0;
     for (const plan::Arena *arena : *plan.arenas())
       total += arena->size();
+    total += scratchBytes;
     size_t freeBytes = 0, totalBytes = 0;
     if (CUresult r = api.cuMemGetInfo(&freeBytes, &totalBytes))
       return Status::error(errorMessage(api, "cuMemGetInfo", r));
@@ -183,6 +187,14 @@ public:
                              arena->name()->str() + "')");
       arenas.push_back(memory);
       if (CUresult r = api.cuMemsetD8Async(memory, 0, bytes, stream))
+        return Status::error(errorMessage(api, "cuMemsetD8Async", r));
+    }
+    // The kernels' scratch starts zeroed: the counters kept in it must.
+    if (scratchBytes) {
+      if (CUresult r = api.cuMemAlloc(&scratch, scratchBytes))
+        return Status::error(errorMessage(api, "cuMemAlloc", r) + " for " +
+                             formatBytes(scratchBytes) + " of kernel scratch");
+      if (CUresult r = api.cuMemsetD8Async(scratch, 0, scratchBytes, stream))
         return Status::error(errorMessage(api, "cuMemsetD8Async", r));
     }
     // The stream does not wait for the synchronous copies below: the zeros
@@ -674,6 +686,8 @@ private:
     CUdeviceptr word = errorWords + index * 8;
     pointers.push_back(counter);
     pointers.push_back(word);
+    if (kernel.scratch())
+      pointers.push_back(scratch);
     std::vector<void *> params;
     for (CUdeviceptr &pointer : pointers)
       params.push_back(&pointer);
@@ -719,6 +733,8 @@ private:
   std::vector<CUdeviceptr> arenas;
   CUdeviceptr errorWords = 0; // one 8-byte word per step, then the counter
   size_t errorCount = 0;
+  CUdeviceptr scratch = 0; // the largest Kernel.scratch, shared by all
+  uint64_t scratchBytes = 0;
   std::vector<std::pair<CUgraphExec, CUgraph>> graphs;
   std::vector<uint64_t> runs;
   mutable Status sticky = Status::ok(); // a failed read or write

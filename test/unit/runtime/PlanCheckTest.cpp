@@ -125,6 +125,21 @@ TEST(PlanCheck, RejectsAnEpilogueTheKernelCannotApply) {
             std::string::npos);
 }
 
+TEST(PlanCheck, RejectsKernelScratchNoDeviceHas) {
+  auto bytes = test::oneStepPlan(
+      [](flatbuffers::FlatBufferBuilder &fbb) {
+        std::vector<uint32_t> grid = {1, 1, 1}, block = {32, 1, 1};
+        auto softmax = plan::CreateSoftmax(fbb, 0, 0, 0, false);
+        auto kernel = plan::CreateKernelDirect(
+            fbb, "softmax", 0, &grid, &block, plan::Op::Softmax,
+            softmax.Union(), 0, /*scratch=*/uint64_t(1) << 41);
+        return plan::CreateStep(fbb, plan::StepKind::Kernel, kernel.Union());
+      },
+      {{"softmax_0", "extern \"C\" __global__ void softmax_0() {}"}});
+  EXPECT_NE(loadError(bytes).find("more scratch than a device has"),
+            std::string::npos);
+}
+
 /// A plan whose only tensor is a parameter f32[4] 'w' with `init`.
 std::vector<uint8_t> parameterPlan(plan::InitKind kind,
                                    const std::vector<uint8_t> &data) {
