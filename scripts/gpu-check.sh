@@ -11,13 +11,16 @@
 #                                  the compiler off, run every plan on cuda and
 #                                  on cpu with the same parameters and inputs
 #                                  and compare outputs, losses and parameters
-#                                  after training steps; then train mlp and cnn
-#                                  on Fashion-MNIST on the GPU
+#                                  after training steps; profile the training
+#                                  steps of mlp, cnn (both convolution paths)
+#                                  and gpt (dlrun --profile); then train mlp
+#                                  and cnn on Fashion-MNIST on the GPU
 #
 # GPU_CHECK_DEVICE=cpu runs the whole `run` half against the CPU backend
 # (a dry run of the script on a machine without a GPU). GPU_BUNDLE puts the
 # bundle elsewhere than gpu-bundle/ (the simulated-GPU test does);
-# GPU_CHECK_LIMIT=N trains on N samples only (a quick dry run).
+# GPU_CHECK_LIMIT=N trains on N samples only (a quick dry run);
+# GPU_CHECK_PROFILE_RUNS=N times each profiled step over N runs (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bundle=$(realpath -m "${GPU_BUNDLE:-gpu-bundle}")
@@ -55,6 +58,18 @@ run)
   "$dlrun" --list-devices
   "${PYTHON:-python3}" scripts/gpu_check.py compare "$bundle" "$dlrun" "$device"
   export DLC_KERNEL_CACHE=$bundle/kernel-cache
+  # Where a training step's time goes, step by step (dlrun --profile).
+  for plan in mlp cnn cnn-gemm gpt; do
+    feeds=()
+    for input in "$bundle/inputs/$plan.train.dlp.train".*.npy; do
+      name=${input%.npy} name=${name##*.}
+      feeds+=(--input "$name=@$input")
+    done
+    echo "== profile of $plan's training step on $device"
+    "$dlrun" "$bundle/plans/$plan.train.dlp" --program train --device "$device" \
+      "${feeds[@]}" --profile --repeat "${GPU_CHECK_PROFILE_RUNS:-20}" \
+      2>&1 > /dev/null | sed -n '/^profile of/,$p'
+  done
   for spec in mlp:10 cnn:3; do
     model=${spec%:*} epochs=${spec#*:}
     echo "== training $model on Fashion-MNIST for $epochs epochs on $device"

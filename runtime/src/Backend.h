@@ -55,6 +55,13 @@ public:
   runStepwise(uint32_t program, uint64_t step,
               const std::function<bool(uint32_t)> &afterStep) = 0;
 
+  /// Runs `program` once, timing each step, one after another and without
+  /// graphs: the seconds of each. This implementation times runStepwise's
+  /// steps on the host clock, which is right where a step runs to
+  /// completion before the next; the CUDA backend records events between
+  /// the steps on its stream.
+  virtual Expected<std::vector<double>> timeSteps(uint32_t program,
+                                                  uint64_t step);
   /// Batches with the data where the program runs: a data set once
   /// (`samples` and `labels`, first dimension the sample, in the dtypes of
   /// the batch tensors), an order of its samples (an epoch's), then per step

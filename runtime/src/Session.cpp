@@ -5,6 +5,7 @@
 #include "Backend.h"
 #include "Init.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -408,6 +409,41 @@ std::string Session::NonFinite::describe() const {
                   where.c_str());
   return format("%s is not finite (element %llu is %s)", where.c_str(),
                 (unsigned long long)index, text.c_str());
+}
+
+Expected<std::vector<Session::StepTime>>
+Session::profile(const std::string &programName, unsigned repeats) {
+  Expected<uint32_t> index = program(programName);
+  if (!index)
+    return index.status();
+  const plan::Plan &root = planRoot(*plan_);
+  const plan::Program &p = *root.programs()->Get(*index);
+  // A run may reuse its inputs' memory for later values: each run gets
+  // them back.
+  std::vector<std::pair<uint32_t, HostTensor>> inputs;
+  for (const plan::Binding *binding : *p.inputs())
+    inputs.emplace_back(binding->tensor(), readTensor(binding->tensor()));
+  uint32_t count = p.steps()->size();
+  std::vector<std::vector<double>> samples(count);
+  for (unsigned run = 0; run < std::max(repeats, 1u); ++run) {
+    for (const auto &[tensor, value] : inputs)
+      writeTensor(tensor, value);
+    Expected<std::vector<double>> seconds = backend_->timeSteps(*index, step_);
+    if (!seconds)
+      return seconds.status();
+    for (uint32_t i = 0; i < count && i < seconds->size(); ++i)
+      samples[i].push_back((*seconds)[i]);
+  }
+  std::vector<StepTime> steps;
+  for (uint32_t i = 0; i < count; ++i) {
+    const plan::Step &step = *p.steps()->Get(i);
+    std::vector<double> &times = samples[i];
+    std::sort(times.begin(), times.end());
+    steps.push_back({stepName(step),
+                     step.location() ? step.location()->str() : "",
+                     step.flops(), times.empty() ? 0.0 : times[times.size() / 2]});
+  }
+  return steps;
 }
 
 Expected<std::optional<Session::NonFinite>>

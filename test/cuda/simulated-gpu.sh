@@ -49,6 +49,15 @@ done
 # What the host asks of the device for 512 and for 1024 samples (batch 64):
 # 8 more training steps and 8 more evaluation batches must be 16 more graph
 # launches and no other call.
+# Each step timed with events on the stream (dlrun --profile).
+"$dlrun" "$plans/mlp.train.dlp" --program train --device cuda \
+  --input "x=@$work/bundle/inputs/mlp.train.dlp.train.x.npy" \
+  --input "y=@$work/bundle/inputs/mlp.train.dlp.train.y.npy" \
+  --profile --repeat 2 2> "$work/profile" > /dev/null
+grep -q "^profile of 'train' on cuda:0: simulated GPU" "$work/profile"
+grep -Eq "^ +total +[0-9.]+ (us|ms|s) " "$work/profile"
+echo "profile: $(grep -c '^ *[0-9]\+  ' "$work/profile") steps timed with events"
+
 for n in 512 1024; do
   DLC_CUDA_SIM_STATS=$work/calls-$n "$dlrun" "$plans/mlp.train.dlp" --train \
     --device cuda --data "$work/bundle/data" --epochs 1 --limit "$n" > /dev/null

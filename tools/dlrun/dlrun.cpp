@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Profile.h"
+
 #include "dlc/Kernels.h"
 #include "dlc/Npy.h"
 #include "dlc/Plan.h"
@@ -52,6 +54,11 @@ INFERENCE:
   --repeat N                 Then run the program N more times on the same
                              inputs (after one warm-up run) and print the
                              median and fastest time of a run.
+  --profile                  Then time each step on its own (the median of
+                             --repeat runs, default 10; on a GPU with events
+                             between the steps, no graph) and print a table
+                             of steps and of kernels by time, with FLOP
+                             rates.
   --device auto|cpu|cuda     Where to run (default: auto, the GPU when there
                              is one).
   --precision fp32|tf32      f32 GEMMs on the GPU: strict fp32 (default) or
@@ -184,7 +191,8 @@ struct Options {
   std::string params, save, program = "inference", device = "auto";
   double rtol = -1, atol = -1;
   bool describe = false, train = false, compileOnly = false,
-       noKernelCache = false, checkNumerics = false, skipNonFinite = false;
+       noKernelCache = false, checkNumerics = false, skipNonFinite = false,
+       profile = false;
   std::string arch, kernelCache = defaultKernelCacheDir(), precision = "fp32";
   std::string data = "/usr/share/datasets/fashion-mnist", metricsJson, resume,
       corpus;
@@ -330,6 +338,17 @@ int run(const Options &options) {
       return fail("'" + options.program + "': " + (*found)->describe());
   } else if (Status status = (*session)->run(options.program); !status) {
     return fail(status.message());
+  } else if (options.profile) {
+    // After the warm-up run above, each step timed on its own (the
+    // session gives each run the inputs it has now).
+    if (Status s = feed(); !s)
+      return fail(s.message());
+    unsigned runs = options.repeat ? unsigned(options.repeat) : 10;
+    auto steps = (*session)->profile(options.program, runs);
+    if (!steps)
+      return fail(steps.status().message());
+    std::fputs(profileTable(options.program, where, runs, *steps).c_str(),
+               stderr);
   } else if (options.repeat) {
     // Timed runs on the same inputs, after a warm-up one (the first run
     // above; on a GPU a second captures the graph the rest replay).
@@ -584,6 +603,7 @@ const std::map<std::string, bool Options::*> kSwitches = {
     {"--no-kernel-cache", &Options::noKernelCache},
     {"--check-numerics", &Options::checkNumerics},
     {"--skip-nonfinite", &Options::skipNonFinite},
+    {"--profile", &Options::profile},
 };
 const std::map<std::string, std::string Options::*> kStrings = {
     {"--data", &Options::data},         {"--metrics-json", &Options::metricsJson},

@@ -77,6 +77,18 @@ public:
   /// before the run, else in the results of the earliest step; nullopt when
   /// every value is finite.
   Expected<std::optional<NonFinite>> findNonFinite(const std::string &program);
+  /// One step's share of a run, from profile().
+  struct StepTime {
+    std::string kernel;   ///< "gemm", "copy", "fill" or the kernel's name
+    std::string location; ///< where in the model it comes from
+    uint64_t flops = 0;
+    double seconds = 0;   ///< the median over the runs
+  };
+  /// Runs `program` `repeats` times one step after another (no graph) and
+  /// times each step: on a GPU with events between the steps on its stream.
+  /// Training programs train meanwhile, as repeated runs do.
+  Expected<std::vector<StepTime>> profile(const std::string &program,
+                                          unsigned repeats);
   /// A copy of every persistent tensor (parameters, buffers, optimizer
   /// state), and putting it back: undoing a training step.
   std::vector<uint8_t> snapshotPersistent() const;

@@ -246,6 +246,56 @@ public:
     return checkErrorWords(program);
   }
 
+  /// Events between the steps on the stream; the host waits once, at the
+  /// end, so launch overhead is not counted as the steps'.
+  Expected<std::vector<double>> timeSteps(uint32_t programIndex,
+                                          uint64_t step) override {
+    if (!sticky)
+      return sticky;
+    const plan::Program &program = *plan.programs()->Get(programIndex);
+    uint32_t count = program.steps()->size();
+    std::vector<CUevent> events(count + 1, nullptr);
+    struct Destroy {
+      const DriverApi &api;
+      std::vector<CUevent> &events;
+      ~Destroy() {
+        for (CUevent event : events)
+          if (event)
+            api.cuEventDestroy(event);
+      }
+    } destroy{api, events};
+    for (CUevent &event : events)
+      if (CUresult r = api.cuEventCreate(&event, 0))
+        return Status::error(errorMessage(api, "cuEventCreate", r));
+    if (Status s = prepare(step); !s)
+      return s;
+    if (CUresult r = api.cuEventRecord(events[0], stream))
+      return Status::error(errorMessage(api, "cuEventRecord", r));
+    for (uint32_t i = 0; i < count; ++i) {
+      const plan::Step &s = *program.steps()->Get(i);
+      if (Status status = enqueue(s, i); !status)
+        return Status::error(stepLabel(s, i) + " of '" +
+                             program.name()->str() +
+                             "' on cuda: " + status.message());
+      if (CUresult r = api.cuEventRecord(events[i + 1], stream))
+        return Status::error(errorMessage(api, "cuEventRecord", r));
+    }
+    if (CUresult r = api.cuEventSynchronize(events[count]))
+      return Status::error(errorMessage(api, "cuEventSynchronize", r) +
+                           " timing '" + program.name()->str() + "'");
+    std::vector<double> seconds;
+    for (uint32_t i = 0; i < count; ++i) {
+      float milliseconds = 0;
+      if (CUresult r = api.cuEventElapsedTime(&milliseconds, events[i],
+                                              events[i + 1]))
+        return Status::error(errorMessage(api, "cuEventElapsedTime", r));
+      seconds.push_back(milliseconds / 1e3);
+    }
+    if (Status s = checkErrorWords(program); !s)
+      return s;
+    return seconds;
+  }
+
   Status run(uint32_t programIndex, uint64_t step) override {
     if (!sticky)
       return sticky;

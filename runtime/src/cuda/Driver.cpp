@@ -51,7 +51,14 @@ LoadedDriver load() {
            symbol(api.cuGraphInstantiate, "cuGraphInstantiateWithFlags"),
            symbol(api.cuGraphLaunch, "cuGraphLaunch"),
            symbol(api.cuGraphDestroy, "cuGraphDestroy"),
-           symbol(api.cuGraphExecDestroy, "cuGraphExecDestroy")},
+           symbol(api.cuGraphExecDestroy, "cuGraphExecDestroy"),
+           symbol(api.cuEventCreate, "cuEventCreate"),
+           symbol(api.cuEventRecord, "cuEventRecord"),
+           symbol(api.cuEventSynchronize, "cuEventSynchronize"),
+           // The first version: every driver has it (cuda.h maps the name
+           // to _v2 from CUDA 12.8 on).
+           symbol(api.cuEventElapsedTime, "cuEventElapsedTime"),
+           symbol(api.cuEventDestroy, "cuEventDestroy_v2")},
           loaded.status)) {
     if (loaded.status == "libcuda.so.1 not found")
       loaded.status += " (no NVIDIA driver)";
