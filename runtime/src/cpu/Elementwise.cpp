@@ -39,6 +39,10 @@ void loadBlock(const View &view, uint64_t start, int64_t n, double *out) {
       out[e] = p[e];
   } else if (view.dtype == DType::F64) {
     std::memcpy(out, view.as<double>() + start, n * sizeof(double));
+  } else if (view.dtype == DType::Bool) {
+    const uint8_t *p = view.data + start;
+    for (int64_t e = 0; e < n; ++e)
+      out[e] = p[e] ? 1.0 : 0.0;
   } else {
     size_t bytes = dtypeSize(view.dtype);
     for (int64_t e = 0; e < n; ++e)
@@ -53,11 +57,22 @@ void storeBlock(const View &view, uint64_t start, int64_t n, const double *in) {
       p[e] = float(in[e]);
   } else if (view.dtype == DType::F64) {
     std::memcpy(view.as<double>() + start, in, n * sizeof(double));
+  } else if (view.dtype == DType::Bool) {
+    uint8_t *p = view.data + start;
+    for (int64_t e = 0; e < n; ++e)
+      p[e] = in[e] != 0;
   } else {
     size_t bytes = dtypeSize(view.dtype);
     for (int64_t e = 0; e < n; ++e)
       storeElement(view.data + (start + e) * bytes, view.dtype, in[e]);
   }
+}
+
+/// Element `offset` of `view`.
+inline double loadAt(const View &view, int64_t offset) {
+  if (view.dtype == DType::F32)
+    return view.as<float>()[offset];
+  return loadElement(view.data + offset * dtypeSize(view.dtype), view.dtype);
 }
 
 void roundBlock(double *r, int64_t n, DType dtype) {
@@ -66,6 +81,12 @@ void roundBlock(double *r, int64_t n, DType dtype) {
   if (dtype == DType::F32) {
     for (int64_t e = 0; e < n; ++e)
       r[e] = double(float(r[e]));
+    return;
+  }
+  // Comparisons' results: what storing and reloading a bool gives.
+  if (dtype == DType::Bool) {
+    for (int64_t e = 0; e < n; ++e)
+      r[e] = r[e] != 0 ? 1.0 : 0.0;
     return;
   }
   for (int64_t e = 0; e < n; ++e)
@@ -132,7 +153,21 @@ Status runProgram(const plan::Elementwise &op, Context &ctx,
   size_t numInputs = inputs.size();
   size_t numRegisters = numInputs + op.code()->size();
   std::vector<double> regs(numRegisters * kBlock);
+  // Inputs that read one element for all (scalars: an optimizer's learning
+  // rate and step) fill their register once; the other broadcast or viewed
+  // inputs walk their offsets along with the output's multi-index.
+  std::vector<size_t> walking;
+  for (size_t r = 0; r < numInputs; ++r) {
+    if (dense[r])
+      continue;
+    if (std::all_of(inStrides[r].begin(), inStrides[r].end(),
+                    [](int64_t s) { return s == 0; }))
+      std::fill_n(&regs[r * kBlock], kBlock, loadAt(inputs[r], inOffsets[r]));
+    else
+      walking.push_back(r);
+  }
   std::vector<int64_t> index(rank, 0); // the multi-index of the block start
+  std::vector<int64_t> offsets(walking.size());
 
   for (uint64_t start = 0; start < total; start += kBlock) {
     int64_t n = int64_t(std::min<uint64_t>(kBlock, total - start));
@@ -140,26 +175,28 @@ Status runProgram(const plan::Elementwise &op, Context &ctx,
     for (size_t r = 0; r < numInputs; ++r)
       if (dense[r])
         loadBlock(inputs[r], start, n, &regs[r * kBlock]);
-    // The rest walk the multi-index element by element.
-    std::vector<int64_t> idx = index;
-    for (int64_t e = 0; e < n; ++e) {
-      for (size_t r = 0; r < numInputs; ++r) {
-        if (dense[r])
-          continue;
-        int64_t offset = inOffsets[r];
+    if (!walking.empty()) {
+      for (size_t k = 0; k < walking.size(); ++k) {
+        size_t r = walking[k];
+        offsets[k] = inOffsets[r];
         for (size_t d = 0; d < rank; ++d)
-          offset += idx[d] * inStrides[r][d];
-        regs[r * kBlock + e] =
-            loadElement(inputs[r].data + offset * dtypeSize(inputs[r].dtype),
-                        inputs[r].dtype);
+          offsets[k] += index[d] * inStrides[r][d];
       }
-      for (size_t d = rank; anyBroadcast && d-- > 0;) {
-        if (++idx[d] < outShape[d])
-          break;
-        idx[d] = 0;
+      for (int64_t e = 0; e < n; ++e) {
+        for (size_t k = 0; k < walking.size(); ++k)
+          regs[walking[k] * kBlock + e] = loadAt(inputs[walking[k]], offsets[k]);
+        // The next element: the last dimension first, carrying over.
+        for (size_t d = rank; d-- > 0;) {
+          bool carry = ++index[d] == outShape[d];
+          for (size_t k = 0; k < walking.size(); ++k)
+            offsets[k] += inStrides[walking[k]][d] *
+                          (carry ? 1 - outShape[d] : 1);
+          if (!carry)
+            break;
+          index[d] = 0;
+        }
       }
     }
-    index = idx;
 
     size_t reg = numInputs;
     for (const plan::Instr *instr : *op.code()) {
