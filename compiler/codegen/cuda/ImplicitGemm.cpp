@@ -20,31 +20,31 @@ int64_t powerOfTwoIn(int64_t v, int64_t lo, int64_t hi) {
 
 std::string I(int64_t v) { return integer(v); }
 
-/// Stages one operand's slice of k in shared memory: `rows` is its extent
-/// along m (or n), `tile` the array, `alongK` which index consecutive
-/// threads take.
-void writeStage(KernelWriter &w, const GemmTiling &t, const char *tile,
-                const char *row, int64_t rows, int64_t extent, bool alongK,
-                const std::function<void(KernelWriter &)> &load,
+/// Stages one operand's slice of k in shared memory: `tile` is its array,
+/// `row` the name of its other index (m or n; the tile's own is `row` twice,
+/// its first `row` 0), `rows` the tile's extent along it and `extent` the
+/// GEMM's; `alongK` says which index consecutive threads take.
+void writeStage(KernelWriter &w, const GemmTiling &t, const std::string &tile,
+                const std::string &row, int64_t rows, int64_t extent,
+                bool alongK, const std::function<void(KernelWriter &)> &load,
                 const std::string &type) {
-  int64_t perThread = rows * t.tk / GemmTiling::kThreads;
-  std::string r0 = std::string(row) + "0";
+  std::string local = row + row, first = row + "0";
   w.line("#pragma unroll");
-  w.open("for (int slot = 0; slot < " + I(perThread) + "; ++slot)");
+  w.open("for (int slot = 0; slot < " +
+         I(rows * t.tk / GemmTiling::kThreads) + "; ++slot)");
   w.line("int e = threadIdx.x + slot * " + I(GemmTiling::kThreads) + ";");
   if (alongK)
-    w.line("int kk = e % " + I(t.tk) + ", " + row + row + " = e / " +
-           I(t.tk) + ";");
+    w.line("int kk = e % " + I(t.tk) + ", " + local + " = e / " + I(t.tk) +
+           ";");
   else
-    w.line("int " + std::string(row) + row + " = e % " + I(rows) +
-           ", kk = e / " + I(rows) + ";");
-  w.line("int " + std::string(row) + " = " + r0 + " + " + row + row +
-         ", k = k0 + kk;");
+    w.line("int " + local + " = e % " + I(rows) + ", kk = e / " + I(rows) +
+           ";");
+  w.line("int " + row + " = " + first + " + " + local + ", k = k0 + kk;");
   w.line(type + " v = 0;");
-  w.open("if (" + std::string(row) + " < " + I(extent) + " && k < kEnd)");
+  w.open("if (" + row + " < " + I(extent) + " && k < kEnd)");
   load(w);
   w.close();
-  w.line(std::string(tile) + "[kk][" + row + row + "] = v;");
+  w.line(tile + "[kk][" + local + "] = v;");
   w.close();
 }
 
