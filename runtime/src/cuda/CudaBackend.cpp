@@ -50,9 +50,22 @@ class CudaBackend final : public Backend {
     /// Where the position is after the steps queued so far (kUnknown when
     /// not known).
     uint64_t nextFirst = kUnknown;
-    /// Per program: a whole batch step (gather, steps, sums) as a graph.
-    std::vector<std::pair<CUgraphExec, CUgraph>> graphs;
+    /// Per program: a whole batch step (gather, steps, sums) as a graph,
+    /// and kStepsPerGraph of them one after another as another.
+    std::vector<std::pair<CUgraphExec, CUgraph>> graphs, runs;
+    /// Batch steps of `pendingProgram` whose graph is due but not launched
+    /// yet: they go kStepsPerGraph at a time, and the rest before anything
+    /// else uses the stream (flushPending).
+    mutable uint32_t pending = 0;
+    uint32_t pendingProgram = 0;
+    void destroy(CudaBackend &backend) {
+      backend.destroyGraphs(graphs);
+      backend.destroyGraphs(runs);
+    }
   };
+  /// One graph launch for this many batch steps: the GPU goes from step to
+  /// step inside a graph, and the host launches once per this many.
+  static constexpr uint32_t kStepsPerGraph = 32;
 
 public:
   CudaBackend(const plan::Plan &plan, const DriverApi &api)
@@ -60,7 +73,7 @@ public:
 
   ~CudaBackend() override {
     for (DeviceData &set : data)
-      destroyGraphs(set.graphs);
+      set.destroy(*this);
     destroyGraphs(graphs);
     gemms.clear();
     cublas.reset();
@@ -158,8 +171,10 @@ public:
     if (CUresult r = api.cuMemAlloc(&errorWords, errorCount * 8))
       return Status::error(errorMessage(api, "cuMemAlloc", r));
     graphs.assign(plan.programs()->size(), {nullptr, nullptr});
-    for (DeviceData &set : data)
+    for (DeviceData &set : data) {
       set.graphs.assign(plan.programs()->size(), {nullptr, nullptr});
+      set.runs.assign(plan.programs()->size(), {nullptr, nullptr});
+    }
     runs.assign(plan.programs()->size(), 0);
     return Status::ok();
   }
@@ -215,6 +230,10 @@ public:
              uint64_t bytes) override {
     if (!bytes || !sticky)
       return;
+    if (Status s = flushPending(); !s) {
+      sticky = s;
+      return;
+    }
     if (Status s = sync("before a write"); !s) {
       sticky = s;
       return;
@@ -227,6 +246,10 @@ public:
             uint64_t bytes) const override {
     if (!bytes)
       return;
+    if (Status s = flushPending(); !s) {
+      sticky = s;
+      return;
+    }
     api.cuStreamSynchronize(stream);
     if (CUresult r = api.cuMemcpyDtoH(destination, arenas[arena] + offset,
                                       bytes))
@@ -337,7 +360,9 @@ public:
     DeviceData &set = data[uint32_t(which)];
     const char *what = which == DataSet::Training ? "the training set"
                                                   : "the evaluation set";
-    destroyGraphs(set.graphs); // they name the buffers replaced here
+    if (Status s = flushPending(); !s)
+      return s;
+    set.destroy(*this); // they name the buffers replaced here
     for (CUdeviceptr *buffer : {&set.samples, &set.labels})
       if (*buffer) {
         api.cuMemFree(*buffer);
@@ -388,10 +413,12 @@ public:
       return sticky;
     DeviceData &set = data[uint32_t(which)];
     // Steps still queued may read the order being replaced.
+    if (Status s = flushPending(); !s)
+      return s;
     if (Status s = sync("before the next order"); !s)
       return s;
     if (order.size() > set.orderCapacity) {
-      destroyGraphs(set.graphs); // they name the order's buffer
+      set.destroy(*this); // they name the order's buffer
       if (set.order)
         api.cuMemFree(set.order);
       set.order = 0;
@@ -423,6 +450,12 @@ public:
     // them, unless something else ran since or the caller skips.
     bool counterInPlace = !training || step == nextStep;
     bool inPlace = counterInPlace && first == set.nextFirst;
+    // Steps still pending go first: other programs' and other sets', and
+    // all of them before the words below change.
+    if (!inPlace || set.pendingProgram != programIndex ||
+        data[1 - uint32_t(which)].pending)
+      if (Status s = flushPending(); !s)
+        return s;
     auto &[exec, graph] = set.graphs[programIndex];
     if (!inPlace) {
       if (!counterInPlace)
@@ -442,10 +475,29 @@ public:
                                });
             !s)
           return s;
-      if (CUresult r = api.cuGraphLaunch(exec, stream))
-        return Status::error(errorMessage(api, "cuGraphLaunch", r) +
-                             " for a batch step of '" + program.name()->str() +
-                             "'");
+      // Launched kStepsPerGraph at a time, as one graph.
+      set.pendingProgram = programIndex;
+      if (++set.pending == kStepsPerGraph) {
+        auto &[runExec, runGraph] = set.runs[programIndex];
+        if (!runExec)
+          if (Status s = capture(set.runs[programIndex],
+                                 [&]() -> Status {
+                                   for (uint32_t i = 0; i < kStepsPerGraph;
+                                        ++i)
+                                     if (Status s = enqueueBatchStep(
+                                             set, program, where, training);
+                                         !s)
+                                       return s;
+                                   return Status::ok();
+                                 });
+              !s)
+            return s;
+        if (CUresult r = api.cuGraphLaunch(runExec, stream))
+          return Status::error(errorMessage(api, "cuGraphLaunch", r) +
+                               " for batch steps of '" +
+                               program.name()->str() + "'");
+        set.pending = 0;
+      }
     } else {
       // The program's first runs, step by step and then captured, wait and
       // check. run() sets the counter to `step` itself.
@@ -467,6 +519,8 @@ public:
     if (!sticky)
       return sticky;
     DeviceData &set = data[uint32_t(which)];
+    if (Status s = flushPending(); !s)
+      return s;
     if (Status s = sync("running batch steps"); !s)
       return s;
     // The words collected every queued step's errors.
@@ -609,7 +663,21 @@ private:
 
   /// Clears the error words and sets the step counter on the stream, before
   /// the steps (or their graph).
+  /// Launches the batch steps still pending, one graph each.
+  Status flushPending() const {
+    for (const DeviceData &set : data) {
+      for (; set.pending; --set.pending)
+        if (CUresult r = api.cuGraphLaunch(
+                set.graphs[set.pendingProgram].first, stream))
+          return Status::error(errorMessage(api, "cuGraphLaunch", r) +
+                               " for a batch step");
+    }
+    return Status::ok();
+  }
+
   Status prepare(uint64_t step) {
+    if (Status s = flushPending(); !s)
+      return s;
     nextStep = kUnknown; // the counter is this run's now
     if (CUresult r = api.cuMemsetD32Async(errorWords, 0, errorCount * 2, stream))
       return Status::error(errorMessage(api, "cuMemsetD32Async", r));
