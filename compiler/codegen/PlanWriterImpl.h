@@ -89,6 +89,7 @@ private:
                                         llvm::ArrayRef<int64_t> shape);
   mlir::LogicalResult lowerFused(mlir::dl::FusedOp fused);
   mlir::LogicalResult lowerFusedSoftmax(mlir::dl::FusedSoftmaxOp fused);
+  mlir::LogicalResult lowerFusedAttention(mlir::dl::FusedAttentionOp fused);
   /// Queues an elementwise kernel; consecutive ones that touch disjoint
   /// bytes are launched together (ElementwiseGroup).
   void addElementwise(mlir::Operation &op, llvm::StringRef name,

@@ -400,6 +400,48 @@ LogicalResult ProgramLowering::lowerFusedSoftmax(dl::FusedSoftmaxOp fused) {
   return success();
 }
 
+/// Attention in one kernel. Its body, unless it only yields the scores,
+/// becomes the prologue, whose first input names the output (unread) and
+/// whose register 0 is the score.
+LogicalResult
+ProgramLowering::lowerFusedAttention(dl::FusedAttentionOp fused) {
+  Value result = fused.getResult();
+  Block &block = fused.getBody().front();
+  BlockArgument scores = block.getArgument(0);
+  for (Operation *user : scores.getUsers())
+    if (dl::isViewOp(user))
+      return fused.emitError("attention's body reads the scores through a "
+                             "view; its kernel has each score alone");
+  Operation *yield = block.getTerminator();
+  fb::Offset<plan::Elementwise> prologue;
+  uint64_t prologueOps = 0;
+  if (yield->getOperand(0) != scores) {
+    SmallVector<Value> inputs{result};
+    llvm::append_range(inputs, fused.getInputs());
+    FailureOr<Program> program = buildProgram(
+        fused, block, inputs, fused.getScoresType().getShape());
+    if (failed(program))
+      return failure();
+    if (scores.use_empty() || program->ins.empty() ||
+        program->ins[0] != tensorOf(result))
+      return fused.emitError("attention's body must read the scores");
+    prologue = program->write(fbb, {});
+    prologueOps = program->code.size();
+  }
+  auto body = plan::CreateAttention(fbb, tensorOf(fused.getQuery()),
+                                    tensorOf(fused.getKey()),
+                                    tensorOf(fused.getValue()),
+                                    tensorOf(result), prologue);
+  // Per score: the two products' multiply-adds (2 flops each), 5 for the
+  // softmax, one per prologue op.
+  int64_t e = tensorType(fused.getQuery()).getShape().back();
+  int64_t e2 = tensorType(result).getShape().back();
+  uint64_t flops = fused.getScoresType().getNumElements() *
+                   (2 * e + 2 * e2 + 5 + prologueOps);
+  addKernel(*fused, "attention", plan::Op::Attention, body.Union(), flops);
+  return success();
+}
+
 bool ProgramLowering::overlaps(uint32_t a, uint32_t b) const {
   const TensorRecord &x = tensors[a], &y = tensors[b];
   return x.arena == y.arena && x.offset < y.offset + y.bytes &&
@@ -574,6 +616,8 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
     return lowerFused(fused);
   if (auto fused = dyn_cast<dl::FusedSoftmaxOp>(op))
     return lowerFusedSoftmax(fused);
+  if (auto fused = dyn_cast<dl::FusedAttentionOp>(op))
+    return lowerFusedAttention(fused);
   if (op.hasTrait<dl::BroadcastElementwise>() ||
       isa<dl::BroadcastToOp>(op))
     return lowerElementwise(op);

@@ -13,6 +13,7 @@ static void addBackEnd(mlir::OpPassManager &pm, bool fuse) {
     pm.addNestedPass<func::FuncOp>(createDlFuseEpilogue());
     pm.addNestedPass<func::FuncOp>(createDlFuseElementwise());
     pm.addNestedPass<func::FuncOp>(createDlFuseSoftmaxPrologue());
+    pm.addNestedPass<func::FuncOp>(createDlFuseAttention());
     pm.addNestedPass<func::FuncOp>(createDlFuseKernelEpilogue());
   }
   pm.addNestedPass<func::FuncOp>(createDlPlanMemory());

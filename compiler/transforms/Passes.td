@@ -187,6 +187,25 @@ def DlFuseSoftmaxPrologue
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }
 
+def DlFuseAttention : Pass<"dl-fuse-attention", "::mlir::func::FuncOp"> {
+  let summary = "attention's two products and softmax as one kernel";
+  let description = [{
+    `dl.matmul %q, %k {transpose_rhs}`, a `dl.softmax` over the last axis
+    of the scores (or a `dl.fused_softmax` reading them, whose body then
+    modifies each score: scale, causal mask) and `dl.matmul` of the
+    probabilities by `%v` become one `dl.fused_attention` when nothing else
+    reads the scores or the probabilities, the three share their leading
+    dimensions, and a head's keys and values fit the kernel's shared memory
+    (`max-shared-bytes`). Training keeps the probabilities for the backward
+    pass, so this fuses inference and evaluation.
+  }];
+  let options = [
+    Option<"maxSharedBytes", "max-shared-bytes", "unsigned", "40960",
+           "the most shared memory a head's keys, values and rows may take">,
+  ];
+  let dependentDialects = ["::mlir::dl::DlDialect"];
+}
+
 def DlFuseKernelEpilogue
     : Pass<"dl-fuse-kernel-epilogue", "::mlir::func::FuncOp"> {
   let summary = "runs elementwise ops inside the kernel before them";

@@ -12,17 +12,16 @@ using namespace mlir::dl;
 /// through view ops (slices, transposes, reshapes, broadcasts), which apply
 /// to inputs only and become the kernel's loads.
 static LogicalResult verifyElementwiseBody(Operation *owner, Block &block,
-                                           ValueRange inputs,
+                                           TypeRange inputs,
                                            ArrayRef<int64_t> shape) {
   if (block.getNumArguments() != inputs.size())
     return owner->emitOpError("has ")
            << inputs.size() << " inputs but its body "
            << block.getNumArguments() << " arguments";
   for (auto [input, arg] : llvm::zip(inputs, block.getArguments()))
-    if (input.getType() != arg.getType())
+    if (input != arg.getType())
       return owner->emitOpError("input type ")
-             << input.getType() << " differs from its argument's "
-             << arg.getType();
+             << input << " differs from its argument's " << arg.getType();
   if (!isa<YieldOp>(block.getTerminator()))
     return owner->emitOpError("body must end with dl.yield");
   for (Operation &op : block.without_terminator()) {
@@ -52,7 +51,8 @@ LogicalResult FusedOp::verify() {
   Block &block = getBody().front();
   ArrayRef<int64_t> shape =
       cast<RankedTensorType>(getResult(0).getType()).getShape();
-  if (failed(verifyElementwiseBody(*this, block, getInputs(), shape)))
+  if (failed(verifyElementwiseBody(*this, block, getInputs().getTypes(),
+                                   shape)))
     return failure();
   auto yield = cast<YieldOp>(block.getTerminator());
   if (yield.getValues().getTypes() != getResultTypes())
@@ -88,7 +88,7 @@ LogicalResult FusedOp::verify() {
 LogicalResult FusedSoftmaxOp::verify() {
   RankedTensorType type = getResult().getType();
   Block &block = getBody().front();
-  if (failed(verifyElementwiseBody(*this, block, getInputs(),
+  if (failed(verifyElementwiseBody(*this, block, getInputs().getTypes(),
                                    type.getShape())))
     return failure();
   auto yield = cast<YieldOp>(block.getTerminator());
@@ -97,6 +97,59 @@ LogicalResult FusedSoftmaxOp::verify() {
   if (getAxis() < 0 || getAxis() >= type.getRank())
     return emitOpError("axis ") << getAxis() << " is out of range for rank "
                                 << type.getRank();
+  return success();
+}
+
+RankedTensorType FusedAttentionOp::getScoresType() {
+  auto query = cast<RankedTensorType>(getQuery().getType());
+  auto key = cast<RankedTensorType>(getKey().getType());
+  SmallVector<int64_t> shape(query.getShape().drop_back());
+  shape.push_back(key.getShape().end()[-2]);
+  return RankedTensorType::get(shape, query.getElementType());
+}
+
+LogicalResult FusedAttentionOp::verify() {
+  auto query = cast<RankedTensorType>(getQuery().getType());
+  auto key = cast<RankedTensorType>(getKey().getType());
+  auto value = cast<RankedTensorType>(getValue().getType());
+  RankedTensorType result = getResult().getType();
+  int64_t rank = query.getRank();
+  if (rank < 2 || key.getRank() != rank || value.getRank() != rank)
+    return emitOpError("query, key and value must have one rank, 2 or more");
+  ArrayRef<int64_t> batch = query.getShape().drop_back(2);
+  if (key.getShape().drop_back(2) != batch ||
+      value.getShape().drop_back(2) != batch)
+    return emitOpError("query, key and value must share their leading "
+                       "dimensions");
+  int64_t t = query.getDimSize(rank - 2), e = query.getDimSize(rank - 1);
+  int64_t s = key.getDimSize(rank - 2);
+  if (key.getDimSize(rank - 1) != e)
+    return emitOpError("query and key rows differ in length: ")
+           << e << " and " << key.getDimSize(rank - 1);
+  if (value.getDimSize(rank - 2) != s)
+    return emitOpError("key and value differ in rows: ")
+           << s << " and " << value.getDimSize(rank - 2);
+  SmallVector<int64_t> shape(batch);
+  shape.append({t, value.getDimSize(rank - 1)});
+  if (result.getShape() != ArrayRef<int64_t>(shape))
+    return emitOpError("result must be ")
+           << RankedTensorType::get(shape, result.getElementType());
+  for (Type type : {key, value})
+    if (cast<RankedTensorType>(type).getElementType() !=
+            query.getElementType() ||
+        result.getElementType() != query.getElementType())
+      return emitOpError("query, key, value and result must share one "
+                         "element type");
+  RankedTensorType scores = getScoresType();
+  SmallVector<Type> arguments{scores};
+  llvm::append_range(arguments, getInputs().getTypes());
+  Block &block = getBody().front();
+  if (failed(verifyElementwiseBody(*this, block, arguments, scores.getShape())))
+    return failure();
+  auto yield = cast<YieldOp>(block.getTerminator());
+  if (yield.getValues().size() != 1 ||
+      yield.getValues()[0].getType() != scores)
+    return emitOpError("must yield one value of the scores' type ") << scores;
   return success();
 }
 

@@ -92,6 +92,52 @@ def Dl_FusedSoftmaxOp : Dl_Op<"fused_softmax",
   let hasVerifier = 1;
 }
 
+def Dl_FusedAttentionOp : Dl_Op<"fused_attention",
+    [IsolatedFromAbove, SingleBlock, RecursiveMemoryEffects]> {
+  let summary = "attention's scores, softmax and weighted sum in one kernel";
+  let description = [{
+    `softmax(body(query @ key^T, inputs...), axis = -1) @ value`: `query`
+    is `[..., T, E]`, `key` `[..., S, E]`, `value` `[..., S, E2]` and the
+    result `[..., T, E2]`, with the same leading dimensions (no
+    broadcasting). The body computes, element by element as in `dl.fused`,
+    the softmax's input from the scores (its first argument, `[..., T, S]`)
+    and `inputs` (its other arguments): attention's scale and causal mask.
+    One kernel keeps a head's keys and values in shared memory and each
+    query row's scores in registers, so the scores and the probabilities
+    never reach memory. `dl-fuse-attention` builds it where nothing else
+    reads them (inference and evaluation; training keeps the probabilities
+    for the backward pass).
+
+    ```mlir
+    %o = dl.fused_attention %q, %k, %v inputs(%scale, %mask, %low)
+        : (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>,
+           tensor<f32>, tensor<8x8xi1>, tensor<f32>) -> tensor<2x4x8x16xf32> {
+    ^bb0(%s: tensor<2x4x8x8xf32>, %c: tensor<f32>, %m: tensor<8x8xi1>,
+         %l: tensor<f32>):
+      %x = dl.mul %s, %c : (tensor<2x4x8x8xf32>, tensor<f32>)
+          -> tensor<2x4x8x8xf32>
+      %y = dl.select %m, %x, %l
+          : (tensor<8x8xi1>, tensor<2x4x8x8xf32>, tensor<f32>)
+          -> tensor<2x4x8x8xf32>
+      dl.yield %y : tensor<2x4x8x8xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$query, Dl_FloatTensor:$key,
+                       Dl_FloatTensor:$value, Variadic<Dl_Tensor>:$inputs);
+  let results = (outs Dl_FloatTensor:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`inputs` `(` $inputs^ `)`)? attr-dict `:`
+    functional-type(operands, $result) $body
+  }];
+  let extraClassDeclaration = [{
+    /// The scores' type, `[..., T, S]`: the body's first argument.
+    ::mlir::RankedTensorType getScoresType();
+  }];
+  let hasVerifier = 1;
+}
+
 def Dl_Conv2dGradWeightBiasOp : Dl_Op<"conv2d_grad_weight_bias", [Pure]> {
   let summary = "a convolution's weight and bias gradients in one kernel";
   let description = [{
@@ -120,7 +166,8 @@ def Dl_Conv2dGradWeightBiasOp : Dl_Op<"conv2d_grad_weight_bias", [Pure]> {
 }
 
 def Dl_YieldOp : Dl_Op<"yield",
-    [Pure, Terminator, ParentOneOf<["FusedOp", "FusedSoftmaxOp"]>]> {
+    [Pure, Terminator,
+     ParentOneOf<["FusedOp", "FusedSoftmaxOp", "FusedAttentionOp"]>]> {
   let summary = "the results of a fused region";
   let arguments = (ins Variadic<Dl_Tensor>:$values);
   let assemblyFormat = "$values attr-dict `:` type($values)";

@@ -79,6 +79,19 @@ void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
       readAll(op->prologue()->inputs());
     break;
   }
+  case Op::Attention: {
+    const Attention *op = kernel.op_as_Attention();
+    read(op->query());
+    read(op->key());
+    read(op->value());
+    write(op->output());
+    // The prologue's first input is the output, named by convention.
+    if (const Elementwise *prologue = op->prologue())
+      for (uint32_t i = 1; prologue->inputs() && i < prologue->inputs()->size();
+           ++i)
+        read(prologue->inputs()->Get(i));
+    break;
+  }
   case Op::Im2Col:
     read(kernel.op_as_Im2Col()->input());
     write(kernel.op_as_Im2Col()->output());

@@ -460,6 +460,7 @@ private:
     case plan::Op::Reduce: return checkReduce(*kernel.op_as_Reduce());
     case plan::Op::Argmax: return checkArgmax(*kernel.op_as_Argmax());
     case plan::Op::Softmax: return checkSoftmax(*kernel.op_as_Softmax());
+    case plan::Op::Attention: return checkAttention(*kernel.op_as_Attention());
     case plan::Op::SoftmaxGrad:
       return checkSoftmaxGrad(*kernel.op_as_SoftmaxGrad());
     case plan::Op::LayerNorm: return checkLayerNorm(*kernel.op_as_LayerNorm());
@@ -505,7 +506,10 @@ private:
   /// The program of an Elementwise over `out`: its inputs broadcast to it or
   /// read through views inside their tensors, its registers defined before
   /// they are read.
-  Status checkProgram(const plan::Elementwise &e, const Shape &out) {
+  /// `e` computes `out` element by element; with `firstIsValue`, register
+  /// 0 is a value its kernel computes (its input is named, never read).
+  Status checkProgram(const plan::Elementwise &e, const Shape &out,
+                      bool firstIsValue = false) {
     if (!e.inputs() || !e.code() || !e.results() ||
         // An empty vector's data may sit anywhere; it is never read.
         (e.code()->size() &&
@@ -515,7 +519,7 @@ private:
       CHECK(exists({index}));
     if (e.views() && e.views()->size() && e.views()->size() != e.inputs()->size())
       return Status::error("an elementwise program has views for some inputs");
-    for (uint32_t i = 0; i < e.inputs()->size(); ++i) {
+    for (uint32_t i = firstIsValue ? 1 : 0; i < e.inputs()->size(); ++i) {
       uint32_t index = e.inputs()->Get(i);
       const plan::InputView *view =
           e.views() && e.views()->size() ? e.views()->Get(i) : nullptr;
@@ -655,6 +659,37 @@ private:
       CHECK(checkProgram(*prologue, shape(s.output())));
     }
     return checkAxisLayout(s.input(), s.axis());
+  }
+
+  Status checkAttention(const plan::Attention &a) {
+    CHECK(exists({a.query(), a.key(), a.value(), a.output()}));
+    CHECK(sameDType({a.query(), a.key(), a.value(), a.output()}));
+    CHECK(realFloat(a.query()));
+    Shape q = shape(a.query()), k = shape(a.key()), v = shape(a.value());
+    size_t rank = q.size();
+    if (rank < 2 || k.size() != rank || v.size() != rank ||
+        !std::equal(q.begin(), q.end() - 2, k.begin()) ||
+        !std::equal(q.begin(), q.end() - 2, v.begin()) ||
+        k[rank - 1] != q[rank - 1] || v[rank - 2] != k[rank - 2])
+      return Status::error("attention's query, key and value must be "
+                           "[..., T, E], [..., S, E] and [..., S, E2]");
+    Shape out(q.begin(), q.end() - 1), scores(q.begin(), q.end() - 1);
+    out.push_back(v[rank - 1]);
+    scores.push_back(k[rank - 2]);
+    CHECK(shapeIs(a.output(), out));
+    if (const plan::Elementwise *prologue = a.prologue()) {
+      if ((prologue->outputs() && prologue->outputs()->size()) ||
+          !prologue->results() || prologue->results()->size() != 1 ||
+          !prologue->inputs() || prologue->inputs()->size() == 0 ||
+          prologue->inputs()->Get(0) != a.output() ||
+          (prologue->views() && prologue->views()->size() &&
+           prologue->views()->Get(0)->strides()))
+        return Status::error("an attention prologue must have one result, "
+                             "no outputs, and the output, unread, as its "
+                             "first input");
+      CHECK(checkProgram(*prologue, scores, /*firstIsValue=*/true));
+    }
+    return Status::ok();
   }
 
   Status checkLayerNorm(const plan::LayerNorm &l) {

@@ -422,6 +422,49 @@ def softmax_prologue_cases(runner):
                                   inputs, {"r": expected})
 
 
+def attention_cases(runner):
+    """q @ k^T, a softmax over the keys and the product with v, which
+    dl-fuse-attention makes one kernel (dl.fused_attention): plain, and with
+    the scores scaled and masked in its body; small heads, and heads of
+    more than 32 keys, 32 columns and 16 query rows (the kernel's loops
+    over lanes and row blocks)."""
+    shapes = [((2, 3, 5, 8), (2, 3, 7, 8), (2, 3, 7, 6)),
+              ((1, 2, 20, 40), (1, 2, 45, 40), (1, 2, 45, 36))]
+    for dtype in (np.float32, np.float64):
+        for i, (sq, sk, sv) in enumerate(shapes):
+            q, k, v = (rand(*shape, dtype=dtype) for shape in (sq, sk, sv))
+            scale = np.array(0.3, dtype=dtype)
+            low = np.array(-1e9, dtype=dtype)
+            mask = rand(sq[-2], sk[-2]) > 0.3
+            mask[:, 0] = True  # every row keeps a key
+            scores = np.matmul(q.astype(np.float64), np.swapaxes(k, -1, -2))
+            tq, tk, tv = tensor_type(q), tensor_type(k), tensor_type(v)
+            ts = tensor_type(scores.astype(dtype))
+            product = (f"  %s = dl.matmul %q, %k {{transpose_rhs}} : ({tq}, {tk}) -> {ts}\n")
+            weighted = (f"  %r = dl.matmul %p, %v : ({ts}, {tv}) -> "
+                        f"{tensor_type(np.zeros(sq[:-1] + sv[-1:], dtype))}")
+            for form in ("plain", "masked"):
+                a = scores
+                body = product
+                inputs = {"q": q, "k": k, "v": v}
+                if form == "masked":
+                    a = np.where(mask, scores * 0.3, -1e9)
+                    body += (f"  %a = dl.mul %s, %c : ({ts}, {tensor_type(scale)}) -> {ts}\n"
+                             f"  %b = dl.select %m, %a, %l : ({tensor_type(mask)}, {ts}, "
+                             f"{tensor_type(low)}) -> {ts}\n"
+                             f"  %p = dl.softmax %b axis = 3 : {ts}\n")
+                    inputs.update(c=scale, m=mask, l=low)
+                else:
+                    body += f"  %p = dl.softmax %s axis = 3 : {ts}\n"
+                e = np.exp(a - a.max(axis=-1, keepdims=True))
+                expected = np.matmul(e / e.sum(axis=-1, keepdims=True), v)
+                expected = expected.astype(dtype)
+                runner.run_module(f"attention-{form}-{np.dtype(dtype)}-{i}",
+                                  entry(inputs, {"r": ("%r", expected)},
+                                        body + weighted),
+                                  inputs, {"r": expected})
+
+
 def softmax_grad_cases(runner):
     """dl.softmax_grad for softmax and log-softmax results, along an inner
     and the last axis."""
@@ -674,6 +717,7 @@ def main():
     for cases in (unary_cases, binary_cases, compare_select_cast_cases,
                   matmul_cases, conv_cases, pool_cases, reduction_cases,
                   sum_squares_cases, softmax_grad_cases, softmax_prologue_cases,
+                  attention_cases,
                   normalization_cases, loss_cases, shape_cases):
         cases(runner)
     status = runner.finish("ops against numpy")

@@ -238,20 +238,31 @@ bool writePrologue(KernelWriter &w, const plan::Elementwise &op,
   return true;
 }
 
+bool writeValueFunction(KernelWriter &w, const plan::Elementwise &op,
+                        const Operand &first, const std::string &name,
+                        const std::string &prefix, const std::string &index,
+                        std::string &summary, std::string &error) {
+  std::vector<Operand> inputs = {first};
+  for (uint32_t i = 1; i < op.inputs()->size(); ++i)
+    inputs.push_back(w.input(op.inputs()->Get(i), prefix + std::to_string(i)));
+  std::string T = computeType(first.dtype);
+  w.open("auto " + name + " = [&](" + T + " value, " + index + " i) -> " + T);
+  if (!writeProgram(w, op, inputs, {}, first.shape, summary, error,
+                    first.dtype, "value"))
+    return false;
+  w.close(";");
+  return true;
+}
+
 bool writeEpilogue(KernelWriter &w, const Operand &result,
                    std::string &error) {
   const plan::Elementwise *op = w.epilogue();
   if (!op)
     return true;
-  std::vector<Operand> inputs = {result};
-  for (uint32_t i = 1; i < op->inputs()->size(); ++i)
-    inputs.push_back(w.input(op->inputs()->Get(i), "ex" + std::to_string(i)));
-  std::string T = computeType(result.dtype), summary;
-  w.open("auto epilogue = [&](" + T + " value, " + w.index() + " i) -> " + T);
-  if (!writeProgram(w, *op, inputs, {}, result.shape, summary, error,
-                    result.dtype, "value"))
+  std::string summary;
+  if (!writeValueFunction(w, *op, result, "epilogue", "ex", w.index(),
+                          summary, error))
     return false;
-  w.close(";");
   w.markEpilogueApplied();
   w.epilogueSummary = ", then elementwise " + summary;
   return true;

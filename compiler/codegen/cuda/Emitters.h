@@ -23,6 +23,14 @@ bool emitElementwiseGroup(KernelWriter &w, const plan::ElementwiseGroup &group,
 bool writePrologue(KernelWriter &w, const plan::Elementwise &op,
                    const Operand &result, const std::string &name,
                    std::string &summary, std::string &error);
+/// Declares the inputs of `op` after its first (params `prefix`1, ...) and
+/// defines `name`, a lambda of (value, element index over `first`'s shape
+/// as `index`) computing the program with register 0 = value: an epilogue,
+/// or attention's modification of a score.
+bool writeValueFunction(KernelWriter &w, const plan::Elementwise &op,
+                        const Operand &first, const std::string &name,
+                        const std::string &prefix, const std::string &index,
+                        std::string &summary, std::string &error);
 /// With the kernel's epilogue, declares its inputs (after the op's) and
 /// defines `epilogue`, a lambda of (value, element index of `result`) that
 /// gives what to store; nothing without one.
@@ -40,6 +48,8 @@ bool emitArgmax(KernelWriter &w, const plan::Argmax &op, std::string &error);
 bool emitSoftmax(KernelWriter &w, const plan::Softmax &op, std::string &error);
 bool emitSoftmaxGrad(KernelWriter &w, const plan::SoftmaxGrad &op,
                      std::string &error);
+bool emitAttention(KernelWriter &w, const plan::Attention &op,
+                   std::string &error);
 bool emitAccuracy(KernelWriter &w, const plan::Accuracy &op,
                   std::string &error);
 bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,

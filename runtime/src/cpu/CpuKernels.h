@@ -54,8 +54,11 @@ Status runGemm(const plan::Gemm &gemm, Context &context);
 Status runElementwise(const plan::Elementwise &op, Context &context);
 /// The program of `op` with its results stored into `outputs` (the first
 /// gives the shape): a softmax's prologue writes a scratch tensor.
+/// With `first`, input 0 is read from it rather than from the tensor the
+/// program names (attention's scores).
 Status runProgram(const plan::Elementwise &op, Context &context,
-                  const std::vector<View> &outputs);
+                  const std::vector<View> &outputs,
+                  const View *first = nullptr);
 Status runReduce(const plan::Reduce &op, Context &context);
 Status runIm2Col(const plan::Im2Col &op, Context &context);
 /// GELU's tanh form, as the elementwise kernels compute it (in double).
@@ -65,6 +68,7 @@ Status runSquarePartials(const plan::SquarePartials &op, Context &context);
 Status runSumPartials(const plan::SumPartials &op, Context &context);
 Status runArgmax(const plan::Argmax &op, Context &context);
 Status runSoftmax(const plan::Softmax &op, Context &context);
+Status runAttention(const plan::Attention &op, Context &context);
 Status runLayerNorm(const plan::LayerNorm &op, Context &context);
 Status runLayerNormGrad(const plan::LayerNormGrad &op, Context &context);
 Status runLayerNormParamGrad(const plan::LayerNormParamGrad &op,

@@ -114,7 +114,7 @@ Status runElementwise(const plan::Elementwise &op, Context &ctx) {
 }
 
 Status runProgram(const plan::Elementwise &op, Context &ctx,
-                  const std::vector<View> &outputs) {
+                  const std::vector<View> &outputs, const View *first) {
   const std::vector<int64_t> &outShape = outputs[0].shape;
   size_t rank = outShape.size();
   uint64_t total = outputs[0].count;
@@ -130,7 +130,7 @@ Status runProgram(const plan::Elementwise &op, Context &ctx,
   bool anyBroadcast = false;
   const auto *views = op.views() && op.views()->size() ? op.views() : nullptr;
   for (uint32_t i = 0; i < op.inputs()->size(); ++i) {
-    View in = ctx.view(op.inputs()->Get(i));
+    View in = i == 0 && first ? *first : ctx.view(op.inputs()->Get(i));
     const plan::InputView *view = views ? views->Get(i) : nullptr;
     std::vector<int64_t> strides(rank, 0);
     if (view && view->strides()) {

@@ -671,6 +671,55 @@ func.func @fused_softmax_yield(%a: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // -----
 
+func.func @fused_attention_rows(%q: tensor<2x4x8xf32>, %k: tensor<2x6x4xf32>,
+                                %v: tensor<2x6x4xf32>) -> tensor<2x4x4xf32> {
+  // expected-error @+1 {{query and key rows differ in length: 8 and 4}}
+  %0 = dl.fused_attention %q, %k, %v : (tensor<2x4x8xf32>, tensor<2x6x4xf32>, tensor<2x6x4xf32>) -> tensor<2x4x4xf32> {
+  ^bb0(%s: tensor<2x4x6xf32>):
+    dl.yield %s : tensor<2x4x6xf32>
+  }
+  return %0 : tensor<2x4x4xf32>
+}
+
+// -----
+
+func.func @fused_attention_heads(%q: tensor<2x4x4xf32>, %k: tensor<3x6x4xf32>,
+                                 %v: tensor<3x6x4xf32>) -> tensor<2x4x4xf32> {
+  // expected-error @+1 {{query, key and value must share their leading dimensions}}
+  %0 = dl.fused_attention %q, %k, %v : (tensor<2x4x4xf32>, tensor<3x6x4xf32>, tensor<3x6x4xf32>) -> tensor<2x4x4xf32> {
+  ^bb0(%s: tensor<2x4x6xf32>):
+    dl.yield %s : tensor<2x4x6xf32>
+  }
+  return %0 : tensor<2x4x4xf32>
+}
+
+// -----
+
+// The body's first argument is the scores, [..., T, S].
+func.func @fused_attention_scores(%q: tensor<2x4x4xf32>, %k: tensor<2x6x4xf32>,
+                                  %v: tensor<2x6x4xf32>) -> tensor<2x4x4xf32> {
+  // expected-error @+1 {{input type 'tensor<2x4x6xf32>' differs from its argument's 'tensor<2x4x4xf32>'}}
+  %0 = dl.fused_attention %q, %k, %v : (tensor<2x4x4xf32>, tensor<2x6x4xf32>, tensor<2x6x4xf32>) -> tensor<2x4x4xf32> {
+  ^bb0(%s: tensor<2x4x4xf32>):
+    dl.yield %s : tensor<2x4x4xf32>
+  }
+  return %0 : tensor<2x4x4xf32>
+}
+
+// -----
+
+func.func @fused_attention_result(%q: tensor<2x4x4xf32>, %k: tensor<2x6x4xf32>,
+                                  %v: tensor<2x6x3xf32>) -> tensor<2x4x4xf32> {
+  // expected-error @+1 {{result must be 'tensor<2x4x3xf32>'}}
+  %0 = dl.fused_attention %q, %k, %v : (tensor<2x4x4xf32>, tensor<2x6x4xf32>, tensor<2x6x3xf32>) -> tensor<2x4x4xf32> {
+  ^bb0(%s: tensor<2x4x6xf32>):
+    dl.yield %s : tensor<2x4x6xf32>
+  }
+  return %0 : tensor<2x4x4xf32>
+}
+
+// -----
+
 // Only a kernel that can apply an epilogue runs one.
 func.func @fused_epilogue_anchor(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %m = dl.matmul %a, %a : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
