@@ -428,10 +428,12 @@ ProgramLowering::lowerFusedAttention(dl::FusedAttentionOp fused) {
     prologue = program->write(fbb, {});
     prologueOps = program->code.size();
   }
-  auto body = plan::CreateAttention(fbb, tensorOf(fused.getQuery()),
-                                    tensorOf(fused.getKey()),
-                                    tensorOf(fused.getValue()),
-                                    tensorOf(result), prologue);
+  Value probabilities = fused.getProbabilities();
+  auto body = plan::CreateAttention(
+      fbb, tensorOf(fused.getQuery()), tensorOf(fused.getKey()),
+      tensorOf(fused.getValue()), tensorOf(result),
+      probabilities ? tensorOf(probabilities) : 0, bool(probabilities),
+      prologue);
   // Per score: the two products' multiply-adds (2 flops each), 5 for the
   // softmax, one per prologue op.
   int64_t e = tensorType(fused.getQuery()).getShape().back();

@@ -2,9 +2,10 @@
 //
 // After the softmax prologues: q @ k^T, the softmax of the (modified)
 // scores and the product of the probabilities with v become one
-// dl.fused_attention when the scores and probabilities have no other
-// reader. The softmax's prologue body, if any, becomes the attention's
-// body, its scores argument moved to the front.
+// dl.fused_attention when the scores have no other reader. Probabilities
+// read elsewhere too (by the backward pass) become its second result. The
+// softmax's prologue body, if any, becomes the attention's body, its
+// scores argument moved to the front.
 //
 //===----------------------------------------------------------------------===//
 
@@ -65,11 +66,20 @@ struct DlFuseAttentionPass
     auto scoresType = cast<RankedTensorType>(softmax->getResult(0).getType());
     int64_t axis = softmax->getAttrOfType<IntegerAttr>("axis").getInt();
     Value probabilities = softmax->getResult(0);
-    if (axis != scoresType.getRank() - 1 || !probabilities.hasOneUse())
+    if (axis != scoresType.getRank() - 1)
       return;
-    auto weighted = dyn_cast<MatmulOp>(*probabilities.getUsers().begin());
-    if (!weighted || weighted.getLhs() != probabilities ||
-        weighted.getTransposeLhs() || weighted.getTransposeRhs())
+    // The weighted sum: the first product of the probabilities by v.
+    MatmulOp weighted;
+    for (Operation *user : probabilities.getUsers()) {
+      auto matmul = dyn_cast<MatmulOp>(user);
+      if (matmul && matmul.getLhs() == probabilities &&
+          matmul.getRhs() != probabilities && !matmul.getTransposeLhs() &&
+          !matmul.getTransposeRhs() &&
+          matmul->getBlock() == softmax->getBlock() &&
+          (!weighted || matmul->isBeforeInBlock(weighted)))
+        weighted = matmul;
+    }
+    if (!weighted)
       return;
     // The scores: the softmax's input, or the prologue's one input that
     // is q @ k^T of the scores' own type.
@@ -105,16 +115,34 @@ struct DlFuseAttentionPass
         v.getShape().drop_back(2) != batch || !fits(q, k, v))
       return;
 
-    // Every operand exists where the weighted sum is.
-    OpBuilder builder(weighted);
+    // The op goes after the softmax and v; the probabilities' other
+    // readers (training's backward pass), which then read its second
+    // result, must all come later.
+    Operation *point = softmax;
+    if (Operation *def = value.getDefiningOp();
+        def && def->getBlock() == softmax->getBlock() &&
+        point->isBeforeInBlock(def))
+      point = def;
+    else if (def && def->getBlock() != softmax->getBlock())
+      return;
+    bool keep = !probabilities.hasOneUse();
+    for (Operation *user : probabilities.getUsers())
+      if (user->getBlock() != softmax->getBlock() ||
+          !point->isBeforeInBlock(user))
+        return;
+
+    OpBuilder builder(point->getContext());
+    builder.setInsertionPointAfter(point);
     SmallVector<Value> inputs;
     if (fusedSoftmax)
       for (auto [i, input] : llvm::enumerate(fusedSoftmax.getInputs()))
         if (i != *scoresIndex)
           inputs.push_back(input);
+    SmallVector<Type> results{weighted.getResult().getType()};
+    if (keep)
+      results.push_back(scoresType);
     auto attention = FusedAttentionOp::create(
-        builder, weighted.getLoc(), weighted.getResult().getType(), query, key,
-        value, inputs);
+        builder, weighted.getLoc(), results, query, key, value, inputs);
     Block *body = builder.createBlock(&attention.getBody());
     Value scores = body->addArgument(scoresType, product.getLoc());
     for (Value input : inputs)
@@ -134,6 +162,8 @@ struct DlFuseAttentionPass
     }
     weighted.getResult().replaceAllUsesWith(attention.getResult());
     weighted.erase();
+    if (keep)
+      probabilities.replaceAllUsesWith(attention.getProbabilities());
     softmax->erase();
     product.erase();
   }

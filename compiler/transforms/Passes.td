@@ -194,10 +194,10 @@ def DlFuseAttention : Pass<"dl-fuse-attention", "::mlir::func::FuncOp"> {
     of the scores (or a `dl.fused_softmax` reading them, whose body then
     modifies each score: scale, causal mask) and `dl.matmul` of the
     probabilities by `%v` become one `dl.fused_attention` when nothing else
-    reads the scores or the probabilities, the three share their leading
-    dimensions, and a head's keys and values fit the kernel's shared memory
-    (`max-shared-bytes`). Training keeps the probabilities for the backward
-    pass, so this fuses inference and evaluation.
+    reads the scores, the three share their leading dimensions, and a
+    head's keys and values fit the kernel's shared memory
+    (`max-shared-bytes`). Probabilities that others read too (training's
+    backward pass) become the op's second result, which the kernel writes.
   }];
   let options = [
     Option<"maxSharedBytes", "max-shared-bytes", "unsigned", "40960",

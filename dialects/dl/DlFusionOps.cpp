@@ -112,7 +112,7 @@ LogicalResult FusedAttentionOp::verify() {
   auto query = cast<RankedTensorType>(getQuery().getType());
   auto key = cast<RankedTensorType>(getKey().getType());
   auto value = cast<RankedTensorType>(getValue().getType());
-  RankedTensorType result = getResult().getType();
+  auto result = cast<RankedTensorType>(getResult().getType());
   int64_t rank = query.getRank();
   if (rank < 2 || key.getRank() != rank || value.getRank() != rank)
     return emitOpError("query, key and value must have one rank, 2 or more");
@@ -141,6 +141,9 @@ LogicalResult FusedAttentionOp::verify() {
       return emitOpError("query, key, value and result must share one "
                          "element type");
   RankedTensorType scores = getScoresType();
+  if (Value probabilities = getProbabilities();
+      probabilities && probabilities.getType() != scores)
+    return emitOpError("probabilities must be the scores' type ") << scores;
   SmallVector<Type> arguments{scores};
   llvm::append_range(arguments, getInputs().getTypes());
   Block &block = getBody().front();

@@ -103,10 +103,10 @@ def Dl_FusedAttentionOp : Dl_Op<"fused_attention",
     the softmax's input from the scores (its first argument, `[..., T, S]`)
     and `inputs` (its other arguments): attention's scale and causal mask.
     One kernel keeps a head's keys and values in shared memory and each
-    query row's scores in registers, so the scores and the probabilities
-    never reach memory. `dl-fuse-attention` builds it where nothing else
-    reads them (inference and evaluation; training keeps the probabilities
-    for the backward pass).
+    query row's scores in registers, so the scores never reach memory, nor
+    the probabilities unless the op returns them as its second result
+    (`[..., T, S]`: training keeps them for the backward pass).
+    `dl-fuse-attention` builds it where nothing else reads the scores.
 
     ```mlir
     %o = dl.fused_attention %q, %k, %v inputs(%scale, %mask, %low)
@@ -125,11 +125,12 @@ def Dl_FusedAttentionOp : Dl_Op<"fused_attention",
   }];
   let arguments = (ins Dl_FloatTensor:$query, Dl_FloatTensor:$key,
                        Dl_FloatTensor:$value, Variadic<Dl_Tensor>:$inputs);
-  let results = (outs Dl_FloatTensor:$result);
+  let results = (outs Dl_FloatTensor:$result,
+                      Optional<Dl_FloatTensor>:$probabilities);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`inputs` `(` $inputs^ `)`)? attr-dict `:`
-    functional-type(operands, $result) $body
+    functional-type(operands, results) $body
   }];
   let extraClassDeclaration = [{
     /// The scores' type, `[..., T, S]`: the body's first argument.

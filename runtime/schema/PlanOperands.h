@@ -85,6 +85,8 @@ void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
     read(op->key());
     read(op->value());
     write(op->output());
+    if (op->with_probabilities())
+      write(op->probabilities());
     // The prologue's first input is the output, named by convention.
     if (const Elementwise *prologue = op->prologue())
       for (uint32_t i = 1; prologue->inputs() && i < prologue->inputs()->size();

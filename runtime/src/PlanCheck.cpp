@@ -677,6 +677,11 @@ private:
     out.push_back(v[rank - 1]);
     scores.push_back(k[rank - 2]);
     CHECK(shapeIs(a.output(), out));
+    if (a.with_probabilities()) {
+      CHECK(exists({a.probabilities()}));
+      CHECK(sameDType({a.query(), a.probabilities()}));
+      CHECK(shapeIs(a.probabilities(), scores));
+    }
     if (const plan::Elementwise *prologue = a.prologue()) {
       if ((prologue->outputs() && prologue->outputs()->size()) ||
           !prologue->results() || prologue->results()->size() != 1 ||

@@ -7,7 +7,8 @@
 // shared memory), passes each through the prologue, and the warp shuffles
 // out the row's maximum and the sum of exponentials; the probabilities go
 // to shared memory, and a lane sums every 32nd output column over them. The
-// scores and probabilities never reach global memory.
+// scores never reach global memory, nor the probabilities unless the
+// backward pass needs them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,6 +33,8 @@ bool emitAttention(KernelWriter &w, const plan::Attention &op,
   const Operand &k = w.input(op.key(), "k");
   const Operand &v = w.input(op.value(), "v");
   const Operand &out = w.output(op.output(), "out");
+  if (op.with_probabilities())
+    w.output(op.probabilities(), "probs");
   if (!floatKernelType(q.dtype, "attention", error))
     return false;
   size_t rank = q.shape.size();
@@ -122,7 +125,11 @@ bool emitAttention(KernelWriter &w, const plan::Attention &op,
   w.close();
   w.line("for (int o = 16; o > 0; o /= 2) sum += __shfl_xor_sync(0xffffffffu, "
          "sum, o);");
-  w.line("for (int j = lane; j < " + I(s) + "; j += 32) Ps[warp][j] /= sum;");
+  w.open("for (int j = lane; j < " + I(s) + "; j += 32)");
+  w.line("Ps[warp][j] /= sum;");
+  if (op.with_probabilities())
+    w.line("probs[at * " + I(s) + " + j] = Ps[warp][j];");
+  w.close();
   w.line("__syncwarp();");
   w.open("for (int c = lane; c < " + I(e2) + "; c += 32)");
   w.line(T + " acc = 0;");
@@ -135,7 +142,9 @@ bool emitAttention(KernelWriter &w, const plan::Attention &op,
   w.close();
   w.summary = "attention over " + std::to_string(s) + " keys of " +
               std::to_string(e) + " (" + std::to_string(kRowsPerBlock) +
-              " rows a block)" +
+              " rows a block" +
+              (op.with_probabilities() ? ", probabilities written" : "") +
+              ")" +
               (op.prologue() ? ", scores through elementwise " + prologue
                              : std::string());
   return true;

@@ -2,8 +2,9 @@
 //
 // What the unfused steps compute, one head at a time: the scores q @ k^T
 // (summed in double, stored in their type as the GEMM stores them) into
-// scratch, the prologue over them, each row's softmax as the Softmax step
-// computes it, and the probabilities times v, summed in double.
+// scratch (or the probabilities' tensor), the prologue over them, each
+// row's softmax as the Softmax step computes it, and the probabilities
+// times v, summed in double.
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,13 +74,19 @@ Status runAttention(const plan::Attention &op, Context &ctx) {
   int64_t heads = 1;
   for (size_t d = 0; d + 2 < rank; ++d)
     heads *= q.shape[d];
-  // The scores, [..., T, S], in scratch.
+  // The scores, [..., T, S], in scratch, or where the probabilities they
+  // become go.
   View scores = out;
   scores.shape = q.shape;
   scores.shape.back() = k.shape[rank - 2];
   scores.count = *checkedNumElements(scores.shape);
-  std::vector<uint8_t> scratch(scores.count * dtypeSize(out.dtype));
-  scores.data = scratch.data();
+  std::vector<uint8_t> scratch;
+  if (op.with_probabilities()) {
+    scores.data = ctx.view(op.probabilities()).data;
+  } else {
+    scratch.resize(scores.count * dtypeSize(out.dtype));
+    scores.data = scratch.data();
+  }
   bool f64 = out.dtype == DType::F64;
   if (f64)
     scoresTyped<double>(q, k, scores, heads);

@@ -47,18 +47,36 @@ func.func @plain(%q: tensor<3x5x4xf32>, %k: tensor<3x6x4xf32>,
 
 // -----
 
-// Training reads the probabilities again (for the gradients): they are
-// written, so nothing fuses.
+// Training reads the probabilities again (for the gradients): they become
+// the op's second result, which every other reader reads.
 // CHECK-LABEL: func.func @probabilities_kept
-// CHECK-NOT: dl.fused_attention
-// CHECK: dl.matmul %{{.*}}, %{{.*}} {transpose_rhs}
-// CHECK: dl.softmax
+// CHECK-NOT: dl.matmul
+// CHECK: %[[O:.*]], %[[P:.*]] = dl.fused_attention %arg0, %arg1, %arg2 : (tensor<2x4x4xf32>, tensor<2x4x4xf32>, tensor<2x4x4xf32>) -> (tensor<2x4x4xf32>, tensor<2x4x4xf32>)
+// CHECK: %[[N:.*]] = dl.neg %[[P]]
+// CHECK: return %[[O]], %[[N]]
 func.func @probabilities_kept(%q: tensor<2x4x4xf32>, %k: tensor<2x4x4xf32>,
                               %v: tensor<2x4x4xf32>) -> (tensor<2x4x4xf32>, tensor<2x4x4xf32>) {
   %s = dl.matmul %q, %k {transpose_rhs} : (tensor<2x4x4xf32>, tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
   %p = dl.softmax %s axis = 2 : tensor<2x4x4xf32>
   %o = dl.matmul %p, %v : (tensor<2x4x4xf32>, tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
-  return %o, %p : tensor<2x4x4xf32>, tensor<2x4x4xf32>
+  %n = dl.neg %p : tensor<2x4x4xf32>
+  return %o, %n : tensor<2x4x4xf32>, tensor<2x4x4xf32>
+}
+
+// -----
+
+// A reader of the probabilities before v exists would not see the op's
+// second result: nothing fuses.
+// CHECK-LABEL: func.func @read_before_v
+// CHECK-NOT: dl.fused_attention
+func.func @read_before_v(%q: tensor<2x4x4xf32>, %k: tensor<2x4x4xf32>,
+                         %w: tensor<2x4x4xf32>) -> (tensor<2x4x4xf32>, tensor<2x4x4xf32>) {
+  %s = dl.matmul %q, %k {transpose_rhs} : (tensor<2x4x4xf32>, tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %p = dl.softmax %s axis = 2 : tensor<2x4x4xf32>
+  %n = dl.neg %p : tensor<2x4x4xf32>
+  %v = dl.exp %w : tensor<2x4x4xf32>
+  %o = dl.matmul %p, %v : (tensor<2x4x4xf32>, tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  return %o, %n : tensor<2x4x4xf32>, tensor<2x4x4xf32>
 }
 
 // -----

@@ -720,6 +720,18 @@ func.func @fused_attention_result(%q: tensor<2x4x4xf32>, %k: tensor<2x6x4xf32>,
 
 // -----
 
+func.func @fused_attention_probabilities(%q: tensor<2x4x4xf32>, %k: tensor<2x6x4xf32>,
+                                         %v: tensor<2x6x4xf32>) -> tensor<2x4x4xf32> {
+  // expected-error @+1 {{probabilities must be the scores' type 'tensor<2x4x6xf32>'}}
+  %0, %1 = dl.fused_attention %q, %k, %v : (tensor<2x4x4xf32>, tensor<2x6x4xf32>, tensor<2x6x4xf32>) -> (tensor<2x4x4xf32>, tensor<2x4x4xf32>) {
+  ^bb0(%s: tensor<2x4x6xf32>):
+    dl.yield %s : tensor<2x4x6xf32>
+  }
+  return %0 : tensor<2x4x4xf32>
+}
+
+// -----
+
 // Only a kernel that can apply an epilogue runs one.
 func.func @fused_epilogue_anchor(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %m = dl.matmul %a, %a : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
