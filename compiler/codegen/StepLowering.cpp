@@ -433,7 +433,7 @@ ProgramLowering::lowerFusedAttention(dl::FusedAttentionOp fused) {
       fbb, tensorOf(fused.getQuery()), tensorOf(fused.getKey()),
       tensorOf(fused.getValue()), tensorOf(result),
       probabilities ? tensorOf(probabilities) : 0, bool(probabilities),
-      prologue);
+      fused.getMergeHeads(), prologue);
   // Per score: the two products' multiply-adds (2 flops each), 5 for the
   // softmax, one per prologue op.
   int64_t e = tensorType(fused.getQuery()).getShape().back();

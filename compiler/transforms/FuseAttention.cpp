@@ -5,7 +5,8 @@
 // dl.fused_attention when the scores have no other reader. Probabilities
 // read elsewhere too (by the backward pass) become its second result. The
 // softmax's prologue body, if any, becomes the attention's body, its
-// scores argument moved to the front.
+// scores argument moved to the front. A copy that swaps the result's heads
+// and rows (before the heads are merged) becomes the kernel's store order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,6 +33,33 @@ MatmulOp scoresProduct(Value value) {
       !matmul.getTransposeRhs())
     return {};
   return matmul;
+}
+
+/// The copy region that reads `result` ([..., H, T, E]) with its heads and
+/// rows swapped, as a multi-head layer does before merging the heads, when
+/// it is the only reader.
+FusedOp headMerge(Value result) {
+  if (!result.hasOneUse())
+    return {};
+  auto fused = dyn_cast<FusedOp>(*result.getUsers().begin());
+  if (!fused || fused.getEpilogue() || fused.getNumResults() != 1 ||
+      fused.getInputs().size() != 1)
+    return {};
+  Block &body = fused.getBody().front();
+  if (!llvm::hasSingleElement(body.without_terminator()))
+    return {};
+  auto transpose = dyn_cast<TransposeOp>(body.front());
+  if (!transpose || transpose.getInput() != body.getArgument(0) ||
+      body.getTerminator()->getOperand(0) != transpose.getResult())
+    return {};
+  int64_t rank = cast<RankedTensorType>(result.getType()).getRank();
+  SmallVector<int64_t> swapped = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  if (rank < 3)
+    return {};
+  std::swap(swapped[rank - 3], swapped[rank - 2]);
+  if (transpose.getPermutation() != ArrayRef<int64_t>(swapped))
+    return {};
+  return fused;
 }
 
 struct DlFuseAttentionPass
@@ -162,6 +190,14 @@ struct DlFuseAttentionPass
     }
     weighted.getResult().replaceAllUsesWith(attention.getResult());
     weighted.erase();
+    // The heads' merge: the kernel stores each row where it goes.
+    if (FusedOp merge = headMerge(attention.getResult())) {
+      attention.setMergeHeads(true);
+      attention.getResult().setType(
+          cast<RankedTensorType>(merge.getResult(0).getType()));
+      merge.getResult(0).replaceAllUsesWith(attention.getResult());
+      merge.erase();
+    }
     if (keep)
       probabilities.replaceAllUsesWith(attention.getProbabilities());
     softmax->erase();

@@ -198,6 +198,9 @@ def DlFuseAttention : Pass<"dl-fuse-attention", "::mlir::func::FuncOp"> {
     head's keys and values fit the kernel's shared memory
     (`max-shared-bytes`). Probabilities that others read too (training's
     backward pass) become the op's second result, which the kernel writes.
+    A copy of the result with its heads and rows swapped, its only reader
+    (a multi-head layer merging its heads), becomes `merge_heads`: the
+    kernel stores each row where the copy would.
   }];
   let options = [
     Option<"maxSharedBytes", "max-shared-bytes", "unsigned", "40960",

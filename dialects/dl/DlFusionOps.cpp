@@ -131,6 +131,11 @@ LogicalResult FusedAttentionOp::verify() {
            << s << " and " << value.getDimSize(rank - 2);
   SmallVector<int64_t> shape(batch);
   shape.append({t, value.getDimSize(rank - 1)});
+  if (getMergeHeads()) {
+    if (rank < 3)
+      return emitOpError("merges heads of a query [..., H, T, E] only");
+    std::swap(shape[rank - 3], shape[rank - 2]);
+  }
   if (result.getShape() != ArrayRef<int64_t>(shape))
     return emitOpError("result must be ")
            << RankedTensorType::get(shape, result.getElementType());

@@ -105,7 +105,10 @@ def Dl_FusedAttentionOp : Dl_Op<"fused_attention",
     One kernel keeps a head's keys and values in shared memory and each
     query row's scores in registers, so the scores never reach memory, nor
     the probabilities unless the op returns them as its second result
-    (`[..., T, S]`: training keeps them for the backward pass).
+    (`[..., T, S]`: training keeps them for the backward pass). With
+    `merge_heads` (query `[..., H, T, E]`), the result is laid out
+    `[..., T, H, E2]`: the transpose a multi-head layer applies before
+    merging the heads, done by the kernel's stores.
     `dl-fuse-attention` builds it where nothing else reads the scores.
 
     ```mlir
@@ -124,7 +127,8 @@ def Dl_FusedAttentionOp : Dl_Op<"fused_attention",
     ```
   }];
   let arguments = (ins Dl_FloatTensor:$query, Dl_FloatTensor:$key,
-                       Dl_FloatTensor:$value, Variadic<Dl_Tensor>:$inputs);
+                       Dl_FloatTensor:$value, Variadic<Dl_Tensor>:$inputs,
+                       UnitAttr:$merge_heads);
   let results = (outs Dl_FloatTensor:$result,
                       Optional<Dl_FloatTensor>:$probabilities);
   let regions = (region SizedRegion<1>:$body);

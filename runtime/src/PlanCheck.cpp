@@ -676,6 +676,12 @@ private:
     Shape out(q.begin(), q.end() - 1), scores(q.begin(), q.end() - 1);
     out.push_back(v[rank - 1]);
     scores.push_back(k[rank - 2]);
+    if (a.merge_heads()) {
+      if (rank < 3)
+        return Status::error("attention merges the heads of a query "
+                             "[..., H, T, E] only");
+      std::swap(out[rank - 3], out[rank - 2]);
+    }
     CHECK(shapeIs(a.output(), out));
     if (a.with_probabilities()) {
       CHECK(exists({a.probabilities()}));

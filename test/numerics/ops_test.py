@@ -424,8 +424,9 @@ def softmax_prologue_cases(runner):
 
 def attention_cases(runner):
     """q @ k^T, a softmax over the keys and the product with v, which
-    dl-fuse-attention makes one kernel (dl.fused_attention): plain, and with
-    the scores scaled and masked in its body; small heads, and heads of
+    dl-fuse-attention makes one kernel (dl.fused_attention): plain, with
+    the scores scaled and masked in its body, and with the heads' merge (a
+    transpose after) stored by the kernel; small heads, and heads of
     more than 32 keys, 32 columns and 16 query rows (the kernel's loops
     over lanes and row blocks)."""
     shapes = [((2, 3, 5, 8), (2, 3, 7, 8), (2, 3, 7, 6)),
@@ -443,7 +444,7 @@ def attention_cases(runner):
             product = (f"  %s = dl.matmul %q, %k {{transpose_rhs}} : ({tq}, {tk}) -> {ts}\n")
             weighted = (f"  %r = dl.matmul %p, %v : ({ts}, {tv}) -> "
                         f"{tensor_type(np.zeros(sq[:-1] + sv[-1:], dtype))}")
-            for form in ("plain", "masked"):
+            for form in ("plain", "masked", "merged"):
                 a = scores
                 body = product
                 inputs = {"q": q, "k": k, "v": v}
@@ -459,9 +460,17 @@ def attention_cases(runner):
                 e = np.exp(a - a.max(axis=-1, keepdims=True))
                 expected = np.matmul(e / e.sum(axis=-1, keepdims=True), v)
                 expected = expected.astype(dtype)
+                tail = weighted
+                if form == "merged":
+                    # Heads and rows swapped after: the kernel's stores.
+                    merged = np.ascontiguousarray(expected.transpose(0, 2, 1, 3))
+                    tail = (weighted.replace("%r =", "%o =") + "\n"
+                            f"  %r = dl.transpose %o permutation = [0, 2, 1, 3] : "
+                            f"{tensor_type(expected)} -> {tensor_type(merged)}")
+                    expected = merged
                 runner.run_module(f"attention-{form}-{np.dtype(dtype)}-{i}",
                                   entry(inputs, {"r": ("%r", expected)},
-                                        body + weighted),
+                                        body + tail),
                                   inputs, {"r": expected})
 
 

@@ -99,6 +99,15 @@ bool emitAttention(KernelWriter &w, const plan::Attention &op,
   w.open("for (int row = row0 + warp; row < min(row0 + " + I(kRowsPerBlock) +
          ", " + I(t) + "); row += " + I(kWarps) + ")");
   w.line("long long at = head * " + I(t) + " + row;");
+  // With the heads merged, row `row` of every head of one sequence is one
+  // row of the output.
+  if (op.merge_heads()) {
+    int64_t h = q.shape[rank - 3];
+    w.line("long long outAt = (head / " + I(h) + " * " + I(t) + " + row) * " +
+           I(h) + " + head % " + I(h) + ";");
+  } else {
+    w.line("long long outAt = at;");
+  }
   w.line("for (int c = lane; c < " + I(e) + "; c += 32) Qs[warp][c] = q[at * " +
          I(e) + " + c];");
   w.line("__syncwarp();");
@@ -135,7 +144,7 @@ bool emitAttention(KernelWriter &w, const plan::Attention &op,
   w.line(T + " acc = 0;");
   w.line("for (int j = 0; j < " + I(s) + "; ++j) acc += Ps[warp][j] * "
          "Vs[j][c];");
-  w.line("out[at * " + I(e2) + " + c] = acc;");
+  w.line("out[outAt * " + I(e2) + " + c] = acc;");
   w.close();
   // The next row overwrites this one's query and probabilities.
   w.line("__syncwarp();");
@@ -144,6 +153,7 @@ bool emitAttention(KernelWriter &w, const plan::Attention &op,
               std::to_string(e) + " (" + std::to_string(kRowsPerBlock) +
               " rows a block" +
               (op.with_probabilities() ? ", probabilities written" : "") +
+              (op.merge_heads() ? ", heads merged" : "") +
               ")" +
               (op.prologue() ? ", scores through elementwise " + prologue
                              : std::string());

@@ -38,10 +38,14 @@ void scoresTyped(const View &q, const View &k, const View &scores,
 /// Softmax of each row of `scores` in place, then the rows times v.
 template <typename T>
 void weightedSumTyped(const View &scores, const View &v, const View &out,
-                      int64_t heads) {
+                      int64_t heads, int64_t t, int64_t merged) {
   size_t rank = v.shape.size();
   int64_t s = v.shape[rank - 2], e2 = v.shape[rank - 1];
-  int64_t t = out.shape[rank - 2];
+  // Row i of head h: with `merged` heads, [..., T, H, E2] puts the heads
+  // of one row together.
+  auto rowAt = [&](int64_t h, int64_t i) {
+    return merged ? ((h / merged) * t + i) * merged + h % merged : h * t + i;
+  };
   T *sp = scores.as<T>(), *op = out.as<T>();
   const T *vp = v.as<T>();
   std::vector<double> row(static_cast<size_t>(e2));
@@ -61,7 +65,7 @@ void weightedSumTyped(const View &scores, const View &v, const View &out,
         for (int64_t c = 0; c < e2; ++c)
           row[c] += double(p[j]) * vp[(h * s + j) * e2 + c];
       for (int64_t c = 0; c < e2; ++c)
-        op[(h * t + i) * e2 + c] = T(row[c]);
+        op[rowAt(h, i) * e2 + c] = T(row[c]);
     }
 }
 
@@ -95,10 +99,12 @@ Status runAttention(const plan::Attention &op, Context &ctx) {
   if (const plan::Elementwise *prologue = op.prologue())
     if (Status s = runProgram(*prologue, ctx, {scores}, &scores); !s)
       return s;
+  int64_t t = q.shape[rank - 2];
+  int64_t merged = op.merge_heads() ? q.shape[rank - 3] : 0;
   if (f64)
-    weightedSumTyped<double>(scores, v, out, heads);
+    weightedSumTyped<double>(scores, v, out, heads, t, merged);
   else
-    weightedSumTyped<float>(scores, v, out, heads);
+    weightedSumTyped<float>(scores, v, out, heads, t, merged);
   return Status::ok();
 }
 

@@ -81,6 +81,24 @@ func.func @read_before_v(%q: tensor<2x4x4xf32>, %k: tensor<2x4x4xf32>,
 
 // -----
 
+// The heads' merge (a copy swapping heads and rows, its only reader) is
+// the kernel's store order: the result is [B, T, H, E2].
+// CHECK-LABEL: func.func @merged_heads
+// CHECK: %[[O:.*]] = dl.fused_attention %arg0, %arg1, %arg2 {merge_heads} : (tensor<2x3x5x4xf32>, tensor<2x3x5x4xf32>, tensor<2x3x5x4xf32>) -> tensor<2x5x3x4xf32>
+// CHECK-NOT: dl.transpose
+// CHECK: dl.reshape %[[O]]
+func.func @merged_heads(%q: tensor<2x3x5x4xf32>, %k: tensor<2x3x5x4xf32>,
+                        %v: tensor<2x3x5x4xf32>) -> tensor<2x5x12xf32> {
+  %s = dl.matmul %q, %k {transpose_rhs} : (tensor<2x3x5x4xf32>, tensor<2x3x5x4xf32>) -> tensor<2x3x5x5xf32>
+  %p = dl.softmax %s axis = 3 : tensor<2x3x5x5xf32>
+  %o = dl.matmul %p, %v : (tensor<2x3x5x5xf32>, tensor<2x3x5x4xf32>) -> tensor<2x3x5x4xf32>
+  %t = dl.transpose %o permutation = [0, 2, 1, 3] : tensor<2x3x5x4xf32> -> tensor<2x5x3x4xf32>
+  %r = dl.reshape %t : tensor<2x5x3x4xf32> to tensor<2x5x12xf32>
+  return %r : tensor<2x5x12xf32>
+}
+
+// -----
+
 // A softmax over another axis than the keys', or keys broadcast over the
 // heads, is not attention's shape.
 // CHECK-LABEL: func.func @other_axis

@@ -732,6 +732,18 @@ func.func @fused_attention_probabilities(%q: tensor<2x4x4xf32>, %k: tensor<2x6x4
 
 // -----
 
+func.func @fused_attention_merge(%q: tensor<4x4xf32>, %k: tensor<6x4xf32>,
+                                 %v: tensor<6x4xf32>) -> tensor<4x4xf32> {
+  // expected-error @+1 {{merges heads of a query [..., H, T, E] only}}
+  %0 = dl.fused_attention %q, %k, %v {merge_heads} : (tensor<4x4xf32>, tensor<6x4xf32>, tensor<6x4xf32>) -> tensor<4x4xf32> {
+  ^bb0(%s: tensor<4x6xf32>):
+    dl.yield %s : tensor<4x6xf32>
+  }
+  return %0 : tensor<4x4xf32>
+}
+
+// -----
+
 // Only a kernel that can apply an epilogue runs one.
 func.func @fused_epilogue_anchor(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %m = dl.matmul %a, %a : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
