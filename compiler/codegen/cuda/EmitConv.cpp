@@ -106,9 +106,7 @@ bool emitConv2d(KernelWriter &w, const plan::Conv2d &op, std::string &error) {
       w.line("out = out > 0 ? out : 0;");
     w.line("y[i] = " + epilogued(w, "out", "i") + ";");
   };
-  GemmTiling tiling = chooseTiling(gemm, T == "double" ? 8 : 4);
-  w.launch({uint32_t(tiling.blocks), 1, 1}, {GemmTiling::kThreads, 1, 1});
-  w.useScratch(tiling.scratch);
+  GemmTiling tiling = launchImplicitGemm(w, gemm);
   writeImplicitGemm(w, gemm, tiling);
   w.summary = "conv2d " + std::to_string(g.kh) + "x" + std::to_string(g.kw) +
               ", stride " + std::to_string(g.sh) + "x" + std::to_string(g.sw) +
@@ -131,7 +129,6 @@ bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
   ConvGeometry g = geometry(op, xs, ws, dy.shape);
   std::string T = computeType(dy.dtype), index = w.index();
   int64_t pixels = g.ho * g.wo, inputPixels = g.h * g.wd;
-  int64_t elementBytes = T == "double" ? 8 : 4;
 
   ImplicitGemm gemm;
   gemm.groups = g.groups, gemm.type = T;
@@ -168,9 +165,7 @@ bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
              I(inputPixels) + ";");
       w.line("dx[i] = " + epilogued(w, value, "i") + ";");
     };
-    GemmTiling tiling = chooseTiling(gemm, elementBytes);
-    w.launch({uint32_t(tiling.blocks), 1, 1}, {GemmTiling::kThreads, 1, 1});
-    w.useScratch(tiling.scratch);
+    GemmTiling tiling = launchImplicitGemm(w, gemm);
     writeImplicitGemm(w, gemm, tiling);
     w.summary = "conv2d input gradient" + asGemm(tiling);
     return true;
@@ -195,11 +190,8 @@ bool emitConv2dGrad(KernelWriter &w, const plan::Conv2dGrad &op,
     w.line("dw[(g * " + I(g.og()) + " + m) * " + I(gemm.n) + " + n] = " +
            value + ";");
   };
-  GemmTiling tiling = chooseTiling(gemm, elementBytes);
-  int64_t biasBlocks = op.with_bias_grad() ? g.o : 0;
-  w.launch({uint32_t(tiling.blocks + biasBlocks), 1, 1},
-           {GemmTiling::kThreads, 1, 1});
-  w.useScratch(tiling.scratch);
+  GemmTiling tiling =
+      launchImplicitGemm(w, gemm, op.with_bias_grad() ? g.o : 0);
   if (op.with_bias_grad()) {
     // A block per output channel after the GEMM's, summing dy in double as
     // a reduction step does.

@@ -50,8 +50,10 @@ void writeStage(KernelWriter &w, const GemmTiling &t, const std::string &tile,
 
 } // namespace
 
-GemmTiling chooseTiling(const ImplicitGemm &gemm, int64_t elementBytes) {
+GemmTiling launchImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
+                              int64_t extraBlocks) {
   GemmTiling t;
+  int64_t elementBytes = gemm.type == "double" ? 8 : 4;
   t.tn = powerOfTwoIn(gemm.n, 16, 64);
   // Narrow tiles are taller: each thread keeps up to 8 x 2 sums.
   t.tm = powerOfTwoIn(gemm.m, 16, t.tn <= 32 ? 128 : 64);
@@ -77,6 +79,9 @@ GemmTiling chooseTiling(const ImplicitGemm &gemm, int64_t elementBytes) {
   if (t.splits > 1)
     t.scratch = KernelWriter::kScratchCounters +
                 uint64_t(t.blocks * t.tm * t.tn * elementBytes);
+  w.launch({uint32_t(t.blocks + extraBlocks), 1, 1},
+           {GemmTiling::kThreads, 1, 1});
+  w.useScratch(t.scratch);
   return t;
 }
 
@@ -119,7 +124,7 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
 
   if (t.splits > 1) {
     // The partial tiles of one output tile lie next to each other, split
-    // by split; the arrival counters follow all of them.
+    // by split, after the arrival counters (a counter per tile).
     w.line(T + " *partials = (" + T + " *)(scratch + " +
            I(KernelWriter::kScratchCounters) + ") + (long long)(g * " +
            I(tiles) + " + tile) * " + I(t.splits * t.tm * t.tn) + ";");

@@ -54,13 +54,14 @@ struct GemmTiling {
   static constexpr int64_t kThreads = 256;
 };
 
-/// Tiles that fit the GEMM's shape, and the split of k that gives the
-/// device enough blocks.
-GemmTiling chooseTiling(const ImplicitGemm &gemm, int64_t elementBytes);
+/// Chooses tiles that fit the GEMM's shape and the split of k that gives
+/// the device enough blocks, and sets the kernel's launch (with
+/// `extraBlocks` after the GEMM's, for work of the caller's own) and
+/// scratch.
+GemmTiling launchImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
+                              int64_t extraBlocks = 0);
 
-/// Writes the kernel body for blocks [0, tiling.blocks); the caller sets
-/// the launch (it may add blocks after them for work of its own) and asks
-/// for `tiling.scratch`.
+/// Writes the kernel body for blocks [0, tiling.blocks).
 void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
                        const GemmTiling &tiling);
 

@@ -10,8 +10,7 @@
 #include "CpuKernels.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
+#include <vector>
 
 namespace dlc::rt::cpu {
 
@@ -48,17 +47,8 @@ Status attentionTyped(const plan::Attention &op, Context &ctx, View scores) {
   std::vector<T> rows(static_cast<size_t>(t * e2));
   for (int64_t h = 0; h < heads; ++h) {
     T *p = sp + h * t * s;
-    for (int64_t i = 0; i < t; ++i) {
-      T *row = p + i * s;
-      double max = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j < s; ++j)
-        max = std::max(max, double(row[j]));
-      double sum = 0;
-      for (int64_t j = 0; j < s; ++j)
-        sum += std::exp(double(row[j]) - max);
-      for (int64_t j = 0; j < s; ++j)
-        row[j] = T(std::exp(double(row[j]) - max) / sum);
-    }
+    for (int64_t i = 0; i < t; ++i)
+      softmaxLine(p + i * s, p + i * s, s, 1, /*log=*/false);
     gemm<T>(false, false, t, e2, s, T(1), p, vp + h * s * e2, T(0),
             rows.data());
     for (int64_t i = 0; i < t; ++i)

@@ -68,6 +68,11 @@ Status runSquarePartials(const plan::SquarePartials &op, Context &context);
 Status runSumPartials(const plan::SumPartials &op, Context &context);
 Status runArgmax(const plan::Argmax &op, Context &context);
 Status runSoftmax(const plan::Softmax &op, Context &context);
+/// The softmax (with `log`, log-softmax) of x[0], x[stride], ... x[(n - 1) *
+/// stride] into y at the same offsets (y may be x), computed in double:
+/// the Softmax step's, for f32 and f64.
+template <typename T>
+void softmaxLine(const T *x, T *y, int64_t n, int64_t stride, bool log);
 Status runAttention(const plan::Attention &op, Context &context);
 Status runLayerNorm(const plan::LayerNorm &op, Context &context);
 Status runLayerNormGrad(const plan::LayerNormGrad &op, Context &context);

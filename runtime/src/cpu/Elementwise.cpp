@@ -127,7 +127,6 @@ Status runProgram(const plan::Elementwise &op, Context &ctx,
   std::vector<int64_t> inOffsets;
   // Inputs of the output's own shape, read in order, load at its index.
   std::vector<bool> dense;
-  bool anyBroadcast = false;
   const auto *views = op.views() && op.views()->size() ? op.views() : nullptr;
   for (uint32_t i = 0; i < op.inputs()->size(); ++i) {
     View in = i == 0 && first ? *first : ctx.view(op.inputs()->Get(i));
@@ -146,7 +145,6 @@ Status runProgram(const plan::Elementwise &op, Context &ctx,
       inOffsets.push_back(0);
       dense.push_back(in.shape == outShape);
     }
-    anyBroadcast |= !dense.back();
     inputs.push_back(std::move(in));
     inStrides.push_back(std::move(strides));
   }

@@ -105,6 +105,25 @@ Status runArgmax(const plan::Argmax &op, Context &ctx) {
 }
 
 template <typename T>
+void softmaxLine(const T *x, T *y, int64_t n, int64_t stride, bool log) {
+  double max = -std::numeric_limits<double>::infinity();
+  for (int64_t k = 0; k < n; ++k)
+    max = std::max(max, double(x[k * stride]));
+  double sum = 0;
+  for (int64_t k = 0; k < n; ++k)
+    sum += std::exp(double(x[k * stride]) - max);
+  double logSum = std::log(sum);
+  for (int64_t k = 0; k < n; ++k) {
+    double shifted = double(x[k * stride]) - max;
+    y[k * stride] = T(log ? shifted - logSum : std::exp(shifted) / sum);
+  }
+}
+template void softmaxLine<float>(const float *, float *, int64_t, int64_t,
+                                 bool);
+template void softmaxLine<double>(const double *, double *, int64_t, int64_t,
+                                  bool);
+
+template <typename T>
 static void softmaxTyped(const plan::Softmax &op, const View &in,
                          const View &out) {
   int64_t outer, n, inner;
@@ -112,20 +131,9 @@ static void softmaxTyped(const plan::Softmax &op, const View &in,
   const T *x = in.as<T>();
   T *y = out.as<T>();
   for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i) {
-      auto at = [&](int64_t k) { return (o * n + k) * inner + i; };
-      double max = -std::numeric_limits<double>::infinity();
-      for (int64_t k = 0; k < n; ++k)
-        max = std::max(max, double(x[at(k)]));
-      double sum = 0;
-      for (int64_t k = 0; k < n; ++k)
-        sum += std::exp(double(x[at(k)]) - max);
-      double logSum = std::log(sum);
-      for (int64_t k = 0; k < n; ++k) {
-        double shifted = double(x[at(k)]) - max;
-        y[at(k)] = T(op.log() ? shifted - logSum : std::exp(shifted) / sum);
-      }
-    }
+    for (int64_t i = 0; i < inner; ++i)
+      softmaxLine(x + o * n * inner + i, y + o * n * inner + i, n, inner,
+                  op.log());
 }
 
 Status runSoftmax(const plan::Softmax &op, Context &ctx) {

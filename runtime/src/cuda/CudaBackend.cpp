@@ -52,7 +52,7 @@ class CudaBackend final : public Backend {
     uint64_t nextFirst = kUnknown;
     /// Per program: a whole batch step (gather, steps, sums) as a graph,
     /// and kStepsPerGraph of them one after another as another.
-    std::vector<std::pair<CUgraphExec, CUgraph>> graphs, runs;
+    std::vector<std::pair<CUgraphExec, CUgraph>> graphs, chunks;
     /// Batch steps of `pendingProgram` whose graph is due but not launched
     /// yet: they go kStepsPerGraph at a time, and the rest before anything
     /// else uses the stream (flushPending).
@@ -60,7 +60,7 @@ class CudaBackend final : public Backend {
     uint32_t pendingProgram = 0;
     void destroy(CudaBackend &backend) {
       backend.destroyGraphs(graphs);
-      backend.destroyGraphs(runs);
+      backend.destroyGraphs(chunks);
     }
   };
   /// One graph launch for this many batch steps: the GPU goes from step to
@@ -173,7 +173,7 @@ public:
     graphs.assign(plan.programs()->size(), {nullptr, nullptr});
     for (DeviceData &set : data) {
       set.graphs.assign(plan.programs()->size(), {nullptr, nullptr});
-      set.runs.assign(plan.programs()->size(), {nullptr, nullptr});
+      set.chunks.assign(plan.programs()->size(), {nullptr, nullptr});
     }
     runs.assign(plan.programs()->size(), 0);
     return Status::ok();
@@ -294,15 +294,19 @@ public:
       return s;
     if (CUresult r = api.cuEventRecord(events[0], stream))
       return Status::error(errorMessage(api, "cuEventRecord", r));
-    for (uint32_t i = 0; i < count; ++i) {
-      const plan::Step &s = *program.steps()->Get(i);
-      if (Status status = enqueue(s, i); !status)
-        return Status::error(stepLabel(s, i) + " of '" +
-                             program.name()->str() +
-                             "' on cuda: " + status.message());
-      if (CUresult r = api.cuEventRecord(events[i + 1], stream))
-        return Status::error(errorMessage(api, "cuEventRecord", r));
-    }
+    Status recorded = Status::ok();
+    if (Status s = enqueueSteps(program, /*synchronizeEach=*/false,
+                                [&](uint32_t i) {
+                                  if (CUresult r = api.cuEventRecord(
+                                          events[i + 1], stream))
+                                    recorded = Status::error(errorMessage(
+                                        api, "cuEventRecord", r));
+                                  return bool(recorded);
+                                });
+        !s)
+      return s;
+    if (!recorded)
+      return recorded;
     if (CUresult r = api.cuEventSynchronize(events[count]))
       return Status::error(errorMessage(api, "cuEventSynchronize", r) +
                            " timing '" + program.name()->str() + "'");
@@ -478,9 +482,9 @@ public:
       // Launched kStepsPerGraph at a time, as one graph.
       set.pendingProgram = programIndex;
       if (++set.pending == kStepsPerGraph) {
-        auto &[runExec, runGraph] = set.runs[programIndex];
-        if (!runExec)
-          if (Status s = capture(set.runs[programIndex],
+        auto &[chunkExec, chunkGraph] = set.chunks[programIndex];
+        if (!chunkExec)
+          if (Status s = capture(set.chunks[programIndex],
                                  [&]() -> Status {
                                    for (uint32_t i = 0; i < kStepsPerGraph;
                                         ++i)
@@ -492,7 +496,7 @@ public:
                                  });
               !s)
             return s;
-        if (CUresult r = api.cuGraphLaunch(runExec, stream))
+        if (CUresult r = api.cuGraphLaunch(chunkExec, stream))
           return Status::error(errorMessage(api, "cuGraphLaunch", r) +
                                " for batch steps of '" +
                                program.name()->str() + "'");
@@ -661,8 +665,6 @@ private:
     }
   }
 
-  /// Clears the error words and sets the step counter on the stream, before
-  /// the steps (or their graph).
   /// Launches the batch steps still pending, one graph each.
   Status flushPending() const {
     for (const DeviceData &set : data) {
@@ -675,6 +677,8 @@ private:
     return Status::ok();
   }
 
+  /// Clears the error words and sets the step counter on the stream, before
+  /// the steps (or their graph).
   Status prepare(uint64_t step) {
     if (Status s = flushPending(); !s)
       return s;
