@@ -10,28 +10,49 @@ namespace {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/// The power of two at least `v`, within [lo, hi].
-int64_t powerOfTwoIn(int64_t v, int64_t lo, int64_t hi) {
-  int64_t p = lo;
-  while (p < v && p < hi)
-    p *= 2;
-  return p;
+/// The tile extent for a GEMM extent `v`: a power of two in [16, hi] that
+/// weighs the padding of the last tile against the reuse of a larger one
+/// (a tile of t reloads the other operand once per t rows).
+int64_t tileExtent(int64_t v, int64_t hi) {
+  int64_t best = 16;
+  double bestCost = 0;
+  for (int64_t t = 16; t <= hi; t *= 2) {
+    double cost = double(ceilDiv(v, t) * t) * (1.0 + 16.0 / double(t));
+    if (t == 16 || cost <= bestCost)
+      best = t, bestCost = cost;
+  }
+  return best;
 }
 
 std::string I(int64_t v) { return integer(v); }
 
-/// Stages one operand's slice of k in shared memory: `tile` is its array,
-/// `row` the name of its other index (m or n; the tile's own is `row` twice,
-/// its first `row` 0), `rows` the tile's extent along it and `extent` the
-/// GEMM's; `alongK` says which index consecutive threads take.
-void writeStage(KernelWriter &w, const GemmTiling &t, const std::string &tile,
-                const std::string &row, int64_t rows, int64_t extent,
-                bool alongK, const std::function<void(KernelWriter &)> &load,
-                const std::string &type) {
-  std::string local = row + row, first = row + "0";
-  w.line("#pragma unroll");
-  w.open("for (int slot = 0; slot < " +
-         I(rows * t.tk / GemmTiling::kThreads) + "; ++slot)");
+/// A thread's sums along one side of the tile (m or n) come in groups of
+/// `vector` neighbours, the 16 threads' groups side by side, so that one
+/// 16-byte shared-memory load fetches a group.
+struct Side {
+  int64_t count;  // sums per thread
+  int64_t vector; // neighbours per group
+  /// The tile-local index of sum `i` of thread `thread`.
+  std::string local(const std::string &thread, const std::string &i) const {
+    if (vector == 1)
+      return thread + " + 16 * " + i;
+    return i + " / " + I(vector) + " * " + I(16 * vector) + " + " + thread +
+           " * " + I(vector) + " + " + i + " % " + I(vector);
+  }
+};
+
+Side side(int64_t tileExtent, const std::string &type) {
+  int64_t count = tileExtent / 16;
+  return {count, std::min(count, int64_t(type == "double" ? 2 : 4))};
+}
+
+/// The slots of one operand a thread loads per slice of k: `row` names its
+/// other index (m or n; the tile's own is `row` twice, its first `row` 0),
+/// `rows` the tile's extent along it; `alongK` says which index consecutive
+/// threads take.
+void writeSlotIndices(KernelWriter &w, const GemmTiling &t,
+                      const std::string &row, int64_t rows, bool alongK) {
+  std::string local = row + row;
   w.line("int e = threadIdx.x + slot * " + I(GemmTiling::kThreads) + ";");
   if (alongK)
     w.line("int kk = e % " + I(t.tk) + ", " + local + " = e / " + I(t.tk) +
@@ -39,12 +60,60 @@ void writeStage(KernelWriter &w, const GemmTiling &t, const std::string &tile,
   else
     w.line("int " + local + " = e % " + I(rows) + ", kk = e / " + I(rows) +
            ";");
-  w.line("int " + row + " = " + first + " + " + local + ", k = k0 + kk;");
+}
+
+int64_t slots(const GemmTiling &t, int64_t rows) {
+  return rows * t.tk / GemmTiling::kThreads;
+}
+
+/// Loads one operand's slice of k from k0 into the registers `staged`.
+void writeLoad(KernelWriter &w, const GemmTiling &t, const std::string &staged,
+               const std::string &row, int64_t rows, int64_t extent,
+               bool alongK, const std::function<void(KernelWriter &)> &load,
+               const std::string &type) {
+  w.line("#pragma unroll");
+  w.open("for (int slot = 0; slot < " + I(slots(t, rows)) + "; ++slot)");
+  writeSlotIndices(w, t, row, rows, alongK);
+  w.line("int " + row + " = " + row + "0 + " + row + row + ", k = k0 + kk;");
   w.line(type + " v = 0;");
   w.open("if (" + row + " < " + I(extent) + " && k < kEnd)");
   load(w);
   w.close();
-  w.line(tile + "[kk][" + local + "] = v;");
+  w.line(staged + "[slot] = v;");
+  w.close();
+}
+
+/// Stores the registers `staged` in shared memory, `tile`[buffer].
+void writeStore(KernelWriter &w, const GemmTiling &t, const std::string &tile,
+                const std::string &staged, const std::string &row,
+                int64_t rows, bool alongK) {
+  w.line("#pragma unroll");
+  w.open("for (int slot = 0; slot < " + I(slots(t, rows)) + "; ++slot)");
+  writeSlotIndices(w, t, row, rows, alongK);
+  w.line(tile + "[buffer][kk][" + row + row + "] = " + staged + "[slot];");
+  w.close();
+}
+
+/// Reads a thread's operands of step kk from shared memory into `regs`, a
+/// group of neighbours per 16-byte load.
+void writeFetch(KernelWriter &w, const std::string &regs,
+                const std::string &tile, const std::string &thread,
+                const Side &s, const std::string &type) {
+  static const char *fields[] = {"x", "y", "z", "w"};
+  std::string vec = s.vector == 1 ? type : type + I(s.vector);
+  w.line("#pragma unroll");
+  w.open("for (int q = 0; q < " + I(s.count / s.vector) + "; ++q)");
+  if (s.vector == 1) {
+    w.line(regs + "[q] = " + tile + "[computing][kk][" + thread +
+           " + 16 * q];");
+  } else {
+    w.line(vec + " part = *reinterpret_cast<const " + vec + " *>(&" + tile +
+           "[computing][kk][q * " + I(16 * s.vector) + " + " + thread + " * " +
+           I(s.vector) + "]);");
+    for (int64_t f = 0; f < s.vector; ++f)
+      w.line(regs + "[q * " + I(s.vector) + " + " + I(f) + "] = part." +
+             fields[f] + ";");
+  }
   w.close();
 }
 
@@ -54,9 +123,12 @@ GemmTiling launchImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
                               int64_t extraBlocks) {
   GemmTiling t;
   int64_t elementBytes = gemm.type == "double" ? 8 : 4;
-  t.tn = powerOfTwoIn(gemm.n, 16, 64);
-  // Narrow tiles are taller: each thread keeps up to 8 x 2 sums.
-  t.tm = powerOfTwoIn(gemm.m, 16, t.tn <= 32 ? 128 : 64);
+  // Up to 128 x 64 in float, 8 x 4 sums a thread: a larger tile's sums
+  // and staged loads take more than 128 registers a thread, leaving one
+  // block per SM. Double's tiles stay within 48 KiB of shared memory (two
+  // slices of each operand): narrow ones are taller, up to 128 x 32.
+  t.tn = tileExtent(gemm.n, 64);
+  t.tm = tileExtent(gemm.m, elementBytes == 4 || t.tn <= 32 ? 128 : 64);
   t.tilesM = ceilDiv(gemm.m, t.tm);
   t.tilesN = ceilDiv(gemm.n, t.tn);
   int64_t tiles = t.tilesM * t.tilesN * gemm.groups;
@@ -79,8 +151,11 @@ GemmTiling launchImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
   if (t.splits > 1)
     t.scratch = KernelWriter::kScratchCounters +
                 uint64_t(t.blocks * t.tm * t.tn * elementBytes);
+  // Two blocks an SM: one block's barrier leaves the other's warps to run.
+  // Up to 128 registers a thread; the largest tiles spill a few bytes of
+  // their loads' index arithmetic.
   w.launch({uint32_t(t.blocks + extraBlocks), 1, 1},
-           {GemmTiling::kThreads, 1, 1});
+           {GemmTiling::kThreads, 1, 1}, 2);
   w.useScratch(t.scratch);
   return t;
 }
@@ -88,7 +163,9 @@ GemmTiling launchImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
 void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
                        const GemmTiling &t) {
   const std::string &T = gemm.type;
-  int64_t tiles = t.tilesM * t.tilesN, rm = t.tm / 16, rn = t.tn / 16;
+  int64_t tiles = t.tilesM * t.tilesN;
+  Side ms = side(t.tm, T), ns = side(t.tn, T);
+  int64_t rm = ms.count, rn = ns.count;
   std::string tileSize = I(t.tm * t.tn);
   w.line("int tile = blockIdx.x % " + I(tiles) + ", split = blockIdx.x / " +
          I(tiles) + " % " + I(t.splits) + ";");
@@ -97,29 +174,50 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
          I(t.tilesM) + " * " + I(t.tn) + ";");
   w.line("int kBegin = split * " + I(t.kPerSplit) + ", kEnd = min(kBegin + " +
          I(t.kPerSplit) + ", " + I(gemm.k) + ");");
-  w.line("int tx = threadIdx.x % 16, ty = threadIdx.x / 16;");
-  // One column of padding keeps loads along k from hitting one bank.
-  w.line("__shared__ " + T + " As[" + I(t.tk) + "][" + I(t.tm + 1) + "];");
-  w.line("__shared__ " + T + " Bs[" + I(t.tk) + "][" + I(t.tn + 1) + "];");
+  // The 16 x 16 threads: a warp takes 8 x 4 of them, so that its loads
+  // from shared memory touch few distinct addresses (one 16-byte group of
+  // A per 8 lanes, of B per 4; the rest are broadcasts).
+  w.line("int lane = threadIdx.x % 32, warp = threadIdx.x / 32;");
+  w.line("int tx = warp % 2 * 8 + lane % 8, ty = warp / 2 * 4 + lane / 8;");
+  // Two buffers of each operand's slice: while the block multiplies one,
+  // the next slice's loads are in flight and then stored in the other, so a
+  // slice costs one barrier. A row's padding keeps the 16-byte loads
+  // aligned and spreads stores along k over the banks.
+  std::string pad = I(16 / (T == "double" ? 8 : 4));
+  w.line("__shared__ __align__(16) " + T + " As[2][" + I(t.tk) + "][" +
+         I(t.tm) + " + " + pad + "];");
+  w.line("__shared__ __align__(16) " + T + " Bs[2][" + I(t.tk) + "][" +
+         I(t.tn) + " + " + pad + "];");
   w.line(T + " acc[" + I(rm) + "][" + I(rn) + "] = {};");
-  w.open("for (int k0 = kBegin; k0 < kEnd; k0 += " + I(t.tk) + ")");
-  writeStage(w, t, "As", "m", t.tm, gemm.m, gemm.aAlongK, gemm.loadA, T);
-  writeStage(w, t, "Bs", "n", t.tn, gemm.n, gemm.bAlongK, gemm.loadB, T);
-  w.line("__syncthreads();");
+  w.line(T + " stagedA[" + I(slots(t, t.tm)) + "], stagedB[" +
+         I(slots(t, t.tn)) + "];");
+  // Pass s loads slice s, multiplies slice s - 1 (staged by the pass
+  // before) and stores slice s: one pass more than there are slices.
+  w.open("for (int k0 = kBegin, pass = 0; k0 < kEnd + " + I(t.tk) +
+         "; k0 += " + I(t.tk) + ", ++pass)");
+  w.line("int buffer = pass & 1, computing = buffer ^ 1;");
+  w.open("if (k0 < kEnd)");
+  writeLoad(w, t, "stagedA", "m", t.tm, gemm.m, gemm.aAlongK, gemm.loadA, T);
+  writeLoad(w, t, "stagedB", "n", t.tn, gemm.n, gemm.bAlongK, gemm.loadB, T);
+  w.close();
+  w.open("if (pass > 0)");
   w.line("#pragma unroll");
   w.open("for (int kk = 0; kk < " + I(t.tk) + "; ++kk)");
   w.line(T + " a[" + I(rm) + "], b[" + I(rn) + "];");
-  w.line("#pragma unroll");
-  w.line("for (int i = 0; i < " + I(rm) + "; ++i) a[i] = As[kk][tx + 16 * i];");
-  w.line("#pragma unroll");
-  w.line("for (int j = 0; j < " + I(rn) + "; ++j) b[j] = Bs[kk][ty + 16 * j];");
+  writeFetch(w, "a", "As", "tx", ms, T);
+  writeFetch(w, "b", "Bs", "ty", ns, T);
   w.line("#pragma unroll");
   w.open("for (int i = 0; i < " + I(rm) + "; ++i)");
   w.line("#pragma unroll");
   w.line("for (int j = 0; j < " + I(rn) + "; ++j) acc[i][j] += a[i] * b[j];");
   w.close();
   w.close();
+  w.close();
+  w.open("if (k0 < kEnd)");
+  writeStore(w, t, "As", "stagedA", "m", t.tm, gemm.aAlongK);
+  writeStore(w, t, "Bs", "stagedB", "n", t.tn, gemm.bAlongK);
   w.line("__syncthreads();");
+  w.close();
   w.close();
 
   if (t.splits > 1) {
@@ -132,8 +230,9 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
     w.line("#pragma unroll");
     w.open("for (int i = 0; i < " + I(rm) + "; ++i)");
     w.line("#pragma unroll");
-    w.line("for (int j = 0; j < " + I(rn) + "; ++j) mine[(ty + 16 * j) * " +
-           I(t.tm) + " + tx + 16 * i] = acc[i][j];");
+    w.line("for (int j = 0; j < " + I(rn) + "; ++j) mine[(" +
+           ns.local("ty", "j") + ") * " + I(t.tm) + " + " +
+           ms.local("tx", "i") + "] = acc[i][j];");
     w.close();
     // Publish the partial tile before counting in; the last block to count
     // in sees every other block's.
@@ -156,7 +255,8 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
     w.open("for (int j = 0; j < " + I(rn) + "; ++j)");
     w.line(T + " sum = 0;");
     w.line("for (int s = 0; s < " + I(t.splits) + "; ++s) sum += all[s * " +
-           tileSize + " + (ty + 16 * j) * " + I(t.tm) + " + tx + 16 * i];");
+           tileSize + " + (" + ns.local("ty", "j") + ") * " + I(t.tm) +
+           " + " + ms.local("tx", "i") + "];");
     w.line("acc[i][j] = sum;");
     w.close();
     w.close();
@@ -167,7 +267,8 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
   w.open("for (int ti = 0; ti < " + I(rm) + "; ++ti)");
   w.line("#pragma unroll");
   w.open("for (int tj = 0; tj < " + I(rn) + "; ++tj)");
-  w.line("int m = m0 + tx + 16 * ti, n = n0 + ty + 16 * tj;");
+  w.line("int m = m0 + " + ms.local("tx", "ti") + ", n = n0 + " +
+         ns.local("ty", "tj") + ";");
   w.open("if (m < " + I(gemm.m) + " && n < " + I(gemm.n) + ")");
   w.line(T + " result = acc[ti][tj];");
   gemm.store(w, "result");

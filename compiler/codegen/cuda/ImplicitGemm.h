@@ -6,7 +6,11 @@
 // computes one tile of C per thread block: it stages A and B a slice of k
 // at a time in shared memory, loading each element through the caller's
 // index arithmetic (zero where a window leaves the image), and keeps the
-// tile's sums in registers, 16 x 16 threads of a few elements each.
+// tile's sums in registers, 16 x 16 threads of up to 8 x 4 each. The loads
+// of the next slice are issued before the block multiplies the current one
+// and land in a second buffer, so their latency hides behind the sums and a
+// slice costs one barrier; a thread reads its operands from shared memory
+// 16 bytes at a time.
 //
 // When the tiles alone would leave most of the device idle (a weight
 // gradient sums over every pixel of the batch into a few thousand weights)

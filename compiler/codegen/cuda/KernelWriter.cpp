@@ -262,7 +262,10 @@ bool KernelWriter::finish(const std::string &base, EmittedKernel &result,
 
   uint32_t threads = block[0] * block[1] * block[2];
   std::string text = helpers + "extern \"C\" __global__ void __launch_bounds__(" +
-                     std::to_string(threads) + ")\n@NAME@(" + signature +
+                     std::to_string(threads) +
+                     (minBlocksPerSM ? ", " + std::to_string(minBlocksPerSM)
+                                     : std::string()) +
+                     ")\n@NAME@(" + signature +
                      ") {\n" + body + "}\n";
   char hash[17];
   std::snprintf(hash, sizeof(hash), "%08" PRIx64, fnv1a(text) >> 32);

@@ -66,9 +66,14 @@ public:
   /// A grid-stride loop over `count` with variable `var`; close() ends it.
   void forEach(const std::string &var, int64_t count);
 
-  void launch(std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block) {
+  /// `minBlocksPerSM` (the second __launch_bounds__ argument, when not 0)
+  /// caps the registers a thread may take so that that many blocks fit an
+  /// SM together.
+  void launch(std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block,
+              uint32_t minBlocksPerSM = 0) {
     this->grid = grid;
     this->block = block;
+    this->minBlocksPerSM = minBlocksPerSM;
   }
   /// Asks for `bytes` of device scratch, a parameter `unsigned char
   /// *scratch` after the others. One allocation serves all kernels, zero
@@ -114,6 +119,7 @@ private:
   const plan::Elementwise *kernelEpilogue = nullptr;
   bool epilogueApplied = false;
   std::array<uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1};
+  uint32_t minBlocksPerSM = 0;
   uint64_t scratchBytes = 0;
 };
 
