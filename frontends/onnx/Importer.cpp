@@ -83,6 +83,27 @@ FailureOr<SmallVector<int64_t>> NodeContext::ints(unsigned i, StringRef what) {
   return intsOf(value);
 }
 
+FailureOr<SmallVector<double>> NodeContext::numbers(unsigned i,
+                                                   StringRef what) {
+  DenseElementsAttr value = constant(i);
+  if (!value) {
+    reportNotConstant(*this, i, what);
+    return failure();
+  }
+  SmallVector<double> values;
+  if (isa<FloatType>(value.getElementType())) {
+    for (const APFloat &v : value.getValues<APFloat>())
+      values.push_back(v.convertToDouble());
+  } else if (isIndexLike(value.getElementType())) {
+    for (int64_t v : intsOf(value))
+      values.push_back(double(v));
+  } else {
+    error() << what << " must be numbers";
+    return failure();
+  }
+  return values;
+}
+
 LogicalResult NodeContext::optionalInts(unsigned i, StringRef what,
                                         SmallVectorImpl<int64_t> &values) {
   if (!has(i))
@@ -283,6 +304,7 @@ const ConverterTable &dlc::onnx::converters() {
     registerShapeOps(t);
     registerLossOps(t);
     registerIndexOps(t);
+    registerResampleOps(t);
     return t;
   }();
   return table;

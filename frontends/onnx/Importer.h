@@ -75,6 +75,10 @@ public:
   /// is absent.
   mlir::LogicalResult optionalInts(unsigned i, llvm::StringRef what,
                                    llvm::SmallVectorImpl<int64_t> &values);
+  /// A numeric input needed at compile time (scales, a region), as doubles;
+  /// errors as ints() does.
+  mlir::FailureOr<llvm::SmallVector<double>> numbers(unsigned i,
+                                                     llvm::StringRef what);
   /// A scalar (or one-element) input known at compile time, as a double.
   mlir::FailureOr<double> scalar(unsigned i, llvm::StringRef what);
 
@@ -179,6 +183,7 @@ void registerNNOps(ConverterTable &table);
 void registerShapeOps(ConverterTable &table);
 void registerLossOps(ConverterTable &table);
 void registerIndexOps(ConverterTable &table);
+void registerResampleOps(ConverterTable &table);
 
 /// Reads a TensorProto (data inline or in a file beside the model, which
 /// must stay inside `modelDir`) into an attribute of its shape and type.

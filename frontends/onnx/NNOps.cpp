@@ -91,7 +91,7 @@ FailureOr<Window> readWindow(NodeContext &ctx, ArrayRef<int64_t> kernelFromWeigh
   Window w;
   int64_t rank = ctx.rank(0);
   if (rank != 3 && rank != 4)
-    return ctx.unsupported(Twine(rank - 2) + "-D " + ctx.node.op_type()),
+    return (void)ctx.unsupported(Twine(rank - 2) + "-D " + ctx.node.op_type()),
            failure();
   int64_t spatial = rank - 2;
   w.oneD = spatial == 1;
@@ -120,7 +120,7 @@ FailureOr<Window> readWindow(NodeContext &ctx, ArrayRef<int64_t> kernelFromWeigh
   } else if (autoPad == "VALID") {
     pads.assign(2 * spatial, 0);
   } else if (autoPad != "NOTSET") {
-    return ctx.unsupported("auto_pad='" + autoPad + "'"), failure();
+    return (void)ctx.unsupported("auto_pad='" + autoPad + "'"), failure();
   }
   if (w.oneD) {
     w.kernel = {1, kernel[0]};

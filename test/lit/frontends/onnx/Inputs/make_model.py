@@ -131,6 +131,42 @@ def reshape_input():
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
 
 
+def resize():
+    """A bilinear 2x upsampling (PyTorch's interpolate, half-pixel
+    coordinates) and a nearest one of the width only."""
+    scales = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")
+    sizes = numpy_helper.from_array(np.array([1, 1, 2, 6], np.int64), "sizes")
+    nodes = [helper.make_node("Resize", ["x", "", "scales"], ["y"], name="up",
+                              mode="linear"),
+             helper.make_node("Resize", ["x", "", "", "sizes"], ["z"],
+                              name="wide", mode="nearest")]
+    return helper.make_graph(
+        nodes, "resize",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("z", TensorProto.FLOAT, None)],
+        [scales, sizes])
+
+
+def resize_errors():
+    scales = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")
+    sizes = numpy_helper.from_array(np.array([1, 1, 4, 6], np.int64), "sizes")
+    nodes = [helper.make_node("Resize", ["x", "", "scales"], ["a"], name="area",
+                              mode="area"),
+             helper.make_node("Resize", ["x", "", "scales", "sizes"], ["b"],
+                              name="both"),
+             helper.make_node("Resize", ["x", "", "s"], ["c"], name="runtime"),
+             helper.make_node("Resize", ["x", "", "scales"], ["d"],
+                              name="crop", coordinate_transformation_mode="crop")]
+    outputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, None)
+               for n in "abcd"]
+    return helper.make_graph(
+        nodes, "resize_errors",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 3]),
+         helper.make_tensor_value_info("s", TensorProto.FLOAT, [4])],
+        outputs, [scales, sizes])
+
+
 def external(location):
     """A weight stored beside the model at `location`."""
     t = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[3])
@@ -161,6 +197,10 @@ def main():
         graph = missing_input()
     elif kind == "unsupported":
         graph = unsupported()
+    elif kind == "resize":
+        graph = resize()
+    elif kind == "resize_errors":
+        graph = resize_errors()
     elif kind == "reshape_input":
         graph = reshape_input()
         np.save(os.path.join(out, "shape.npy"), np.array([6, 4], np.int64))
