@@ -292,6 +292,20 @@ static LogicalResult inferReduced(std::optional<Location> loc, Value value,
   return success();
 }
 
+/// A maximum over no elements has no value: an axis of size 0 among `axes`
+/// is an error. (A sum over none is 0, a mean NaN.)
+static LogicalResult checkNotEmpty(std::optional<Location> loc, StringRef op,
+                                   Value input, ArrayRef<int64_t> axes) {
+  if (op != ReduceMaxOp::getOperationName())
+    return success();
+  auto type = cast<RankedTensorType>(input.getType());
+  for (int64_t axis : axes)
+    if (axis >= 0 && axis < type.getRank() && type.getDimSize(axis) == 0)
+      return emitOptionalError(loc, "reduces axis ", axis,
+                               " of size 0: the maximum of no elements");
+  return success();
+}
+
 #define DL_REDUCE_INFERENCE(OP)                                                \
   LogicalResult OP::inferReturnTypes(MLIRContext *,                           \
                                      std::optional<Location> loc,              \
@@ -299,6 +313,9 @@ static LogicalResult inferReduced(std::optional<Location> loc, Value value,
                                      SmallVectorImpl<Type> &inferred) {        \
     if (adaptor.getAxes().empty())                                             \
       return emitOptionalError(loc, "needs at least one axis");                \
+    if (failed(checkNotEmpty(loc, OP::getOperationName(), adaptor.getInput(), \
+                             adaptor.getAxes())))                              \
+      return failure();                                                        \
     return inferReduced(loc, adaptor.getInput(), adaptor.getAxes(),            \
                         adaptor.getKeepdims(), Type(), inferred);              \
   }

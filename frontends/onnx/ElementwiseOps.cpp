@@ -21,10 +21,6 @@ Type elementType(Value v) {
   return cast<RankedTensorType>(v.getType()).getElementType();
 }
 
-template <typename OpTy> LogicalResult unary(NodeContext &ctx) {
-  ctx.set(0, OpTy::create(ctx.b, ctx.loc, ctx.in(0)));
-  return success();
-}
 
 /// An elementwise node whose inputs are all small integer or boolean
 /// constants (shape computations: Equal, Where, Add on shapes) folds to a
@@ -85,17 +81,52 @@ Value foldIntegers(NodeContext &ctx, Type resultElement,
 }
 
 template <typename OpTy> int64_t (*integerFold())(ArrayRef<int64_t>) {
-  if constexpr (std::is_same_v<OpTy, AddOp>)
-    return [](ArrayRef<int64_t> x) { return x[0] + x[1]; };
+  if constexpr (std::is_same_v<OpTy, AddOp>) // Sum adds any number
+    return [](ArrayRef<int64_t> x) {
+      int64_t sum = 0;
+      for (int64_t v : x)
+        sum += v;
+      return sum;
+    };
   if constexpr (std::is_same_v<OpTy, SubOp>)
     return [](ArrayRef<int64_t> x) { return x[0] - x[1]; };
   if constexpr (std::is_same_v<OpTy, MulOp>)
     return [](ArrayRef<int64_t> x) { return x[0] * x[1]; };
+  // ONNX divides integers truncating, as C++ does.
+  if constexpr (std::is_same_v<OpTy, DivOp>)
+    return [](ArrayRef<int64_t> x) { return x[0] / x[1]; };
+  if constexpr (std::is_same_v<OpTy, MaxOp>)
+    return [](ArrayRef<int64_t> x) { return *llvm::max_element(x); };
+  if constexpr (std::is_same_v<OpTy, MinOp>)
+    return [](ArrayRef<int64_t> x) { return *llvm::min_element(x); };
+  if constexpr (std::is_same_v<OpTy, NegOp>)
+    return [](ArrayRef<int64_t> x) { return -x[0]; };
+  if constexpr (std::is_same_v<OpTy, AbsOp>)
+    return [](ArrayRef<int64_t> x) { return x[0] < 0 ? -x[0] : x[0]; };
   return nullptr;
 }
 
-template <typename OpTy> LogicalResult binary(NodeContext &ctx) {
+template <typename OpTy> LogicalResult unary(NodeContext &ctx) {
   if (auto fn = integerFold<OpTy>())
+    if (Value folded = foldIntegers(ctx, elementType(ctx.in(0)), fn)) {
+      ctx.set(0, folded);
+      return success();
+    }
+  ctx.set(0, OpTy::create(ctx.b, ctx.loc, ctx.in(0)));
+  return success();
+}
+
+/// Whether a constant integer divisor has a zero, which a fold must leave
+/// to run time.
+bool hasZero(DenseElementsAttr value) {
+  return value && isa<IntegerType>(value.getElementType()) &&
+         llvm::any_of(value.getValues<APInt>(),
+                      [](const APInt &v) { return v.isZero(); });
+}
+
+template <typename OpTy> LogicalResult binary(NodeContext &ctx) {
+  if (auto fn = integerFold<OpTy>();
+      fn && !(std::is_same_v<OpTy, DivOp> && hasZero(ctx.constant(1))))
     if (Value folded = foldIntegers(ctx, elementType(ctx.in(0)), fn)) {
       ctx.set(0, folded);
       return success();
@@ -109,6 +140,11 @@ template <typename OpTy> LogicalResult binary(NodeContext &ctx) {
 template <typename OpTy> LogicalResult variadic(NodeContext &ctx) {
   if (ctx.numInputs() == 0)
     return ctx.error() << "needs at least one input", failure();
+  if (auto fn = integerFold<OpTy>(); fn && ctx.node.op_type() != "Mean")
+    if (Value folded = foldIntegers(ctx, elementType(ctx.in(0)), fn)) {
+      ctx.set(0, folded);
+      return success();
+    }
   Value acc = ctx.in(0);
   for (unsigned i = 1; i < ctx.numInputs() && acc; ++i)
     acc = ctx.make<OpTy>(acc, ctx.in(i));

@@ -8,6 +8,8 @@
 
 #include "frontends/onnx/Importer.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::dl;
 using namespace dlc::onnx;
@@ -61,6 +63,33 @@ LogicalResult convertReduce(NodeContext &ctx) {
   }
   bool keep = ctx.getInt("keepdims", 1) != 0;
   Type elt = ctx.type(0).getElementType();
+  ArrayRef<int64_t> in = ctx.type(0).getShape();
+  if ((kind == Reduction::Max || kind == Reduction::Min ||
+       kind == Reduction::LogSumExp) &&
+      llvm::any_of(**axes, [&](int64_t a) { return in[a] == 0; })) {
+    // Over no elements: the maximum is -inf, the minimum +inf, as ONNX
+    // defines them (from opset 18).
+    if (!isa<FloatType>(elt))
+      return ctx.unsupported("an integer " + ctx.node.op_type() +
+                             " over no elements");
+    SmallVector<int64_t> shape;
+    for (auto [i, d] : llvm::enumerate(in))
+      if (!llvm::is_contained(**axes, int64_t(i)))
+        shape.push_back(d);
+      else if (keep)
+        shape.push_back(1);
+    double inf = std::numeric_limits<double>::infinity();
+    ctx.set(0, ctx.broadcastTo(ctx.scalarOf(elt, kind == Reduction::Min
+                                                     ? inf
+                                                     : -inf),
+                               shape));
+    return success();
+  }
+  // The maximum of booleans is "any", the minimum "all": reduced as i32.
+  bool boolean = elt.isInteger(1) &&
+                 (kind == Reduction::Max || kind == Reduction::Min);
+  if (boolean)
+    x = ctx.castTo(x, ctx.b.getI32Type());
   auto sum = [&](Value v, bool keepdims) {
     return ctx.make<ReduceSumOp>(v, **axes, keepdims);
   };
@@ -106,6 +135,8 @@ LogicalResult convertReduce(NodeContext &ctx) {
     break;
   }
   }
+  if (r && boolean)
+    r = ctx.castTo(r, elt);
   ctx.set(0, r);
   return success(r != nullptr);
 }

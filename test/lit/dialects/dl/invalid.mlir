@@ -362,6 +362,15 @@ func.func @reduce_axis_range(%x: tensor<4x5xf32>) {
 
 // -----
 
+func.func @reduce_max_of_nothing(%x: tensor<4x0xf32>) {
+  // expected-error @+2 {{reduces axis 1 of size 0: the maximum of no elements}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = dl.reduce_max %x axes = [1] : tensor<4x0xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
 func.func @reduce_no_axes(%x: tensor<4x5xf32>) {
   // expected-error @+2 {{needs at least one axis}}
   // expected-error @+1 {{failed to infer returned types}}
