@@ -305,6 +305,7 @@ const ConverterTable &dlc::onnx::converters() {
     registerLossOps(t);
     registerIndexOps(t);
     registerResampleOps(t);
+    registerEinsumOps(t);
     return t;
   }();
   return table;

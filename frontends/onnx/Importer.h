@@ -184,6 +184,7 @@ void registerShapeOps(ConverterTable &table);
 void registerLossOps(ConverterTable &table);
 void registerIndexOps(ConverterTable &table);
 void registerResampleOps(ConverterTable &table);
+void registerEinsumOps(ConverterTable &table);
 
 /// Reads a TensorProto (data inline or in a file beside the model, which
 /// must stay inside `modelDir`) into an attribute of its shape and type.

@@ -398,6 +398,57 @@ LogicalResult convertInstanceNorm(NodeContext &ctx) {
   return success(y != nullptr);
 }
 
+/// GroupNormalization: the channels in `num_groups` groups, each group of
+/// each sample normalized over its channels and pixels, then scaled and
+/// shifted per channel (opset 21) or per group (18).
+LogicalResult convertGroupNorm(NodeContext &ctx) {
+  auto type = ctx.type(0);
+  int64_t rank = type.getRank();
+  if (rank < 3)
+    return ctx.error() << "the input needs spatial dimensions", failure();
+  int64_t groups = ctx.getInt("num_groups", 0), n = type.getDimSize(0),
+          c = type.getDimSize(1);
+  if (groups <= 0 || c % groups)
+    return ctx.error() << "num_groups = " << groups << " does not divide the "
+                       << c << " channels",
+           failure();
+  int64_t perGroup = type.getNumElements() / std::max<int64_t>(n * groups, 1);
+  int64_t affine = ctx.opset >= 21 ? c : groups;
+  for (unsigned i = 1; i <= 2; ++i)
+    if (ctx.type(i).getNumElements() != affine || ctx.rank(i) != 1)
+      return ctx.error() << (i == 1 ? "scale" : "bias") << " must be ["
+                         << affine << "], it is "
+                         << formatShape(ctx.type(i).getShape()),
+             failure();
+  Type elt = type.getElementType();
+  Value x = ctx.reshape(ctx.in(0), {n, groups, perGroup});
+  Value mean = ctx.make<ReduceMeanOp>(x, ArrayRef<int64_t>{2}, true);
+  Value centered = ctx.make<SubOp>(x, mean);
+  Value var = ctx.make<ReduceMeanOp>(ctx.make<MulOp>(centered, centered),
+                                     ArrayRef<int64_t>{2}, true);
+  Value eps = ctx.scalarOf(elt, ctx.getFloat("epsilon", 1e-5));
+  Value inv = RsqrtOp::create(ctx.b, ctx.loc, ctx.make<AddOp>(var, eps));
+  Value y = ctx.make<MulOp>(centered, inv);
+  if (!y)
+    return failure();
+  // Per group: applied before the channels come back; per channel after.
+  Value scale = ctx.in(1), bias = ctx.in(2);
+  if (affine == groups) {
+    y = ctx.make<AddOp>(
+        ctx.make<MulOp>(y, ctx.reshape(scale, {1, groups, 1})),
+        ctx.reshape(bias, {1, groups, 1}));
+    y = y ? ctx.reshape(y, type.getShape()) : y;
+  } else {
+    SmallVector<int64_t> channelShape(rank, 1);
+    channelShape[1] = c;
+    y = ctx.reshape(y, type.getShape());
+    y = ctx.make<AddOp>(ctx.make<MulOp>(y, ctx.reshape(scale, channelShape)),
+                        ctx.reshape(bias, channelShape));
+  }
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
 LogicalResult convertDropout(NodeContext &ctx) {
   // Inference: the identity. Training mode would draw a mask per call.
   if (ctx.opset >= 12 && ctx.has(2)) {
@@ -435,5 +486,6 @@ void dlc::onnx::registerNNOps(ConverterTable &t) {
   t.add("BatchNormalization", 9, convertBatchNorm);
   t.add("LayerNormalization", 17, convertLayerNorm);
   t.add("InstanceNormalization", 6, convertInstanceNorm);
+  t.add("GroupNormalization", 18, convertGroupNorm);
   t.add("Dropout", 1, convertDropout);
 }
