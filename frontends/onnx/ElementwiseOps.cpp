@@ -409,6 +409,75 @@ LogicalResult convertWhere(NodeContext &ctx) {
 
 //===--- Clip, Cast -------------------------------------------------------===//
 
+/// Shrink: x + bias below -lambd, x - bias above lambd, 0 between.
+LogicalResult convertShrink(NodeContext &ctx) {
+  Value x = ctx.in(0);
+  double lambd = ctx.getFloat("lambd", 0.5), bias = ctx.getFloat("bias", 0);
+  Value below = ctx.make<CompareOp>(CompareDirection::LT, x,
+                                    scalarLike(ctx, x, -lambd));
+  Value above = ctx.make<CompareOp>(CompareDirection::GT, x,
+                                    scalarLike(ctx, x, lambd));
+  Value y = ctx.make<SelectOp>(
+      below, ctx.make<AddOp>(x, scalarLike(ctx, x, bias)),
+      ctx.make<SelectOp>(above, ctx.make<SubOp>(x, scalarLike(ctx, x, bias)),
+                         scalarLike(ctx, x, 0)));
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
+/// Mod: the remainder with the divisor's sign (fmod = 0, Python's %) or the
+/// dividend's (fmod = 1, C's fmod). Integers fold when known; floats take
+/// a - b * floor(a / b), resp. a - b * trunc(a / b).
+LogicalResult convertMod(NodeContext &ctx) {
+  bool cFmod = ctx.getInt("fmod", 0) != 0;
+  Type elt = elementType(ctx.in(0));
+  if (!isa<FloatType>(elt)) {
+    if (!hasZero(ctx.constant(1)))
+      if (Value folded = foldIntegers(ctx, elt, [&](ArrayRef<int64_t> x) {
+            int64_t r = x[0] % x[1];
+            if (!cFmod && r != 0 && (r < 0) != (x[1] < 0))
+              r += x[1];
+            return r;
+          })) {
+        ctx.set(0, folded);
+        return success();
+      }
+    // a - b * (a / b) with C's truncating division (a zero divisor is the
+    // runtime's error), then moved to the divisor's sign for Python's %.
+    Value a = ctx.in(0), b = ctx.in(1);
+    Value r = ctx.make<SubOp>(a, ctx.make<MulOp>(b, ctx.make<DivOp>(a, b)));
+    if (r && !cFmod) {
+      Value zero = scalarLike(ctx, r, 0);
+      Value signsDiffer = ctx.make<CompareOp>(
+          CompareDirection::NE,
+          ctx.make<CompareOp>(CompareDirection::LT, r, zero),
+          ctx.make<CompareOp>(CompareDirection::LT, b, zero));
+      Value move = ctx.make<SelectOp>(
+          ctx.make<CompareOp>(CompareDirection::NE, r, zero), signsDiffer,
+          ctx.scalarOf(ctx.b.getI1Type(), 0));
+      r = ctx.make<SelectOp>(move, ctx.make<AddOp>(r, b), r);
+    }
+    ctx.set(0, r);
+    return success(r != nullptr);
+  }
+  Value a = ctx.in(0), b = ctx.in(1);
+  Value q = ctx.make<DivOp>(a, b);
+  if (!q)
+    return failure();
+  Value whole = FloorOp::create(ctx.b, ctx.loc, q);
+  if (cFmod) { // toward zero: -floor(-q) for negative q
+    Value negative = ctx.make<CompareOp>(CompareDirection::LT, q,
+                                         scalarLike(ctx, q, 0));
+    Value up = NegOp::create(
+        ctx.b, ctx.loc,
+        FloorOp::create(ctx.b, ctx.loc, NegOp::create(ctx.b, ctx.loc, q)));
+    whole = ctx.make<SelectOp>(negative, up, whole);
+  }
+  Value r = ctx.make<SubOp>(a, ctx.make<MulOp>(b, whole));
+  ctx.set(0, r);
+  return success(r != nullptr);
+}
+
 LogicalResult convertClip(NodeContext &ctx) {
   Value x = ctx.in(0);
   Value lo, hi;
@@ -513,6 +582,8 @@ void dlc::onnx::registerElementwiseOps(ConverterTable &t) {
   t.add("Where", 9, convertWhere);
 
   t.add("Clip", 6, convertClip);
+  t.add("Shrink", 9, convertShrink);
+  t.add("Mod", 10, convertMod);
   t.add("Cast", 6, convertCast);
   t.add("CastLike", 15, convertCastLike);
 }

@@ -63,11 +63,35 @@ static void reportNotConstant(NodeContext &ctx, unsigned i, StringRef what) {
   }
   auto diag = ctx.error() << what << " (input '" << ctx.node.input(i)
                           << "') must be known at compile time";
-  if (isa<BlockArgument>(ctx.in(i)))
+  if (isa<BlockArgument>(ctx.in(i))) {
     diag << ": make it an initializer, or give its value with --input-value "
          << ctx.node.input(i) << "=FILE";
-  else
-    diag << ", but it is computed from run-time data";
+    return;
+  }
+  diag << ", but it is computed from run-time data";
+  // Name the integer graph inputs it is computed from (shape arithmetic
+  // reads them): known values for those make it a constant.
+  SmallVector<std::string> sources;
+  SmallVector<Value> work{ctx.in(i)};
+  llvm::DenseSet<Value> seen;
+  while (!work.empty() && seen.size() < 10000) {
+    Value v = work.pop_back_val();
+    if (!seen.insert(v).second)
+      continue;
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      auto name = dyn_cast<NameLoc>(arg.getLoc());
+      Type elt = cast<RankedTensorType>(arg.getType()).getElementType();
+      if (name && isIndexLike(elt))
+        sources.push_back(name.getName().str());
+      continue;
+    }
+    if (Operation *op = v.getDefiningOp())
+      work.append(op->operand_begin(), op->operand_end());
+  }
+  llvm::sort(sources);
+  for (const std::string &source : sources)
+    diag << "; give input '" << source << "' with --input-value " << source
+         << "=FILE";
 }
 
 FailureOr<SmallVector<int64_t>> NodeContext::ints(unsigned i, StringRef what) {

@@ -186,6 +186,13 @@ void registerIndexOps(ConverterTable &table);
 void registerResampleOps(ConverterTable &table);
 void registerEinsumOps(ConverterTable &table);
 
+/// Pads `x` along `axis` by `before` and `after` elements (cropping where
+/// they are negative) in Pad's `mode` (constant: `value`, a scalar).
+/// Null after an error.
+mlir::Value padAxis(NodeContext &ctx, mlir::Value x, int64_t axis,
+                    int64_t before, int64_t after, llvm::StringRef mode,
+                    mlir::Value value);
+
 /// Reads a TensorProto (data inline or in a file beside the model, which
 /// must stay inside `modelDir`) into an attribute of its shape and type.
 mlir::FailureOr<mlir::DenseElementsAttr>

@@ -449,6 +449,66 @@ LogicalResult convertGroupNorm(NodeContext &ctx) {
   return success(y != nullptr);
 }
 
+/// MeanVarianceNormalization: (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9)
+/// over `axes`, as ONNX's function body computes it.
+LogicalResult convertMvn(NodeContext &ctx) {
+  int64_t rank = ctx.rank(0);
+  SmallVector<int64_t> axes;
+  for (int64_t a : ctx.getInts("axes").value_or(SmallVector<int64_t>{0, 2, 3})) {
+    auto axis = ctx.axis(a, rank, "axes");
+    if (failed(axis))
+      return failure();
+    axes.push_back(*axis);
+  }
+  llvm::sort(axes);
+  Value x = ctx.in(0);
+  Value mean = ctx.make<ReduceMeanOp>(x, axes, true);
+  Value meanOfSquares = ctx.make<ReduceMeanOp>(ctx.make<MulOp>(x, x), axes,
+                                               true);
+  if (!mean || !meanOfSquares)
+    return failure();
+  Value std = SqrtOp::create(
+      ctx.b, ctx.loc,
+      ctx.make<SubOp>(meanOfSquares, ctx.make<MulOp>(mean, mean)));
+  Type elt = ctx.type(0).getElementType();
+  Value y = ctx.make<DivOp>(ctx.make<SubOp>(x, mean),
+                            ctx.make<AddOp>(std, ctx.scalarOf(elt, 1e-9)));
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
+/// LRN: x / (bias + alpha / size * s)^beta, s the sum of squares over the
+/// `size` channels around each (those that exist): one zero-padded window
+/// per offset, summed.
+LogicalResult convertLrn(NodeContext &ctx) {
+  if (ctx.rank(0) < 3)
+    return ctx.error() << "the input needs channels and spatial dimensions",
+           failure();
+  int64_t size = ctx.getInt("size", 0);
+  if (size <= 0)
+    return ctx.error() << "size must be positive, it is " << size, failure();
+  double alpha = ctx.getFloat("alpha", 1e-4), beta = ctx.getFloat("beta", 0.75),
+         bias = ctx.getFloat("bias", 1.0);
+  Value x = ctx.in(0);
+  Type elt = ctx.type(0).getElementType();
+  Value squares = ctx.make<MulOp>(x, x), sum;
+  int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
+  for (int64_t d = -lo; d <= hi && squares; ++d) {
+    Value window = d == 0 ? squares
+                          : padAxis(ctx, squares, 1, -d, d, "constant",
+                                    ctx.scalarOf(elt, 0));
+    if (!window)
+      return failure();
+    sum = sum ? ctx.make<AddOp>(sum, window) : window;
+  }
+  Value scaled = ctx.make<AddOp>(
+      ctx.scalarOf(elt, bias), ctx.make<MulOp>(sum, ctx.scalarOf(elt, alpha /
+                                                                 double(size))));
+  Value y = ctx.make<DivOp>(x, ctx.make<PowOp>(scaled, ctx.scalarOf(elt, beta)));
+  ctx.set(0, y);
+  return success(y != nullptr);
+}
+
 LogicalResult convertDropout(NodeContext &ctx) {
   // Inference: the identity. Training mode would draw a mask per call.
   if (ctx.opset >= 12 && ctx.has(2)) {
@@ -487,5 +547,7 @@ void dlc::onnx::registerNNOps(ConverterTable &t) {
   t.add("LayerNormalization", 17, convertLayerNorm);
   t.add("InstanceNormalization", 6, convertInstanceNorm);
   t.add("GroupNormalization", 18, convertGroupNorm);
+  t.add("MeanVarianceNormalization", 9, convertMvn);
+  t.add("LRN", 1, convertLrn);
   t.add("Dropout", 1, convertDropout);
 }

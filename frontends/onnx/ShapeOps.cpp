@@ -14,6 +14,52 @@ using namespace mlir;
 using namespace mlir::dl;
 using namespace dlc::onnx;
 
+/// Pads (or, by negative amounts, crops) `x` along `axis`: a gather of the
+/// source positions, and for constant padding a select of `value` where no
+/// source is. Null after an error.
+Value dlc::onnx::padAxis(NodeContext &ctx, Value x, int64_t axis, int64_t before,
+              int64_t after, StringRef mode, Value value) {
+  auto shape = cast<RankedTensorType>(x.getType()).getShape();
+  int64_t rank = shape.size();
+  Type elt = cast<RankedTensorType>(x.getType()).getElementType();
+  int64_t dim = shape[axis], length = dim + before + after;
+  if (length < 0 || dim == 0)
+    return ctx.error() << "cannot pad dimension " << axis << " of size "
+                       << dim << " by " << before << ", " << after,
+           nullptr;
+  if (mode == "reflect" && (before >= dim || after >= dim))
+    return ctx.error() << "reflect pads must be smaller than the dimension",
+           nullptr;
+  SmallVector<int64_t> sources;
+  SmallVector<bool> inside;
+  for (int64_t p = 0; p < length; ++p) {
+    int64_t src = p - before;
+    inside.push_back(src >= 0 && src < dim);
+    if (mode == "wrap")
+      src = ((src % dim) + dim) % dim;
+    else if (mode == "reflect" && dim > 1) {
+      int64_t period = 2 * (dim - 1);
+      src = ((src % period) + period) % period;
+      if (src >= dim)
+        src = period - src;
+    } else
+      src = std::clamp<int64_t>(src, 0, dim - 1);
+    sources.push_back(src);
+  }
+  x = ctx.make<GatherOp>(
+      x, ctx.intConstant({length}, ctx.b.getIntegerType(64), sources),
+      uint64_t(axis));
+  if (x && mode == "constant" && llvm::is_contained(inside, false)) {
+    SmallVector<int64_t> maskShape(rank, 1);
+    maskShape[axis] = length;
+    auto maskType = RankedTensorType::get(maskShape, ctx.b.getI1Type());
+    Value mask =
+        ctx.constantOf(DenseElementsAttr::get(maskType, ArrayRef<bool>(inside)));
+    x = ctx.make<SelectOp>(mask, x, ctx.castTo(value, elt));
+  }
+  return x;
+}
+
 namespace {
 
 bool isInts(DenseElementsAttr value) {
@@ -614,45 +660,45 @@ LogicalResult convertPad(NodeContext &ctx) {
     int64_t before = pads[i], after = pads[i + axes.size()];
     if (before == 0 && after == 0)
       continue;
-    int64_t dim = shape[*axis], length = dim + before + after;
-    if (length < 0 || dim == 0)
-      return ctx.error() << "cannot pad dimension " << *axis << " of size "
-                         << dim << " by " << before << ", " << after,
-             failure();
-    if (mode == "reflect" && (before >= dim || after >= dim))
-      return ctx.error() << "reflect pads must be smaller than the dimension",
-             failure();
-    SmallVector<int64_t> sources;
-    SmallVector<bool> inside;
-    for (int64_t p = 0; p < length; ++p) {
-      int64_t src = p - before;
-      inside.push_back(src >= 0 && src < dim);
-      if (mode == "wrap")
-        src = ((src % dim) + dim) % dim;
-      else if (mode == "reflect" && dim > 1) {
-        int64_t period = 2 * (dim - 1);
-        src = ((src % period) + period) % period;
-        if (src >= dim)
-          src = period - src;
-      } else
-        src = std::clamp<int64_t>(src, 0, dim - 1);
-      sources.push_back(src);
-    }
-    x = ctx.make<GatherOp>(
-        x, ctx.intConstant({length}, ctx.b.getIntegerType(64), sources),
-        uint64_t(*axis));
+    x = padAxis(ctx, x, *axis, before, after, mode, value);
     if (!x)
       return failure();
-    if (mode == "constant" && llvm::is_contained(inside, false)) {
-      SmallVector<int64_t> maskShape(rank, 1);
-      maskShape[*axis] = length;
-      auto maskType = RankedTensorType::get(maskShape, ctx.b.getI1Type());
-      Value mask =
-          ctx.constantOf(DenseElementsAttr::get(maskType, ArrayRef<bool>(inside)));
-      x = ctx.make<SelectOp>(mask, x, ctx.castTo(value, elt));
-      if (!x)
-        return failure();
-    }
+  }
+  ctx.set(0, x);
+  return success();
+}
+
+/// CenterCropPad: each of `axes` cropped or zero-padded to the target size
+/// around its centre (the extra element, when the difference is odd, goes
+/// after).
+LogicalResult convertCenterCropPad(NodeContext &ctx) {
+  int64_t rank = ctx.rank(0);
+  auto target = ctx.ints(1, "the shape");
+  if (failed(target))
+    return failure();
+  SmallVector<int64_t> axes;
+  if (auto a = ctx.getInts("axes"))
+    axes = *a;
+  else
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  if (target->size() != axes.size())
+    return ctx.error() << "the shape has " << target->size()
+                       << " values for " << axes.size() << " axes",
+           failure();
+  Value x = ctx.in(0), zero = ctx.scalarOf(ctx.type(0).getElementType(), 0);
+  for (auto [i, a] : llvm::enumerate(axes)) {
+    auto axis = ctx.axis(a, rank, "axes");
+    if (failed(axis))
+      return failure();
+    int64_t dim = ctx.type(0).getDimSize(*axis), want = (*target)[i];
+    if (want < 0)
+      return ctx.error() << "target size " << want << " is negative",
+             failure();
+    int64_t before = want >= dim ? (want - dim) / 2 : -((dim - want) / 2);
+    x = padAxis(ctx, x, *axis, before, want - dim - before, "constant", zero);
+    if (!x)
+      return failure();
   }
   ctx.set(0, x);
   return success();
@@ -719,6 +765,7 @@ void dlc::onnx::registerShapeOps(ConverterTable &t) {
   t.add("ConstantOfShape", 9, convertConstantOfShape);
   t.add("Tile", 6, convertTile);
   t.add("Pad", 1, convertPad);
+  t.add("CenterCropPad", 18, convertCenterCropPad);
   t.add("Range", 11, convertRange);
   t.add("DepthToSpace", 1, convertDepthSpace<true>);
   t.add("SpaceToDepth", 1, convertDepthSpace<false>);
