@@ -37,6 +37,14 @@ done
 gemm=$("$dlrun" "$work/cnn-gemm.dlp" --compile-only --arch sm_90)
 echo "cnn --conv=gemm train: $gemm"
 total=$((total + $(head -1 <<<"$gemm" | sed -E 's/^compiled ([0-9]+) kernels.*/\1/')))
+# --precision tf32 builds the convolutions' tensor-core variant: it
+# compiles, and is cached apart from the strict one.
+tf32=$("$dlrun" "$work/cnn-train.dlp" --compile-only --arch sm_90 --precision tf32)
+echo "cnn train, --precision tf32: $tf32"
+if [[ $(head -1 <<<"$tf32") == *"(0 compiled,"* ]]; then
+  echo "error: the tf32 kernels came from the strict ones' cache: $tf32" >&2
+  exit 1
+fi
 # An architecture NVRTC does not know is refused with a message.
 if "$dlrun" "$work/mlp-train.dlp" --compile-only --arch sm_1 2>"$work/err"; then
   echo "error: --arch sm_1 was accepted" >&2

@@ -2,7 +2,8 @@
 # Every example's CUDA kernels, run on the CPU by kernel-sim (each CUDA
 # thread a fiber, the plan's grid and blocks) and compared step by step with
 # the CPU backend: the training plans (train, eval and inference programs)
-# and the convolutions as im2col and GEMMs. No GPU needed.
+# and the convolutions as im2col and GEMMs; the convolutions once more as
+# --precision tf32 builds them (tensor cores). No GPU needed.
 #
 #   simulate-kernels.sh DLC KERNEL_SIM EXAMPLES_DIR
 set -euo pipefail
@@ -17,3 +18,5 @@ done
 "$dlc" "$examples/cnn.dl" --train --conv=gemm -o "$work/cnn-gemm.dlp"
 plans+=("$work/cnn-gemm.dlp")
 "$sim" "${plans[@]}"
+# Under --precision tf32 the convolutions multiply on TF32 tensor cores.
+"$sim" --tf32 "$work/cnn.dlp" "$work/lenet.dlp"

@@ -11,6 +11,7 @@
 #   3. Each further training step or evaluation batch costs the host one
 #      graph launch and nothing else.
 #   4. A bad label is reported with its step and kernel.
+#   5. --precision tf32 builds the convolutions for tensor cores.
 #
 #   simulated-gpu.sh BUILD_DIR SIM_LIBRARY
 set -euo pipefail
@@ -47,6 +48,24 @@ print(f"{sys.argv[3]}: {len(gpu)} epoch(s) on the simulated GPU, train loss "
       f"the CPU backend's")
 PY
 done
+
+# --precision tf32: NVRTC builds the convolutions' tensor-core variant
+# (the simulated NVRTC passes DLC_TF32 on), whose CNN trains to the CPU
+# backend's curve within TF32's rounding.
+"$dlrun" "$plans/cnn.train.dlp" --train --device cuda --precision tf32 \
+  --data "$work/bundle/data" --epochs 1 --limit 128 \
+  --metrics-json "$work/cnn-tf32.json" > /dev/null
+"$python" - "$work/cnn-tf32.json" "$work/cnn-cpu.json" <<'PY'
+import json, sys
+gpu, cpu = (json.load(open(path))[-1] for path in sys.argv[1:3])
+for key in ("train_loss", "test_loss"):
+    if abs(gpu[key] - cpu[key]) > 1e-2 * max(1.0, abs(cpu[key])):
+        sys.exit(f"cnn --precision tf32: {key} {gpu[key]} on the simulated "
+                 f"GPU, {cpu[key]} on the CPU")
+print(f"cnn --precision tf32: train loss {gpu['train_loss']:.4f} (CPU "
+      f"{cpu['train_loss']:.4f}), test loss {gpu['test_loss']:.4f} (CPU "
+      f"{cpu['test_loss']:.4f})")
+PY
 
 # Each step timed with events on the stream (dlrun --profile).
 "$dlrun" "$plans/mlp.train.dlp" --program train --device cuda \

@@ -105,14 +105,31 @@ def check_cuda_kernels(dlrun, kernel_sim, workdir):
             print(f"FAIL NVRTC {plan}\n{result.stderr}", file=sys.stderr)
             status = 1
     print(f"NVRTC: the kernels of {len(plans)} plans compile for sm_90")
-    return status | simulate_kernels(kernel_sim, plans)
+    status |= simulate_kernels(kernel_sim, plans)
+    # Convolutions multiply on TF32 tensor cores under --precision tf32:
+    # that variant of their kernels compiles and runs too.
+    convolutions = [p for p in plans if "conv" in os.path.basename(p)]
+    if convolutions:
+        for plan in convolutions:
+            result = subprocess.run(
+                [dlrun, plan, "--compile-only", "--arch", "sm_90",
+                 "--precision", "tf32"], capture_output=True, text=True,
+                env=env)
+            if result.returncode != 0:
+                print(f"FAIL NVRTC tf32 {plan}\n{result.stderr}",
+                      file=sys.stderr)
+                status = 1
+        print(f"NVRTC: the tf32 kernels of {len(convolutions)} convolution "
+              "plans compile for sm_90")
+        status |= simulate_kernels(kernel_sim, convolutions, ["--tf32"])
+    return status
 
 
-def simulate_kernels(kernel_sim, plans):
+def simulate_kernels(kernel_sim, plans, flags=()):
     """Runs the CUDA kernels of `plans` on the CPU (tools/kernel-sim, one
-    compiler run for all) against the CPU backend; prints its failures and
-    summary, returns 1 on any failure."""
-    result = subprocess.run([kernel_sim, *plans], capture_output=True,
+    compiler run for all, with `flags`) against the CPU backend; prints its
+    failures and summary, returns 1 on any failure."""
+    result = subprocess.run([kernel_sim, *flags, *plans], capture_output=True,
                             text=True)
     for line in result.stdout.splitlines():
         if line.startswith(("FAIL", "  ", "kernel-sim:")):

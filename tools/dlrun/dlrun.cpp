@@ -61,8 +61,10 @@ INFERENCE:
                              rates.
   --device auto|cpu|cuda     Where to run (default: auto, the GPU when there
                              is one).
-  --precision fp32|tf32      f32 GEMMs on the GPU: strict fp32 (default) or
-                             TF32 tensor cores (faster, ~1e-3 relative).
+  --precision fp32|tf32      f32 GEMMs and convolutions on the GPU: strict
+                             fp32 (default) or TF32 tensor cores (faster,
+                             ~1e-3 relative; --compile-only compiles that
+                             variant).
 
 TRAINING (plans compiled with dlc --train):
   --train                    Train: epochs of shuffled batches through the
@@ -218,8 +220,9 @@ int compileOnly(const Options &options, const Plan &plan) {
       return fail("--compile-only: no GPU to take the architecture from; "
                   "give --arch sm_XY");
   }
-  Expected<KernelBuild> build = compileKernels(
-      plan, arch, options.noKernelCache ? "" : options.kernelCache);
+  Expected<KernelBuild> build =
+      compileKernels(plan, arch, options.noKernelCache ? "" : options.kernelCache,
+                     options.precision == "tf32");
   if (!build)
     return fail(build.status().message());
   std::printf("compiled %u kernels for sm_%d with NVRTC %s in %.2f s "
@@ -251,6 +254,9 @@ int run(const Options &options) {
     return 0;
   }
 
+  if (options.precision != "fp32" && options.precision != "tf32")
+    return fail("--precision must be fp32 or tf32, not '" +
+                options.precision + "'");
   if (options.compileOnly)
     return compileOnly(options, **plan);
 
@@ -279,9 +285,6 @@ int run(const Options &options) {
     std::fprintf(stderr, "dlrun: running '%s' on %s\n",
                  options.program.c_str(), where.c_str());
 
-  if (options.precision != "fp32" && options.precision != "tf32")
-    return fail("--precision must be fp32 or tf32, not '" +
-                options.precision + "'");
   SessionOptions sessionOptions;
   sessionOptions.tf32 = options.precision == "tf32";
   sessionOptions.kernelCache = options.noKernelCache ? "" : options.kernelCache;

@@ -70,6 +70,8 @@ extern "C" dlc_sim::Hooks dlc_sim_hooks;
 #define __launch_bounds__(...)
 #define __shared__ static
 #define __constant__ static const
+// Kernels leave their inline PTX to the real compiler.
+#define DLC_KERNEL_SIM 1
 #define __align__(n) __attribute__((aligned(n)))
 
 // The vector types the kernels load 16 bytes at a time with.
@@ -175,6 +177,42 @@ template <typename T, typename U, typename V>
 T atomicCAS(T *address, U compare, V value) {
   return dlc_sim_atomic(
       address, [&](T old) { return old == T(compare) ? T(value) : old; });
+}
+
+// TF32 tensor cores (kernels compiled with DLC_TF32). cvt.rna.tf32.f32
+// rounds to 10 mantissa bits, ties away from zero.
+inline unsigned dlc_tf32(float v) {
+  unsigned bits = unsigned(dlc_sim::toBits(v));
+  if ((bits & 0x7f800000u) != 0x7f800000u) // not inf or NaN
+    bits = (bits + 0x1000u) & ~0x1fffu;
+  return bits;
+}
+/// mma.sync.m16n8k8 of one lane: every lane posts its fragments of A
+/// (a[r] = A[g + 8 (r % 2)][t + 4 (r / 2)]), B (b[r] = B[t + 4 r][g]) and
+/// gets back the whole matrices, then adds into its D elements
+/// (d[r] at row g + 8 (r / 2), column 2 t + r % 2), lane = 4 g + t.
+inline void dlc_mma_tf32(float *d, const unsigned *a, const unsigned *b) {
+  unsigned long long lanes[32];
+  float A[16][8], B[8][8];
+  for (int r = 0; r < 4; ++r) {
+    dlc_sim_hooks.exchange(0xffffffffu, a[r], lanes);
+    for (int l = 0; l < 32; ++l)
+      A[l / 4 + 8 * (r % 2)][l % 4 + 4 * (r / 2)] =
+          dlc_sim::fromBits<float>(unsigned(lanes[l]));
+  }
+  for (int r = 0; r < 2; ++r) {
+    dlc_sim_hooks.exchange(0xffffffffu, b[r], lanes);
+    for (int l = 0; l < 32; ++l)
+      B[l % 4 + 4 * r][l / 4] = dlc_sim::fromBits<float>(unsigned(lanes[l]));
+  }
+  unsigned lane = dlc_sim_lane(), g = lane / 4, t = lane % 4;
+  for (int r = 0; r < 4; ++r) {
+    unsigned row = g + 8 * (r / 2), col = 2 * t + r % 2;
+    float sum = 0;
+    for (int k = 0; k < 8; ++k)
+      sum += A[row][k] * B[k][col];
+    d[r] += sum;
+  }
 }
 
 // Bit casts and integer intrinsics.

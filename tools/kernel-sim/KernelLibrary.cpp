@@ -23,7 +23,8 @@ std::string defaultCompiler() {
 std::string compileKernels(const std::vector<KernelSource> &kernels,
                            const std::string &compiler,
                            const std::string &workDir,
-                           const std::string &library) {
+                           const std::string &library,
+                           const std::vector<std::string> &defines) {
   std::ostringstream unit;
   unit << "#include \"CudaSim.h\"\n"
        << "extern \"C\" dlc_sim::Hooks dlc_sim_hooks = {};\n";
@@ -51,9 +52,12 @@ std::string compileKernels(const std::vector<KernelSource> &kernels,
     if (!out)
       return "cannot write " + source;
   }
+  std::string macros;
+  for (const std::string &define : defines)
+    macros += " '-D" + define + "'";
   std::string command = compiler +
-                        " -std=c++17 -O2 -fPIC -shared -w -I" DLC_KERNEL_SIM_DIR
-                        " -o '" + library + "' '" + source + "' > '" + log +
+                        " -std=c++17 -O2 -fPIC -shared -w -I" DLC_KERNEL_SIM_DIR +
+                        macros + " -o '" + library + "' '" + source + "' > '" + log +
                         "' 2>&1";
   if (std::system(command.c_str()) != 0) {
     std::ifstream in(log);
@@ -72,9 +76,11 @@ KernelLibrary::~KernelLibrary() {
 
 std::string KernelLibrary::build(const std::vector<KernelSource> &kernels,
                                  const std::string &compiler,
-                                 const std::string &workDir) {
+                                 const std::string &workDir,
+                                 const std::vector<std::string> &defines) {
   std::string library = workDir + "/kernels.so";
-  if (std::string error = compileKernels(kernels, compiler, workDir, library);
+  if (std::string error =
+          compileKernels(kernels, compiler, workDir, library, defines);
       !error.empty())
     return error;
   return load(library, kernels.size());

@@ -22,12 +22,13 @@ struct KernelSource {
 };
 
 /// Compiles `kernels` into the shared library `library`, working in
-/// `workDir`; an empty string on success, else the error with the
-/// compiler's output.
+/// `workDir`, with the macros `defines` ("DLC_TF32") defined; an empty
+/// string on success, else the error with the compiler's output.
 std::string compileKernels(const std::vector<KernelSource> &kernels,
                            const std::string &compiler,
                            const std::string &workDir,
-                           const std::string &library);
+                           const std::string &library,
+                           const std::vector<std::string> &defines = {});
 
 /// The host's C++ compiler: $CXX, else c++.
 std::string defaultCompiler();
@@ -41,7 +42,8 @@ public:
 
   /// compileKernels() into `workDir`, then load().
   std::string build(const std::vector<KernelSource> &kernels,
-                    const std::string &compiler, const std::string &workDir);
+                    const std::string &compiler, const std::string &workDir,
+                    const std::vector<std::string> &defines = {});
   /// Loads a library compileKernels() wrote, of `count` kernels.
   std::string load(const std::string &path, size_t count);
 

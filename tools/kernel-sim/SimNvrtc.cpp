@@ -2,7 +2,8 @@
 //
 // "Compiling" a kernel builds it for the host (KernelLibrary, after
 // CudaSim.h) into a shared library, which becomes the CUBIN the driver
-// loads (SimImage.h). The options (the architecture) change nothing.
+// loads (SimImage.h). Of the options only macros (-DNAME) matter: the
+// architecture changes nothing.
 // dlrun compiles on several threads: each program works in a directory of
 // its own.
 //
@@ -73,17 +74,21 @@ nvrtcResult nvrtcDestroyProgram(nvrtcProgram *program) {
   return NVRTC_SUCCESS;
 }
 
-nvrtcResult nvrtcCompileProgram(nvrtcProgram program, int,
-                                const char *const *) {
+nvrtcResult nvrtcCompileProgram(nvrtcProgram program, int count,
+                                const char *const *options) {
   namespace fs = std::filesystem;
   std::string pattern =
       (fs::temp_directory_path() / "dlc-cuda-sim.XXXXXX").string();
   if (!mkdtemp(pattern.data()))
     return NVRTC_ERROR_INTERNAL_ERROR;
   std::string library = pattern + "/kernel.so";
+  std::vector<std::string> defines;
+  for (int i = 0; i < count; ++i)
+    if (std::string option = options[i]; option.rfind("-D", 0) == 0)
+      defines.push_back(option.substr(2));
   std::string error = dlc_sim::compileKernels(
       {{program->name, program->source}}, dlc_sim::defaultCompiler(), pattern,
-      library);
+      library, defines);
   if (error.empty()) {
     std::ifstream in(library, std::ios::binary);
     std::vector<char> bytes((std::istreambuf_iterator<char>(in)),

@@ -39,7 +39,7 @@ namespace {
 
 const char *kUsage =
     "usage: kernel-sim PLAN... [--program NAME]... [--cxx COMPILER] "
-    "[--keep DIR] [--verbose]\n"
+    "[--keep DIR] [--tf32] [--verbose]\n"
     "\n"
     "Runs every CUDA kernel of each PLAN on the CPU (each CUDA thread a\n"
     "fiber) and compares what each kernel step writes with the CPU backend's\n"
@@ -52,6 +52,8 @@ const char *kUsage =
     "  --program NAME  only this program (repeatable; default: all)\n"
     "  --cxx COMPILER  the host C++ compiler (default: $CXX, else c++)\n"
     "  --keep DIR      build the kernels in DIR and keep them\n"
+    "  --tf32          build the kernels as --precision tf32 runs them\n"
+    "                  (f32 GEMMs on tensor cores; tolerance 3e-3)\n"
     "  --verbose       one line per kernel step with its largest error\n";
 
 // Kernel steps checked, over all plans.
@@ -59,14 +61,15 @@ unsigned checkedSteps = 0;
 
 /// Tolerance of a float element: |sim - cpu| <= rtol * |cpu| + atol * the
 /// largest |cpu| of the tensor. The CPU backend accumulates in double, the
-/// kernels mostly in float and in another order.
-constexpr double kRtol = 1e-4, kAtol = 1e-5;
+/// kernels mostly in float and in another order; with --tf32 the products
+/// of the kernels' GEMMs round their operands to 10 mantissa bits.
+double relativeTolerance = 1e-4, absoluteTolerance = 1e-5;
 
 struct Options {
   std::vector<std::string> plans;
   std::string compiler, keep;
   std::vector<std::string> programs;
-  bool verbose = false;
+  bool verbose = false, tf32 = false;
 };
 
 struct Arenas {
@@ -114,7 +117,8 @@ Mismatch compare(const uint8_t *simulated, const uint8_t *expected,
       ratio = s == e ? 0 : INFINITY;
     else
       ratio = std::fabs(s - e) /
-              std::max(kRtol * std::fabs(e) + kAtol * scale, 1e-30);
+              std::max(relativeTolerance * std::fabs(e) + absoluteTolerance * scale,
+                       1e-30);
     worst.bad += ratio > 1;
     if (i == 0 || ratio > worst.ratio)
       worst = {ratio, i, s, e, worst.bad};
@@ -283,6 +287,8 @@ bool parse(int argc, char **argv, Options &options) {
         return false;
     } else if (arg == "--verbose") {
       options.verbose = true;
+    } else if (arg == "--tf32") {
+      options.tf32 = true;
     } else if (!arg.empty() && arg[0] != '-') {
       options.plans.push_back(arg);
     } else {
@@ -476,7 +482,12 @@ int main(int argc, char **argv) {
     std::filesystem::create_directories(dir);
   }
   dlc_sim::KernelLibrary library;
-  std::string built = library.build(sources, options.compiler, dir);
+  std::vector<std::string> defines;
+  if (options.tf32) {
+    defines.push_back("DLC_TF32");
+    relativeTolerance = absoluteTolerance = 3e-3;
+  }
+  std::string built = library.build(sources, options.compiler, dir, defines);
   if (options.keep.empty())
     std::filesystem::remove_all(dir);
   if (!built.empty()) {
@@ -503,8 +514,9 @@ int main(int argc, char **argv) {
     std::printf("kernel-sim: %d failures\n", failed);
     return 1;
   }
-  std::printf("kernel-sim: %u kernel steps of %zu plans (%zu kernels) match "
-              "the CPU backend\n",
-              checkedSteps, plans.size(), sources.size() - 2);
+  std::printf("kernel-sim: %u kernel steps of %zu plans (%zu kernels%s) "
+              "match the CPU backend\n",
+              checkedSteps, plans.size(), sources.size() - 2,
+              options.tf32 ? ", built as --precision tf32 runs them" : "");
   return 0;
 }

@@ -117,6 +117,56 @@ void writeFetch(KernelWriter &w, const std::string &regs,
   w.close();
 }
 
+/// How the 8 warps share a tile on tensor cores: wm x wn warps, each
+/// multiplying fm x fn pieces of 16 x 8 (mma.sync's m16n8k8). Warps past
+/// wm * wn idle in small tiles.
+struct TensorCoreTiling {
+  int64_t wm, wn, fm, fn;
+};
+
+TensorCoreTiling tensorCoreTiling(const GemmTiling &t) {
+  int64_t mTiles = t.tm / 16, nTiles = t.tn / 8;
+  TensorCoreTiling tc;
+  tc.wm = std::min<int64_t>(mTiles, nTiles >= 2 ? 4 : 8);
+  tc.wn = std::min<int64_t>(nTiles, 8 / tc.wm);
+  tc.fm = mTiles / tc.wm;
+  tc.fn = nTiles / tc.wn;
+  return tc;
+}
+
+/// One staged slice of k multiplied on TF32 tensor cores, 8 deep at a
+/// time: each warp loads its operands from shared memory as mma.sync lays
+/// them out (dlc_mma_tf32) and adds into its tiles' sums `tc`.
+void writeTensorCoreSlice(KernelWriter &w, const GemmTiling &t,
+                          const TensorCoreTiling &tc) {
+  w.open("if (warp < " + I(tc.wm * tc.wn) + ")");
+  w.line("#pragma unroll");
+  w.open("for (int k8 = 0; k8 < " + I(t.tk) + "; k8 += 8)");
+  w.line("unsigned fa[" + I(tc.fm) + "][4], fb[" + I(tc.fn) + "][2];");
+  w.line("#pragma unroll");
+  w.open("for (int i = 0; i < " + I(tc.fm) + "; ++i)");
+  w.line("int m = wy * " + I(16 * tc.fm) + " + i * 16 + lg;");
+  w.line("fa[i][0] = dlc_tf32(As[computing][k8 + lq][m]);");
+  w.line("fa[i][1] = dlc_tf32(As[computing][k8 + lq][m + 8]);");
+  w.line("fa[i][2] = dlc_tf32(As[computing][k8 + lq + 4][m]);");
+  w.line("fa[i][3] = dlc_tf32(As[computing][k8 + lq + 4][m + 8]);");
+  w.close();
+  w.line("#pragma unroll");
+  w.open("for (int j = 0; j < " + I(tc.fn) + "; ++j)");
+  w.line("int n = wx * " + I(8 * tc.fn) + " + j * 8 + lg;");
+  w.line("fb[j][0] = dlc_tf32(Bs[computing][k8 + lq][n]);");
+  w.line("fb[j][1] = dlc_tf32(Bs[computing][k8 + lq + 4][n]);");
+  w.close();
+  w.line("#pragma unroll");
+  w.open("for (int i = 0; i < " + I(tc.fm) + "; ++i)");
+  w.line("#pragma unroll");
+  w.line("for (int j = 0; j < " + I(tc.fn) +
+         "; ++j) dlc_mma_tf32(tc[i][j], fa[i], fb[j]);");
+  w.close();
+  w.close();
+  w.close();
+}
+
 } // namespace
 
 GemmTiling launchImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
@@ -182,15 +232,34 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
   // Two buffers of each operand's slice: while the block multiplies one,
   // the next slice's loads are in flight and then stored in the other, so a
   // slice costs one barrier. A row's padding keeps the 16-byte loads
-  // aligned and spreads stores along k over the banks.
-  std::string pad = I(16 / (T == "double" ? 8 : 4));
-  w.line("__shared__ __align__(16) " + T + " As[2][" + I(t.tk) + "][" +
-         I(t.tm) + " + " + pad + "];");
-  w.line("__shared__ __align__(16) " + T + " Bs[2][" + I(t.tk) + "][" +
-         I(t.tn) + " + " + pad + "];");
+  // aligned and spreads stores along k over the banks. The TF32 path stages
+  // its product tile in the same memory once the slices are done with.
+  int64_t pad = 16 / (T == "double" ? 8 : 4);
+  int64_t ldA = t.tm + pad, ldB = t.tn + pad;
+  int64_t slices = 2 * t.tk * (ldA + ldB);
+  bool tensorCores = T == "float";
+  int64_t shared = tensorCores ? std::max(slices, t.tn * ldA) : slices;
+  w.line("__shared__ __align__(16) " + T + " smem[" + I(shared) + "];");
+  w.line(T + " (*As)[" + I(t.tk) + "][" + I(ldA) + "] = reinterpret_cast<" +
+         T + " (*)[" + I(t.tk) + "][" + I(ldA) + "]>(smem);");
+  w.line(T + " (*Bs)[" + I(t.tk) + "][" + I(ldB) + "] = reinterpret_cast<" +
+         T + " (*)[" + I(t.tk) + "][" + I(ldB) + "]>(smem + " +
+         I(2 * t.tk * ldA) + ");");
   w.line(T + " acc[" + I(rm) + "][" + I(rn) + "] = {};");
   w.line(T + " stagedA[" + I(slots(t, t.tm)) + "], stagedB[" +
          I(slots(t, t.tn)) + "];");
+  TensorCoreTiling tc = tensorCoreTiling(t);
+  if (tensorCores) {
+    w.use(kTf32Mma);
+    w.line("#ifdef DLC_TF32");
+    w.line("// Warp (wy, wx) of " + I(tc.wm) + " x " + I(tc.wn) +
+           " multiplies " + I(tc.fm) + " x " + I(tc.fn) +
+           " tiles of 16 x 8 on tensor cores.");
+    w.line("int wy = warp % " + I(tc.wm) + ", wx = warp / " + I(tc.wm) +
+           ", lg = lane / 4, lq = lane % 4;");
+    w.line("float tc[" + I(tc.fm) + "][" + I(tc.fn) + "][4] = {};");
+    w.line("#endif");
+  }
   // Pass s loads slice s, multiplies slice s - 1 (staged by the pass
   // before) and stores slice s: one pass more than there are slices.
   w.open("for (int k0 = kBegin, pass = 0; k0 < kEnd + " + I(t.tk) +
@@ -201,6 +270,11 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
   writeLoad(w, t, "stagedB", "n", t.tn, gemm.n, gemm.bAlongK, gemm.loadB, T);
   w.close();
   w.open("if (pass > 0)");
+  if (tensorCores) {
+    w.line("#ifdef DLC_TF32");
+    writeTensorCoreSlice(w, t, tc);
+    w.line("#else");
+  }
   w.line("#pragma unroll");
   w.open("for (int kk = 0; kk < " + I(t.tk) + "; ++kk)");
   w.line(T + " a[" + I(rm) + "], b[" + I(rn) + "];");
@@ -212,6 +286,8 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
   w.line("for (int j = 0; j < " + I(rn) + "; ++j) acc[i][j] += a[i] * b[j];");
   w.close();
   w.close();
+  if (tensorCores)
+    w.line("#endif");
   w.close();
   w.open("if (k0 < kEnd)");
   writeStore(w, t, "As", "stagedA", "m", t.tm, gemm.aAlongK);
@@ -219,6 +295,38 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
   w.line("__syncthreads();");
   w.close();
   w.close();
+
+  if (tensorCores) {
+    // The warps' sums, through shared memory, become each thread's acc as
+    // the CUDA-core path leaves them.
+    w.line("#ifdef DLC_TF32");
+    w.line("__syncthreads(); // every warp is done with the slices");
+    w.line("float *product = smem; // the tile, (m, n) at n * " + I(ldA) +
+           " + m");
+    w.open("if (warp < " + I(tc.wm * tc.wn) + ")");
+    w.line("#pragma unroll");
+    w.open("for (int i = 0; i < " + I(tc.fm) + "; ++i)");
+    w.line("#pragma unroll");
+    w.open("for (int j = 0; j < " + I(tc.fn) + "; ++j)");
+    w.line("#pragma unroll");
+    w.open("for (int r = 0; r < 4; ++r)");
+    w.line("int m = wy * " + I(16 * tc.fm) + " + i * 16 + lg + 8 * (r / 2);");
+    w.line("int n = wx * " + I(8 * tc.fn) + " + j * 8 + 2 * lq + r % 2;");
+    w.line("product[n * " + I(ldA) + " + m] = tc[i][j][r];");
+    w.close();
+    w.close();
+    w.close();
+    w.close();
+    w.line("__syncthreads();");
+    w.line("#pragma unroll");
+    w.open("for (int i = 0; i < " + I(rm) + "; ++i)");
+    w.line("#pragma unroll");
+    w.line("for (int j = 0; j < " + I(rn) + "; ++j) acc[i][j] = product[(" +
+           ns.local("ty", "j") + ") * " + I(ldA) + " + " +
+           ms.local("tx", "i") + "];");
+    w.close();
+    w.line("#endif");
+  }
 
   if (t.splits > 1) {
     // The partial tiles of one output tile lie next to each other, split

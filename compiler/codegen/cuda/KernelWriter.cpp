@@ -106,6 +106,29 @@ __device__ __forceinline__ long long dlc_row_argmax(const T *row, int n) {
 }
 )";
 
+// f32 rounded to TF32 and the warp-wide 16 x 8 x 8 TF32 product of
+// mma.sync, whose operands each lane holds as PTX lays them out: A's
+// (g + 8 (r % 2), t + 4 (r / 2)) in a[r], B's (t + 4 r, g) in b[r], D's
+// (g + 8 (r / 2), 2 t + r % 2) in d[r], for lane 4 g + t. Defined only when
+// the runtime compiles for --precision tf32 (kernel-sim has its own).
+const char *kTf32MmaHelper = R"(#if defined(DLC_TF32) && !defined(DLC_KERNEL_SIM)
+__device__ __forceinline__ unsigned dlc_tf32(float v) {
+  unsigned r;
+  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(v));
+  return r;
+}
+__device__ __forceinline__ void dlc_mma_tf32(float *d, const unsigned *a,
+                                             const unsigned *b) {
+  asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+               "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+               "{%0, %1, %2, %3};"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]),
+                 "r"(b[1]));
+}
+#endif
+)";
+
 // Every thread gets the result; the order of combination is fixed, so the
 // result is the same on every run.
 const char *kBlockReduceHelper = R"(template <int Threads, typename T, typename Op>
@@ -259,6 +282,8 @@ bool KernelWriter::finish(const std::string &base, EmittedKernel &result,
     helpers += kBlockReduceHelper;
   if (helpersUsed & kRowArgmax)
     helpers += kRowArgmaxHelper;
+  if (helpersUsed & kTf32Mma)
+    helpers += kTf32MmaHelper;
 
   uint32_t threads = block[0] * block[1] * block[2];
   std::string text = helpers + "extern \"C\" __global__ void __launch_bounds__(" +

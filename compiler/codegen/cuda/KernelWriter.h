@@ -43,6 +43,7 @@ enum Helper : unsigned {
   kBlockReduce = 4, // warp-shuffle reductions over a thread block
   kNanMax = 8,      // max that propagates NaN, as the CPU backend does
   kRowArgmax = 16,  // dl.argmax of one row, for accuracy
+  kTf32Mma = 32,    // TF32 tensor-core products (under DLC_TF32)
 };
 
 class KernelWriter {

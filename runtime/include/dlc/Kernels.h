@@ -34,11 +34,13 @@ std::string defaultKernelCacheDir();
 /// Parses "sm_90" (or "90") into 90; 0 when it is not an architecture.
 int parseArch(const std::string &text);
 
-/// Compiles every kernel of `plan` for `arch` (90 for sm_90). `cacheDir`
-/// empty disables the cache. A kernel that fails to compile is an error
-/// naming it, with NVRTC's log.
+/// Compiles every kernel of `plan` for `arch` (90 for sm_90), as
+/// `--precision tf32` runs them when `tf32`. `cacheDir` empty disables the
+/// cache. A kernel that fails to compile is an error naming it, with
+/// NVRTC's log.
 Expected<KernelBuild> compileKernels(const Plan &plan, int arch,
-                                     const std::string &cacheDir);
+                                     const std::string &cacheDir,
+                                     bool tf32 = false);
 
 /// Compiles the runtime's own kernels (batch gathering and loss sums for
 /// training with the data on the GPU) the same way.

@@ -119,7 +119,8 @@ public:
     cacheDir = cache;
 
     std::vector<std::vector<char>> cubins;
-    if (Status s = compileCubins(planKernels(plan), major * 10 + minor, cache,
+    if (Status s = compileCubins(planKernels(plan), major * 10 + minor,
+                                 precision == Precision::Tf32, cache,
                                  driverVersion, cubins, build);
         !s)
       return s;
@@ -556,8 +557,8 @@ private:
     std::vector<KernelText> kernels = trainingKernels();
     std::vector<std::vector<char>> cubins;
     KernelBuild ownBuild;
-    if (Status s = compileCubins(kernels, arch, cacheDir, driver, cubins,
-                                 ownBuild);
+    if (Status s = compileCubins(kernels, arch, false, cacheDir, driver,
+                                 cubins, ownBuild);
         !s)
       return s;
     CUfunction loaded[2] = {nullptr, nullptr};

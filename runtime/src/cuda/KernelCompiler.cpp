@@ -62,7 +62,8 @@ std::vector<cuda::KernelText> cuda::planKernels(const plan::Plan &plan) {
 }
 
 Status cuda::compileCubins(const std::vector<KernelText> &kernels, int arch,
-                           const std::string &cacheDir, int driverVersion,
+                           bool tf32, const std::string &cacheDir,
+                           int driverVersion,
                            std::vector<std::vector<char>> &cubins,
                            KernelBuild &build, unsigned threads) {
   auto start = std::chrono::steady_clock::now();
@@ -82,7 +83,7 @@ Status cuda::compileCubins(const std::vector<KernelText> &kernels, int arch,
   // Everything that changes the CUBIN is in the key.
   std::string salt = "arch=" + std::to_string(arch) + " nvrtc=" + build.nvrtc +
                      " driver=" + std::to_string(driverVersion);
-  for (const std::string &option : cuda::nvrtcOptions(arch))
+  for (const std::string &option : cuda::nvrtcOptions(arch, tf32))
     salt += " " + option;
 
   std::atomic<size_t> next{0};
@@ -105,7 +106,7 @@ Status cuda::compileCubins(const std::vector<KernelText> &kernels, int arch,
         }
       }
       Expected<std::vector<char>> cubin =
-          cuda::compileToCubin(name, source, arch);
+          cuda::compileToCubin(name, source, arch, tf32);
       if (!cubin) {
         std::lock_guard<std::mutex> lock(errorMutex);
         if (firstError)
@@ -138,11 +139,12 @@ Status cuda::compileCubins(const std::vector<KernelText> &kernels, int arch,
 }
 
 Expected<KernelBuild> compileKernels(const Plan &plan, int arch,
-                                     const std::string &cacheDir) {
+                                     const std::string &cacheDir, bool tf32) {
   KernelBuild build;
   std::vector<std::vector<char>> cubins;
   if (Status status = cuda::compileCubins(cuda::planKernels(planRoot(plan)),
-                                          arch, cacheDir, 0, cubins, build);
+                                          arch, tf32, cacheDir, 0, cubins,
+                                          build);
       !status)
     return status;
   return build;
@@ -153,7 +155,7 @@ Expected<KernelBuild> compileRuntimeKernels(int arch,
   KernelBuild build;
   std::vector<std::vector<char>> cubins;
   if (Status status = cuda::compileCubins(cuda::trainingKernels(), arch,
-                                          cacheDir, 0, cubins, build);
+                                          false, cacheDir, 0, cubins, build);
       !status)
     return status;
   return build;

@@ -25,9 +25,10 @@ std::vector<KernelText> trainingKernels();
 
 /// One CUBIN per kernel, from the cache or NVRTC, compiled on up to
 /// `threads` threads (0: one per core). `driverVersion` is part of the
-/// cache key (0 when compiling without a driver).
+/// cache key (0 when compiling without a driver), as are the options
+/// (`tf32`: nvrtcOptions').
 Status compileCubins(const std::vector<KernelText> &kernels, int arch,
-                     const std::string &cacheDir, int driverVersion,
+                     bool tf32, const std::string &cacheDir, int driverVersion,
                      std::vector<std::vector<char>> &cubins,
                      KernelBuild &build, unsigned threads = 0);
 

@@ -79,10 +79,13 @@ std::string nvrtcVersion(std::string *status) {
   return l.ok ? l.version : "";
 }
 
-std::vector<std::string> nvrtcOptions(int arch) {
-  return {"--gpu-architecture=sm_" + std::to_string(arch), "--std=c++17",
-          "--ftz=false", "--prec-div=true", "--prec-sqrt=true",
-          "--fmad=true"};
+std::vector<std::string> nvrtcOptions(int arch, bool tf32) {
+  std::vector<std::string> options = {
+      "--gpu-architecture=sm_" + std::to_string(arch), "--std=c++17",
+      "--ftz=false", "--prec-div=true", "--prec-sqrt=true", "--fmad=true"};
+  if (tf32)
+    options.push_back("-DDLC_TF32");
+  return options;
 }
 
 bool nvrtcSupportsArch(int arch) {
@@ -94,7 +97,8 @@ bool nvrtcSupportsArch(int arch) {
 }
 
 Expected<std::vector<char>> compileToCubin(const std::string &name,
-                                          const std::string &source, int arch) {
+                                          const std::string &source, int arch,
+                                          bool tf32) {
   const LoadedNvrtc &l = nvrtc();
   if (!l.ok)
     return Status::error(l.status);
@@ -105,7 +109,7 @@ Expected<std::vector<char>> compileToCubin(const std::string &name,
                                              file.c_str(), 0, nullptr, nullptr))
     return Status::error(std::string("nvrtcCreateProgram: ") +
                          api.nvrtcGetErrorString(r));
-  std::vector<std::string> options = nvrtcOptions(arch);
+  std::vector<std::string> options = nvrtcOptions(arch, tf32);
   std::vector<const char *> pointers;
   for (const std::string &option : options)
     pointers.push_back(option.c_str());

@@ -21,15 +21,18 @@ namespace dlc::rt::cuda {
 std::string nvrtcVersion(std::string *status = nullptr);
 
 /// The options every kernel is compiled with for `arch` (90 for sm_90):
-/// IEEE division and square root, denormals kept, C++17.
-std::vector<std::string> nvrtcOptions(int arch);
+/// IEEE division and square root, denormals kept, C++17; with `tf32`,
+/// DLC_TF32 defined, which lets kernels multiply f32 on TF32 tensor cores
+/// (the --precision tf32 of the GEMMs).
+std::vector<std::string> nvrtcOptions(int arch, bool tf32 = false);
 
 /// Whether NVRTC can target `arch`.
 bool nvrtcSupportsArch(int arch);
 
 /// `source` compiled to a CUBIN. A failure carries NVRTC's whole log.
 Expected<std::vector<char>> compileToCubin(const std::string &name,
-                                          const std::string &source, int arch);
+                                          const std::string &source, int arch,
+                                          bool tf32 = false);
 
 } // namespace dlc::rt::cuda
 
