@@ -11,7 +11,9 @@
 #                                  the compiler off, run every plan on cuda and
 #                                  on cpu with the same parameters and inputs
 #                                  and compare outputs, losses and parameters
-#                                  after training steps; profile the training
+#                                  after training steps (the convolution plans
+#                                  again with --precision tf32, looser);
+#                                  profile the training
 #                                  steps of mlp, cnn (both convolution paths)
 #                                  and gpt (dlrun --profile); then train mlp
 #                                  and cnn on Fashion-MNIST on the GPU
@@ -57,6 +59,9 @@ run)
   dlrun=build-gpu/bin/dlrun
   "$dlrun" --list-devices
   "${PYTHON:-python3}" scripts/gpu_check.py compare "$bundle" "$dlrun" "$device"
+  # The convolutions' tensor-core variant (--precision tf32), whose
+  # mma.sync operand layout only a real GPU proves.
+  "${PYTHON:-python3}" scripts/gpu_check.py compare "$bundle" "$dlrun" "$device" tf32
   export DLC_KERNEL_CACHE=$bundle/kernel-cache
   # Where a training step's time goes, step by step (dlrun --profile).
   for plan in mlp cnn cnn-gemm gpt; do
