@@ -330,6 +330,7 @@ const ConverterTable &dlc::onnx::converters() {
     registerIndexOps(t);
     registerResampleOps(t);
     registerEinsumOps(t);
+    registerRecurrentOps(t);
     return t;
   }();
   return table;

@@ -185,6 +185,7 @@ void registerLossOps(ConverterTable &table);
 void registerIndexOps(ConverterTable &table);
 void registerResampleOps(ConverterTable &table);
 void registerEinsumOps(ConverterTable &table);
+void registerRecurrentOps(ConverterTable &table);
 
 /// Pads `x` along `axis` by `before` and `after` elements (cropping where
 /// they are negative) in Pad's `mode` (constant: `value`, a scalar).
