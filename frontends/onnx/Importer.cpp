@@ -331,6 +331,7 @@ const ConverterTable &dlc::onnx::converters() {
     registerResampleOps(t);
     registerEinsumOps(t);
     registerRecurrentOps(t);
+    registerScatterOps(t);
     return t;
   }();
   return table;

@@ -186,6 +186,7 @@ void registerIndexOps(ConverterTable &table);
 void registerResampleOps(ConverterTable &table);
 void registerEinsumOps(ConverterTable &table);
 void registerRecurrentOps(ConverterTable &table);
+void registerScatterOps(ConverterTable &table);
 
 /// Pads `x` along `axis` by `before` and `after` elements (cropping where
 /// they are negative) in Pad's `mode` (constant: `value`, a scalar).
