@@ -167,6 +167,71 @@ template <bool isMin> LogicalResult convertArgExtreme(NodeContext &ctx) {
   return success(r != nullptr);
 }
 
+/// TopK: k rounds along the axis, each taking the first largest element
+/// left (argmax) and its value, then ruling it out; the results come
+/// sorted, the smaller index first among equal values, as ONNX asks. The
+/// smallest k are the largest of -x. k is known at compile time and each
+/// round reads the axis once, which suits the small k of a classifier's
+/// top-5 or a sampler's candidates.
+LogicalResult convertTopK(NodeContext &ctx) {
+  int64_t rank = ctx.rank(0);
+  auto axis = ctx.axis(ctx.getInt("axis", -1), rank);
+  if (failed(axis))
+    return failure();
+  int64_t k;
+  if (ctx.opset < 10) {
+    k = ctx.getInt("k", -1);
+  } else {
+    auto value = ctx.ints(1, "K");
+    if (failed(value))
+      return failure();
+    if (value->size() != 1)
+      return ctx.error() << "K must have one element", failure();
+    k = value->front();
+  }
+  int64_t dim = ctx.type(0).getDimSize(*axis);
+  if (k < 0 || k > dim)
+    return ctx.error() << "k = " << k << " is outside [0, " << dim << "]",
+           failure();
+  if (k == 0)
+    return ctx.unsupported("k = 0 (empty results)");
+  Type elt = ctx.type(0).getElementType();
+  if (!isa<FloatType>(elt))
+    return ctx.unsupported("TopK of integers");
+  Value x = ctx.in(0);
+  Value keys = ctx.getInt("largest", 1) ? x : NegOp::create(ctx.b, ctx.loc, x);
+  SmallVector<int64_t> shape(ctx.type(0).getShape());
+  Value positions = ctx.iota(shape, *axis);
+  Value gone = ctx.scalarOf(elt, -std::numeric_limits<double>::infinity());
+  SmallVector<Value> values, indices;
+  for (int64_t round = 0; round < k; ++round) {
+    Value index = ctx.make<ArgmaxOp>(keys, uint64_t(*axis), true);
+    if (!index)
+      return failure();
+    Value picked = ctx.make<CompareOp>(CompareDirection::EQ, positions, index);
+    Value value = ctx.make<ReduceSumOp>(
+        ctx.make<SelectOp>(picked, x, ctx.scalarOf(elt, 0)),
+        ArrayRef<int64_t>{*axis}, true);
+    if (!value)
+      return failure();
+    values.push_back(value);
+    indices.push_back(index);
+    if (round + 1 < k)
+      keys = ctx.make<SelectOp>(picked, gone, keys);
+  }
+  auto join = [&](ArrayRef<Value> parts) {
+    return parts.size() == 1
+               ? parts.front()
+               : ctx.make<ConcatOp>(ValueRange(parts), uint64_t(*axis));
+  };
+  Value v = join(values), i = join(indices);
+  if (!v || !i)
+    return failure();
+  ctx.set(0, v);
+  ctx.set(1, i);
+  return success();
+}
+
 /// Before opset 13, Softmax, LogSoftmax and Hardmax view the input as a
 /// matrix [prod(shape[:axis]), prod(shape[axis:])] and work along its rows
 /// (the axis defaults to 1); from 13 on they work along one axis (default
@@ -238,6 +303,7 @@ void dlc::onnx::registerReductionOps(ConverterTable &t) {
   t.add("ArgMax", 1, convertArgExtreme<false>);
   t.add("ArgMin", 1, convertArgExtreme<true>);
   t.add("Hardmax", 1, convertHardmax);
+  t.add("TopK", 1, convertTopK);
   t.add("Softmax", 1, convertSoftmax<SoftmaxOp>);
   t.add("LogSoftmax", 1, convertSoftmax<LogSoftmaxOp>);
 }
