@@ -15,6 +15,7 @@
 #include "frontends/onnx/Importer.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 using namespace mlir;
@@ -451,9 +452,212 @@ LogicalResult convertUpsample(NodeContext &ctx) {
   return resize(ctx, m, scales, {}, {}, axes, "stretch");
 }
 
+/// Elementwise helpers over the sample positions of GridSample.
+class Positions {
+public:
+  Positions(NodeContext &ctx, Type elt) : ctx(ctx), elt(elt) {}
+
+  Value c(double v) { return ctx.scalarOf(elt, v); }
+  Value add(Value a, Value b) { return ctx.make<AddOp>(a, b); }
+  Value sub(Value a, Value b) { return ctx.make<SubOp>(a, b); }
+  Value mul(Value a, Value b) { return ctx.make<MulOp>(a, b); }
+  Value floor(Value v) { return FloorOp::create(ctx.b, ctx.loc, v); }
+  Value less(Value a, Value b) {
+    return ctx.make<CompareOp>(CompareDirection::LT, a, b);
+  }
+  Value select(Value p, Value a, Value b) {
+    return ctx.make<SelectOp>(p, a, b);
+  }
+  Value clamp(Value v, double lo, double hi) {
+    return ctx.make<MinOp>(ctx.make<MaxOp>(v, c(lo)), c(hi));
+  }
+  /// `v` reflected off lo and hi until inside them (ONNX's _gs_reflect).
+  Value reflect(Value v, double lo, double hi) {
+    double range = hi - lo;
+    if (range <= 0)
+      return ctx.broadcastTo(c(lo), cast<RankedTensorType>(v.getType())
+                                        .getShape());
+    auto bounce = [&](Value past, Value from, Value to, bool below) {
+      // past >= 0 beyond the bound; n whole ranges and r left.
+      Value n = floor(mul(past, c(1 / range)));
+      Value r = sub(past, mul(n, c(range)));
+      Value even = ctx.make<CompareOp>(
+          CompareDirection::EQ, sub(n, mul(floor(mul(n, c(0.5))), c(2))),
+          c(0));
+      return below ? select(even, add(from, r), sub(to, r))
+                   : select(even, sub(from, r), add(to, r));
+    };
+    Value low = bounce(sub(c(lo), v), c(lo), c(hi), true);
+    Value high = bounce(sub(v, c(hi)), c(hi), c(lo), false);
+    return select(less(v, c(lo)), low, select(less(c(hi), v), high, v));
+  }
+
+  NodeContext &ctx;
+  Type elt;
+};
+
+/// Cubic convolution weights (Keys, a = -0.75) of the taps at -1, 0, 1, 2
+/// for a fraction t, as ONNX's GridSample computes them.
+std::array<Value, 4> cubicWeights(Positions &p, Value t) {
+  double a = -0.75;
+  auto far = [&](Value x) { // |x| in [1, 2]
+    return p.sub(p.mul(p.add(p.mul(p.sub(p.mul(p.c(a), x), p.c(5 * a)), x),
+                             p.c(8 * a)),
+                       x),
+                 p.c(4 * a));
+  };
+  auto near = [&](Value x) { // |x| in [0, 1]
+    return p.add(p.mul(p.mul(p.sub(p.mul(p.c(a + 2), x), p.c(a + 3)), x), x),
+                 p.c(1));
+  };
+  Value s = p.sub(p.c(1), t);
+  return {far(p.add(t, p.c(1))), near(t), near(s), far(p.add(s, p.c(1)))};
+}
+
+/// GridSample (2-D): each output pixel samples the image at the grid's
+/// normalized (x, y), nearest, bilinear or bicubic, outside the image
+/// zeros, the border or its reflection, as ONNX's reference computes it.
+/// The taps are gathers of pixels (all channels at once) from the image
+/// laid out [N * H * W, C], weighted and summed.
+LogicalResult convertGridSample(NodeContext &ctx) {
+  if (ctx.rank(0) != 4 || ctx.rank(1) != 4)
+    return ctx.unsupported("GridSample of other than 4-D input");
+  auto xType = ctx.type(0), gType = ctx.type(1);
+  int64_t n = xType.getDimSize(0), channels = xType.getDimSize(1),
+          h = xType.getDimSize(2), w = xType.getDimSize(3);
+  int64_t ho = gType.getDimSize(1), wo = gType.getDimSize(2);
+  if (gType.getDimSize(0) != n || gType.getDimSize(3) != 2)
+    return ctx.error() << "the grid must be [" << n << ", H, W, 2], it is "
+                       << formatShape(gType.getShape()),
+           failure();
+  auto elt = dyn_cast<FloatType>(xType.getElementType());
+  if (!elt || gType.getElementType() != elt)
+    return ctx.unsupported("GridSample of other than one float type");
+  std::string mode = ctx.getString("mode", ctx.opset < 20 ? "bilinear"
+                                                          : "linear");
+  if (mode == "bilinear")
+    mode = "linear";
+  if (mode == "bicubic")
+    mode = "cubic";
+  std::string padding = ctx.getString("padding_mode", "zeros");
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
+    return ctx.error() << "mode '" << mode << "' is not one ONNX defines",
+           failure();
+  if (padding != "zeros" && padding != "border" && padding != "reflection")
+    return ctx.error() << "padding_mode '" << padding
+                       << "' is not zeros, border or reflection",
+           failure();
+  bool corners = ctx.getInt("align_corners", 0) != 0;
+  Positions p(ctx, elt);
+
+  // Denormalized positions, [N, Ho, Wo] each; out of bounds moved in for
+  // border and reflection padding.
+  auto coordinate = [&](int64_t index, int64_t size) -> Value {
+    Value g = ctx.reshape(
+        ctx.make<SliceOp>(ctx.in(1), ArrayRef<int64_t>{0, 0, 0, index},
+                          ArrayRef<int64_t>{n, ho, wo, index + 1},
+                          ArrayRef<int64_t>{1, 1, 1, 1}),
+        {n, ho, wo});
+    Value v = corners ? p.mul(p.add(g, p.c(1)), p.c(0.5 * double(size - 1)))
+                      : p.mul(p.sub(p.mul(p.add(g, p.c(1)), p.c(double(size))),
+                                    p.c(1)),
+                              p.c(0.5));
+    if (mode == "nearest")
+      v = RoundOp::create(ctx.b, ctx.loc, v);
+    double lo = corners ? 0 : -0.5, hi = corners ? size - 1 : size - 0.5;
+    // Bicubic border padding clamps only the taps (PyTorch and
+    // onnxruntime do; ONNX's reference clamps the position first).
+    if (padding == "border" && mode != "cubic")
+      v = p.select(p.less(v, p.c(lo)), p.clamp(v, 0, double(size - 1)),
+                   p.select(p.less(p.c(hi), v),
+                            p.clamp(v, 0, double(size - 1)), v));
+    else if (padding == "reflection")
+      v = p.reflect(v, lo, hi);
+    return v;
+  };
+  Value x = coordinate(0, w), y = coordinate(1, h);
+  if (!x || !y)
+    return failure();
+
+  // A tap at integer position i of an axis of `size`: the index to read
+  // and, for zero padding, whether it lies inside.
+  double lo = corners ? 0 : -0.5;
+  auto tap = [&](Value i, int64_t size, Value &inside) -> Value {
+    if (padding == "zeros") {
+      Value below = p.less(i, p.c(0)),
+            above = p.less(p.c(double(size - 1)), i);
+      Value out = p.select(below, below, above);
+      inside = out;
+      return p.clamp(i, 0, double(size - 1));
+    }
+    if (padding == "reflection") {
+      Value r = p.reflect(i, lo, corners ? size - 1 : size - 0.5);
+      // int() of the reflected position: toward zero.
+      Value whole = p.select(p.less(r, p.c(0)),
+                             ctx.make<NegOp>(p.floor(ctx.make<NegOp>(r))),
+                             p.floor(r));
+      return p.clamp(whole, 0, double(size - 1));
+    }
+    return p.clamp(i, 0, double(size - 1));
+  };
+
+  // The image as rows of channels, [N * H * W, C].
+  Value image = ctx.reshape(
+      ctx.make<TransposeOp>(ctx.in(0), ArrayRef<int64_t>{0, 2, 3, 1}),
+      {n * h * w, channels});
+  Type i64 = ctx.b.getIntegerType(64);
+  Value base = ctx.make<MulOp>(ctx.iota({n, ho, wo}, 0),
+                               ctx.scalarOf(i64, double(h * w)));
+  Value zero = ctx.scalarOf(elt, 0);
+  Value sum;
+  auto addTap = [&](Value ty, Value tx, Value weight) {
+    Value outY, outX;
+    Value iy = tap(ty, h, outY), ix = tap(tx, w, outX);
+    Value row = ctx.make<AddOp>(
+        base, ctx.castTo(p.add(p.mul(iy, p.c(double(w))), ix), i64));
+    Value pixels = ctx.make<GatherOp>(image, row, uint64_t(0));
+    if (padding == "zeros") {
+      Value out = p.select(outY, outY, outX);
+      weight = weight ? p.select(out, zero, weight)
+                      : p.select(out, zero, p.c(1));
+    }
+    Value term = weight ? ctx.make<MulOp>(pixels,
+                                          ctx.reshape(weight, {n, ho, wo, 1}))
+                        : pixels;
+    sum = !sum ? term : ctx.make<AddOp>(sum, term);
+  };
+  if (mode == "nearest") {
+    addTap(y, x, Value());
+  } else {
+    Value x0 = p.floor(x), y0 = p.floor(y);
+    Value fx = p.sub(x, x0), fy = p.sub(y, y0);
+    SmallVector<std::pair<double, Value>> wx, wy; // (offset, weight)
+    if (mode == "linear") {
+      wx = {{0, p.sub(p.c(1), fx)}, {1, fx}};
+      wy = {{0, p.sub(p.c(1), fy)}, {1, fy}};
+    } else {
+      auto cx = cubicWeights(p, fx), cy = cubicWeights(p, fy);
+      for (int k = 0; k < 4; ++k) {
+        wx.push_back({double(k - 1), cx[k]});
+        wy.push_back({double(k - 1), cy[k]});
+      }
+    }
+    for (auto &[dy, weightY] : wy)
+      for (auto &[dx, weightX] : wx)
+        addTap(p.add(y0, p.c(dy)), p.add(x0, p.c(dx)),
+               p.mul(weightY, weightX));
+  }
+  if (!sum)
+    return failure();
+  Value result = ctx.make<TransposeOp>(sum, ArrayRef<int64_t>{0, 3, 1, 2});
+  ctx.set(0, result);
+  return success(result != nullptr);
+}
+
 } // namespace
 
 void dlc::onnx::registerResampleOps(ConverterTable &t) {
+  t.add("GridSample", 16, convertGridSample);
   t.add("Resize", 10, convertResize);
   t.add("Upsample", 7, convertUpsample);
 }
