@@ -358,6 +358,8 @@ private:
   void problem(const Twine &message) { problems.push_back(message.str()); }
   bool importInputs(func::FuncOp func, Block *body);
   void importNode(const ::onnx::NodeProto &node, int index);
+  void importIf(const ::onnx::NodeProto &node, int index, Value condition,
+                const std::string &where);
   LogicalResult readInputValue(StringRef name, StringRef file,
                                DenseElementsAttr &value);
   void makeParams(ModuleOp module, func::FuncOp func);
@@ -653,6 +655,8 @@ void GraphImporter::importNode(const ::onnx::NodeProto &node, int index) {
       problem(where + ": " + arity);
       return poison();
     }
+  if (defaultDomain && node.op_type() == "If")
+    return importIf(node, index, inputs.empty() ? Value() : inputs[0], where);
   Converter convert =
       defaultDomain ? converters().lookup(node.op_type(), opset) : nullptr;
   if (!convert) {
@@ -714,6 +718,68 @@ void GraphImporter::importNode(const ::onnx::NodeProto &node, int index) {
     while (!block->empty() && &block->back() != last)
       block->back().erase();
     return poison();
+  }
+}
+
+/// If: with a condition known at compile time (shape logic, exported
+/// flags) the taken branch's nodes are imported in place, seeing the
+/// enclosing graph's values, and its outputs become the node's. A branch
+/// chosen at run time would need control flow in the plan.
+void GraphImporter::importIf(const ::onnx::NodeProto &node, int index,
+                             Value condition, const std::string &where) {
+  auto poison = [&] {
+    for (const std::string &output : node.output())
+      if (!output.empty())
+        poisoned.insert(output);
+  };
+  DenseElementsAttr value;
+  if (condition)
+    if (auto c = condition.getDefiningOp<dl::ConstantOp>())
+      value = dyn_cast<DenseElementsAttr>(c.getValue());
+  if (!value || value.getNumElements() != 1 ||
+      !isa<IntegerType>(value.getElementType())) {
+    problem(where + ": the condition must be known at compile time (a "
+                    "branch chosen at run time is not supported)");
+    return poison();
+  }
+  bool taken = !(*value.getValues<APInt>().begin()).isZero();
+  const ::onnx::GraphProto *branch = nullptr;
+  for (const auto &attr : node.attribute())
+    if (attr.name() == (taken ? "then_branch" : "else_branch") &&
+        attr.has_g())
+      branch = &attr.g();
+  if (!branch) {
+    problem(where + ": the " + (taken ? "then" : "else") +
+            " branch is missing");
+    return poison();
+  }
+  if (branch->initializer_size() || branch->sparse_initializer_size()) {
+    problem(where + ": initializers inside a branch are not supported");
+    return poison();
+  }
+  if (branch->output_size() != node.output_size()) {
+    problem(where + ": the branch has " +
+            std::to_string(branch->output_size()) + " outputs, the node " +
+            std::to_string(node.output_size()));
+    return poison();
+  }
+  for (const auto &inner : branch->node())
+    importNode(inner, index);
+  for (int i = 0; i < node.output_size(); ++i) {
+    const std::string &name = branch->output(i).name();
+    if (node.output(i).empty())
+      continue;
+    if (poisoned.contains(name)) {
+      poisoned.insert(node.output(i));
+      continue;
+    }
+    auto it = values.find(name);
+    if (it == values.end()) {
+      problem(where + ": the branch's output '" + name + "' is not computed");
+      poisoned.insert(node.output(i));
+      continue;
+    }
+    values[node.output(i)] = it->second;
   }
 }
 

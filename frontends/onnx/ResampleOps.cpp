@@ -654,9 +654,69 @@ LogicalResult convertGridSample(NodeContext &ctx) {
   return success(result != nullptr);
 }
 
+/// AffineGrid: the normalized positions of every output pixel (x first,
+/// then y, then z; pixel centres, or the corners with align_corners) as a
+/// homogeneous constant [pixels, k + 1], times each theta [k, k + 1]
+/// transposed: the grid GridSample reads, [N, spatial..., k].
+LogicalResult convertAffineGrid(NodeContext &ctx) {
+  auto size = ctx.ints(1, "size");
+  if (failed(size))
+    return failure();
+  int64_t k = int64_t(size->size()) - 2;
+  if (k != 2 && k != 3)
+    return ctx.error() << "size must have 4 or 5 values, it has "
+                       << size->size(),
+           failure();
+  auto theta = ctx.type(0);
+  int64_t n = (*size)[0];
+  if (theta.getRank() != 3 || theta.getDimSize(0) != n ||
+      theta.getDimSize(1) != k || theta.getDimSize(2) != k + 1)
+    return ctx.error() << "theta is " << formatShape(theta.getShape())
+                       << ", expected [" << n << ", " << k << ", " << k + 1
+                       << "]",
+           failure();
+  auto elt = dyn_cast<FloatType>(theta.getElementType());
+  if (!elt)
+    return ctx.unsupported("AffineGrid of integers");
+  bool corners = ctx.getInt("align_corners", 0) != 0;
+  SmallVector<int64_t> spatial(size->begin() + 2, size->end());
+  int64_t pixels = 1;
+  for (int64_t d : spatial) {
+    if (d <= 0)
+      return ctx.error() << "size has a dimension of " << d, failure();
+    pixels *= d;
+  }
+  auto position = [&](int64_t i, int64_t extent) {
+    if (corners)
+      return extent == 1 ? -1.0 : -1.0 + 2.0 * double(i) / double(extent - 1);
+    return -1.0 + (2.0 * double(i) + 1.0) / double(extent);
+  };
+  std::vector<double> base;
+  for (int64_t p = 0; p < pixels; ++p) {
+    // Row-major over spatial; the homogeneous coordinates start with the
+    // last (fastest) dimension: (x, y[, z], 1).
+    SmallVector<int64_t> index(k);
+    for (int64_t d = k - 1, rest = p; d >= 0; --d)
+      index[d] = rest % spatial[d], rest /= spatial[d];
+    for (int64_t d = k - 1; d >= 0; --d)
+      base.push_back(position(index[d], spatial[d]));
+    base.push_back(1.0);
+  }
+  Value grid = ctx.make<MatmulOp>(floatConstant(ctx, {pixels, k + 1}, elt, base),
+                                  ctx.in(0), false, true);
+  if (!grid)
+    return failure();
+  SmallVector<int64_t> shape{n};
+  shape.append(spatial);
+  shape.push_back(k);
+  ctx.set(0, ctx.reshape(grid, shape));
+  return success();
+}
+
 } // namespace
 
 void dlc::onnx::registerResampleOps(ConverterTable &t) {
+  t.add("AffineGrid", 20, convertAffineGrid);
   t.add("GridSample", 16, convertGridSample);
   t.add("Resize", 10, convertResize);
   t.add("Upsample", 7, convertUpsample);

@@ -561,8 +561,20 @@ LogicalResult convertSplit(NodeContext &ctx) {
       llvm::any_of(sizes, [](int64_t s) { return s < 0; }))
     return ctx.error() << "the split sizes do not match the outputs",
            failure();
+  // A shape split into its dimensions stays known at compile time.
+  DenseElementsAttr known = ctx.constant(0);
+  SmallVector<int64_t> values;
+  if (known && isInts(known) && shape.size() == 1)
+    values = intsOf(known);
   int64_t start = 0;
   for (auto [i, size] : llvm::enumerate(sizes)) {
+    if (!values.empty() && start + size <= dim) {
+      ctx.set(i, ctx.intConstant(
+                     {size}, known.getElementType(),
+                     ArrayRef<int64_t>(values).slice(start, size)));
+      start += size;
+      continue;
+    }
     SmallVector<AxisRange> ranges;
     for (auto [d, n] : llvm::enumerate(shape))
       ranges.push_back(int64_t(d) == *axis ? AxisRange{start, start + size, 1}

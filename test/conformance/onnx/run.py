@@ -120,8 +120,10 @@ def run_test(name, model, root, args, work):
         log.append("$ " + " ".join(cmd) + "\n" + proc.stderr)
         if proc.returncode == 0:
             break
-        wanted = [n for n in re.findall(r"--input-value (\S+)=FILE", proc.stderr)
-                  if n in input_files and n not in bound]
+        # Several nodes may ask for the same input: bind it once.
+        wanted = list(dict.fromkeys(
+            n for n in re.findall(r"--input-value (\S+)=FILE", proc.stderr)
+            if n in input_files and n not in bound))
         if proc.returncode < 0:
             return "crash", f"import: dlc crashed (signal {-proc.returncode})", log
         if not wanted:

@@ -167,6 +167,31 @@ def resize_errors():
         outputs, [scales, sizes])
 
 
+def if_branch(runtime):
+    """An If choosing between a ReLU and a negation of x: on whether x has
+    rank 2 (known at compile time), or on an input `c`."""
+    def branch(op, name):
+        return helper.make_graph(
+            [helper.make_node(op, ["x"], [name + "_y"], name=name)], name, [],
+            [helper.make_tensor_value_info(name + "_y", TensorProto.FLOAT,
+                                           None)])
+    nodes = [] if runtime else [
+        helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+        helper.make_node("Size", ["shape"], ["rank"], name="rank"),
+        helper.make_node("Constant", [], ["two"], name="two",
+                         value=numpy_helper.from_array(np.array(2, np.int64))),
+        helper.make_node("Equal", ["rank", "two"], ["c"], name="is_2d")]
+    nodes.append(helper.make_node("If", ["c"], ["y"], name="choose",
+                                  then_branch=branch("Relu", "then"),
+                                  else_branch=branch("Neg", "else")))
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])]
+    if runtime:
+        inputs.append(helper.make_tensor_value_info("c", TensorProto.BOOL, []))
+    return helper.make_graph(
+        nodes, "if_branch", inputs,
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+
+
 def external(location):
     """A weight stored beside the model at `location`."""
     t = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[3])
@@ -197,6 +222,10 @@ def main():
         graph = missing_input()
     elif kind == "unsupported":
         graph = unsupported()
+    elif kind == "if_known":
+        graph = if_branch(False)
+    elif kind == "if_runtime":
+        graph = if_branch(True)
     elif kind == "resize":
         graph = resize()
     elif kind == "resize_errors":
