@@ -208,6 +208,19 @@ Value NodeContext::intConstant(ArrayRef<int64_t> shape, Type elementType,
       RankedTensorType::get(shape, elementType), bits));
 }
 
+Value NodeContext::floatConstant(ArrayRef<int64_t> shape, FloatType type,
+                                 ArrayRef<double> values) {
+  SmallVector<APFloat> elements;
+  for (double v : values) {
+    APFloat f(v);
+    bool lost;
+    f.convert(type.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    elements.push_back(f);
+  }
+  return constantOf(
+      DenseElementsAttr::get(RankedTensorType::get(shape, type), elements));
+}
+
 /// A splat of `value` in `type`'s element type.
 static DenseElementsAttr splatOf(RankedTensorType type, double value) {
   Type t = type.getElementType();

@@ -139,6 +139,11 @@ public:
   mlir::Value intConstant(llvm::ArrayRef<int64_t> shape,
                           mlir::Type elementType,
                           llvm::ArrayRef<int64_t> values);
+  /// A float constant of `shape` holding `values` (row-major), rounded to
+  /// `elementType`.
+  mlir::Value floatConstant(llvm::ArrayRef<int64_t> shape,
+                            mlir::FloatType elementType,
+                            llvm::ArrayRef<double> values);
   /// A scalar tensor of `elementType` holding `value`.
   mlir::Value scalarOf(mlir::Type elementType, double value);
   /// Positions along `dimension` of a tensor of `shape` (i64 unless

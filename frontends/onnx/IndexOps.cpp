@@ -9,6 +9,8 @@
 
 #include "frontends/onnx/Importer.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::dl;
 using namespace dlc::onnx;
@@ -172,6 +174,47 @@ LogicalResult convertGatherElements(NodeContext &ctx) {
   return success(y != nullptr);
 }
 
+enum class Window { Hann, Hamming, Blackman };
+
+/// HannWindow, HammingWindow, BlackmanWindow: constants of the size known
+/// at compile time, periodic (the period is the size) or symmetric (the
+/// size less one), in output_datatype.
+template <Window kind> LogicalResult convertWindow(NodeContext &ctx) {
+  auto size = ctx.scalar(0, "the size");
+  if (failed(size))
+    return failure();
+  int64_t n = int64_t(*size);
+  if (n < 1 || double(n) != *size)
+    return ctx.error() << "the size must be a positive integer, it is "
+                       << *size,
+           failure();
+  auto type = dyn_cast_or_null<FloatType>(
+      elementTypeOf(*ctx.b.getContext(), ctx.getInt("output_datatype", 1)));
+  if (!type)
+    return ctx.unsupported("output_datatype " +
+                           std::to_string(ctx.getInt("output_datatype", 1)));
+  double period = ctx.getInt("periodic", 1) ? double(n) : double(n - 1);
+  std::vector<double> values;
+  for (int64_t i = 0; i < n; ++i) {
+    double x = 2 * M_PI * double(i) / period;
+    switch (kind) {
+    case Window::Hann: {
+      double s = std::sin(M_PI * double(i) / period);
+      values.push_back(s * s);
+      break;
+    }
+    case Window::Hamming:
+      values.push_back(25.0 / 46.0 - (21.0 / 46.0) * std::cos(x));
+      break;
+    case Window::Blackman:
+      values.push_back(0.42 - 0.5 * std::cos(x) + 0.08 * std::cos(2 * x));
+      break;
+    }
+  }
+  ctx.set(0, ctx.floatConstant({n}, type, values));
+  return success();
+}
+
 LogicalResult convertCumSum(NodeContext &ctx) {
   auto type = ctx.type(0);
   int64_t rank = type.getRank();
@@ -214,4 +257,7 @@ void dlc::onnx::registerIndexOps(ConverterTable &t) {
   t.add("OneHot", 9, convertOneHot);
   t.add("GatherElements", 11, convertGatherElements);
   t.add("CumSum", 11, convertCumSum);
+  t.add("HannWindow", 17, convertWindow<Window::Hann>);
+  t.add("HammingWindow", 17, convertWindow<Window::Hamming>);
+  t.add("BlackmanWindow", 17, convertWindow<Window::Blackman>);
 }

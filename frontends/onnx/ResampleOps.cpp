@@ -186,19 +186,6 @@ std::vector<int64_t> copiedIndices(const Taps &taps) {
   return copied;
 }
 
-Value floatConstant(NodeContext &ctx, ArrayRef<int64_t> shape, FloatType type,
-                    ArrayRef<double> values) {
-  SmallVector<APFloat> elements;
-  for (double v : values) {
-    APFloat f(v);
-    bool lost;
-    f.convert(type.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
-    elements.push_back(f);
-  }
-  return ctx.constantOf(
-      DenseElementsAttr::get(RankedTensorType::get(shape, type), elements));
-}
-
 /// Resamples `x` along `axis` by `taps`.
 Value resampleAxis(NodeContext &ctx, Value x, int64_t axis, const Taps &taps,
                    const ResizeMode &m) {
@@ -237,7 +224,7 @@ Value resampleAxis(NodeContext &ctx, Value x, int64_t axis, const Taps &taps,
     Value gathered = ctx.make<GatherOp>(x, idx, uint64_t(axis));
     if (!gathered)
       return nullptr;
-    add(ctx.make<MulOp>(gathered, floatConstant(ctx, along, elt, w)));
+    add(ctx.make<MulOp>(gathered, ctx.floatConstant(along, elt, w)));
     if (!sum)
       return nullptr;
   }
@@ -246,7 +233,7 @@ Value resampleAxis(NodeContext &ctx, Value x, int64_t axis, const Taps &taps,
     std::vector<double> fill;
     for (double v : taps.outside)
       fill.push_back(v * m.extrapolation);
-    Value constant = floatConstant(ctx, along, elt, fill);
+    Value constant = ctx.floatConstant(along, elt, fill);
     if (!sum) {
       SmallVector<int64_t> shape(type.getShape());
       shape[axis] = taps.out;
@@ -257,7 +244,7 @@ Value resampleAxis(NodeContext &ctx, Value x, int64_t axis, const Taps &taps,
   if (!sum) { // every position extrapolated with 0
     SmallVector<int64_t> shape(type.getShape());
     shape[axis] = taps.out;
-    return ctx.broadcastTo(floatConstant(ctx, along, elt, taps.outside),
+    return ctx.broadcastTo(ctx.floatConstant(along, elt, taps.outside),
                            shape);
   }
   return sum;
@@ -702,7 +689,7 @@ LogicalResult convertAffineGrid(NodeContext &ctx) {
       base.push_back(position(index[d], spatial[d]));
     base.push_back(1.0);
   }
-  Value grid = ctx.make<MatmulOp>(floatConstant(ctx, {pixels, k + 1}, elt, base),
+  Value grid = ctx.make<MatmulOp>(ctx.floatConstant({pixels, k + 1}, elt, base),
                                   ctx.in(0), false, true);
   if (!grid)
     return failure();
