@@ -500,6 +500,46 @@ LogicalResult convertClip(NodeContext &ctx) {
   return success(x != nullptr);
 }
 
+/// A small constant cast at import, so that shape arithmetic done in
+/// floats (a window's length, a scale) stays known: integers and booleans
+/// to floats, integers, booleans; floats to floats. Null when it does not
+/// apply (floats to integers keep the run-time cast's rounding).
+Value foldCast(NodeContext &ctx, Type to) {
+  DenseElementsAttr value = ctx.constant(0);
+  if (!value || value.getNumElements() > 4096)
+    return nullptr;
+  Type from = value.getElementType();
+  auto type = RankedTensorType::get(value.getType().getShape(), to);
+  if (auto f = dyn_cast<FloatType>(to)) {
+    SmallVector<APFloat> out;
+    bool lost;
+    if (isa<FloatType>(from)) {
+      for (APFloat v : value.getValues<APFloat>()) {
+        v.convert(f.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+        out.push_back(v);
+      }
+    } else {
+      bool boolean = from.isInteger(1);
+      for (const APInt &v : value.getValues<APInt>()) {
+        APFloat x(f.getFloatSemantics());
+        x.convertFromAPInt(v, /*IsSigned=*/!boolean,
+                           APFloat::rmNearestTiesToEven);
+        out.push_back(x);
+      }
+    }
+    return ctx.constantOf(DenseElementsAttr::get(type, out));
+  }
+  if (!isa<IntegerType>(from))
+    return nullptr;
+  unsigned bits = to.getIntOrFloatBitWidth();
+  SmallVector<APInt> out;
+  for (const APInt &v : value.getValues<APInt>())
+    out.push_back(bits == 1 ? APInt(1, !v.isZero())
+                  : from.isInteger(1) ? v.zext(bits)
+                                      : v.sextOrTrunc(bits));
+  return ctx.constantOf(DenseElementsAttr::get(type, out));
+}
+
 LogicalResult convertCast(NodeContext &ctx) {
   int64_t to = ctx.getInt("to", 0);
   Type t = elementTypeOf(*ctx.b.getContext(), static_cast<int32_t>(to));
@@ -507,12 +547,15 @@ LogicalResult convertCast(NodeContext &ctx) {
     return ctx.unsupported("cast to " + onnxTypeName(static_cast<int32_t>(to)));
   if (ctx.getInt("saturate", 1) != 1 && ctx.opset >= 19)
     return ctx.unsupported("saturate=0");
-  ctx.set(0, ctx.castTo(ctx.in(0), t));
+  Value folded = foldCast(ctx, t);
+  ctx.set(0, folded ? folded : ctx.castTo(ctx.in(0), t));
   return success();
 }
 
 LogicalResult convertCastLike(NodeContext &ctx) {
-  ctx.set(0, ctx.castTo(ctx.in(0), elementType(ctx.in(1))));
+  Type t = elementType(ctx.in(1));
+  Value folded = foldCast(ctx, t);
+  ctx.set(0, folded ? folded : ctx.castTo(ctx.in(0), t));
   return success();
 }
 
