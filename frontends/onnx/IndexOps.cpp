@@ -3,7 +3,8 @@
 // Trilu, EyeLike, OneHot, GatherElements and CumSum compare an iota (the
 // position along a dimension) with something: a diagonal offset, an index,
 // another position. The resulting masks select or sum, all elementwise or
-// reductions that the backends already run (and fuse).
+// reductions that the backends already run (and fuse). The window
+// functions (Hann, Hamming, Blackman) are constants of a known length.
 //
 //===----------------------------------------------------------------------===//
 

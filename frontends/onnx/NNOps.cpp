@@ -1,8 +1,9 @@
 //===- NNOps.cpp - ONNX matrix products, convolution, pooling, norms ------===//
 //
 // dl's convolution and pooling are 2-D (NCHW); 1-D ones run as 2-D with a
-// height of 1. Normalizations without a dl op (instance norm) are written
-// with reductions.
+// height of 1. Normalizations without a dl op (instance, group and
+// mean-variance normalization, LRN) are written with reductions and
+// elementwise ops.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,8 +1,9 @@
-//===- ReductionOps.cpp - ONNX reductions, arg-extrema and softmax --------===//
+//===- ReductionOps.cpp - ONNX reductions, arg-extrema, TopK, softmax -----===//
 //
 // dl reduces with sum, mean and max; the other ONNX reductions are written
 // around those (min as -max(-x), L2 as sqrt(sum(x*x)), log-sum-exp with the
-// maximum subtracted first so it does not overflow).
+// maximum subtracted first so it does not overflow). TopK is rounds of
+// argmax.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,4 +1,4 @@
-//===- ResampleOps.cpp - ONNX Resize and Upsample -------------------------===//
+//===- ResampleOps.cpp - ONNX Resize, Upsample, GridSample, AffineGrid ----===//
 //
 // Resize interpolates each axis on its own (ONNX's reference nests 1-D
 // interpolations, and every mode is linear in the data), so an N-D resize
@@ -9,6 +9,10 @@
 // worked out here: an axis becomes one gather per tap, weighted by a
 // constant broadcast along the other axes and summed. Nearest sampling, and
 // any axis whose positions land on input pixels, is a single gather.
+//
+// GridSample's positions are data, so its taps are computed by elementwise
+// ops at run time and gathered from the image laid out as rows of channels;
+// AffineGrid, which makes such grids, is a constant times theta.
 //
 //===----------------------------------------------------------------------===//
 
