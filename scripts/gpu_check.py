@@ -14,6 +14,7 @@ rounded operands flip a few max-pool and ReLU choices, which moves single
 gradient elements a lot (and Adam turns a tiny gradient's sign into a whole
 step), the losses little; a wrong operand layout moves everything.
 """
+import collections
 import json
 import os
 import re
@@ -23,12 +24,16 @@ import sys
 
 import numpy as np
 
-RTOL, ATOL = 1e-3, 1e-4
 TRAIN_STEPS = 3
-# dlrun flags for the device's runs (--precision tf32).
-device_flags = []
-# Whether parameters after training are compared (not under tf32).
-COMPARE_PARAMETERS = True
+# How the device runs (its dlrun flags), how close it must come, and
+# whether parameters after training are compared.
+Precision = collections.namedtuple(
+    "Precision", "flags rtol atol compare_parameters plans")
+PRECISIONS = {
+    "fp32": Precision([], 1e-3, 1e-4, True, ()),
+    "tf32": Precision(["--precision", "tf32"], 5e-2, 1e-2, False,
+                      ("cnn", "lenet")),
+}
 DTYPES = {"f32": np.float32, "f64": np.float64, "i32": np.int32,
           "i64": np.int64, "bool": np.bool_}
 SAFETENSORS = {"F32": np.float32, "F64": np.float64, "I32": np.int32,
@@ -87,8 +92,9 @@ def read_safetensors(path):
     return tensors
 
 
-def differs(a, b):
-    """None when close, else a description of the worst element."""
+def differs(a, b, p):
+    """None when close (within precision `p`), else a description of the
+    worst element."""
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape:
         return f"shapes {a.shape} and {b.shape}"
@@ -96,7 +102,7 @@ def differs(a, b):
         bad = np.count_nonzero(a != b)
         return f"{bad} of {a.size} differ" if bad else None
     a64, b64 = a.astype(np.float64), b.astype(np.float64)
-    if np.allclose(a64, b64, rtol=RTOL, atol=ATOL, equal_nan=True):
+    if np.allclose(a64, b64, rtol=p.rtol, atol=p.atol, equal_nan=True):
         return None
     err = np.abs(a64 - b64)
     i = np.unravel_index(np.nanargmax(err), err.shape)
@@ -110,15 +116,13 @@ def run(command):
 
 
 def compare(bundle, dlrun, device, precision="fp32"):
-    global RTOL, ATOL, COMPARE_PARAMETERS
+    p = PRECISIONS[precision]
     work = os.path.join(bundle, "results", precision)
     os.makedirs(work, exist_ok=True)
     failures, checked = [], 0
     plans = sorted(os.listdir(os.path.join(bundle, "plans")))
-    if precision == "tf32":
-        RTOL, ATOL, COMPARE_PARAMETERS = 5e-2, 1e-2, False
-        plans = [p for p in plans if p.startswith(("cnn", "lenet"))]
-        device_flags[:] = ["--precision", "tf32"]
+    if p.plans:
+        plans = [plan for plan in plans if plan.startswith(p.plans)]
     for plan in plans:
         path = os.path.join(bundle, "plans", plan)
         for program, inputs in programs(dlrun, path).items():
@@ -128,10 +132,10 @@ def compare(bundle, dlrun, device, precision="fp32"):
             try:
                 if program == "train":
                     problem = compare_training(work, dlrun, path, plan, feeds,
-                                               device)
+                                               device, p)
                 else:
                     problem = compare_outputs(work, dlrun, path, plan, program,
-                                              feeds, device)
+                                              feeds, device, p)
             except RuntimeError as error:
                 problem = str(error)
             checked += 1
@@ -140,7 +144,7 @@ def compare(bundle, dlrun, device, precision="fp32"):
             if problem:
                 failures.append(label)
     print(f"{device} ({precision}) vs cpu: {checked - len(failures)} of "
-          f"{checked} programs match (rtol {RTOL:g}, atol {ATOL:g})")
+          f"{checked} programs match (rtol {p.rtol:g}, atol {p.atol:g})")
     return 1 if failures else 0
 
 
@@ -158,23 +162,24 @@ def outputs_of(dlrun, plan, program):
     return names
 
 
-def compare_outputs(work, dlrun, path, plan, program, feeds, device):
+def compare_outputs(work, dlrun, path, plan, program, feeds, device, p):
     results = {}
+    names = outputs_of(dlrun, path, program)
     for dev in ("cpu", device):
         outs = [f"--output={name}=@{work}/{plan}.{program}.{dev}.{name}.npy"
-                for name in outputs_of(dlrun, path, program)]
+                for name in names]
         run([dlrun, path, "--program", program, "--device", dev] + feeds + outs
-            + (device_flags if dev != "cpu" else []))
+            + (p.flags if dev != "cpu" else []))
         results[dev] = {name: np.load(f"{work}/{plan}.{program}.{dev}.{name}.npy")
-                        for name in outputs_of(dlrun, path, program)}
+                        for name in names}
     for name in results["cpu"]:
-        problem = differs(results[device][name], results["cpu"][name])
+        problem = differs(results[device][name], results["cpu"][name], p)
         if problem:
             return f"output {name}: {problem}"
     return None
 
 
-def compare_training(work, dlrun, path, plan, feeds, device):
+def compare_training(work, dlrun, path, plan, feeds, device, p):
     """TRAIN_STEPS chained steps from the initializers on each device; the
     losses of every step and the parameters at the end must agree."""
     losses, params = {}, {}
@@ -187,18 +192,18 @@ def compare_training(work, dlrun, path, plan, feeds, device):
             command = [dlrun, path, "--program", "train", "--device", dev,
                        f"--output=loss=@{loss}", "--save", save] + feeds
             if dev != "cpu":
-                command += device_flags
+                command += p.flags
             if previous:
                 command += ["--params", previous]
             run(command)
             losses[dev].append(float(np.load(loss)))
             previous = save
         params[dev] = read_safetensors(previous)
-    problem = differs(np.array(losses[device]), np.array(losses["cpu"]))
+    problem = differs(np.array(losses[device]), np.array(losses["cpu"]), p)
     if problem:
         return f"losses {losses[device]} vs {losses['cpu']}"
-    for name in params["cpu"] if COMPARE_PARAMETERS else []:
-        problem = differs(params[device][name], params["cpu"][name])
+    for name in params["cpu"] if p.compare_parameters else []:
+        problem = differs(params[device][name], params["cpu"][name], p)
         if problem:
             return f"parameter {name} after {TRAIN_STEPS} steps: {problem}"
     return None

@@ -221,6 +221,17 @@ Value NodeContext::floatConstant(ArrayRef<int64_t> shape, FloatType type,
       DenseElementsAttr::get(RankedTensorType::get(shape, type), elements));
 }
 
+Value dlc::onnx::wrapIndices(NodeContext &ctx, Value idx, int64_t dim) {
+  if (!idx)
+    return idx;
+  Type type = cast<RankedTensorType>(idx.getType()).getElementType();
+  Value negative = ctx.make<dl::CompareOp>(dl::CompareDirection::LT, idx,
+                                           ctx.scalarOf(type, 0));
+  return ctx.make<dl::SelectOp>(
+      negative, ctx.make<dl::AddOp>(idx, ctx.scalarOf(type, double(dim))),
+      idx);
+}
+
 /// A splat of `value` in `type`'s element type.
 static DenseElementsAttr splatOf(RankedTensorType type, double value) {
   Type t = type.getElementType();

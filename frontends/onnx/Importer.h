@@ -193,6 +193,11 @@ void registerEinsumOps(ConverterTable &table);
 void registerRecurrentOps(ConverterTable &table);
 void registerScatterOps(ConverterTable &table);
 
+/// Integer indices `idx` into an axis of size `dim` with the negative ones
+/// counted from its end, as ONNX's indexing ops read them (a select that
+/// fuses into the consumer's kernel). Null after an error.
+mlir::Value wrapIndices(NodeContext &ctx, mlir::Value idx, int64_t dim);
+
 /// Pads `x` along `axis` by `before` and `after` elements (cropping where
 /// they are negative) in Pad's `mode` (constant: `value`, a scalar).
 /// Null after an error.

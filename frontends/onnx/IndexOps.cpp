@@ -82,11 +82,7 @@ LogicalResult convertOneHot(NodeContext &ctx) {
     return failure();
   // Indices may be any numeric type; negative ones count from the end.
   Type i64 = ctx.b.getIntegerType(64);
-  Value idx = ctx.castTo(ctx.in(0), i64);
-  Value wrapped = ctx.make<AddOp>(idx, ctx.scalarOf(i64, double(n)));
-  idx = ctx.make<SelectOp>(
-      ctx.make<CompareOp>(CompareDirection::LT, idx, ctx.scalarOf(i64, 0)),
-      wrapped, idx);
+  Value idx = wrapIndices(ctx, ctx.castTo(ctx.in(0), i64), n);
   SmallVector<int64_t> shape(indexShape), spread(indexShape);
   shape.insert(shape.begin() + *axis, n);
   spread.insert(spread.begin() + *axis, 1);
@@ -151,10 +147,7 @@ LogicalResult convertGatherElements(NodeContext &ctx) {
                           ArrayRef<int64_t>(SmallVector<int64_t>(rank, 1)));
   auto [perm, inverse] = axisLast(*axis, rank);
   Type i64 = ctx.b.getIntegerType(64);
-  Value idx = ctx.castTo(ctx.in(1), i64);
-  idx = ctx.make<SelectOp>(
-      ctx.make<CompareOp>(CompareDirection::LT, idx, ctx.scalarOf(i64, 0)),
-      ctx.make<AddOp>(idx, ctx.scalarOf(i64, double(dim))), idx);
+  Value idx = wrapIndices(ctx, ctx.castTo(ctx.in(1), i64), dim);
   Value xt = transpose(ctx, x, perm), it = transpose(ctx, idx, perm);
   if (!xt || !it)
     return failure();

@@ -208,6 +208,7 @@ template <Cell cell> LogicalResult convertRecurrent(NodeContext &ctx) {
   if (batchFirst)
     x = ctx.make<TransposeOp>(x, ArrayRef<int64_t>{1, 0, 2});
   Value flatX = ctx.reshape(x, {seq * batch, input});
+  // Direction d of input i, [dirs, rows, cols], as a matrix.
   auto slice3 = [&](unsigned i, int64_t d, int64_t rows, int64_t cols) {
     Value v = ctx.make<SliceOp>(ctx.in(i), ArrayRef<int64_t>{d, 0, 0},
                                 ArrayRef<int64_t>{d + 1, rows, cols},
@@ -245,10 +246,7 @@ template <Cell cell> LogicalResult convertRecurrent(NodeContext &ctx) {
         return zeros;
       if (failed(expect(i, {dirs, batch, hidden}, name)))
         return nullptr;
-      Value v = ctx.make<SliceOp>(ctx.in(i), ArrayRef<int64_t>{d, 0, 0},
-                                  ArrayRef<int64_t>{d + 1, batch, hidden},
-                                  ArrayRef<int64_t>{1, 1, 1});
-      return ctx.reshape(v, {batch, hidden});
+      return slice3(i, d, batch, hidden);
     };
     s.h = initial(5, "initial_h");
     s.c = cell == Cell::Lstm ? initial(6, "initial_c") : Value();

@@ -17,21 +17,6 @@ using namespace dlc::onnx;
 
 namespace {
 
-int64_t product(ArrayRef<int64_t> dims) {
-  int64_t p = 1;
-  for (int64_t d : dims)
-    p *= d;
-  return p;
-}
-
-/// `idx` (i64) with negative entries counted from the end of `dim`.
-Value wrapped(NodeContext &ctx, Value idx, int64_t dim) {
-  Type i64 = ctx.b.getIntegerType(64);
-  return ctx.make<SelectOp>(
-      ctx.make<CompareOp>(CompareDirection::LT, idx, ctx.scalarOf(i64, 0)),
-      ctx.make<AddOp>(idx, ctx.scalarOf(i64, double(dim))), idx);
-}
-
 /// The offsets of the index tuples along the last axis of `indices` into
 /// dims[0, k) of a tensor of `shape`: [indices.shape[:-1]] of i64.
 Value tupleOffsets(NodeContext &ctx, Value indices, ArrayRef<int64_t> dims) {
@@ -40,7 +25,7 @@ Value tupleOffsets(NodeContext &ctx, Value indices, ArrayRef<int64_t> dims) {
   SmallVector<int64_t> outer(type.getShape().drop_back());
   Type i64 = ctx.b.getIntegerType(64);
   Value all = ctx.castTo(indices, i64), offset;
-  int64_t stride = product(dims);
+  int64_t stride = ShapedType::getNumElements(dims);
   for (int64_t j = 0; j < k; ++j) {
     stride /= dims[j];
     SmallVector<int64_t> start(rank, 0), limit(type.getShape()),
@@ -50,7 +35,7 @@ Value tupleOffsets(NodeContext &ctx, Value indices, ArrayRef<int64_t> dims) {
                                                ArrayRef<int64_t>(limit),
                                                ArrayRef<int64_t>(step)),
                              outer);
-    Value term = ctx.make<MulOp>(wrapped(ctx, part, dims[j]),
+    Value term = ctx.make<MulOp>(wrapIndices(ctx, part, dims[j]),
                                  ctx.scalarOf(i64, double(stride)));
     offset = offset ? ctx.make<AddOp>(offset, term) : term;
   }
@@ -76,7 +61,7 @@ LogicalResult convertGatherND(NodeContext &ctx) {
                          << data.getDimSize(i) << " and " << idx.getDimSize(i),
              failure();
   ArrayRef<int64_t> shape = data.getShape();
-  int64_t per = product(shape.slice(b, k));
+  int64_t per = ShapedType::getNumElements(shape.slice(b, k));
   Value offset = tupleOffsets(ctx, ctx.in(1), shape.slice(b, k));
   if (!offset)
     return failure();
@@ -90,7 +75,8 @@ LogicalResult convertGatherND(NodeContext &ctx) {
                                 ctx.scalarOf(i64, double(stride))));
     stride *= shape[i];
   }
-  SmallVector<int64_t> flat{product(shape.take_front(b)) * per};
+  SmallVector<int64_t> flat{
+      ShapedType::getNumElements(shape.take_front(b)) * per};
   flat.append(shape.begin() + b + k, shape.end());
   Value y = ctx.make<GatherOp>(ctx.reshape(ctx.in(0), flat), offset,
                                uint64_t(0));
@@ -159,11 +145,11 @@ LogicalResult convertScatterND(NodeContext &ctx) {
   Value offset = tupleOffsets(ctx, ctx.in(1), shape.take_front(k));
   if (!offset)
     return failure();
-  int64_t n = product(idx.getShape().drop_back());
+  int64_t n = ShapedType::getNumElements(idx.getShape().drop_back());
   SmallVector<int64_t> rowsShape{n};
   rowsShape.append(shape.begin() + k, shape.end());
   Value y = scatterRows(ctx, ctx.in(0), ctx.reshape(ctx.in(2), rowsShape),
-                        ctx.reshape(offset, {n}), product(shape.take_front(k)),
+                        ctx.reshape(offset, {n}), ShapedType::getNumElements(shape.take_front(k)),
                         *reduction);
   ctx.set(0, y);
   return success(y != nullptr);
@@ -193,11 +179,11 @@ LogicalResult convertScatterElements(NodeContext &ctx) {
              failure();
   Type i64 = ctx.b.getIntegerType(64);
   Value offset;
-  int64_t stride = product(shape);
+  int64_t stride = ShapedType::getNumElements(shape);
   for (int64_t d = 0; d < r; ++d) {
     stride /= shape[d];
     Value coordinate = d == *axis
-                           ? wrapped(ctx, ctx.castTo(ctx.in(1), i64), shape[d])
+                           ? wrapIndices(ctx, ctx.castTo(ctx.in(1), i64), shape[d])
                            : ctx.iota(idxShape, d);
     Value term =
         ctx.make<MulOp>(coordinate, ctx.scalarOf(i64, double(stride)));
@@ -205,9 +191,9 @@ LogicalResult convertScatterElements(NodeContext &ctx) {
   }
   if (!offset)
     return failure();
-  int64_t n = product(idxShape);
+  int64_t n = ShapedType::getNumElements(idxShape);
   Value y = scatterRows(ctx, ctx.in(0), ctx.reshape(ctx.in(2), {n}),
-                        ctx.reshape(offset, {n}), product(shape), *reduction);
+                        ctx.reshape(offset, {n}), ShapedType::getNumElements(shape), *reduction);
   ctx.set(0, y);
   return success(y != nullptr);
 }

@@ -395,12 +395,7 @@ LogicalResult convertGather(NodeContext &ctx) {
     return success(r != nullptr);
   }
   // Run-time indices: wrap the negative ones (fused into one kernel).
-  Value idx = ctx.in(1);
-  Type idxType = ctx.type(1).getElementType();
-  Value neg = ctx.make<CompareOp>(CompareDirection::LT, idx,
-                                  ctx.scalarOf(idxType, 0));
-  Value wrapped = ctx.make<AddOp>(idx, ctx.scalarOf(idxType, double(dim)));
-  idx = ctx.make<SelectOp>(neg, wrapped, idx);
+  Value idx = wrapIndices(ctx, ctx.in(1), dim);
   Value r = idx ? ctx.make<GatherOp>(ctx.in(0), idx, uint64_t(*axis)) : idx;
   ctx.set(0, r);
   return success(r != nullptr);

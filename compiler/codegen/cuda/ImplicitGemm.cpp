@@ -26,6 +26,11 @@ int64_t tileExtent(int64_t v, int64_t hi) {
 
 std::string I(int64_t v) { return integer(v); }
 
+/// The size of the compute type ("float", "double").
+int64_t elementBytes(const std::string &type) {
+  return type == "double" ? 8 : 4;
+}
+
 /// A thread's sums along one side of the tile (m or n) come in groups of
 /// `vector` neighbours, the 16 threads' groups side by side, so that one
 /// 16-byte shared-memory load fetches a group.
@@ -43,7 +48,7 @@ struct Side {
 
 Side side(int64_t tileExtent, const std::string &type) {
   int64_t count = tileExtent / 16;
-  return {count, std::min(count, int64_t(type == "double" ? 2 : 4))};
+  return {count, std::min(count, 16 / elementBytes(type))};
 }
 
 /// The slots of one operand a thread loads per slice of k: `row` names its
@@ -172,13 +177,13 @@ void writeTensorCoreSlice(KernelWriter &w, const GemmTiling &t,
 GemmTiling launchImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
                               int64_t extraBlocks) {
   GemmTiling t;
-  int64_t elementBytes = gemm.type == "double" ? 8 : 4;
+  int64_t bytes = elementBytes(gemm.type);
   // Up to 128 x 64 in float, 8 x 4 sums a thread: a larger tile's sums
   // and staged loads take more than 128 registers a thread, leaving one
   // block per SM. Double's tiles stay within 48 KiB of shared memory (two
   // slices of each operand): narrow ones are taller, up to 128 x 32.
   t.tn = tileExtent(gemm.n, 64);
-  t.tm = tileExtent(gemm.m, elementBytes == 4 || t.tn <= 32 ? 128 : 64);
+  t.tm = tileExtent(gemm.m, bytes == 4 || t.tn <= 32 ? 128 : 64);
   t.tilesM = ceilDiv(gemm.m, t.tm);
   t.tilesN = ceilDiv(gemm.n, t.tn);
   int64_t tiles = t.tilesM * t.tilesN * gemm.groups;
@@ -200,7 +205,7 @@ GemmTiling launchImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
   static_assert(kTargetBlocks * 4 <= KernelWriter::kScratchCounters);
   if (t.splits > 1)
     t.scratch = KernelWriter::kScratchCounters +
-                uint64_t(t.blocks * t.tm * t.tn * elementBytes);
+                uint64_t(t.blocks * t.tm * t.tn * bytes);
   // Two blocks an SM: one block's barrier leaves the other's warps to run.
   // Up to 128 registers a thread; the largest tiles spill a few bytes of
   // their loads' index arithmetic.
@@ -234,7 +239,7 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
   // slice costs one barrier. A row's padding keeps the 16-byte loads
   // aligned and spreads stores along k over the banks. The TF32 path stages
   // its product tile in the same memory once the slices are done with.
-  int64_t pad = 16 / (T == "double" ? 8 : 4);
+  int64_t pad = 16 / elementBytes(T);
   int64_t ldA = t.tm + pad, ldB = t.tn + pad;
   int64_t slices = 2 * t.tk * (ldA + ldB);
   bool tensorCores = T == "float";

@@ -4,12 +4,13 @@ and compares each result with numpy.einsum.
   einsum_check.py DLC DLRUN DIR
 """
 import os
-import subprocess
 import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper
+
+from dlc_run import close, compile_and_run
 
 # (equation, input shapes): transposes, sums, traces and diagonals, inner,
 # outer and batched products, attention's shapes, three operands, implicit
@@ -57,19 +58,10 @@ def main():
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
         onnx.save(model, os.path.join(d, "model.onnx"))
-        run = [dlrun, os.path.join(d, "model.dlp"), "--device", "cpu",
-               "--output", "y=@" + os.path.join(d, "y.npy")]
-        for name, a in zip(names, arrays):
-            np.save(os.path.join(d, name + ".npy"), a)
-            run += ["--input", f"{name}=@{os.path.join(d, name + '.npy')}"]
-        subprocess.run([dlc, os.path.join(d, "model.onnx"), "-o",
-                        os.path.join(d, "model.dlp")], check=True)
-        subprocess.run(run, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        got = np.load(os.path.join(d, "y.npy"))
+        got, = compile_and_run(dlc, dlrun, os.path.join(d, "model.onnx"), d,
+                               dict(zip(names, arrays)), ["y"])
         want = np.einsum(equation, *[a.astype(np.float64) for a in arrays])
-        ok = got.shape == want.shape and np.allclose(got, want, rtol=1e-4,
-                                                      atol=1e-5)
+        ok = close(got, want)
         matched += ok
         print(f"{'ok' if ok else 'MISMATCH'} {equation} {got.shape}")
     print(f"{matched} of {len(CASES)} equations match numpy")

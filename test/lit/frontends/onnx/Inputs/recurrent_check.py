@@ -4,13 +4,14 @@ on the CPU and compares every output with onnxruntime's.
   recurrent_check.py DLC DLRUN DIR
 """
 import os
-import subprocess
 import sys
 
 import numpy as np
 import onnx
 import onnxruntime
 from onnx import TensorProto, helper, numpy_helper
+
+from dlc_run import close, compile_and_run
 
 SEQ, BATCH, INPUT, HIDDEN = 5, 3, 4, 6
 GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
@@ -108,20 +109,8 @@ def main():
             x = x.transpose(1, 0, 2).copy()
             want = [want[0].transpose(2, 0, 1, 3)] + \
                 [w.transpose(1, 0, 2) for w in want[1:]]
-        np.save(os.path.join(d, "X.npy"), x)
-        subprocess.run([dlc, path, "-o", os.path.join(d, "model.dlp")],
-                       check=True)
-        run = [dlrun, os.path.join(d, "model.dlp"), "--device", "cpu",
-               "--input", f"X=@{os.path.join(d, 'X.npy')}"]
-        for o in outputs:
-            run += ["--output", f"{o}=@{os.path.join(d, o + '.npy')}"]
-        subprocess.run(run, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        ok = True
-        for o, w in zip(outputs, want):
-            got = np.load(os.path.join(d, o + ".npy"))
-            ok &= got.shape == w.shape and np.allclose(got, w, rtol=1e-4,
-                                                        atol=1e-5)
+        got = compile_and_run(dlc, dlrun, path, d, {"X": x}, outputs)
+        ok = all(close(g, w) for g, w in zip(got, want))
         matched += ok
         print(f"{'ok' if ok else 'MISMATCH'} {label}")
     print(f"{matched} of {len(CASES)} recurrent layers match onnxruntime")
