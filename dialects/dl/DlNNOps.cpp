@@ -307,13 +307,12 @@ static LogicalResult checkNotEmpty(std::optional<Location> loc, StringRef op,
 }
 
 #define DL_REDUCE_INFERENCE(OP)                                                \
-  LogicalResult OP::inferReturnTypes(MLIRContext *,                           \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &inferred) {        \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &inferred) {                                       \
     if (adaptor.getAxes().empty())                                             \
       return emitOptionalError(loc, "needs at least one axis");                \
-    if (failed(checkNotEmpty(loc, OP::getOperationName(), adaptor.getInput(), \
+    if (failed(checkNotEmpty(loc, OP::getOperationName(), adaptor.getInput(),  \
                              adaptor.getAxes())))                              \
       return failure();                                                        \
     return inferReduced(loc, adaptor.getInput(), adaptor.getAxes(),            \

@@ -44,8 +44,8 @@ FailureOr<SmallVector<Label>> parseTerm(NodeContext &ctx, StringRef term,
   int64_t letters = int64_t(before.size() + after.size());
   for (char c : before.str() + after.str())
     if (!std::isalpha(static_cast<unsigned char>(c)))
-      return ctx.error() << "the equation's term '" << term
-                         << "' has '" << c << "', not a letter",
+      return ctx.error() << "the equation's term '" << term << "' has '" << c
+                         << "', not a letter",
              failure();
   // The output's "..." stands for every axis it does in the inputs.
   int64_t spanned = rank < 0 ? ellipsisRank : rank - letters;
@@ -145,8 +145,7 @@ void sumOutExcept(NodeContext &ctx, Operand &x, ArrayRef<Label> keep) {
 
 /// Contracts `a` and `b` into one operand whose labels are those of `keep`
 /// they hold.
-Operand contract(NodeContext &ctx, Operand a, Operand b,
-                 ArrayRef<Label> keep) {
+Operand contract(NodeContext &ctx, Operand a, Operand b, ArrayRef<Label> keep) {
   auto in = [](const Operand &x, Label l) {
     return llvm::is_contained(x.labels, l);
   };
@@ -222,8 +221,8 @@ LogicalResult convertEinsum(NodeContext &ctx) {
   lhs.split(terms, ',');
   if (terms.size() != ctx.numInputs())
     return ctx.error() << "the equation '" << equation << "' has "
-                       << terms.size() << " input terms for "
-                       << ctx.numInputs() << " inputs",
+                       << terms.size() << " input terms for " << ctx.numInputs()
+                       << " inputs",
            failure();
   int64_t ellipsisRank = 0;
   for (auto [i, term] : llvm::enumerate(terms)) {
@@ -252,8 +251,7 @@ LogicalResult convertEinsum(NodeContext &ctx) {
       if (!llvm::any_of(operands, [&](const Operand &x) {
             return llvm::is_contained(x.labels, l);
           }))
-        return ctx.error() << "the output's '" << char(l)
-                           << "' is in no input",
+        return ctx.error() << "the output's '" << char(l) << "' is in no input",
                failure();
     }
   } else {
@@ -285,10 +283,10 @@ LogicalResult convertEinsum(NodeContext &ctx) {
         it->second = std::max(it->second, shape[i]);
         continue;
       }
-      return ctx.error() << "'" << (l < kEllipsis ? std::string(1, char(l))
-                                                  : std::string("..."))
-                         << "' has sizes " << it->second << " and "
-                         << shape[i],
+      return ctx.error() << "'"
+                         << (l < kEllipsis ? std::string(1, char(l))
+                                           : std::string("..."))
+                         << "' has sizes " << it->second << " and " << shape[i],
              failure();
     }
   }

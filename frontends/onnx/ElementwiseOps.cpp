@@ -21,7 +21,6 @@ Type elementType(Value v) {
   return cast<RankedTensorType>(v.getType()).getElementType();
 }
 
-
 /// An elementwise node whose inputs are all small integer or boolean
 /// constants (shape computations: Equal, Where, Add on shapes) folds to a
 /// constant of `resultElement`, so the shapes stay known at compile time.
@@ -413,10 +412,10 @@ LogicalResult convertWhere(NodeContext &ctx) {
 LogicalResult convertShrink(NodeContext &ctx) {
   Value x = ctx.in(0);
   double lambd = ctx.getFloat("lambd", 0.5), bias = ctx.getFloat("bias", 0);
-  Value below = ctx.make<CompareOp>(CompareDirection::LT, x,
-                                    scalarLike(ctx, x, -lambd));
-  Value above = ctx.make<CompareOp>(CompareDirection::GT, x,
-                                    scalarLike(ctx, x, lambd));
+  Value below =
+      ctx.make<CompareOp>(CompareDirection::LT, x, scalarLike(ctx, x, -lambd));
+  Value above =
+      ctx.make<CompareOp>(CompareDirection::GT, x, scalarLike(ctx, x, lambd));
   Value y = ctx.make<SelectOp>(
       below, ctx.make<AddOp>(x, scalarLike(ctx, x, bias)),
       ctx.make<SelectOp>(above, ctx.make<SubOp>(x, scalarLike(ctx, x, bias)),
@@ -452,9 +451,9 @@ LogicalResult convertMod(NodeContext &ctx) {
           CompareDirection::NE,
           ctx.make<CompareOp>(CompareDirection::LT, r, zero),
           ctx.make<CompareOp>(CompareDirection::LT, b, zero));
-      Value move = ctx.make<SelectOp>(
-          ctx.make<CompareOp>(CompareDirection::NE, r, zero), signsDiffer,
-          ctx.scalarOf(ctx.b.getI1Type(), 0));
+      Value move =
+          ctx.make<SelectOp>(ctx.make<CompareOp>(CompareDirection::NE, r, zero),
+                             signsDiffer, ctx.scalarOf(ctx.b.getI1Type(), 0));
       r = ctx.make<SelectOp>(move, ctx.make<AddOp>(r, b), r);
     }
     ctx.set(0, r);
@@ -466,8 +465,8 @@ LogicalResult convertMod(NodeContext &ctx) {
     return failure();
   Value whole = FloorOp::create(ctx.b, ctx.loc, q);
   if (cFmod) { // toward zero: -floor(-q) for negative q
-    Value negative = ctx.make<CompareOp>(CompareDirection::LT, q,
-                                         scalarLike(ctx, q, 0));
+    Value negative =
+        ctx.make<CompareOp>(CompareDirection::LT, q, scalarLike(ctx, q, 0));
     Value up = NegOp::create(
         ctx.b, ctx.loc,
         FloorOp::create(ctx.b, ctx.loc, NegOp::create(ctx.b, ctx.loc, q)));
@@ -534,7 +533,7 @@ Value foldCast(NodeContext &ctx, Type to) {
   unsigned bits = to.getIntOrFloatBitWidth();
   SmallVector<APInt> out;
   for (const APInt &v : value.getValues<APInt>())
-    out.push_back(bits == 1 ? APInt(1, !v.isZero())
+    out.push_back(bits == 1           ? APInt(1, !v.isZero())
                   : from.isInteger(1) ? v.zext(bits)
                                       : v.sextOrTrunc(bits));
   return ctx.constantOf(DenseElementsAttr::get(type, out));

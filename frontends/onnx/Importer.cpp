@@ -108,7 +108,7 @@ FailureOr<SmallVector<int64_t>> NodeContext::ints(unsigned i, StringRef what) {
 }
 
 FailureOr<SmallVector<double>> NodeContext::numbers(unsigned i,
-                                                   StringRef what) {
+                                                    StringRef what) {
   DenseElementsAttr value = constant(i);
   if (!value) {
     reportNotConstant(*this, i, what);
@@ -228,8 +228,7 @@ Value dlc::onnx::wrapIndices(NodeContext &ctx, Value idx, int64_t dim) {
   Value negative = ctx.make<dl::CompareOp>(dl::CompareDirection::LT, idx,
                                            ctx.scalarOf(type, 0));
   return ctx.make<dl::SelectOp>(
-      negative, ctx.make<dl::AddOp>(idx, ctx.scalarOf(type, double(dim))),
-      idx);
+      negative, ctx.make<dl::AddOp>(idx, ctx.scalarOf(type, double(dim))), idx);
 }
 
 /// A splat of `value` in `type`'s element type.
@@ -769,8 +768,7 @@ void GraphImporter::importIf(const ::onnx::NodeProto &node, int index,
   bool taken = !(*value.getValues<APInt>().begin()).isZero();
   const ::onnx::GraphProto *branch = nullptr;
   for (const auto &attr : node.attribute())
-    if (attr.name() == (taken ? "then_branch" : "else_branch") &&
-        attr.has_g())
+    if (attr.name() == (taken ? "then_branch" : "else_branch") && attr.has_g())
       branch = &attr.g();
   if (!branch) {
     problem(where + ": the " + (taken ? "then" : "else") +

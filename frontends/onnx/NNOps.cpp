@@ -435,9 +435,8 @@ LogicalResult convertGroupNorm(NodeContext &ctx) {
   // Per group: applied before the channels come back; per channel after.
   Value scale = ctx.in(1), bias = ctx.in(2);
   if (affine == groups) {
-    y = ctx.make<AddOp>(
-        ctx.make<MulOp>(y, ctx.reshape(scale, {1, groups, 1})),
-        ctx.reshape(bias, {1, groups, 1}));
+    y = ctx.make<AddOp>(ctx.make<MulOp>(y, ctx.reshape(scale, {1, groups, 1})),
+                        ctx.reshape(bias, {1, groups, 1}));
     y = y ? ctx.reshape(y, type.getShape()) : y;
   } else {
     SmallVector<int64_t> channelShape(rank, 1);
@@ -455,7 +454,8 @@ LogicalResult convertGroupNorm(NodeContext &ctx) {
 LogicalResult convertMvn(NodeContext &ctx) {
   int64_t rank = ctx.rank(0);
   SmallVector<int64_t> axes;
-  for (int64_t a : ctx.getInts("axes").value_or(SmallVector<int64_t>{0, 2, 3})) {
+  for (int64_t a :
+       ctx.getInts("axes").value_or(SmallVector<int64_t>{0, 2, 3})) {
     auto axis = ctx.axis(a, rank, "axes");
     if (failed(axis))
       return failure();
@@ -464,8 +464,8 @@ LogicalResult convertMvn(NodeContext &ctx) {
   llvm::sort(axes);
   Value x = ctx.in(0);
   Value mean = ctx.make<ReduceMeanOp>(x, axes, true);
-  Value meanOfSquares = ctx.make<ReduceMeanOp>(ctx.make<MulOp>(x, x), axes,
-                                               true);
+  Value meanOfSquares =
+      ctx.make<ReduceMeanOp>(ctx.make<MulOp>(x, x), axes, true);
   if (!mean || !meanOfSquares)
     return failure();
   Value std = SqrtOp::create(
@@ -503,9 +503,10 @@ LogicalResult convertLrn(NodeContext &ctx) {
     sum = sum ? ctx.make<AddOp>(sum, window) : window;
   }
   Value scaled = ctx.make<AddOp>(
-      ctx.scalarOf(elt, bias), ctx.make<MulOp>(sum, ctx.scalarOf(elt, alpha /
-                                                                 double(size))));
-  Value y = ctx.make<DivOp>(x, ctx.make<PowOp>(scaled, ctx.scalarOf(elt, beta)));
+      ctx.scalarOf(elt, bias),
+      ctx.make<MulOp>(sum, ctx.scalarOf(elt, alpha / double(size))));
+  Value y =
+      ctx.make<DivOp>(x, ctx.make<PowOp>(scaled, ctx.scalarOf(elt, beta)));
   ctx.set(0, y);
   return success(y != nullptr);
 }

@@ -25,10 +25,10 @@ int64_t gateCount(Cell cell) {
 
 /// One direction's weights and state, as [rows, columns] matrices.
 struct Direction {
-  Value w, r;           // [gates * h, input], [gates * h, h]
-  Value wBias, rBias;   // [gates * h], null when B is absent
-  Value peephole;       // [3 * h] (LSTM: i, o, f), null when absent
-  Value h, c;           // [batch, h]
+  Value w, r;         // [gates * h, input], [gates * h, h]
+  Value wBias, rBias; // [gates * h], null when B is absent
+  Value peephole;     // [3 * h] (LSTM: i, o, f), null when absent
+  Value h, c;         // [batch, h]
   bool reverse = false;
   SmallVector<std::string> activations;
 };
@@ -98,10 +98,10 @@ public:
     }
     // GRU: update z, reset r, candidate; Rb of the candidate stays inside
     // (before or after the reset).
-    Value rz = times(d.h, ctx.make<SliceOp>(
-                              d.r, ArrayRef<int64_t>{0, 0},
-                              ArrayRef<int64_t>{2 * hidden, hidden},
-                              ArrayRef<int64_t>{1, 1}));
+    Value rz =
+        times(d.h, ctx.make<SliceOp>(d.r, ArrayRef<int64_t>{0, 0},
+                                     ArrayRef<int64_t>{2 * hidden, hidden},
+                                     ArrayRef<int64_t>{1, 1}));
     if (!rz)
       return failure();
     Value z = activate(add(gate(x, 0), gate(rz, 0)), f[0]);
@@ -110,9 +110,8 @@ public:
                                  ArrayRef<int64_t>{3 * hidden, hidden},
                                  ArrayRef<int64_t>{1, 1});
     Value rhBias = d.rBias ? part(d.rBias, 2) : Value();
-    Value recurrent = linearBeforeReset
-                          ? mul(r, add(times(d.h, rh), rhBias))
-                          : add(times(mul(r, d.h), rh), rhBias);
+    Value recurrent = linearBeforeReset ? mul(r, add(times(d.h, rh), rhBias))
+                                        : add(times(mul(r, d.h), rh), rhBias);
     Value candidate = activate(add(gate(x, 2), recurrent), f[1]);
     Value one = ctx.scalarOf(elt, 1);
     d.h = add(mul(ctx.make<SubOp>(one, z), candidate), mul(z, d.h));
@@ -193,8 +192,8 @@ template <Cell cell> LogicalResult convertRecurrent(NodeContext &ctx) {
              failure();
     for (int64_t v : *l)
       if (v < 0 || v > seq)
-        return ctx.error() << "a sequence length of " << v
-                           << " is outside [0, " << seq << "]",
+        return ctx.error() << "a sequence length of " << v << " is outside [0, "
+                           << seq << "]",
                failure();
     lengths = *l;
   }
@@ -309,9 +308,9 @@ template <Cell cell> LogicalResult convertRecurrent(NodeContext &ctx) {
       SmallVector<Value> perDir;
       for (int64_t d = 0; d < dirs; ++d)
         perDir.push_back(ctx.reshape(outputs[d][t], {1, 1, batch, hidden}));
-      steps.push_back(dirs == 1 ? perDir[0]
-                                : ctx.make<ConcatOp>(ValueRange(perDir),
-                                                     uint64_t(1)));
+      steps.push_back(
+          dirs == 1 ? perDir[0]
+                    : ctx.make<ConcatOp>(ValueRange(perDir), uint64_t(1)));
     }
     Value y = seq == 1 ? steps[0]
                        : ctx.make<ConcatOp>(ValueRange(steps), uint64_t(0));
@@ -325,8 +324,8 @@ template <Cell cell> LogicalResult convertRecurrent(NodeContext &ctx) {
   auto last = [&](bool cellState) -> Value {
     SmallVector<Value> perDir;
     for (int64_t d = 0; d < dirs; ++d)
-      perDir.push_back(ctx.reshape(cellState ? state[d].c : state[d].h,
-                                   {1, batch, hidden}));
+      perDir.push_back(
+          ctx.reshape(cellState ? state[d].c : state[d].h, {1, batch, hidden}));
     Value v = dirs == 1 ? perDir[0]
                         : ctx.make<ConcatOp>(ValueRange(perDir), uint64_t(0));
     if (v && batchFirst)

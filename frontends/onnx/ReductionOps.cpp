@@ -80,15 +80,14 @@ LogicalResult convertReduce(NodeContext &ctx) {
       else if (keep)
         shape.push_back(1);
     double inf = std::numeric_limits<double>::infinity();
-    ctx.set(0, ctx.broadcastTo(ctx.scalarOf(elt, kind == Reduction::Min
-                                                     ? inf
-                                                     : -inf),
-                               shape));
+    ctx.set(0,
+            ctx.broadcastTo(
+                ctx.scalarOf(elt, kind == Reduction::Min ? inf : -inf), shape));
     return success();
   }
   // The maximum of booleans is "any", the minimum "all": reduced as i32.
-  bool boolean = elt.isInteger(1) &&
-                 (kind == Reduction::Max || kind == Reduction::Min);
+  bool boolean =
+      elt.isInteger(1) && (kind == Reduction::Max || kind == Reduction::Min);
   if (boolean)
     x = ctx.castTo(x, ctx.b.getI32Type());
   auto sum = [&](Value v, bool keepdims) {

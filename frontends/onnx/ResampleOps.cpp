@@ -40,8 +40,8 @@ struct ResizeMode {
 /// One axis: `count` taps per output position, tap-major.
 struct Taps {
   int64_t out = 0, count = 0;
-  std::vector<int64_t> index; // [count][out], clamped into [0, in)
-  std::vector<double> weight; // [count][out]
+  std::vector<int64_t> index;  // [count][out], clamped into [0, in)
+  std::vector<double> weight;  // [count][out]
   std::vector<double> outside; // [out]: 1 where the extrapolation value goes
 };
 
@@ -83,8 +83,7 @@ std::vector<double> coefficients(const ResizeMode &m, double ratio,
     if (ratio == 1)
       return {0, 1};
     const std::string &n = m.nearest;
-    bool up = n == "ceil" ||
-              (n == "round_prefer_ceil" && ratio >= 0.5) ||
+    bool up = n == "ceil" || (n == "round_prefer_ceil" && ratio >= 0.5) ||
               (n == "round_prefer_floor" && ratio > 0.5);
     return {up ? 0.0 : 1.0, up ? 1.0 : 0.0};
   }
@@ -248,8 +247,7 @@ Value resampleAxis(NodeContext &ctx, Value x, int64_t axis, const Taps &taps,
   if (!sum) { // every position extrapolated with 0
     SmallVector<int64_t> shape(type.getShape());
     shape[axis] = taps.out;
-    return ctx.broadcastTo(ctx.floatConstant(along, elt, taps.outside),
-                           shape);
+    return ctx.broadcastTo(ctx.floatConstant(along, elt, taps.outside), shape);
   }
   return sum;
 }
@@ -283,8 +281,8 @@ LogicalResult resize(NodeContext &ctx, const ResizeMode &m,
   }
   if (!scalesIn.empty()) {
     if (scalesIn.size() != axes.size())
-      return ctx.error() << "scales has " << scalesIn.size()
-                         << " values for " << axes.size() << " axes",
+      return ctx.error() << "scales has " << scalesIn.size() << " values for "
+                         << axes.size() << " axes",
              failure();
     for (auto [i, d] : llvm::enumerate(axes)) {
       if (!(scalesIn[i] > 0))
@@ -330,10 +328,9 @@ LogicalResult resize(NodeContext &ctx, const ResizeMode &m,
              failure();
     if (shape[d] == 0)
       return ctx.error() << "axis " << d << " is empty", failure();
-    y = resampleAxis(ctx, y, d,
-                     tapsOf(m, shape[d], out[d], scales[d], roi[d],
-                            roi[rank + d]),
-                     m);
+    y = resampleAxis(
+        ctx, y, d,
+        tapsOf(m, shape[d], out[d], scales[d], roi[d], roi[rank + d]), m);
   }
   if (!y)
     return failure();
@@ -363,11 +360,10 @@ LogicalResult convertResize(NodeContext &ctx) {
       return failure();
     scales = *s;
   } else {
-    m.transform = ctx.getString("coordinate_transformation_mode",
-                                "half_pixel");
+    m.transform = ctx.getString("coordinate_transformation_mode", "half_pixel");
     static const char *transforms[] = {
-        "half_pixel",   "half_pixel_symmetric", "pytorch_half_pixel",
-        "align_corners", "asymmetric",          "tf_crop_and_resize"};
+        "half_pixel",    "half_pixel_symmetric", "pytorch_half_pixel",
+        "align_corners", "asymmetric",           "tf_crop_and_resize"};
     if (!llvm::is_contained(transforms, m.transform))
       return ctx.error() << "coordinate_transformation_mode '" << m.transform
                          << "' is not one ONNX defines",
@@ -466,15 +462,14 @@ public:
   Value reflect(Value v, double lo, double hi) {
     double range = hi - lo;
     if (range <= 0)
-      return ctx.broadcastTo(c(lo), cast<RankedTensorType>(v.getType())
-                                        .getShape());
+      return ctx.broadcastTo(c(lo),
+                             cast<RankedTensorType>(v.getType()).getShape());
     auto bounce = [&](Value past, Value from, Value to, bool below) {
       // past >= 0 beyond the bound; n whole ranges and r left.
       Value n = floor(mul(past, c(1 / range)));
       Value r = sub(past, mul(n, c(range)));
       Value even = ctx.make<CompareOp>(
-          CompareDirection::EQ, sub(n, mul(floor(mul(n, c(0.5))), c(2))),
-          c(0));
+          CompareDirection::EQ, sub(n, mul(floor(mul(n, c(0.5))), c(2))), c(0));
       return below ? select(even, add(from, r), sub(to, r))
                    : select(even, sub(from, r), add(to, r));
     };
@@ -492,10 +487,10 @@ public:
 std::array<Value, 4> cubicWeights(Positions &p, Value t) {
   double a = -0.75;
   auto far = [&](Value x) { // |x| in [1, 2]
-    return p.sub(p.mul(p.add(p.mul(p.sub(p.mul(p.c(a), x), p.c(5 * a)), x),
-                             p.c(8 * a)),
-                       x),
-                 p.c(4 * a));
+    return p.sub(
+        p.mul(p.add(p.mul(p.sub(p.mul(p.c(a), x), p.c(5 * a)), x), p.c(8 * a)),
+              x),
+        p.c(4 * a));
   };
   auto near = [&](Value x) { // |x| in [0, 1]
     return p.add(p.mul(p.mul(p.sub(p.mul(p.c(a + 2), x), p.c(a + 3)), x), x),
@@ -524,8 +519,8 @@ LogicalResult convertGridSample(NodeContext &ctx) {
   auto elt = dyn_cast<FloatType>(xType.getElementType());
   if (!elt || gType.getElementType() != elt)
     return ctx.unsupported("GridSample of other than one float type");
-  std::string mode = ctx.getString("mode", ctx.opset < 20 ? "bilinear"
-                                                          : "linear");
+  std::string mode =
+      ctx.getString("mode", ctx.opset < 20 ? "bilinear" : "linear");
   if (mode == "bilinear")
     mode = "linear";
   if (mode == "bicubic")
@@ -549,19 +544,20 @@ LogicalResult convertGridSample(NodeContext &ctx) {
                           ArrayRef<int64_t>{n, ho, wo, index + 1},
                           ArrayRef<int64_t>{1, 1, 1, 1}),
         {n, ho, wo});
-    Value v = corners ? p.mul(p.add(g, p.c(1)), p.c(0.5 * double(size - 1)))
-                      : p.mul(p.sub(p.mul(p.add(g, p.c(1)), p.c(double(size))),
-                                    p.c(1)),
-                              p.c(0.5));
+    Value v =
+        corners
+            ? p.mul(p.add(g, p.c(1)), p.c(0.5 * double(size - 1)))
+            : p.mul(p.sub(p.mul(p.add(g, p.c(1)), p.c(double(size))), p.c(1)),
+                    p.c(0.5));
     if (mode == "nearest")
       v = RoundOp::create(ctx.b, ctx.loc, v);
     double lo = corners ? 0 : -0.5, hi = corners ? size - 1 : size - 0.5;
     // Bicubic border padding clamps only the taps (PyTorch and
     // onnxruntime do; ONNX's reference clamps the position first).
     if (padding == "border" && mode != "cubic")
-      v = p.select(p.less(v, p.c(lo)), p.clamp(v, 0, double(size - 1)),
-                   p.select(p.less(p.c(hi), v),
-                            p.clamp(v, 0, double(size - 1)), v));
+      v = p.select(
+          p.less(v, p.c(lo)), p.clamp(v, 0, double(size - 1)),
+          p.select(p.less(p.c(hi), v), p.clamp(v, 0, double(size - 1)), v));
     else if (padding == "reflection")
       v = p.reflect(v, lo, hi);
     return v;
@@ -575,8 +571,7 @@ LogicalResult convertGridSample(NodeContext &ctx) {
   double lo = corners ? 0 : -0.5;
   auto tap = [&](Value i, int64_t size, Value &inside) -> Value {
     if (padding == "zeros") {
-      Value below = p.less(i, p.c(0)),
-            above = p.less(p.c(double(size - 1)), i);
+      Value below = p.less(i, p.c(0)), above = p.less(p.c(double(size - 1)), i);
       Value out = p.select(below, below, above);
       inside = out;
       return p.clamp(i, 0, double(size - 1));
@@ -584,9 +579,9 @@ LogicalResult convertGridSample(NodeContext &ctx) {
     if (padding == "reflection") {
       Value r = p.reflect(i, lo, corners ? size - 1 : size - 0.5);
       // int() of the reflected position: toward zero.
-      Value whole = p.select(p.less(r, p.c(0)),
-                             ctx.make<NegOp>(p.floor(ctx.make<NegOp>(r))),
-                             p.floor(r));
+      Value whole =
+          p.select(p.less(r, p.c(0)),
+                   ctx.make<NegOp>(p.floor(ctx.make<NegOp>(r))), p.floor(r));
       return p.clamp(whole, 0, double(size - 1));
     }
     return p.clamp(i, 0, double(size - 1));
@@ -609,12 +604,12 @@ LogicalResult convertGridSample(NodeContext &ctx) {
     Value pixels = ctx.make<GatherOp>(image, row, uint64_t(0));
     if (padding == "zeros") {
       Value out = p.select(outY, outY, outX);
-      weight = weight ? p.select(out, zero, weight)
-                      : p.select(out, zero, p.c(1));
+      weight =
+          weight ? p.select(out, zero, weight) : p.select(out, zero, p.c(1));
     }
-    Value term = weight ? ctx.make<MulOp>(pixels,
-                                          ctx.reshape(weight, {n, ho, wo, 1}))
-                        : pixels;
+    Value term =
+        weight ? ctx.make<MulOp>(pixels, ctx.reshape(weight, {n, ho, wo, 1}))
+               : pixels;
     sum = !sum ? term : ctx.make<AddOp>(sum, term);
   };
   if (mode == "nearest") {
@@ -635,8 +630,7 @@ LogicalResult convertGridSample(NodeContext &ctx) {
     }
     for (auto &[dy, weightY] : wy)
       for (auto &[dx, weightX] : wx)
-        addTap(p.add(y0, p.c(dy)), p.add(x0, p.c(dx)),
-               p.mul(weightY, weightX));
+        addTap(p.add(y0, p.c(dy)), p.add(x0, p.c(dx)), p.mul(weightY, weightX));
   }
   if (!sum)
     return failure();

@@ -28,8 +28,7 @@ Value tupleOffsets(NodeContext &ctx, Value indices, ArrayRef<int64_t> dims) {
   int64_t stride = ShapedType::getNumElements(dims);
   for (int64_t j = 0; j < k; ++j) {
     stride /= dims[j];
-    SmallVector<int64_t> start(rank, 0), limit(type.getShape()),
-        step(rank, 1);
+    SmallVector<int64_t> start(rank, 0), limit(type.getShape()), step(rank, 1);
     start[rank - 1] = j, limit[rank - 1] = j + 1;
     Value part = ctx.reshape(ctx.make<SliceOp>(all, ArrayRef<int64_t>(start),
                                                ArrayRef<int64_t>(limit),
@@ -47,7 +46,8 @@ LogicalResult convertGatherND(NodeContext &ctx) {
   int64_t b = ctx.getInt("batch_dims", 0), r = data.getRank(),
           q = idx.getRank();
   if (q < 1 || b < 0 || b >= std::min(r, q))
-    return ctx.error() << "batch_dims " << b << " must be below the ranks of "
+    return ctx.error() << "batch_dims " << b
+                       << " must be below the ranks of "
                           "the data and the indices",
            failure();
   int64_t k = idx.getDimSize(q - 1);
@@ -57,8 +57,9 @@ LogicalResult convertGatherND(NodeContext &ctx) {
            failure();
   for (int64_t i = 0; i < b; ++i)
     if (data.getDimSize(i) != idx.getDimSize(i))
-      return ctx.error() << "batch dimension " << i << " differs: "
-                         << data.getDimSize(i) << " and " << idx.getDimSize(i),
+      return ctx.error() << "batch dimension " << i
+                         << " differs: " << data.getDimSize(i) << " and "
+                         << idx.getDimSize(i),
              failure();
   ArrayRef<int64_t> shape = data.getShape();
   int64_t per = ShapedType::getNumElements(shape.slice(b, k));
@@ -71,15 +72,15 @@ LogicalResult convertGatherND(NodeContext &ctx) {
   int64_t stride = per;
   for (int64_t i = b - 1; i >= 0; --i) {
     offset = ctx.make<AddOp>(
-        offset, ctx.make<MulOp>(ctx.iota(outer, i),
-                                ctx.scalarOf(i64, double(stride))));
+        offset,
+        ctx.make<MulOp>(ctx.iota(outer, i), ctx.scalarOf(i64, double(stride))));
     stride *= shape[i];
   }
-  SmallVector<int64_t> flat{
-      ShapedType::getNumElements(shape.take_front(b)) * per};
+  SmallVector<int64_t> flat{ShapedType::getNumElements(shape.take_front(b)) *
+                            per};
   flat.append(shape.begin() + b + k, shape.end());
-  Value y = ctx.make<GatherOp>(ctx.reshape(ctx.in(0), flat), offset,
-                               uint64_t(0));
+  Value y =
+      ctx.make<GatherOp>(ctx.reshape(ctx.in(0), flat), offset, uint64_t(0));
   ctx.set(0, y);
   return success(y != nullptr);
 }
@@ -148,9 +149,10 @@ LogicalResult convertScatterND(NodeContext &ctx) {
   int64_t n = ShapedType::getNumElements(idx.getShape().drop_back());
   SmallVector<int64_t> rowsShape{n};
   rowsShape.append(shape.begin() + k, shape.end());
-  Value y = scatterRows(ctx, ctx.in(0), ctx.reshape(ctx.in(2), rowsShape),
-                        ctx.reshape(offset, {n}), ShapedType::getNumElements(shape.take_front(k)),
-                        *reduction);
+  Value y =
+      scatterRows(ctx, ctx.in(0), ctx.reshape(ctx.in(2), rowsShape),
+                  ctx.reshape(offset, {n}),
+                  ShapedType::getNumElements(shape.take_front(k)), *reduction);
   ctx.set(0, y);
   return success(y != nullptr);
 }
@@ -182,18 +184,18 @@ LogicalResult convertScatterElements(NodeContext &ctx) {
   int64_t stride = ShapedType::getNumElements(shape);
   for (int64_t d = 0; d < r; ++d) {
     stride /= shape[d];
-    Value coordinate = d == *axis
-                           ? wrapIndices(ctx, ctx.castTo(ctx.in(1), i64), shape[d])
-                           : ctx.iota(idxShape, d);
-    Value term =
-        ctx.make<MulOp>(coordinate, ctx.scalarOf(i64, double(stride)));
+    Value coordinate =
+        d == *axis ? wrapIndices(ctx, ctx.castTo(ctx.in(1), i64), shape[d])
+                   : ctx.iota(idxShape, d);
+    Value term = ctx.make<MulOp>(coordinate, ctx.scalarOf(i64, double(stride)));
     offset = offset ? ctx.make<AddOp>(offset, term) : term;
   }
   if (!offset)
     return failure();
   int64_t n = ShapedType::getNumElements(idxShape);
   Value y = scatterRows(ctx, ctx.in(0), ctx.reshape(ctx.in(2), {n}),
-                        ctx.reshape(offset, {n}), ShapedType::getNumElements(shape), *reduction);
+                        ctx.reshape(offset, {n}),
+                        ShapedType::getNumElements(shape), *reduction);
   ctx.set(0, y);
   return success(y != nullptr);
 }

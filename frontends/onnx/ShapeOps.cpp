@@ -17,15 +17,16 @@ using namespace dlc::onnx;
 /// Pads (or, by negative amounts, crops) `x` along `axis`: a gather of the
 /// source positions, and for constant padding a select of `value` where no
 /// source is. Null after an error.
-Value dlc::onnx::padAxis(NodeContext &ctx, Value x, int64_t axis, int64_t before,
-              int64_t after, StringRef mode, Value value) {
+Value dlc::onnx::padAxis(NodeContext &ctx, Value x, int64_t axis,
+                         int64_t before, int64_t after, StringRef mode,
+                         Value value) {
   auto shape = cast<RankedTensorType>(x.getType()).getShape();
   int64_t rank = shape.size();
   Type elt = cast<RankedTensorType>(x.getType()).getElementType();
   int64_t dim = shape[axis], length = dim + before + after;
   if (length < 0 || dim == 0)
-    return ctx.error() << "cannot pad dimension " << axis << " of size "
-                       << dim << " by " << before << ", " << after,
+    return ctx.error() << "cannot pad dimension " << axis << " of size " << dim
+                       << " by " << before << ", " << after,
            nullptr;
   if (mode == "reflect" && (before >= dim || after >= dim))
     return ctx.error() << "reflect pads must be smaller than the dimension",
@@ -53,8 +54,8 @@ Value dlc::onnx::padAxis(NodeContext &ctx, Value x, int64_t axis, int64_t before
     SmallVector<int64_t> maskShape(rank, 1);
     maskShape[axis] = length;
     auto maskType = RankedTensorType::get(maskShape, ctx.b.getI1Type());
-    Value mask =
-        ctx.constantOf(DenseElementsAttr::get(maskType, ArrayRef<bool>(inside)));
+    Value mask = ctx.constantOf(
+        DenseElementsAttr::get(maskType, ArrayRef<bool>(inside)));
     x = ctx.make<SelectOp>(mask, x, ctx.castTo(value, elt));
   }
   return x;
@@ -564,9 +565,8 @@ LogicalResult convertSplit(NodeContext &ctx) {
   int64_t start = 0;
   for (auto [i, size] : llvm::enumerate(sizes)) {
     if (!values.empty() && start + size <= dim) {
-      ctx.set(i, ctx.intConstant(
-                     {size}, known.getElementType(),
-                     ArrayRef<int64_t>(values).slice(start, size)));
+      ctx.set(i, ctx.intConstant({size}, known.getElementType(),
+                                 ArrayRef<int64_t>(values).slice(start, size)));
       start += size;
       continue;
     }
@@ -690,8 +690,8 @@ LogicalResult convertCenterCropPad(NodeContext &ctx) {
     for (int64_t i = 0; i < rank; ++i)
       axes.push_back(i);
   if (target->size() != axes.size())
-    return ctx.error() << "the shape has " << target->size()
-                       << " values for " << axes.size() << " axes",
+    return ctx.error() << "the shape has " << target->size() << " values for "
+                       << axes.size() << " axes",
            failure();
   Value x = ctx.in(0), zero = ctx.scalarOf(ctx.type(0).getElementType(), 0);
   for (auto [i, a] : llvm::enumerate(axes)) {
@@ -700,8 +700,7 @@ LogicalResult convertCenterCropPad(NodeContext &ctx) {
       return failure();
     int64_t dim = ctx.type(0).getDimSize(*axis), want = (*target)[i];
     if (want < 0)
-      return ctx.error() << "target size " << want << " is negative",
-             failure();
+      return ctx.error() << "target size " << want << " is negative", failure();
     int64_t before = want >= dim ? (want - dim) / 2 : -((dim - want) / 2);
     x = padAxis(ctx, x, *axis, before, want - dim - before, "constant", zero);
     if (!x)

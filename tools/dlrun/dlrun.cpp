@@ -220,9 +220,9 @@ int compileOnly(const Options &options, const Plan &plan) {
       return fail("--compile-only: no GPU to take the architecture from; "
                   "give --arch sm_XY");
   }
-  Expected<KernelBuild> build =
-      compileKernels(plan, arch, options.noKernelCache ? "" : options.kernelCache,
-                     options.precision == "tf32");
+  Expected<KernelBuild> build = compileKernels(
+      plan, arch, options.noKernelCache ? "" : options.kernelCache,
+      options.precision == "tf32");
   if (!build)
     return fail(build.status().message());
   std::printf("compiled %u kernels for sm_%d with NVRTC %s in %.2f s "
@@ -255,8 +255,8 @@ int run(const Options &options) {
   }
 
   if (options.precision != "fp32" && options.precision != "tf32")
-    return fail("--precision must be fp32 or tf32, not '" +
-                options.precision + "'");
+    return fail("--precision must be fp32 or tf32, not '" + options.precision +
+                "'");
   if (options.compileOnly)
     return compileOnly(options, **plan);
 

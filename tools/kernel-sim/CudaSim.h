@@ -75,9 +75,15 @@ extern "C" dlc_sim::Hooks dlc_sim_hooks;
 #define __align__(n) __attribute__((aligned(n)))
 
 // The vector types the kernels load 16 bytes at a time with.
-struct __align__(8) float2 { float x, y; };
-struct __align__(16) float4 { float x, y, z, w; };
-struct __align__(16) double2 { double x, y; };
+struct __align__(8) float2 {
+  float x, y;
+};
+struct __align__(16) float4 {
+  float x, y, z, w;
+};
+struct __align__(16) double2 {
+  double x, y;
+};
 
 #define threadIdx (dlc_sim_hooks.current->index)
 #define blockIdx (dlc_sim_hooks.current->blockIndex)

@@ -55,10 +55,9 @@ std::string compileKernels(const std::vector<KernelSource> &kernels,
   std::string macros;
   for (const std::string &define : defines)
     macros += " '-D" + define + "'";
-  std::string command = compiler +
-                        " -std=c++17 -O2 -fPIC -shared -w -I" DLC_KERNEL_SIM_DIR +
-                        macros + " -o '" + library + "' '" + source + "' > '" + log +
-                        "' 2>&1";
+  std::string command =
+      compiler + " -std=c++17 -O2 -fPIC -shared -w -I" DLC_KERNEL_SIM_DIR +
+      macros + " -o '" + library + "' '" + source + "' > '" + log + "' 2>&1";
   if (std::system(command.c_str()) != 0) {
     std::ifstream in(log);
     std::stringstream text;

@@ -116,9 +116,9 @@ Mismatch compare(const uint8_t *simulated, const uint8_t *expected,
     else if (!isFloat(dtype) || std::isinf(e) || std::isinf(s))
       ratio = s == e ? 0 : INFINITY;
     else
-      ratio = std::fabs(s - e) /
-              std::max(relativeTolerance * std::fabs(e) + absoluteTolerance * scale,
-                       1e-30);
+      ratio = std::fabs(s - e) / std::max(relativeTolerance * std::fabs(e) +
+                                              absoluteTolerance * scale,
+                                          1e-30);
     worst.bad += ratio > 1;
     if (i == 0 || ratio > worst.ratio)
       worst = {ratio, i, s, e, worst.bad};

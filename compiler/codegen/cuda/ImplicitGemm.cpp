@@ -90,8 +90,8 @@ void writeLoad(KernelWriter &w, const GemmTiling &t, const std::string &staged,
 
 /// Stores the registers `staged` in shared memory, `tile`[buffer].
 void writeStore(KernelWriter &w, const GemmTiling &t, const std::string &tile,
-                const std::string &staged, const std::string &row,
-                int64_t rows, bool alongK) {
+                const std::string &staged, const std::string &row, int64_t rows,
+                bool alongK) {
   w.line("#pragma unroll");
   w.open("for (int slot = 0; slot < " + I(slots(t, rows)) + "; ++slot)");
   writeSlotIndices(w, t, row, rows, alongK);
@@ -245,11 +245,11 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
   bool tensorCores = T == "float";
   int64_t shared = tensorCores ? std::max(slices, t.tn * ldA) : slices;
   w.line("__shared__ __align__(16) " + T + " smem[" + I(shared) + "];");
-  w.line(T + " (*As)[" + I(t.tk) + "][" + I(ldA) + "] = reinterpret_cast<" +
-         T + " (*)[" + I(t.tk) + "][" + I(ldA) + "]>(smem);");
-  w.line(T + " (*Bs)[" + I(t.tk) + "][" + I(ldB) + "] = reinterpret_cast<" +
-         T + " (*)[" + I(t.tk) + "][" + I(ldB) + "]>(smem + " +
-         I(2 * t.tk * ldA) + ");");
+  w.line(T + " (*As)[" + I(t.tk) + "][" + I(ldA) + "] = reinterpret_cast<" + T +
+         " (*)[" + I(t.tk) + "][" + I(ldA) + "]>(smem);");
+  w.line(T + " (*Bs)[" + I(t.tk) + "][" + I(ldB) + "] = reinterpret_cast<" + T +
+         " (*)[" + I(t.tk) + "][" + I(ldB) + "]>(smem + " + I(2 * t.tk * ldA) +
+         ");");
   w.line(T + " acc[" + I(rm) + "][" + I(rn) + "] = {};");
   w.line(T + " stagedA[" + I(slots(t, t.tm)) + "], stagedB[" +
          I(slots(t, t.tn)) + "];");
@@ -327,8 +327,8 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
     w.open("for (int i = 0; i < " + I(rm) + "; ++i)");
     w.line("#pragma unroll");
     w.line("for (int j = 0; j < " + I(rn) + "; ++j) acc[i][j] = product[(" +
-           ns.local("ty", "j") + ") * " + I(ldA) + " + " +
-           ms.local("tx", "i") + "];");
+           ns.local("ty", "j") + ") * " + I(ldA) + " + " + ms.local("tx", "i") +
+           "];");
     w.close();
     w.line("#endif");
   }
@@ -368,8 +368,8 @@ void writeImplicitGemm(KernelWriter &w, const ImplicitGemm &gemm,
     w.open("for (int j = 0; j < " + I(rn) + "; ++j)");
     w.line(T + " sum = 0;");
     w.line("for (int s = 0; s < " + I(t.splits) + "; ++s) sum += all[s * " +
-           tileSize + " + (" + ns.local("ty", "j") + ") * " + I(t.tm) +
-           " + " + ms.local("tx", "i") + "];");
+           tileSize + " + (" + ns.local("ty", "j") + ") * " + I(t.tm) + " + " +
+           ms.local("tx", "i") + "];");
     w.line("acc[i][j] = sum;");
     w.close();
     w.close();

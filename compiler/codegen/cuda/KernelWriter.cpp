@@ -111,7 +111,8 @@ __device__ __forceinline__ long long dlc_row_argmax(const T *row, int n) {
 // (g + 8 (r % 2), t + 4 (r / 2)) in a[r], B's (t + 4 r, g) in b[r], D's
 // (g + 8 (r / 2), 2 t + r % 2) in d[r], for lane 4 g + t. Defined only when
 // the runtime compiles for --precision tf32 (kernel-sim has its own).
-const char *kTf32MmaHelper = R"(#if defined(DLC_TF32) && !defined(DLC_KERNEL_SIM)
+const char *kTf32MmaHelper =
+    R"(#if defined(DLC_TF32) && !defined(DLC_KERNEL_SIM)
 __device__ __forceinline__ unsigned dlc_tf32(float v) {
   unsigned r;
   asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(v));
@@ -286,12 +287,11 @@ bool KernelWriter::finish(const std::string &base, EmittedKernel &result,
     helpers += kTf32MmaHelper;
 
   uint32_t threads = block[0] * block[1] * block[2];
-  std::string text = helpers + "extern \"C\" __global__ void __launch_bounds__(" +
-                     std::to_string(threads) +
-                     (minBlocksPerSM ? ", " + std::to_string(minBlocksPerSM)
-                                     : std::string()) +
-                     ")\n@NAME@(" + signature +
-                     ") {\n" + body + "}\n";
+  std::string text =
+      helpers + "extern \"C\" __global__ void __launch_bounds__(" +
+      std::to_string(threads) +
+      (minBlocksPerSM ? ", " + std::to_string(minBlocksPerSM) : std::string()) +
+      ")\n@NAME@(" + signature + ") {\n" + body + "}\n";
   char hash[17];
   std::snprintf(hash, sizeof(hash), "%08" PRIx64, fnv1a(text) >> 32);
   result.name = base + "_" + hash;

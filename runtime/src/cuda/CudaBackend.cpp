@@ -557,8 +557,8 @@ private:
     std::vector<KernelText> kernels = trainingKernels();
     std::vector<std::vector<char>> cubins;
     KernelBuild ownBuild;
-    if (Status s = compileCubins(kernels, arch, false, cacheDir, driver,
-                                 cubins, ownBuild);
+    if (Status s = compileCubins(kernels, arch, false, cacheDir, driver, cubins,
+                                 ownBuild);
         !s)
       return s;
     CUfunction loaded[2] = {nullptr, nullptr};

@@ -142,9 +142,9 @@ Expected<KernelBuild> compileKernels(const Plan &plan, int arch,
                                      const std::string &cacheDir, bool tf32) {
   KernelBuild build;
   std::vector<std::vector<char>> cubins;
-  if (Status status = cuda::compileCubins(cuda::planKernels(planRoot(plan)),
-                                          arch, tf32, cacheDir, 0, cubins,
-                                          build);
+  if (Status status =
+          cuda::compileCubins(cuda::planKernels(planRoot(plan)), arch, tf32,
+                              cacheDir, 0, cubins, build);
       !status)
     return status;
   return build;
@@ -154,8 +154,8 @@ Expected<KernelBuild> compileRuntimeKernels(int arch,
                                             const std::string &cacheDir) {
   KernelBuild build;
   std::vector<std::vector<char>> cubins;
-  if (Status status = cuda::compileCubins(cuda::trainingKernels(), arch,
-                                          false, cacheDir, 0, cubins, build);
+  if (Status status = cuda::compileCubins(cuda::trainingKernels(), arch, false,
+                                          cacheDir, 0, cubins, build);
       !status)
     return status;
   return build;

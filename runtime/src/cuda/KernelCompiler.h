@@ -29,8 +29,8 @@ std::vector<KernelText> trainingKernels();
 /// (`tf32`: nvrtcOptions').
 Status compileCubins(const std::vector<KernelText> &kernels, int arch,
                      bool tf32, const std::string &cacheDir, int driverVersion,
-                     std::vector<std::vector<char>> &cubins,
-                     KernelBuild &build, unsigned threads = 0);
+                     std::vector<std::vector<char>> &cubins, KernelBuild &build,
+                     unsigned threads = 0);
 
 } // namespace dlc::rt::cuda
 

@@ -80,9 +80,13 @@ std::string nvrtcVersion(std::string *status) {
 }
 
 std::vector<std::string> nvrtcOptions(int arch, bool tf32) {
-  std::vector<std::string> options = {
-      "--gpu-architecture=sm_" + std::to_string(arch), "--std=c++17",
-      "--ftz=false", "--prec-div=true", "--prec-sqrt=true", "--fmad=true"};
+  std::vector<std::string> options = {"--gpu-architecture=sm_" +
+                                          std::to_string(arch),
+                                      "--std=c++17",
+                                      "--ftz=false",
+                                      "--prec-div=true",
+                                      "--prec-sqrt=true",
+                                      "--fmad=true"};
   if (tf32)
     options.push_back("-DDLC_TF32");
   return options;
@@ -97,8 +101,8 @@ bool nvrtcSupportsArch(int arch) {
 }
 
 Expected<std::vector<char>> compileToCubin(const std::string &name,
-                                          const std::string &source, int arch,
-                                          bool tf32) {
+                                           const std::string &source, int arch,
+                                           bool tf32) {
   const LoadedNvrtc &l = nvrtc();
   if (!l.ok)
     return Status::error(l.status);

@@ -31,8 +31,8 @@ bool nvrtcSupportsArch(int arch);
 
 /// `source` compiled to a CUBIN. A failure carries NVRTC's whole log.
 Expected<std::vector<char>> compileToCubin(const std::string &name,
-                                          const std::string &source, int arch,
-                                          bool tf32 = false);
+                                           const std::string &source, int arch,
+                                           bool tf32 = false);
 
 } // namespace dlc::rt::cuda
 
