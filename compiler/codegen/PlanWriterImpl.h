@@ -90,6 +90,8 @@ private:
   mlir::LogicalResult lowerFused(mlir::dl::FusedOp fused);
   mlir::LogicalResult lowerFusedSoftmax(mlir::dl::FusedSoftmaxOp fused);
   mlir::LogicalResult lowerFusedAttention(mlir::dl::FusedAttentionOp fused);
+  mlir::LogicalResult
+  lowerFusedAttentionGrad(mlir::dl::FusedAttentionGradOp fused);
   /// Queues an elementwise kernel; consecutive ones that touch disjoint
   /// bytes are launched together (ElementwiseGroup).
   void addElementwise(mlir::Operation &op, llvm::StringRef name,

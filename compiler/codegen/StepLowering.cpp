@@ -444,6 +444,56 @@ ProgramLowering::lowerFusedAttention(dl::FusedAttentionOp fused) {
   return success();
 }
 
+/// Attention's backward pass in one kernel. Its body, unless it only
+/// yields the softmax's input gradient, becomes the epilogue, whose first
+/// input names the query's gradient (unread) and whose register 0 is that
+/// element.
+LogicalResult
+ProgramLowering::lowerFusedAttentionGrad(dl::FusedAttentionGradOp fused) {
+  Value queryGrad = fused.getGradients()[0];
+  Block &block = fused.getBody().front();
+  BlockArgument ds = block.getArgument(0);
+  for (Operation *user : ds.getUsers())
+    if (dl::isViewOp(user))
+      return fused.emitError("attention's gradient body reads its argument "
+                             "through a view; its kernel has each element "
+                             "alone");
+  Operation *yield = block.getTerminator();
+  fb::Offset<plan::Elementwise> epilogue;
+  uint64_t epilogueOps = 0;
+  if (yield->getOperand(0) != ds) {
+    SmallVector<Value> inputs{queryGrad};
+    llvm::append_range(inputs, fused.getInputs());
+    FailureOr<Program> program = buildProgram(
+        fused, block, inputs, fused.getScoresType().getShape());
+    if (failed(program))
+      return failure();
+    if (ds.use_empty() || program->ins.empty() ||
+        program->ins[0] != tensorOf(queryGrad))
+      return fused.emitError("attention's gradient body must read its "
+                             "argument");
+    epilogue = program->write(fbb, {});
+    epilogueOps = program->code.size();
+  }
+  bool packed = fused.isPacked();
+  auto body = plan::CreateAttentionGrad(
+      fbb, tensorOf(fused.getGrad()), tensorOf(fused.getProbabilities()),
+      tensorOf(fused.getQuery()), tensorOf(fused.getKey()),
+      tensorOf(fused.getValue()), tensorOf(queryGrad),
+      packed ? 0 : tensorOf(fused.getGradients()[1]),
+      packed ? 0 : tensorOf(fused.getGradients()[2]), fused.getMergeHeads(),
+      packed, epilogue);
+  // Per score: the four products' multiply-adds (2 flops each), 3 for the
+  // softmax's gradient, one per epilogue op.
+  int64_t e = tensorType(fused.getQuery()).getShape().back();
+  int64_t e2 = tensorType(fused.getValue()).getShape().back();
+  uint64_t flops = fused.getScoresType().getNumElements() *
+                   (4 * e + 4 * e2 + 3 + epilogueOps);
+  addKernel(*fused, "attention_grad", plan::Op::AttentionGrad, body.Union(),
+            flops);
+  return success();
+}
+
 bool ProgramLowering::overlaps(uint32_t a, uint32_t b) const {
   const TensorRecord &x = tensors[a], &y = tensors[b];
   return x.arena == y.arena && x.offset < y.offset + y.bytes &&
@@ -620,6 +670,8 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
     return lowerFusedSoftmax(fused);
   if (auto fused = dyn_cast<dl::FusedAttentionOp>(op))
     return lowerFusedAttention(fused);
+  if (auto fused = dyn_cast<dl::FusedAttentionGradOp>(op))
+    return lowerFusedAttentionGrad(fused);
   if (op.hasTrait<dl::BroadcastElementwise>() ||
       isa<dl::BroadcastToOp>(op))
     return lowerElementwise(op);

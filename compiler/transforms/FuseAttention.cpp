@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/transforms/FusionSupport.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/dl/DlOps.h"
 #include "dialects/dl/DlViews.h"
@@ -39,27 +40,9 @@ MatmulOp scoresProduct(Value value) {
 /// rows swapped, as a multi-head layer does before merging the heads, when
 /// it is the only reader.
 FusedOp headMerge(Value result) {
-  if (!result.hasOneUse())
+  if (!result.hasOneUse() || !isHeadSwap(*result.getUsers().begin()))
     return {};
-  auto fused = dyn_cast<FusedOp>(*result.getUsers().begin());
-  if (!fused || fused.getEpilogue() || fused.getNumResults() != 1 ||
-      fused.getInputs().size() != 1)
-    return {};
-  Block &body = fused.getBody().front();
-  if (!llvm::hasSingleElement(body.without_terminator()))
-    return {};
-  auto transpose = dyn_cast<TransposeOp>(body.front());
-  if (!transpose || transpose.getInput() != body.getArgument(0) ||
-      body.getTerminator()->getOperand(0) != transpose.getResult())
-    return {};
-  int64_t rank = cast<RankedTensorType>(result.getType()).getRank();
-  SmallVector<int64_t> swapped = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-  if (rank < 3)
-    return {};
-  std::swap(swapped[rank - 3], swapped[rank - 2]);
-  if (transpose.getPermutation() != ArrayRef<int64_t>(swapped))
-    return {};
-  return fused;
+  return cast<FusedOp>(*result.getUsers().begin());
 }
 
 struct DlFuseAttentionPass

@@ -36,3 +36,23 @@ void mlir::dl::buildElementwiseBody(OpBuilder &builder, Region &region,
   }
   YieldOp::create(builder, computation->getLoc(), yielded);
 }
+
+bool mlir::dl::isHeadSwap(Operation *op) {
+  auto fused = dyn_cast_or_null<FusedOp>(op);
+  if (!fused || fused.getEpilogue() || fused.getNumResults() != 1 ||
+      fused.getInputs().size() != 1)
+    return false;
+  Block &body = fused.getBody().front();
+  if (!llvm::hasSingleElement(body.without_terminator()))
+    return false;
+  auto transpose = dyn_cast<TransposeOp>(body.front());
+  if (!transpose || transpose.getInput() != body.getArgument(0) ||
+      body.getTerminator()->getOperand(0) != transpose.getResult())
+    return false;
+  int64_t rank = cast<RankedTensorType>(transpose.getType()).getRank();
+  if (rank < 3)
+    return false;
+  SmallVector<int64_t> swapped = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  std::swap(swapped[rank - 3], swapped[rank - 2]);
+  return transpose.getPermutation() == ArrayRef<int64_t>(swapped);
+}

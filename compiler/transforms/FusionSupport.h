@@ -18,6 +18,11 @@ bool availableBefore(Value value, Operation *op);
 void buildElementwiseBody(OpBuilder &builder, Region &region,
                           ArrayRef<Value> inputs, Operation *computation);
 
+/// True when `op` is a dl.fused copy of its one input ([..., X, Y, E]) with
+/// the two dimensions before the last swapped: a multi-head layer's move
+/// between [..., T, H, E] (heads merged) and [..., H, T, E] (split).
+bool isHeadSwap(Operation *op);
+
 } // namespace mlir::dl
 
 #endif // DLC_COMPILER_TRANSFORMS_FUSIONSUPPORT_H

@@ -15,6 +15,7 @@ static void addBackEnd(mlir::OpPassManager &pm, bool fuse) {
     pm.addNestedPass<func::FuncOp>(createDlFuseSoftmaxPrologue());
     pm.addNestedPass<func::FuncOp>(createDlFuseAttention());
     pm.addNestedPass<func::FuncOp>(createDlFuseKernelEpilogue());
+    pm.addNestedPass<func::FuncOp>(createDlFuseAttentionGrad());
   }
   pm.addNestedPass<func::FuncOp>(createDlPlanMemory());
 }

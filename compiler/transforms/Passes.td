@@ -209,6 +209,31 @@ def DlFuseAttention : Pass<"dl-fuse-attention", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }
 
+def DlFuseAttentionGrad
+    : Pass<"dl-fuse-attention-grad", "::mlir::func::FuncOp"> {
+  let summary = "attention's backward pass as one kernel";
+  let description = [{
+    The backward pass of a `dl.fused_attention` that returns its
+    probabilities `%p`: `%dp = dl.matmul %g, %v {transpose_rhs}`,
+    `dl.softmax_grad %p, %dp` over the last axis (and the `dl.fused`
+    epilogue after it: the mask's and scale's gradient), the products of
+    that gradient by `%k` and (transposed) by `%q`, and `%p` transposed by
+    `%g`, become one `dl.fused_attention_grad` when nothing else reads the
+    intermediate values and a head's rows fit the kernel's shared memory
+    (`max-shared-bytes`). Where `%g` is a copy with its heads and rows
+    swapped and each gradient's one reader such a copy back (a multi-head
+    layer), the op takes `merge_heads` and reads and writes the merged
+    layout; where the three merged gradients, reshaped to rows, are then
+    concatenated in the order q, k, v (the gradient of one projection split
+    into q, k and v), the op writes that concatenation itself.
+  }];
+  let options = [
+    Option<"maxSharedBytes", "max-shared-bytes", "unsigned", "40960",
+           "the most shared memory a head's rows and gradients may take">,
+  ];
+  let dependentDialects = ["::mlir::dl::DlDialect"];
+}
+
 def DlFuseKernelEpilogue
     : Pass<"dl-fuse-kernel-epilogue", "::mlir::func::FuncOp"> {
   let summary = "runs elementwise ops inside the kernel before them";

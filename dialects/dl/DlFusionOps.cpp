@@ -94,7 +94,7 @@ LogicalResult FusedSoftmaxOp::verify() {
   auto yield = cast<YieldOp>(block.getTerminator());
   if (yield.getValues().size() != 1 || yield.getValues()[0].getType() != type)
     return emitOpError("must yield one value of its result type ") << type;
-  if (getAxis() < 0 || getAxis() >= type.getRank())
+  if (getAxis() >= uint64_t(type.getRank()))
     return emitOpError("axis ") << getAxis() << " is out of range for rank "
                                 << type.getRank();
   return success();
@@ -149,6 +149,79 @@ LogicalResult FusedAttentionOp::verify() {
   if (Value probabilities = getProbabilities();
       probabilities && probabilities.getType() != scores)
     return emitOpError("probabilities must be the scores' type ") << scores;
+  SmallVector<Type> arguments{scores};
+  llvm::append_range(arguments, getInputs().getTypes());
+  Block &block = getBody().front();
+  if (failed(verifyElementwiseBody(*this, block, arguments, scores.getShape())))
+    return failure();
+  auto yield = cast<YieldOp>(block.getTerminator());
+  if (yield.getValues().size() != 1 ||
+      yield.getValues()[0].getType() != scores)
+    return emitOpError("must yield one value of the scores' type ") << scores;
+  return success();
+}
+
+RankedTensorType FusedAttentionGradOp::getScoresType() {
+  auto query = cast<RankedTensorType>(getQuery().getType());
+  auto key = cast<RankedTensorType>(getKey().getType());
+  SmallVector<int64_t> shape(query.getShape().drop_back());
+  shape.push_back(key.getShape().end()[-2]);
+  return RankedTensorType::get(shape, query.getElementType());
+}
+
+LogicalResult FusedAttentionGradOp::verify() {
+  auto query = cast<RankedTensorType>(getQuery().getType());
+  auto key = cast<RankedTensorType>(getKey().getType());
+  auto value = cast<RankedTensorType>(getValue().getType());
+  int64_t rank = query.getRank();
+  if (rank < 2 || key.getRank() != rank || value.getRank() != rank)
+    return emitOpError("query, key and value must have one rank, 2 or more");
+  ArrayRef<int64_t> batch = query.getShape().drop_back(2);
+  if (key.getShape().drop_back(2) != batch ||
+      value.getShape().drop_back(2) != batch)
+    return emitOpError("query, key and value must share their leading "
+                       "dimensions");
+  int64_t t = query.getDimSize(rank - 2), e = query.getDimSize(rank - 1);
+  int64_t s = key.getDimSize(rank - 2), e2 = value.getDimSize(rank - 1);
+  if (key.getDimSize(rank - 1) != e || value.getDimSize(rank - 2) != s)
+    return emitOpError("query, key and value must be [..., T, E], "
+                       "[..., S, E] and [..., S, E2]");
+  Type element = query.getElementType();
+  for (Value operand : getOperands().take_front(5))
+    if (cast<RankedTensorType>(operand.getType()).getElementType() != element)
+      return emitOpError("grad, probabilities, query, key and value must "
+                         "share one element type");
+  RankedTensorType scores = getScoresType();
+  if (getProbabilities().getType() != scores)
+    return emitOpError("probabilities must be the scores' type ") << scores;
+  if (getMergeHeads() && rank < 3)
+    return emitOpError("merges heads of a query [..., H, T, E] only");
+  // [..., rows, width] laid out as the gradients are written.
+  auto laidOut = [&](int64_t rows, int64_t width) {
+    SmallVector<int64_t> shape(batch);
+    shape.append({rows, width});
+    if (getMergeHeads())
+      std::swap(shape[rank - 3], shape[rank - 2]);
+    return RankedTensorType::get(shape, element);
+  };
+  if (getGrad().getType() != laidOut(t, e2))
+    return emitOpError("grad must be ") << laidOut(t, e2);
+  SmallVector<Type> expected;
+  if (isPacked()) {
+    if (!getMergeHeads() || t != s || e != e2)
+      return emitOpError("writes one result only with merged heads, as many "
+                         "keys as queries and values as wide as keys");
+    SmallVector<int64_t> shape(query.getShape().drop_back(3));
+    shape.append({t, 3 * query.getDimSize(rank - 3) * e});
+    expected.push_back(RankedTensorType::get(shape, element));
+  } else {
+    expected = {laidOut(t, e), laidOut(s, e), laidOut(s, e2)};
+  }
+  if (TypeRange(getGradients().getTypes()) != TypeRange(expected)) {
+    InFlightDiagnostic diag = emitOpError("gradients must be ");
+    llvm::interleaveComma(expected, diag);
+    return diag;
+  }
   SmallVector<Type> arguments{scores};
   llvm::append_range(arguments, getInputs().getTypes());
   Block &block = getBody().front();

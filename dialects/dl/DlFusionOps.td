@@ -143,6 +143,70 @@ def Dl_FusedAttentionOp : Dl_Op<"fused_attention",
   let hasVerifier = 1;
 }
 
+def Dl_FusedAttentionGradOp : Dl_Op<"fused_attention_grad",
+    [IsolatedFromAbove, SingleBlock, RecursiveMemoryEffects]> {
+  let summary = "attention's backward pass in one kernel";
+  let description = [{
+    The gradients of `query`, `key` and `value` for `dl.fused_attention`
+    from `grad`, the gradient of its result, and `probabilities`, its
+    second result:
+
+        dp = grad @ value^T
+        ds = body(probabilities * (dp - sum(dp * probabilities, -1)), inputs...)
+        query_grad = ds @ key,  key_grad = ds^T @ query
+        value_grad = probabilities^T @ grad
+
+    The body maps the softmax's input gradient `[..., T, S]` element by
+    element (its first argument) to the scores' gradient, as in `dl.fused`:
+    the gradient of attention's mask and scale. One kernel takes a head: the
+    scores' gradients stay in shared memory.
+
+    With `merge_heads` (query `[..., H, T, E]`), `grad` is read laid out
+    `[..., T, H, E2]` as `dl.fused_attention` wrote the result, and the
+    three gradients are written `[..., T, H, E]`, `[..., S, H, E]` and
+    `[..., S, H, E2]`; with one result instead of three, they are written
+    side by side, each row `[query_grad | key_grad | value_grad]`, as
+    `[..., T, 3 * H * E]` (self-attention, the gradient of one projection
+    split into q, k and v). `dl-fuse-attention-grad` builds it.
+
+    ```mlir
+    %dq, %dk, %dv = dl.fused_attention_grad %g, %p, %q, %k, %v
+        inputs(%mask, %zero, %scale)
+        : (tensor<2x4x8x16xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x16xf32>,
+           tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<8x8xi1>,
+           tensor<f32>, tensor<f32>)
+        -> (tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>) {
+    ^bb0(%ds: tensor<2x4x8x8xf32>, %m: tensor<8x8xi1>, %z: tensor<f32>,
+         %c: tensor<f32>):
+      %x = dl.select %m, %ds, %z
+          : (tensor<8x8xi1>, tensor<2x4x8x8xf32>, tensor<f32>)
+          -> tensor<2x4x8x8xf32>
+      %y = dl.mul %x, %c : (tensor<2x4x8x8xf32>, tensor<f32>)
+          -> tensor<2x4x8x8xf32>
+      dl.yield %y : tensor<2x4x8x8xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Dl_FloatTensor:$grad, Dl_FloatTensor:$probabilities,
+                       Dl_FloatTensor:$query, Dl_FloatTensor:$key,
+                       Dl_FloatTensor:$value, Variadic<Dl_Tensor>:$inputs,
+                       UnitAttr:$merge_heads);
+  let results = (outs Variadic<Dl_FloatTensor>:$gradients);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $grad `,` $probabilities `,` $query `,` $key `,` $value
+    (`inputs` `(` $inputs^ `)`)? attr-dict `:`
+    functional-type(operands, results) $body
+  }];
+  let extraClassDeclaration = [{
+    /// The scores' type, `[..., T, S]`: the body's first argument.
+    ::mlir::RankedTensorType getScoresType();
+    /// Whether the three gradients are one `[..., T, 3 * H * E]` result.
+    bool isPacked() { return getGradients().size() == 1; }
+  }];
+  let hasVerifier = 1;
+}
+
 def Dl_Conv2dGradWeightBiasOp : Dl_Op<"conv2d_grad_weight_bias", [Pure]> {
   let summary = "a convolution's weight and bias gradients in one kernel";
   let description = [{
@@ -172,7 +236,8 @@ def Dl_Conv2dGradWeightBiasOp : Dl_Op<"conv2d_grad_weight_bias", [Pure]> {
 
 def Dl_YieldOp : Dl_Op<"yield",
     [Pure, Terminator,
-     ParentOneOf<["FusedOp", "FusedSoftmaxOp", "FusedAttentionOp"]>]> {
+     ParentOneOf<["FusedOp", "FusedSoftmaxOp", "FusedAttentionOp",
+                 "FusedAttentionGradOp"]>]> {
   let summary = "the results of a fused region";
   let arguments = (ins Variadic<Dl_Tensor>:$values);
   let assemblyFormat = "$values attr-dict `:` type($values)";

@@ -94,6 +94,25 @@ void forEachKernelOperand(const Kernel &kernel, Visit &&visit) {
         read(prologue->inputs()->Get(i));
     break;
   }
+  case Op::AttentionGrad: {
+    const AttentionGrad *op = kernel.op_as_AttentionGrad();
+    read(op->grad());
+    read(op->probabilities());
+    read(op->query());
+    read(op->key());
+    read(op->value());
+    write(op->query_grad());
+    if (!op->packed()) {
+      write(op->key_grad());
+      write(op->value_grad());
+    }
+    // The epilogue's first input is query_grad, named by convention.
+    if (const Elementwise *epilogue = op->epilogue())
+      for (uint32_t i = 1; epilogue->inputs() && i < epilogue->inputs()->size();
+           ++i)
+        read(epilogue->inputs()->Get(i));
+    break;
+  }
   case Op::Im2Col:
     read(kernel.op_as_Im2Col()->input());
     write(kernel.op_as_Im2Col()->output());

@@ -229,13 +229,13 @@ private:
   }
   plan::DType dtype(uint32_t index) { return tensor(index)->dtype(); }
 
-  Status exists(std::initializer_list<uint32_t> indices) {
+  Status exists(const std::vector<uint32_t> &indices) {
     for (uint32_t index : indices)
       if (!tensor(index))
         return Status::error(format("tensor index %u is out of range", index));
     return Status::ok();
   }
-  Status sameDType(std::initializer_list<uint32_t> indices) {
+  Status sameDType(const std::vector<uint32_t> &indices) {
     for (uint32_t index : indices)
       if (dtype(index) != dtype(*indices.begin()))
         return Status::error(format("tensors %u and %u differ in dtype",
@@ -461,6 +461,7 @@ private:
     case plan::Op::Argmax: return checkArgmax(*kernel.op_as_Argmax());
     case plan::Op::Softmax: return checkSoftmax(*kernel.op_as_Softmax());
     case plan::Op::Attention: return checkAttention(*kernel.op_as_Attention());
+    case plan::Op::AttentionGrad: return checkAttentionGrad(*kernel.op_as_AttentionGrad());
     case plan::Op::SoftmaxGrad:
       return checkSoftmaxGrad(*kernel.op_as_SoftmaxGrad());
     case plan::Op::LayerNorm: return checkLayerNorm(*kernel.op_as_LayerNorm());
@@ -699,6 +700,70 @@ private:
                              "no outputs, and the output, unread, as its "
                              "first input");
       CHECK(checkProgram(*prologue, scores, /*firstIsValue=*/true));
+    }
+    return Status::ok();
+  }
+
+  Status checkAttentionGrad(const plan::AttentionGrad &a) {
+    std::vector<uint32_t> operands{a.grad(), a.probabilities(), a.query(),
+                                   a.key(), a.value(), a.query_grad()};
+    if (!a.packed())
+      operands.insert(operands.end(), {a.key_grad(), a.value_grad()});
+    CHECK(exists(operands));
+    CHECK(sameDType(operands));
+    CHECK(realFloat(a.query()));
+    Shape q = shape(a.query()), k = shape(a.key()), v = shape(a.value());
+    size_t rank = q.size();
+    if (rank < 2 || k.size() != rank || v.size() != rank ||
+        !std::equal(q.begin(), q.end() - 2, k.begin()) ||
+        !std::equal(q.begin(), q.end() - 2, v.begin()) ||
+        k[rank - 1] != q[rank - 1] || v[rank - 2] != k[rank - 2])
+      return Status::error("attention's query, key and value must be "
+                           "[..., T, E], [..., S, E] and [..., S, E2]");
+    int64_t t = q[rank - 2], e = q[rank - 1], s = k[rank - 2],
+            e2 = v[rank - 1];
+    if (t == 0 || s == 0)
+      return Status::error("attention's gradient needs queries and keys");
+    if (a.merge_heads() && rank < 3)
+      return Status::error("attention's gradient merges the heads of a "
+                           "query [..., H, T, E] only");
+    // [..., rows, width], with the heads merged if asked.
+    auto laidOut = [&](int64_t rows, int64_t width) {
+      Shape out(q.begin(), q.end() - 2);
+      out.push_back(rows);
+      out.push_back(width);
+      if (a.merge_heads())
+        std::swap(out[rank - 3], out[rank - 2]);
+      return out;
+    };
+    Shape scores(q.begin(), q.end() - 1);
+    scores.push_back(s);
+    CHECK(shapeIs(a.probabilities(), scores));
+    CHECK(shapeIs(a.grad(), laidOut(t, e2)));
+    if (a.packed()) {
+      if (!a.merge_heads() || t != s || e != e2)
+        return Status::error("attention's gradients are packed only with "
+                             "merged heads, T = S and E = E2");
+      Shape packed(q.begin(), q.end() - 3);
+      packed.push_back(t);
+      packed.push_back(3 * q[rank - 3] * e);
+      CHECK(shapeIs(a.query_grad(), packed));
+    } else {
+      CHECK(shapeIs(a.query_grad(), laidOut(t, e)));
+      CHECK(shapeIs(a.key_grad(), laidOut(s, e)));
+      CHECK(shapeIs(a.value_grad(), laidOut(s, e2)));
+    }
+    if (const plan::Elementwise *epilogue = a.epilogue()) {
+      if ((epilogue->outputs() && epilogue->outputs()->size()) ||
+          !epilogue->results() || epilogue->results()->size() != 1 ||
+          !epilogue->inputs() || epilogue->inputs()->size() == 0 ||
+          epilogue->inputs()->Get(0) != a.query_grad() ||
+          (epilogue->views() && epilogue->views()->size() &&
+           epilogue->views()->Get(0)->strides()))
+        return Status::error("an attention gradient's epilogue must have one "
+                             "result, no outputs, and the query's gradient, "
+                             "unread, as its first input");
+      CHECK(checkProgram(*epilogue, scores, /*firstIsValue=*/true));
     }
     return Status::ok();
   }

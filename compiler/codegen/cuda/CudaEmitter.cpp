@@ -20,6 +20,7 @@ bool emitKernel(const plan::Plan &plan, const plan::Kernel &kernel,
   case plan::Op::Argmax: ok = emitArgmax(w, *kernel.op_as_Argmax(), error); break;
   case plan::Op::Softmax: ok = emitSoftmax(w, *kernel.op_as_Softmax(), error); break;
   case plan::Op::Attention: ok = emitAttention(w, *kernel.op_as_Attention(), error); break;
+  case plan::Op::AttentionGrad: ok = emitAttentionGrad(w, *kernel.op_as_AttentionGrad(), error); break;
   case plan::Op::SoftmaxGrad: ok = emitSoftmaxGrad(w, *kernel.op_as_SoftmaxGrad(), error); break;
   case plan::Op::LayerNorm: ok = emitLayerNorm(w, *kernel.op_as_LayerNorm(), error); break;
   case plan::Op::LayerNormGrad: ok = emitLayerNormGrad(w, *kernel.op_as_LayerNormGrad(), error); break;

@@ -10,6 +10,18 @@
 // scores never reach global memory, nor the probabilities unless the
 // backward pass needs them.
 //
+// The backward pass takes a whole head per block of 8 warps, since the
+// keys' gradients sum over every query row: with the keys and values in
+// shared memory, a warp takes a query row at a time and computes the
+// softmax's gradient of every 32nd key (the products of the gradient row
+// with the values, less their sum weighted by the probabilities), passes
+// it through the epilogue into the head's matrix of score gradients in
+// shared memory, and sums the query's gradient over it. Then the queries
+// and gradient rows replace the keys and values, and a warp takes a key at
+// a time: its gradient sums the score gradients' column against the
+// queries, its value's gradient the probabilities' column against the
+// gradient rows. The score gradients never reach global memory.
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/codegen/cuda/Emitters.h"
@@ -156,6 +168,165 @@ bool emitAttention(KernelWriter &w, const plan::Attention &op,
               (op.merge_heads() ? ", heads merged" : "") +
               ")" +
               (op.prologue() ? ", scores through elementwise " + prologue
+                             : std::string());
+  return true;
+}
+
+namespace {
+
+constexpr int64_t kGradWarps = 8;
+
+/// The element offset of a row of one head's [n, width] matrix, laid out
+/// as `merge_heads` and `packed` say: `part` is which of the packed
+/// gradients (0 query, 1 key, 2 value) the row belongs to.
+std::string rowStart(const std::string &row, int64_t n, int64_t width,
+                     int64_t heads, bool packed, int64_t part) {
+  if (!heads)
+    return "(head * " + I(n) + " + " + row + ") * " + I(width);
+  int64_t stride = (packed ? 3 : 1) * heads * width;
+  std::string offset = packed ? " + " + I(part * heads * width) : "";
+  return "(head / " + I(heads) + " * " + I(n) + " + " + row + ") * " +
+         I(stride) + offset + " + head % " + I(heads) + " * " + I(width);
+}
+
+} // namespace
+
+bool emitAttentionGrad(KernelWriter &w, const plan::AttentionGrad &op,
+                       std::string &error) {
+  w.input(op.grad(), "grad");
+  w.input(op.probabilities(), "probs");
+  const Operand &q = w.input(op.query(), "q");
+  const Operand &k = w.input(op.key(), "k");
+  const Operand &v = w.input(op.value(), "v");
+  const Operand &dq = w.output(op.query_grad(), "dq");
+  std::string dk = "dq", dv = "dq";
+  if (!op.packed()) {
+    w.output(op.key_grad(), "dk");
+    w.output(op.value_grad(), "dv");
+    dk = "dk", dv = "dv";
+  }
+  if (!floatKernelType(q.dtype, "attention's gradient", error))
+    return false;
+  size_t rank = q.shape.size();
+  int64_t t = q.shape[rank - 2], e = q.shape[rank - 1];
+  int64_t s = k.shape[rank - 2], e2 = v.shape[rank - 1];
+  int64_t heads = 1;
+  for (size_t d = 0; d + 2 < rank; ++d)
+    heads *= q.shape[d];
+  int64_t h = op.merge_heads() ? q.shape[rank - 3] : 0;
+  std::string T = computeType(q.dtype);
+
+  // The softmax's input gradient of element i of [..., T, S], as the
+  // scores' gradient.
+  std::string epilogue;
+  if (op.epilogue()) {
+    Operand scores = dq;
+    scores.shape = q.shape;
+    scores.shape.back() = s;
+    if (!writeValueFunction(w, *op.epilogue(), scores, "modify", "ex",
+                            "long long", epilogue, error))
+      return false;
+  }
+  // Keys and values, later queries and gradient rows, each row padded by a
+  // column so lanes reading a column each use distinct banks; a gradient
+  // row per warp; the head's score gradients, padded likewise.
+  int64_t rowsArea = std::max(s, t) * (e + e2 + 2);
+  int64_t total = rowsArea + kGradWarps * e2 + t * (s + 1);
+  uint64_t bytes = uint64_t(total) * (q.dtype == plan::DType::F64 ? 8 : 4);
+  if (bytes > 48 * 1024) {
+    error = "attention's gradient needs " + std::to_string(bytes) +
+            " bytes of shared memory a block, more than 48 KiB";
+    return false;
+  }
+  if (heads > int64_t(std::numeric_limits<int32_t>::max()) || t == 0 ||
+      s == 0) {
+    error = "attention's gradient needs queries, keys and at most 2^31 heads";
+    return false;
+  }
+  w.launch({uint32_t(heads), 1, 1}, {uint32_t(kGradWarps * 32), 1, 1});
+  w.line("__shared__ " + T + " smem[" + I(total) + "];");
+  w.line("long long head = blockIdx.x;");
+  w.line("int warp = threadIdx.x / 32, lane = threadIdx.x % 32;");
+  w.line(T + " *ks = smem, *vs = smem + " + I(s * (e + 1)) + ";");
+  w.line(T + " *row = smem + " + I(rowsArea) + " + warp * " + I(e2) + ";");
+  w.line(T + " *ds = smem + " + I(rowsArea + kGradWarps * e2) + ";");
+  w.line("const " + T + " *ph = probs + head * " + I(t * s) + ";");
+  auto stage = [&](const std::string &to, int64_t n, int64_t width,
+                   const std::string &from) {
+    w.open("for (int x = threadIdx.x; x < " + I(n * width) + "; x += " +
+           I(kGradWarps * 32) + ")");
+    w.line("int r = x / " + I(width) + ", c = x % " + I(width) + ";");
+    w.line(to + "[r * " + I(width + 1) + " + c] = " + from + ";");
+    w.close();
+  };
+  std::string gradRow = rowStart("r", t, e2, h, false, 0);
+  stage("ks", s, e, "k[head * " + I(s * e) + " + x]");
+  stage("vs", s, e2, "v[head * " + I(s * e2) + " + x]");
+  w.line("__syncthreads();");
+
+  // A query row at a time per warp; the loop's condition is the same for
+  // all of a warp's lanes, so the shuffles see every lane.
+  w.open("for (int i = warp; i < " + I(t) + "; i += " + I(kGradWarps) + ")");
+  w.line("long long gAt = " + rowStart("i", t, e2, h, false, 0) + ";");
+  w.line("for (int c = lane; c < " + I(e2) + "; c += 32) row[c] = grad[gAt + "
+         "c];");
+  w.line("__syncwarp();");
+  w.line(T + " dot = 0;");
+  w.open("for (int j = lane; j < " + I(s) + "; j += 32)");
+  w.line(T + " d = 0;");
+  w.line("#pragma unroll 8");
+  w.line("for (int c = 0; c < " + I(e2) + "; ++c) d += row[c] * vs[j * " +
+         I(e2 + 1) + " + c];");
+  w.line("ds[i * " + I(s + 1) + " + j] = d;");
+  w.line("dot += ph[i * " + I(s) + " + j] * d;");
+  w.close();
+  w.line("for (int o = 16; o > 0; o /= 2) dot += __shfl_xor_sync(0xffffffffu, "
+         "dot, o);");
+  w.open("for (int j = lane; j < " + I(s) + "; j += 32)");
+  w.line(T + " x = ph[i * " + I(s) + " + j] * (ds[i * " + I(s + 1) +
+         " + j] - dot);");
+  if (op.epilogue())
+    w.line("x = modify(x, (head * " + I(t) + " + i) * " + I(s) + " + j);");
+  w.line("ds[i * " + I(s + 1) + " + j] = x;");
+  w.close();
+  w.line("__syncwarp();");
+  w.open("for (int c = lane; c < " + I(e) + "; c += 32)");
+  w.line(T + " acc = 0;");
+  w.line("for (int j = 0; j < " + I(s) + "; ++j) acc += ds[i * " + I(s + 1) +
+         " + j] * ks[j * " + I(e + 1) + " + c];");
+  w.line("dq[" + rowStart("i", t, e, h, op.packed(), 0) + " + c] = acc;");
+  w.close();
+  // The next row overwrites this one's gradient row.
+  w.line("__syncwarp();");
+  w.close();
+  w.line("__syncthreads();");
+
+  // The queries and gradient rows replace the keys and values; a key at a
+  // time per warp.
+  w.line(T + " *qs = smem, *gs = smem + " + I(t * (e + 1)) + ";");
+  stage("qs", t, e, "q[head * " + I(t * e) + " + x]");
+  stage("gs", t, e2, "grad[" + gradRow + " + c]");
+  w.line("__syncthreads();");
+  w.open("for (int j = warp; j < " + I(s) + "; j += " + I(kGradWarps) + ")");
+  w.open("for (int c = lane; c < " + I(e) + "; c += 32)");
+  w.line(T + " acc = 0;");
+  w.line("for (int i = 0; i < " + I(t) + "; ++i) acc += ds[i * " + I(s + 1) +
+         " + j] * qs[i * " + I(e + 1) + " + c];");
+  w.line(dk + "[" + rowStart("j", s, e, h, op.packed(), 1) + " + c] = acc;");
+  w.close();
+  w.open("for (int c = lane; c < " + I(e2) + "; c += 32)");
+  w.line(T + " acc = 0;");
+  w.line("for (int i = 0; i < " + I(t) + "; ++i) acc += ph[i * " + I(s) +
+         " + j] * gs[i * " + I(e2 + 1) + " + c];");
+  w.line(dv + "[" + rowStart("j", s, e2, h, op.packed(), 2) + " + c] = acc;");
+  w.close();
+  w.close();
+  w.summary = "attention's gradient over " + std::to_string(s) + " keys of " +
+              std::to_string(e) + " (a head a block" +
+              (op.merge_heads() ? ", heads merged" : "") +
+              (op.packed() ? ", q, k and v packed" : "") + ")" +
+              (op.epilogue() ? ", score gradients through elementwise " +
+                                   epilogue
                              : std::string());
   return true;
 }

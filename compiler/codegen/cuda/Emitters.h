@@ -50,6 +50,8 @@ bool emitSoftmaxGrad(KernelWriter &w, const plan::SoftmaxGrad &op,
                      std::string &error);
 bool emitAttention(KernelWriter &w, const plan::Attention &op,
                    std::string &error);
+bool emitAttentionGrad(KernelWriter &w, const plan::AttentionGrad &op,
+                       std::string &error);
 bool emitAccuracy(KernelWriter &w, const plan::Accuracy &op,
                   std::string &error);
 bool emitCrossEntropy(KernelWriter &w, const plan::CrossEntropy &op,

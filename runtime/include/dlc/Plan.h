@@ -18,7 +18,7 @@
 namespace dlc::rt {
 
 /// The plan format version this runtime reads.
-constexpr uint32_t kPlanFormatVersion = 4;
+constexpr uint32_t kPlanFormatVersion = 5;
 
 class Plan {
 public:

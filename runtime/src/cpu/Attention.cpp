@@ -1,15 +1,18 @@
-//===- Attention.cpp - Scores, softmax and weighted sum -------------------===//
+//===- Attention.cpp - Scores, softmax and weighted sum; their gradient ---===//
 //
 // What the unfused steps compute, with the same GEMMs: the scores q @ k^T
 // into scratch (or the probabilities' tensor), the prologue over them,
 // each row's softmax as the Softmax step computes it, and the
-// probabilities times v.
+// probabilities times v. The backward pass likewise: the GEMMs of the
+// gradient rules, the softmax's gradient as the SoftmaxGrad step computes
+// it, and the epilogue over all of it in scratch.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CpuKernels.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 namespace dlc::rt::cpu {
@@ -58,6 +61,101 @@ Status attentionTyped(const plan::Attention &op, Context &ctx, View scores) {
   return Status::ok();
 }
 
+/// Rows [0, n) of one head's [n, width] matrix, laid out as the step keeps
+/// them: head after head, or with the heads merged ([..., n, H, width]), or
+/// packed (each row [q | k | v] of H heads), `part` naming which third.
+struct HeadRows {
+  int64_t n, width, heads = 0; // heads: 0 unless merged
+  int64_t stride, offset = 0;  // of a merged row, and of its third
+
+  int64_t at(int64_t head, int64_t row) const {
+    if (!heads)
+      return (head * n + row) * width;
+    return (head / heads * n + row) * stride + offset + head % heads * width;
+  }
+};
+
+template <typename T>
+Status attentionGradTyped(const plan::AttentionGrad &op, Context &ctx) {
+  View q = ctx.view(op.query()), k = ctx.view(op.key());
+  View v = ctx.view(op.value());
+  size_t rank = q.shape.size();
+  int64_t t = q.shape[rank - 2], e = q.shape[rank - 1];
+  int64_t s = k.shape[rank - 2], e2 = v.shape[rank - 1];
+  int64_t heads = 1;
+  for (size_t d = 0; d + 2 < rank; ++d)
+    heads *= q.shape[d];
+  int64_t h = op.merge_heads() ? q.shape[rank - 3] : 0;
+  // `part`: which third of a packed row, if the rows are the gradients'.
+  auto rows = [&](int64_t n, int64_t width, std::optional<int64_t> part) {
+    HeadRows r{n, width, h, h * width};
+    if (op.packed() && part) {
+      r.stride = 3 * h * width;
+      r.offset = *part * h * width;
+    }
+    return r;
+  };
+  HeadRows gradRows = rows(t, e2, std::nullopt), queryRows = rows(t, e, 0),
+           keyRows = rows(s, e, 1), valueRows = rows(s, e2, 2);
+  const T *g = ctx.view(op.grad()).as<T>();
+  const T *p = ctx.view(op.probabilities()).as<T>();
+  T *dq = ctx.view(op.query_grad()).as<T>();
+  T *dk = op.packed() ? dq : ctx.view(op.key_grad()).as<T>();
+  T *dv = op.packed() ? dq : ctx.view(op.value_grad()).as<T>();
+
+  // The softmax's input gradient of every head, in scratch for the
+  // epilogue, as the unfused steps would write it.
+  View scores = ctx.view(op.query_grad());
+  scores.shape = q.shape;
+  scores.shape.back() = s;
+  scores.count = *checkedNumElements(scores.shape);
+  std::vector<T> ds(static_cast<size_t>(scores.count));
+  scores.data = reinterpret_cast<uint8_t *>(ds.data());
+  std::vector<T> gh(static_cast<size_t>(t * e2)), dp(static_cast<size_t>(t * s));
+  auto gather = [&](const T *from, HeadRows at, int64_t head, T *to) {
+    for (int64_t i = 0; i < at.n; ++i)
+      std::copy(from + at.at(head, i), from + at.at(head, i) + at.width,
+                to + i * at.width);
+  };
+  auto scatter = [&](const T *from, HeadRows at, int64_t head, T *to) {
+    for (int64_t i = 0; i < at.n; ++i)
+      std::copy(from + i * at.width, from + (i + 1) * at.width,
+                to + at.at(head, i));
+  };
+  for (int64_t hd = 0; hd < heads; ++hd) {
+    gather(g, gradRows, hd, gh.data());
+    gemm<T>(false, true, t, s, e2, T(1), gh.data(), v.as<T>() + hd * s * e2,
+            T(0), dp.data());
+    const T *ph = p + hd * t * s;
+    T *dsh = ds.data() + hd * t * s;
+    for (int64_t i = 0; i < t; ++i) {
+      double sum = 0;
+      for (int64_t j = 0; j < s; ++j)
+        sum += double(dp[i * s + j]) * ph[i * s + j];
+      for (int64_t j = 0; j < s; ++j)
+        dsh[i * s + j] = T(ph[i * s + j] * (dp[i * s + j] - sum));
+    }
+  }
+  if (const plan::Elementwise *epilogue = op.epilogue())
+    if (Status status = runProgram(*epilogue, ctx, {scores}, &scores); !status)
+      return status;
+  std::vector<T> out(static_cast<size_t>(std::max(t, s) * std::max(e, e2)));
+  for (int64_t hd = 0; hd < heads; ++hd) {
+    const T *dsh = ds.data() + hd * t * s;
+    gather(g, gradRows, hd, gh.data());
+    gemm<T>(false, false, t, e, s, T(1), dsh, k.as<T>() + hd * s * e, T(0),
+            out.data());
+    scatter(out.data(), queryRows, hd, dq);
+    gemm<T>(true, false, s, e, t, T(1), dsh, q.as<T>() + hd * t * e, T(0),
+            out.data());
+    scatter(out.data(), keyRows, hd, dk);
+    gemm<T>(true, false, s, e2, t, T(1), p + hd * t * s, gh.data(), T(0),
+            out.data());
+    scatter(out.data(), valueRows, hd, dv);
+  }
+  return Status::ok();
+}
+
 } // namespace
 
 Status runAttention(const plan::Attention &op, Context &ctx) {
@@ -79,6 +177,12 @@ Status runAttention(const plan::Attention &op, Context &ctx) {
   if (out.dtype == DType::F64)
     return attentionTyped<double>(op, ctx, scores);
   return attentionTyped<float>(op, ctx, scores);
+}
+
+Status runAttentionGrad(const plan::AttentionGrad &op, Context &ctx) {
+  if (ctx.view(op.query()).dtype == DType::F64)
+    return attentionGradTyped<double>(op, ctx);
+  return attentionGradTyped<float>(op, ctx);
 }
 
 } // namespace dlc::rt::cpu

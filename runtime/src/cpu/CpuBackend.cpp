@@ -138,6 +138,7 @@ private:
     case plan::Op::Argmax: return cpu::runArgmax(*kernel.op_as_Argmax(), ctx);
     case plan::Op::Softmax: return cpu::runSoftmax(*kernel.op_as_Softmax(), ctx);
     case plan::Op::Attention: return cpu::runAttention(*kernel.op_as_Attention(), ctx);
+    case plan::Op::AttentionGrad: return cpu::runAttentionGrad(*kernel.op_as_AttentionGrad(), ctx);
     case plan::Op::SoftmaxGrad: return cpu::runSoftmaxGrad(*kernel.op_as_SoftmaxGrad(), ctx);
     case plan::Op::LayerNorm: return cpu::runLayerNorm(*kernel.op_as_LayerNorm(), ctx);
     case plan::Op::LayerNormGrad: return cpu::runLayerNormGrad(*kernel.op_as_LayerNormGrad(), ctx);

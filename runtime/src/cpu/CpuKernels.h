@@ -74,6 +74,7 @@ Status runSoftmax(const plan::Softmax &op, Context &context);
 template <typename T>
 void softmaxLine(const T *x, T *y, int64_t n, int64_t stride, bool log);
 Status runAttention(const plan::Attention &op, Context &context);
+Status runAttentionGrad(const plan::AttentionGrad &op, Context &context);
 Status runLayerNorm(const plan::LayerNorm &op, Context &context);
 Status runLayerNormGrad(const plan::LayerNormGrad &op, Context &context);
 Status runLayerNormParamGrad(const plan::LayerNormParamGrad &op,
