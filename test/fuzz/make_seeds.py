@@ -116,6 +116,24 @@ def dsl_seeds():
                          "train {\n  loss mse(s, t)\n"
                          "  optimizer adamw(lr = 1e-3, weight_decay = 0.1)\n"
                          "  clip_norm 1.0\n}\n",
+        # Causal self-attention of two heads from one q|k|v projection:
+        # the attention kernels, forward and backward (packed gradients).
+        "tiny-attention.dl": "model tiny_attention\nconst batch = 2\n"
+                             "input x: f32[batch, 4, 8]\ninput t: f32[batch, 4, 8]\n"
+                             "param w: f32[8, 24] = normal(0.0, 0.1)\n"
+                             "def heads(qkv, from) {\n"
+                             "  let part = slice(qkv, start = [0, 0, from], "
+                             "limit = [batch, 4, from + 8])\n"
+                             "  return transpose(reshape(part, [batch, 4, 2, 4]), "
+                             "[0, 2, 1, 3])\n}\n"
+                             "let qkv = x @ w\n"
+                             "let causal = iota([4, 4], dim = 1) <= iota([4, 4], dim = 0)\n"
+                             "let s = matmul(heads(qkv, 0), heads(qkv, 8), "
+                             "transpose_b = true) * 0.5\n"
+                             "let p = softmax(where(causal, s, -1e9), axis = -1)\n"
+                             "let y = reshape(transpose(matmul(p, heads(qkv, 16)), "
+                             "[0, 2, 1, 3]), [batch, 4, 8])\noutput y\n"
+                             "train {\n  loss mse(y, t)\n  optimizer sgd(lr = 0.1)\n}\n",
         # Two convolutions with ReLU and pooling: the convolution epilogues
         # (ReLU, bias gradient) and kernel epilogues of their training step.
         "tiny-conv.dl": "model tiny_conv\nconst batch = 2\n"
@@ -141,7 +159,7 @@ def plan_seeds(dlc):
     for model, flags in (("tiny_regression", ["--train"]), ("mlp", [])):
         subprocess.run([dlc, os.path.join(root, "examples", model + ".dl"),
                         *flags, "-o", out("plan", model + ".dlp")], check=True)
-    for name in ("tiny_block", "tiny_conv"):
+    for name in ("tiny_block", "tiny_conv", "tiny_attention"):
         subprocess.run([dlc, out("dsl", name.replace("_", "-") + ".dl"),
                         "--train", "-o", out("plan", name + ".dlp")],
                        check=True)

@@ -39,8 +39,10 @@ class Runner:
         self.run_model(name, base + ".mlir", inputs, expected, **kw)
 
     def run_model(self, name, model, inputs, expected, params=None,
-                  rtol=None, atol=None, dlc_flags=()):
-        """Compiles the model file (.dl or .mlir) and checks its outputs."""
+                  rtol=None, atol=None, dlc_flags=(), kernel=None):
+        """Compiles the model file (.dl or .mlir) and checks its outputs;
+        with `kernel`, that the plan has a kernel step of that name (that a
+        fusion took place)."""
         base = os.path.join(self.workdir, name.replace("/", "_"))
         compile_cmd = [self.dlc, model, "-o", base + ".dlp", *dlc_flags]
         result = subprocess.run(compile_cmd, capture_output=True, text=True)
@@ -51,6 +53,14 @@ class Runner:
         if result.returncode != 0:
             self.fail(name, "dlc failed:\n" + result.stderr + module)
             return
+        if kernel:
+            described = subprocess.run(
+                [self.dlrun, base + ".dlp", "--describe"],
+                capture_output=True, text=True).stdout
+            if f" = {kernel}(" not in described:
+                self.fail(name, f"no {kernel} kernel in the plan:\n"
+                          + described + module)
+                return
         command = [self.dlrun, base + ".dlp", "--device", "cpu"]
         for key, value in inputs.items():
             path = f"{base}.in.{key}.npy"

@@ -717,6 +717,32 @@ func.func @fused_attention_scores(%q: tensor<2x4x4xf32>, %k: tensor<2x6x4xf32>,
 
 // -----
 
+// One result packs q, k and v only in merged rows.
+func.func @fused_attention_grad_packed(%g: tensor<2x4x4xf32>, %p: tensor<2x4x4xf32>,
+                                       %q: tensor<2x4x4xf32>) -> tensor<2x4x12xf32> {
+  // expected-error @+1 {{writes one result only with merged heads, as many keys as queries and values as wide as keys}}
+  %0 = dl.fused_attention_grad %g, %p, %q, %q, %q : (tensor<2x4x4xf32>, tensor<2x4x4xf32>, tensor<2x4x4xf32>, tensor<2x4x4xf32>, tensor<2x4x4xf32>) -> tensor<2x4x12xf32> {
+  ^bb0(%s: tensor<2x4x4xf32>):
+    dl.yield %s : tensor<2x4x4xf32>
+  }
+  return %0 : tensor<2x4x12xf32>
+}
+
+// -----
+
+// With merged heads the gradient is read [..., T, H, E2].
+func.func @fused_attention_grad_layout(%g: tensor<2x3x4x4xf32>, %p: tensor<2x3x4x4xf32>,
+                                       %q: tensor<2x3x4x4xf32>) -> (tensor<2x4x3x4xf32>, tensor<2x4x3x4xf32>, tensor<2x4x3x4xf32>) {
+  // expected-error @+1 {{grad must be 'tensor<2x4x3x4xf32>'}}
+  %0:3 = dl.fused_attention_grad %g, %p, %q, %q, %q {merge_heads} : (tensor<2x3x4x4xf32>, tensor<2x3x4x4xf32>, tensor<2x3x4x4xf32>, tensor<2x3x4x4xf32>, tensor<2x3x4x4xf32>) -> (tensor<2x4x3x4xf32>, tensor<2x4x3x4xf32>, tensor<2x4x3x4xf32>) {
+  ^bb0(%s: tensor<2x3x4x4xf32>):
+    dl.yield %s : tensor<2x3x4x4xf32>
+  }
+  return %0#0, %0#1, %0#2 : tensor<2x4x3x4xf32>, tensor<2x4x3x4xf32>, tensor<2x4x3x4xf32>
+}
+
+// -----
+
 func.func @fused_attention_result(%q: tensor<2x4x4xf32>, %k: tensor<2x6x4xf32>,
                                   %v: tensor<2x6x3xf32>) -> tensor<2x4x4xf32> {
   // expected-error @+1 {{result must be 'tensor<2x4x3xf32>'}}
