@@ -716,11 +716,13 @@ LogicalResult ProgramLowering::lowerOp(Operation &op) {
 
   auto t = [&](Value value) { return tensorOf(value); };
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
-      .Case<dl::ReduceSumOp, dl::ReduceMeanOp, dl::ReduceMaxOp>([&](auto r) {
-        plan::ReduceKind kind = isa<dl::ReduceSumOp>(op) ? plan::ReduceKind::Sum
-                                : isa<dl::ReduceMeanOp>(op)
-                                    ? plan::ReduceKind::Mean
-                                    : plan::ReduceKind::Max;
+      .Case<dl::ReduceSumOp, dl::ReduceMeanOp, dl::ReduceMaxOp,
+            dl::ReduceProdOp>([&](auto r) {
+        plan::ReduceKind kind =
+            isa<dl::ReduceSumOp>(op)    ? plan::ReduceKind::Sum
+            : isa<dl::ReduceMeanOp>(op) ? plan::ReduceKind::Mean
+            : isa<dl::ReduceProdOp>(op) ? plan::ReduceKind::Prod
+                                        : plan::ReduceKind::Max;
         auto axes = toVector(r.getAxes());
         auto body = plan::CreateReduceDirect(fbb, t(r.getInput()),
                                              t(r.getResult()), kind, &axes);

@@ -489,6 +489,38 @@ LogicalResult ReduceMaxOp::buildGradients(OpBuilder &b,
   return success();
 }
 
+LogicalResult ReduceProdOp::buildGradients(OpBuilder &b,
+                                           ArrayRef<Value> resultGrads,
+                                           SmallVectorImpl<Value> &grads) {
+  grads.assign(1, Value());
+  if (!resultGrads[0] || !isFloat(getInput()))
+    return success();
+  // Each element's gradient is the product of the others: the product of
+  // the nonzero elements divided by it where none is zero; where one is,
+  // that product for the zero and 0 for the rest; 0 everywhere past one.
+  Location loc = getLoc();
+  Value x = getInput();
+  RankedTensorType input = typeOf(x);
+  Value zero = scalar(b, loc, x, 0.0), one = scalar(b, loc, x, 1.0);
+  Value isZero = compare(b, loc, CompareDirection::EQ, x, zero);
+  Value nonzero = SelectOp::create(b, loc, isZero, one, x);
+  auto spread = [&](Value reduced) {
+    return expandReduced(b, loc, reduced, getAxes(), input);
+  };
+  Value others = spread(
+      ReduceProdOp::create(b, loc, nonzero, getAxes(), /*keepdims=*/false));
+  Value zeros = spread(ReduceSumOp::create(
+      b, loc, SelectOp::create(b, loc, isZero, one, zero), getAxes(),
+      /*keepdims=*/false));
+  Value none = compare(b, loc, CompareDirection::EQ, zeros, zero);
+  Value single = compare(b, loc, CompareDirection::EQ, zeros, one);
+  Value ofOthers = SelectOp::create(
+      b, loc, none, binary<DivOp>(b, loc, others, nonzero),
+      SelectOp::create(b, loc, single, maskGrad(b, loc, isZero, others), zero));
+  grads[0] = binary<MulOp>(b, loc, spread(resultGrads[0]), ofOthers);
+  return success();
+}
+
 LogicalResult SoftmaxOp::buildGradients(OpBuilder &b,
                                         ArrayRef<Value> resultGrads,
                                         SmallVectorImpl<Value> &grads) {

@@ -293,7 +293,7 @@ static LogicalResult inferReduced(std::optional<Location> loc, Value value,
 }
 
 /// A maximum over no elements has no value: an axis of size 0 among `axes`
-/// is an error. (A sum over none is 0, a mean NaN.)
+/// is an error. (A sum over none is 0, a product 1, a mean NaN.)
 static LogicalResult checkNotEmpty(std::optional<Location> loc, StringRef op,
                                    Value input, ArrayRef<int64_t> axes) {
   if (op != ReduceMaxOp::getOperationName())
@@ -321,6 +321,7 @@ static LogicalResult checkNotEmpty(std::optional<Location> loc, StringRef op,
 DL_REDUCE_INFERENCE(ReduceSumOp)
 DL_REDUCE_INFERENCE(ReduceMeanOp)
 DL_REDUCE_INFERENCE(ReduceMaxOp)
+DL_REDUCE_INFERENCE(ReduceProdOp)
 #undef DL_REDUCE_INFERENCE
 
 /// About one partial per 4096 elements, at most 1024: enough blocks to use

@@ -239,6 +239,7 @@ def Dl_ReduceSumOp : Dl_ReduceOp<"reduce_sum", "sum", Dl_NumericTensor> {
 }
 def Dl_ReduceMeanOp : Dl_ReduceOp<"reduce_mean", "mean", Dl_FloatTensor>;
 def Dl_ReduceMaxOp : Dl_ReduceOp<"reduce_max", "maximum", Dl_NumericTensor>;
+def Dl_ReduceProdOp : Dl_ReduceOp<"reduce_prod", "product", Dl_NumericTensor>;
 
 def Dl_SumSquaresOp : Dl_Op<"sum_squares", [Pure]> {
   let summary = "the sum of the squares of every element of several tensors";

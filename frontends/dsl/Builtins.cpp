@@ -744,6 +744,7 @@ const llvm::StringMap<Lowering> &table() {
     t["sum"] = reduction<dl::ReduceSumOp>();
     t["mean"] = reduction<dl::ReduceMeanOp>();
     t["max"] = reduction<dl::ReduceMaxOp>();
+    t["prod"] = reduction<dl::ReduceProdOp>();
     t["argmax"] = [](CallArgs &a, MLIRGen &gen, SrcPos pos) -> Value {
       if (!a.check(1, 2, {"axis", "keepdims"}))
         return {};

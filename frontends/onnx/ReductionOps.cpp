@@ -1,13 +1,18 @@
 //===- ReductionOps.cpp - ONNX reductions, arg-extrema, TopK, softmax -----===//
 //
-// dl reduces with sum, mean and max; the other ONNX reductions are written
+// dl reduces with sum, mean, max and product; the other ONNX reductions are
+// written
 // around those (min as -max(-x), L2 as sqrt(sum(x*x)), log-sum-exp with the
-// maximum subtracted first so it does not overflow). TopK is rounds of
-// argmax.
+// maximum subtracted first so it does not overflow). Integer sums,
+// products and extrema of small constants (shape arithmetic: the element
+// count of a shape) fold, so the shapes they feed stay known. TopK is
+// rounds of argmax.
 //
 //===----------------------------------------------------------------------===//
 
 #include "frontends/onnx/Importer.h"
+
+#include "llvm/Support/MathExtras.h"
 
 #include <limits>
 
@@ -17,7 +22,9 @@ using namespace dlc::onnx;
 
 namespace {
 
-enum class Reduction { Sum, Mean, Max, Min, L1, L2, LogSum, LogSumExp, SumSquare };
+enum class Reduction {
+  Sum, Mean, Max, Min, Prod, L1, L2, LogSum, LogSumExp, SumSquare
+};
 
 /// The axes to reduce, from the attribute (older opsets) or the second input
 /// (ReduceSum from 13, the others from 18). Empty means "all" unless
@@ -52,6 +59,64 @@ FailureOr<std::optional<SmallVector<int64_t>>> reductionAxes(NodeContext &ctx,
   return std::optional<SmallVector<int64_t>>(axes);
 }
 
+/// `kind` over `axes` of the integer constant `value`, kept dimensions as
+/// size 1 with `keep`: null unless it is small and the kind folds.
+Value foldIntegerReduction(NodeContext &ctx, Reduction kind,
+                           DenseElementsAttr value, ArrayRef<int64_t> axes,
+                           bool keep) {
+  if (!value || !isa<IntegerType>(value.getElementType()) ||
+      value.getElementType().isInteger(1) || value.getNumElements() > 4096 ||
+      !llvm::is_contained({Reduction::Sum, Reduction::Prod, Reduction::Max,
+                           Reduction::Min},
+                          kind))
+    return nullptr;
+  auto type = cast<RankedTensorType>(value.getType());
+  ArrayRef<int64_t> in = type.getShape();
+  SmallVector<int64_t> shape, strides(in.size(), 0);
+  int64_t count = 1;
+  for (int64_t d = int64_t(in.size()) - 1; d >= 0; --d)
+    if (!llvm::is_contained(axes, d)) {
+      strides[d] = count;
+      count *= in[d];
+    }
+  for (auto [d, size] : llvm::enumerate(in))
+    if (!llvm::is_contained(axes, int64_t(d)))
+      shape.push_back(size);
+    else if (keep)
+      shape.push_back(1);
+  if ((kind == Reduction::Max || kind == Reduction::Min) &&
+      value.getNumElements() == 0)
+    return nullptr;
+  std::optional<int64_t> identity;
+  if (kind == Reduction::Sum)
+    identity = 0;
+  else if (kind == Reduction::Prod)
+    identity = 1;
+  SmallVector<std::optional<int64_t>> result(count, identity);
+  int64_t i = 0;
+  for (const APInt &element : value.getValues<APInt>()) {
+    int64_t x = element.getSExtValue(), at = 0, rest = i++;
+    for (int64_t d = int64_t(in.size()) - 1; d >= 0; --d) {
+      at += rest % in[d] * strides[d];
+      rest /= in[d];
+    }
+    std::optional<int64_t> &r = result[at];
+    // Wrapping, as the kernels do.
+    switch (kind) {
+    case Reduction::Sum: r = int64_t(uint64_t(*r) + uint64_t(x)); break;
+    case Reduction::Prod: r = int64_t(uint64_t(*r) * uint64_t(x)); break;
+    case Reduction::Max: r = r ? std::max(*r, x) : x; break;
+    default: r = r ? std::min(*r, x) : x; break;
+    }
+  }
+  // Cut to the element type's width, as the kernels store it.
+  unsigned bits = value.getElementType().getIntOrFloatBitWidth();
+  SmallVector<int64_t> values;
+  for (std::optional<int64_t> r : result)
+    values.push_back(llvm::SignExtend64(uint64_t(*r), bits));
+  return ctx.intConstant(shape, value.getElementType(), values);
+}
+
 template <Reduction kind, int axesInputSince>
 LogicalResult convertReduce(NodeContext &ctx) {
   auto axes = reductionAxes(ctx, ctx.opset >= axesInputSince);
@@ -63,6 +128,11 @@ LogicalResult convertReduce(NodeContext &ctx) {
     return success();
   }
   bool keep = ctx.getInt("keepdims", 1) != 0;
+  if (Value folded =
+          foldIntegerReduction(ctx, kind, ctx.constant(0), **axes, keep)) {
+    ctx.set(0, folded);
+    return success();
+  }
   Type elt = ctx.type(0).getElementType();
   ArrayRef<int64_t> in = ctx.type(0).getShape();
   if ((kind == Reduction::Max || kind == Reduction::Min ||
@@ -101,6 +171,7 @@ LogicalResult convertReduce(NodeContext &ctx) {
   case Reduction::Sum: r = sum(x, keep); break;
   case Reduction::Mean: r = ctx.make<ReduceMeanOp>(x, **axes, keep); break;
   case Reduction::Max: r = max(x, keep); break;
+  case Reduction::Prod: r = ctx.make<ReduceProdOp>(x, **axes, keep); break;
   case Reduction::Min:
     r = max(NegOp::create(ctx.b, ctx.loc, x), keep);
     r = r ? NegOp::create(ctx.b, ctx.loc, r) : r;
@@ -295,6 +366,7 @@ void dlc::onnx::registerReductionOps(ConverterTable &t) {
   t.add("ReduceMean", 1, convertReduce<Reduction::Mean, 18>);
   t.add("ReduceMax", 1, convertReduce<Reduction::Max, 18>);
   t.add("ReduceMin", 1, convertReduce<Reduction::Min, 18>);
+  t.add("ReduceProd", 1, convertReduce<Reduction::Prod, 18>);
   t.add("ReduceL1", 1, convertReduce<Reduction::L1, 18>);
   t.add("ReduceL2", 1, convertReduce<Reduction::L2, 18>);
   t.add("ReduceLogSum", 1, convertReduce<Reduction::LogSum, 18>);

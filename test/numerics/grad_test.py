@@ -168,11 +168,19 @@ def main():
             f"    %y = dl.matmul %p0, %p1 : ({t((2, 2, 3))}, {t((3, 2))}) -> {t((2, 2, 2))}",
             (2, 2, 2))
 
-    for name in ("reduce_sum", "reduce_mean", "reduce_max"):
+    for name in ("reduce_sum", "reduce_mean", "reduce_max", "reduce_prod"):
         for axes, keep, out in (([1], False, (2, 4)), ([0, 2], True, (1, 3, 1))):
             g.check(f"{name}-{axes}", [x(2, 3, 4)],
                     f"    %y = dl.{name} %p0 axes = {axes}{' keepdims' if keep else ''}"
                     f" : {t((2, 3, 4))} -> {t(out)}", out)
+    # A product's gradient where its inputs hold no, one and two zeros: the
+    # product of the others, whatever they hold.
+    p = x(3, 4)
+    p[1, 2] = 0.0
+    p[2, 0] = p[2, 3] = 0.0
+    g.check("reduce_prod-zeros", [p],
+            f"    %y = dl.reduce_prod %p0 axes = [1] : {t((3, 4))} -> {t((3,))}",
+            (3,))
     for name in ("softmax", "log_softmax"):
         for axis in (0, 1):
             g.check(f"{name}-{axis}", [x(3, 4)],

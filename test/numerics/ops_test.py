@@ -361,7 +361,7 @@ def pool_cases(runner):
 def reduction_cases(runner):
     x = rand(3, 4, 5)
     for name, ref in (("reduce_sum", np.sum), ("reduce_mean", np.mean),
-                      ("reduce_max", np.max)):
+                      ("reduce_max", np.max), ("reduce_prod", np.prod)):
         for axes in ([0], [2], [0, 2], [0, 1, 2]):
             for keep in (False, True):
                 expected = ref(x.astype(np.float64), axis=tuple(axes),
@@ -377,6 +377,21 @@ def reduction_cases(runner):
     body = f"  %r = dl.reduce_sum %x axes = [1] : {tensor_type(xi)} -> {tensor_type(expected)}"
     runner.run_module("reduce_sum-i64", entry({"x": xi}, {"r": ("%r", expected)}, body),
                       {"x": xi}, {"r": expected})
+    # Integer products wrap, as numpy's do; over a 0-sized axis they are 1.
+    for dtype in (np.int32, np.int64):
+        xi = rand(4, 30, dtype=dtype, low=-99, high=99)
+        expected = np.prod(xi, axis=1, dtype=dtype)
+        body = (f"  %r = dl.reduce_prod %x axes = [1] : {tensor_type(xi)} -> "
+                f"{tensor_type(expected)}")
+        runner.run_module(f"reduce_prod-{np.dtype(dtype)}",
+                          entry({"x": xi}, {"r": ("%r", expected)}, body),
+                          {"x": xi}, {"r": expected})
+    x0 = rand(3, 0, 2)
+    expected = np.prod(x0, axis=1)
+    body = (f"  %r = dl.reduce_prod %x axes = [1] : {tensor_type(x0)} -> "
+            f"{tensor_type(expected)}")
+    runner.run_module("reduce_prod-empty", entry({"x": x0}, {"r": ("%r", expected)}, body),
+                      {"x": x0}, {"r": expected})
     for axis in (0, 1, 2):
         expected = np.argmax(x, axis=axis).astype(np.int64)
         body = (f"  %r = dl.argmax %x axis = {axis} : {tensor_type(x)} -> "
@@ -472,6 +487,109 @@ def attention_cases(runner):
                                   entry(inputs, {"r": ("%r", expected)},
                                         body + tail),
                                   inputs, {"r": expected})
+
+
+def attention_grad_cases(runner):
+    """Attention's backward pass as the gradient rules write it (the
+    products by v and by the probabilities, the softmax's gradient, the
+    mask's and scale's gradient after it, the products by k and q), which
+    dl-fuse-attention-grad makes one kernel (dl.fused_attention_grad):
+    plain, masked and scaled, with the heads merged (the gradient read
+    through a copy splitting its heads, the gradients written through
+    copies merging theirs), and packed (those joined as one projection's
+    rows); queries and keys differing in number, values in width, and heads
+    of more than 32 keys and columns."""
+    shapes = {"plain": ((2, 3, 5, 8), (2, 3, 7, 8), (2, 3, 7, 6)),
+              "masked": ((1, 2, 20, 40), (1, 2, 45, 40), (1, 2, 45, 36)),
+              "merged": ((2, 3, 5, 8), (2, 3, 7, 8), (2, 3, 7, 6)),
+              "packed": ((2, 2, 40, 8), (2, 2, 40, 8), (2, 2, 40, 8))}
+    swap = "permutation = [0, 2, 1, 3]"
+    for dtype in (np.float32, np.float64):
+        for form, (sq, sk, sv) in shapes.items():
+            q, k, v = (rand(*shape, dtype=dtype) for shape in (sq, sk, sv))
+            g = rand(*sq[:-1], sv[-1], dtype=dtype)
+            scale = np.array(0.3, dtype=dtype)
+            low, zero = np.array(-1e9, dtype=dtype), np.array(0, dtype=dtype)
+            mask = rand(sq[-2], sk[-2]) > 0.3
+            mask[:, 0] = True  # every row keeps a key
+            q64, k64, v64, g64 = (x.astype(np.float64) for x in (q, k, v, g))
+            a = np.matmul(q64, np.swapaxes(k64, -1, -2))
+            if form == "masked":
+                a = np.where(mask, a * 0.3, -1e9)
+            e = np.exp(a - a.max(axis=-1, keepdims=True))
+            p = e / e.sum(axis=-1, keepdims=True)
+            dp = np.matmul(g64, np.swapaxes(v64, -1, -2))
+            ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+            if form == "masked":
+                ds = np.where(mask, ds, 0) * 0.3
+            grads = [np.matmul(ds, k64), np.matmul(np.swapaxes(ds, -1, -2), q64),
+                     np.matmul(np.swapaxes(p, -1, -2), g64)]
+
+            ty = {x: tensor_type(y) for x, y in
+                  (("q", q), ("k", k), ("v", v), ("g", g),
+                   ("s", a.astype(dtype)), ("c", scale), ("m", mask))}
+            ts, tq, tk, tv, tg = ty["s"], ty["q"], ty["k"], ty["v"], ty["g"]
+            inputs = {"q": q, "k": k, "v": v}
+            body = f"  %s = dl.matmul %q, %k {{transpose_rhs}} : ({tq}, {tk}) -> {ts}\n"
+            if form == "masked":
+                inputs.update(c=scale, m=mask, l=low, z=zero)
+                tc, tm = ty["c"], ty["m"]
+                body += (f"  %a = dl.mul %s, %c : ({ts}, {tc}) -> {ts}\n"
+                         f"  %b = dl.select %m, %a, %l : ({tm}, {ts}, {tc}) -> {ts}\n"
+                         f"  %p = dl.softmax %b axis = 3 : {ts}\n")
+            else:
+                body += f"  %p = dl.softmax %s axis = 3 : {ts}\n"
+            body += f"  %o = dl.matmul %p, %v : ({ts}, {tv}) -> {tg}\n"
+            # The gradient arrives with its heads merged and is split.
+            merged = form in ("merged", "packed")
+            if merged:
+                gm = np.ascontiguousarray(g.transpose(0, 2, 1, 3))
+                inputs["gm"] = gm
+                body += (f"  %g = dl.transpose %gm {swap} : "
+                         f"{tensor_type(gm)} -> {tg}\n")
+            else:
+                inputs["g"] = g
+            body += (f"  %dp = dl.matmul %g, %v {{transpose_rhs}} : ({tg}, {tv}) -> {ts}\n"
+                     f"  %dv = dl.matmul %p, %g {{transpose_lhs}} : ({ts}, {tg}) -> {tv}\n"
+                     f"  %dx = dl.softmax_grad %p, %dp axis = 3 : {ts}\n")
+            if form == "masked":
+                body += (f"  %d0 = dl.select %m, %dx, %z : ({tm}, {ts}, {tc}) -> {ts}\n"
+                         f"  %ds = dl.mul %d0, %c : ({ts}, {tc}) -> {ts}\n")
+            elif form == "merged":
+                inputs["c"] = scale
+                body += f"  %ds = dl.mul %dx, %c : ({ts}, {ty['c']}) -> {ts}\n"
+                grads = [0.3 * grads[0], 0.3 * grads[1], grads[2]]
+            else:
+                body = body.replace("%dx =", "%ds =")
+            body += (f"  %dq = dl.matmul %ds, %k : ({ts}, {tk}) -> {tq}\n"
+                     f"  %dk = dl.matmul %ds, %q {{transpose_lhs}} : ({ts}, {tq}) -> {tk}\n")
+            outputs = {"o": ("%o", np.matmul(p, v64).astype(dtype))}
+            names = ("dq", "dk", "dv")
+            if merged:
+                grads = [np.ascontiguousarray(x.transpose(0, 2, 1, 3))
+                         for x in grads]
+                for name, x in zip(names, grads):
+                    t0 = tq if name == "dq" else tk if name == "dk" else tv
+                    body += (f"  %m{name} = dl.transpose %{name} {swap} : "
+                             f"{t0} -> {tensor_type(x.astype(dtype))}\n")
+            if form == "packed":
+                rows = [x.reshape(*x.shape[:2], -1) for x in grads]
+                joined = np.concatenate(rows, axis=-1).astype(dtype)
+                tr = tensor_type(rows[0].astype(dtype))
+                for name, x in zip(names, grads):
+                    body += (f"  %r{name} = dl.reshape %m{name} : "
+                             f"{tensor_type(x.astype(dtype))} to {tr}\n")
+                body += (f"  %qkv = dl.concat %rdq, %rdk, %rdv axis = 2 : "
+                         f"({tr}, {tr}, {tr}) -> {tensor_type(joined)}\n")
+                outputs["qkv"] = ("%qkv", joined)
+            else:
+                prefix = "%m" if merged else "%"
+                for name, x in zip(names, grads):
+                    outputs[name] = (prefix + name, x.astype(dtype))
+            expected = {name: x for name, (_, x) in outputs.items()}
+            runner.run_module(f"attention_grad-{form}-{np.dtype(dtype)}",
+                              entry(inputs, outputs, body), inputs, expected,
+                              kernel="attention_grad")
 
 
 def softmax_grad_cases(runner):
@@ -726,7 +844,7 @@ def main():
     for cases in (unary_cases, binary_cases, compare_select_cast_cases,
                   matmul_cases, conv_cases, pool_cases, reduction_cases,
                   sum_squares_cases, softmax_grad_cases, softmax_prologue_cases,
-                  attention_cases,
+                  attention_cases, attention_grad_cases,
                   normalization_cases, loss_cases, shape_cases):
         cases(runner)
     status = runner.finish("ops against numpy")

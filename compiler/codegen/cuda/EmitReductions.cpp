@@ -71,9 +71,10 @@ bool emitReduce(KernelWriter &w, const plan::Reduce &op, std::string &error) {
     error = "the CUDA emitter reduces f32, f64, i32 and i64 only";
     return false;
   }
+  bool isProd = op.kind() == plan::ReduceKind::Prod;
   std::string acc = isMax ? computeType(x.dtype) : sumType(x.dtype);
-  std::string combine = isMax ? "dlc_max()" : "dlc_sum()";
-  std::string init = isMax ? lowest(acc) : "0";
+  std::string combine = isMax ? "dlc_max()" : isProd ? "dlc_prod()" : "dlc_sum()";
+  std::string init = isMax ? lowest(acc) : isProd ? "1" : "0";
   w.use(kNanMax);
   auto element = [&](const std::string &o, const std::string &r) {
     std::string offset = offsetOf(o, keptShape, keptStrides);

@@ -93,6 +93,11 @@ struct dlc_sum {
     return a + b;
   }
 };
+struct dlc_prod {
+  template <typename T> __device__ __forceinline__ T operator()(T a, T b) const {
+    return a * b;
+  }
+};
 )";
 
 // The CPU backend's argmax: the first maximum, a NaN counting as the maximum.

@@ -1,7 +1,8 @@
 //===- Reductions.cpp - Sums, maxima, argmax and softmax ------------------===//
 //
-// Sums accumulate in double whatever the element type, so the oracle's
-// rounding error is far below any kernel's it is compared with.
+// Float sums and products accumulate in double, so the oracle's rounding
+// error is far below any kernel's it is compared with; integer ones wrap in
+// 64 bits as the GPU's do.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,7 +56,38 @@ Status runReduce(const plan::Reduce &op, Context &ctx) {
     stride *= in.shape[d];
   }
   bool isMax = op.kind() == plan::ReduceKind::Max;
-  std::vector<double> acc(out.count, isMax ? -std::numeric_limits<double>::infinity() : 0.0);
+  bool isProd = op.kind() == plan::ReduceKind::Prod;
+  // Integer sums and products wrap in 64 bits, as the GPU's do, and are
+  // then cut to the element type.
+  bool integer = in.dtype == DType::I32 || in.dtype == DType::I64;
+  if (integer && !isMax) {
+    std::vector<uint64_t> accI(out.count, isProd ? 1 : 0);
+    std::vector<int64_t> idxI(rank, 0);
+    int64_t at = 0;
+    for (uint64_t i = 0; i < in.count; ++i) {
+      uint64_t x = in.dtype == DType::I32 ? uint64_t(int64_t(in.as<int32_t>()[i]))
+                                          : uint64_t(in.as<int64_t>()[i]);
+      accI[at] = isProd ? accI[at] * x : accI[at] + x;
+      for (size_t d = rank; d-- > 0;) {
+        at += outStrides[d];
+        if (++idxI[d] < in.shape[d])
+          break;
+        at -= outStrides[d] * in.shape[d];
+        idxI[d] = 0;
+      }
+    }
+    for (uint64_t i = 0; i < out.count; ++i) {
+      if (out.dtype == DType::I32)
+        out.as<int32_t>()[i] = int32_t(uint32_t(accI[i]));
+      else
+        out.as<int64_t>()[i] = int64_t(accI[i]);
+    }
+    return Status::ok();
+  }
+  std::vector<double> acc(out.count,
+                          isMax    ? -std::numeric_limits<double>::infinity()
+                          : isProd ? 1.0
+                                   : 0.0);
   std::vector<int64_t> idx(rank, 0);
   int64_t target = 0;
   for (uint64_t i = 0; i < in.count; ++i) {
@@ -64,6 +96,8 @@ Status runReduce(const plan::Reduce &op, Context &ctx) {
       acc[target] = std::isnan(x) || std::isnan(acc[target])
                         ? NAN
                         : std::max(acc[target], x);
+    else if (isProd)
+      acc[target] *= x;
     else
       acc[target] += x;
     for (size_t d = rank; d-- > 0;) {
