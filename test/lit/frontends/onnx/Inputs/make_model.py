@@ -90,6 +90,23 @@ def expand_where():
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
 
 
+def flatten_numel():
+    """A flatten as exporters write it when the sizes are symbolic: the
+    product of the trailing dimensions of Shape(x), by ReduceProd."""
+    c = lambda name, v: helper.make_node(
+        "Constant", [], [name], value=numpy_helper.from_array(np.array(v, np.int64)))
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
+             c("one", [1]), c("end", [3]), c("rows", [2]),
+             helper.make_node("Slice", ["shape", "one", "end"], ["tail"]),
+             helper.make_node("ReduceProd", ["tail"], ["numel"], keepdims=1),
+             helper.make_node("Concat", ["rows", "numel"], ["target"], axis=0),
+             helper.make_node("Reshape", ["x", "target"], ["y"])]
+    return helper.make_graph(
+        nodes, "flatten_numel",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 12])])
+
+
 def missing_input():
     """Nodes without a required input, or with one too many: the converters
     never see them (found by fuzzing: an Expand without its shape)."""
@@ -218,6 +235,8 @@ def main():
         graph = conv_bn()
     elif kind == "expand_where":
         graph = expand_where()
+    elif kind == "flatten_numel":
+        graph = flatten_numel()
     elif kind == "missing_input":
         graph = missing_input()
     elif kind == "unsupported":
