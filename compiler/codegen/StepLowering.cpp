@@ -464,8 +464,8 @@ ProgramLowering::lowerFusedAttentionGrad(dl::FusedAttentionGradOp fused) {
   if (yield->getOperand(0) != ds) {
     SmallVector<Value> inputs{queryGrad};
     llvm::append_range(inputs, fused.getInputs());
-    FailureOr<Program> program = buildProgram(
-        fused, block, inputs, fused.getScoresType().getShape());
+    FailureOr<Program> program =
+        buildProgram(fused, block, inputs, fused.getScoresType().getShape());
     if (failed(program))
       return failure();
     if (ds.use_empty() || program->ins.empty() ||

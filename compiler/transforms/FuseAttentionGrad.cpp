@@ -48,13 +48,13 @@ MatmulOp productOf(Value lhs, Value rhs, bool transposeLhs) {
 
 /// What the backward pass of one attention op is made of.
 struct Backward {
-  MatmulOp scoresGrad;    // dp = g @ v^T
-  MatmulOp valueGrad;     // dv = p^T @ g
-  SoftmaxGradOp softmax;  // softmax_grad(p, dp)
-  FusedOp epilogue;       // the mask's and scale's gradient, if any
-  MatmulOp queryGrad;     // dq = ds @ k
-  MatmulOp keyGrad;       // dk = ds^T @ q
-  Value grad;             // g
+  MatmulOp scoresGrad;   // dp = g @ v^T
+  MatmulOp valueGrad;    // dv = p^T @ g
+  SoftmaxGradOp softmax; // softmax_grad(p, dp)
+  FusedOp epilogue;      // the mask's and scale's gradient, if any
+  MatmulOp queryGrad;    // dq = ds @ k
+  MatmulOp keyGrad;      // dk = ds^T @ q
+  Value grad;            // g
 
   /// The op every other one comes after.
   Operation *first() const {
@@ -147,8 +147,7 @@ struct DlFuseAttentionGradPass
 
   void runOnOperation() override {
     SmallVector<FusedAttentionOp> attentions;
-    getOperation().walk(
-        [&](FusedAttentionOp op) { attentions.push_back(op); });
+    getOperation().walk([&](FusedAttentionOp op) { attentions.push_back(op); });
     for (FusedAttentionOp attention : attentions)
       if (std::optional<Backward> backward = matchBackward(attention))
         fuse(attention, *backward);
@@ -177,8 +176,7 @@ struct DlFuseAttentionGradPass
     if (!fits(attention))
       return;
     Value grad = b.grad;
-    SmallVector<Value> gradients{b.queryGrad.getResult(),
-                                 b.keyGrad.getResult(),
+    SmallVector<Value> gradients{b.queryGrad.getResult(), b.keyGrad.getResult(),
                                  b.valueGrad.getResult()};
     // The multi-head layouts: the gradient read through a copy that split
     // its heads, the gradients written where the copies merging them put
@@ -218,9 +216,8 @@ struct DlFuseAttentionGradPass
         types.push_back(gradient.getType());
     auto fused = FusedAttentionGradOp::create(
         builder, b.softmax.getLoc(), types,
-        merged ? split.getInputs().front() : grad,
-        attention.getProbabilities(), attention.getQuery(), attention.getKey(),
-        attention.getValue(), inputs);
+        merged ? split.getInputs().front() : grad, attention.getProbabilities(),
+        attention.getQuery(), attention.getKey(), attention.getValue(), inputs);
     fused.setMergeHeads(merged);
     Block *body = builder.createBlock(&fused.getBody());
     RankedTensorType scores = fused.getScoresType();
@@ -230,7 +227,8 @@ struct DlFuseAttentionGradPass
     if (b.epilogue) {
       Block &old = b.epilogue.getBody().front();
       IRMapping mapping;
-      for (auto [arg, now] : llvm::zip(old.getArguments(), body->getArguments()))
+      for (auto [arg, now] :
+           llvm::zip(old.getArguments(), body->getArguments()))
         mapping.map(arg, now);
       for (Operation &op : old)
         builder.clone(op, mapping);

@@ -228,8 +228,7 @@ LogicalResult FusedAttentionGradOp::verify() {
   if (failed(verifyElementwiseBody(*this, block, arguments, scores.getShape())))
     return failure();
   auto yield = cast<YieldOp>(block.getTerminator());
-  if (yield.getValues().size() != 1 ||
-      yield.getValues()[0].getType() != scores)
+  if (yield.getValues().size() != 1 || yield.getValues()[0].getType() != scores)
     return emitOpError("must yield one value of the scores' type ") << scores;
   return success();
 }

@@ -23,7 +23,16 @@ using namespace dlc::onnx;
 namespace {
 
 enum class Reduction {
-  Sum, Mean, Max, Min, Prod, L1, L2, LogSum, LogSumExp, SumSquare
+  Sum,
+  Mean,
+  Max,
+  Min,
+  Prod,
+  L1,
+  L2,
+  LogSum,
+  LogSumExp,
+  SumSquare
 };
 
 /// The axes to reduce, from the attribute (older opsets) or the second input
@@ -66,9 +75,9 @@ Value foldIntegerReduction(NodeContext &ctx, Reduction kind,
                            bool keep) {
   if (!value || !isa<IntegerType>(value.getElementType()) ||
       value.getElementType().isInteger(1) || value.getNumElements() > 4096 ||
-      !llvm::is_contained({Reduction::Sum, Reduction::Prod, Reduction::Max,
-                           Reduction::Min},
-                          kind))
+      !llvm::is_contained(
+          {Reduction::Sum, Reduction::Prod, Reduction::Max, Reduction::Min},
+          kind))
     return nullptr;
   auto type = cast<RankedTensorType>(value.getType());
   ArrayRef<int64_t> in = type.getShape();
@@ -103,10 +112,18 @@ Value foldIntegerReduction(NodeContext &ctx, Reduction kind,
     std::optional<int64_t> &r = result[at];
     // Wrapping, as the kernels do.
     switch (kind) {
-    case Reduction::Sum: r = int64_t(uint64_t(*r) + uint64_t(x)); break;
-    case Reduction::Prod: r = int64_t(uint64_t(*r) * uint64_t(x)); break;
-    case Reduction::Max: r = r ? std::max(*r, x) : x; break;
-    default: r = r ? std::min(*r, x) : x; break;
+    case Reduction::Sum:
+      r = int64_t(uint64_t(*r) + uint64_t(x));
+      break;
+    case Reduction::Prod:
+      r = int64_t(uint64_t(*r) * uint64_t(x));
+      break;
+    case Reduction::Max:
+      r = r ? std::max(*r, x) : x;
+      break;
+    default:
+      r = r ? std::min(*r, x) : x;
+      break;
     }
   }
   // Cut to the element type's width, as the kernels store it.
@@ -171,7 +188,9 @@ LogicalResult convertReduce(NodeContext &ctx) {
   case Reduction::Sum: r = sum(x, keep); break;
   case Reduction::Mean: r = ctx.make<ReduceMeanOp>(x, **axes, keep); break;
   case Reduction::Max: r = max(x, keep); break;
-  case Reduction::Prod: r = ctx.make<ReduceProdOp>(x, **axes, keep); break;
+  case Reduction::Prod:
+    r = ctx.make<ReduceProdOp>(x, **axes, keep);
+    break;
   case Reduction::Min:
     r = max(NegOp::create(ctx.b, ctx.loc, x), keep);
     r = r ? NegOp::create(ctx.b, ctx.loc, r) : r;

@@ -253,8 +253,8 @@ bool emitAttentionGrad(KernelWriter &w, const plan::AttentionGrad &op,
   w.line("const " + T + " *ph = probs + head * " + I(t * s) + ";");
   auto stage = [&](const std::string &to, int64_t n, int64_t width,
                    const std::string &from) {
-    w.open("for (int x = threadIdx.x; x < " + I(n * width) + "; x += " +
-           I(kGradWarps * 32) + ")");
+    w.open("for (int x = threadIdx.x; x < " + I(n * width) +
+           "; x += " + I(kGradWarps * 32) + ")");
     w.line("int r = x / " + I(width) + ", c = x % " + I(width) + ";");
     w.line(to + "[r * " + I(width + 1) + " + c] = " + from + ";");
     w.close();
@@ -268,8 +268,8 @@ bool emitAttentionGrad(KernelWriter &w, const plan::AttentionGrad &op,
   // all of a warp's lanes, so the shuffles see every lane.
   w.open("for (int i = warp; i < " + I(t) + "; i += " + I(kGradWarps) + ")");
   w.line("long long gAt = " + rowStart("i", t, e2, h, false, 0) + ";");
-  w.line("for (int c = lane; c < " + I(e2) + "; c += 32) row[c] = grad[gAt + "
-         "c];");
+  w.line("for (int c = lane; c < " + I(e2) +
+         "; c += 32) row[c] = grad[gAt + c];");
   w.line("__syncwarp();");
   w.line(T + " dot = 0;");
   w.open("for (int j = lane; j < " + I(s) + "; j += 32)");
@@ -321,13 +321,13 @@ bool emitAttentionGrad(KernelWriter &w, const plan::AttentionGrad &op,
   w.line(dv + "[" + rowStart("j", s, e2, h, op.packed(), 2) + " + c] = acc;");
   w.close();
   w.close();
-  w.summary = "attention's gradient over " + std::to_string(s) + " keys of " +
-              std::to_string(e) + " (a head a block" +
-              (op.merge_heads() ? ", heads merged" : "") +
-              (op.packed() ? ", q, k and v packed" : "") + ")" +
-              (op.epilogue() ? ", score gradients through elementwise " +
-                                   epilogue
-                             : std::string());
+  w.summary =
+      "attention's gradient over " + std::to_string(s) + " keys of " +
+      std::to_string(e) + " (a head a block" +
+      (op.merge_heads() ? ", heads merged" : "") +
+      (op.packed() ? ", q, k and v packed" : "") + ")" +
+      (op.epilogue() ? ", score gradients through elementwise " + epilogue
+                     : std::string());
   return true;
 }
 

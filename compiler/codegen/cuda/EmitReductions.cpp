@@ -73,7 +73,9 @@ bool emitReduce(KernelWriter &w, const plan::Reduce &op, std::string &error) {
   }
   bool isProd = op.kind() == plan::ReduceKind::Prod;
   std::string acc = isMax ? computeType(x.dtype) : sumType(x.dtype);
-  std::string combine = isMax ? "dlc_max()" : isProd ? "dlc_prod()" : "dlc_sum()";
+  std::string combine = isMax    ? "dlc_max()"
+                        : isProd ? "dlc_prod()"
+                                 : "dlc_sum()";
   std::string init = isMax ? lowest(acc) : isProd ? "1" : "0";
   w.use(kNanMax);
   auto element = [&](const std::string &o, const std::string &r) {

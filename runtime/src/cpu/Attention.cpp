@@ -111,7 +111,8 @@ Status attentionGradTyped(const plan::AttentionGrad &op, Context &ctx) {
   scores.count = *checkedNumElements(scores.shape);
   std::vector<T> ds(static_cast<size_t>(scores.count));
   scores.data = reinterpret_cast<uint8_t *>(ds.data());
-  std::vector<T> gh(static_cast<size_t>(t * e2)), dp(static_cast<size_t>(t * s));
+  std::vector<T> gh(static_cast<size_t>(t * e2)),
+      dp(static_cast<size_t>(t * s));
   auto gather = [&](const T *from, HeadRows at, int64_t head, T *to) {
     for (int64_t i = 0; i < at.n; ++i)
       std::copy(from + at.at(head, i), from + at.at(head, i) + at.width,

@@ -65,8 +65,9 @@ Status runReduce(const plan::Reduce &op, Context &ctx) {
     std::vector<int64_t> idxI(rank, 0);
     int64_t at = 0;
     for (uint64_t i = 0; i < in.count; ++i) {
-      uint64_t x = in.dtype == DType::I32 ? uint64_t(int64_t(in.as<int32_t>()[i]))
-                                          : uint64_t(in.as<int64_t>()[i]);
+      uint64_t x = in.dtype == DType::I32
+                       ? uint64_t(int64_t(in.as<int32_t>()[i]))
+                       : uint64_t(in.as<int64_t>()[i]);
       accI[at] = isProd ? accI[at] * x : accI[at] + x;
       for (size_t d = rank; d-- > 0;) {
         at += outStrides[d];
