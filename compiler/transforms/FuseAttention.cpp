@@ -2,7 +2,8 @@
 //
 // After the softmax prologues: q @ k^T, the softmax of the (modified)
 // scores and the product of the probabilities with v become one
-// dl.fused_attention when the scores have no other reader. Probabilities
+// dl.fused_attention when the scores have no other reader (a head too long
+// for shared memory goes through it in tiles of keys). Probabilities
 // read elsewhere too (by the backward pass) become its second result. The
 // softmax's prologue body, if any, becomes the attention's body, its
 // scores argument moved to the front. A copy that swaps the result's heads
@@ -60,17 +61,19 @@ struct DlFuseAttentionPass
       fuse(softmax);
   }
 
-  /// Whether a head's keys (padded by a column), values, and a query row
-  /// and a probability row per warp (4 warps) fit the kernel's shared
-  /// memory.
+  /// Whether the kernel's shared memory holds a head's keys (padded by a
+  /// column), values, and a query row and a probability row per warp (4
+  /// warps); or else, for the kernel that takes the keys in tiles, one key
+  /// and its value, the block's 16 query rows and a score per warp.
   bool fits(RankedTensorType query, RankedTensorType key,
             RankedTensorType value) const {
     int64_t rank = query.getRank();
     int64_t e = query.getDimSize(rank - 1), s = key.getDimSize(rank - 2);
     int64_t e2 = value.getDimSize(rank - 1);
     int64_t bytes = query.getElementTypeBitWidth() / 8;
-    return (s * (e + 1) + s * e2 + 4 * (e + s)) * bytes <=
-           int64_t(maxSharedBytes);
+    int64_t whole = s * (e + 1) + s * e2 + 4 * (e + s);
+    int64_t tiled = (e + 1) + e2 + 16 * e + 4;
+    return std::min(whole, tiled) * bytes <= int64_t(maxSharedBytes);
   }
 
   void fuse(Operation *softmax) {

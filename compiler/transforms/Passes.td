@@ -194,9 +194,11 @@ def DlFuseAttention : Pass<"dl-fuse-attention", "::mlir::func::FuncOp"> {
     of the scores (or a `dl.fused_softmax` reading them, whose body then
     modifies each score: scale, causal mask) and `dl.matmul` of the
     probabilities by `%v` become one `dl.fused_attention` when nothing else
-    reads the scores, the three share their leading dimensions, and a
-    head's keys and values fit the kernel's shared memory
-    (`max-shared-bytes`). Probabilities that others read too (training's
+    reads the scores, the three share their leading dimensions, and the
+    kernel's shared memory (`max-shared-bytes`) holds a head's keys and
+    values, or else a tile of them beside a block's query rows (long
+    contexts: the kernel then sweeps the keys tile by tile with an online
+    softmax). Probabilities that others read too (training's
     backward pass) become the op's second result, which the kernel writes.
     A copy of the result with its heads and rows swapped, its only reader
     (a multi-head layer merging its heads), becomes `merge_heads`: the
@@ -204,7 +206,8 @@ def DlFuseAttention : Pass<"dl-fuse-attention", "::mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"maxSharedBytes", "max-shared-bytes", "unsigned", "40960",
-           "the most shared memory a head's keys, values and rows may take">,
+           "the most shared memory the kernel's keys, values and rows may "
+           "take">,
   ];
   let dependentDialects = ["::mlir::dl::DlDialect"];
 }

@@ -441,11 +441,15 @@ def attention_cases(runner):
     """q @ k^T, a softmax over the keys and the product with v, which
     dl-fuse-attention makes one kernel (dl.fused_attention): plain, with
     the scores scaled and masked in its body, and with the heads' merge (a
-    transpose after) stored by the kernel; small heads, and heads of
+    transpose after) stored by the kernel, and with the probabilities
+    read elsewhere too (masked; the kernel writes them); small heads, heads of
     more than 32 keys, 32 columns and 16 query rows (the kernel's loops
-    over lanes and row blocks)."""
+    over lanes and row blocks), and heads too long for shared memory (the
+    kernel that sweeps the keys in tiles, the last one partial: online
+    softmax, or two sweeps when it writes the probabilities)."""
     shapes = [((2, 3, 5, 8), (2, 3, 7, 8), (2, 3, 7, 6)),
-              ((1, 2, 20, 40), (1, 2, 45, 40), (1, 2, 45, 36))]
+              ((1, 2, 20, 40), (1, 2, 45, 40), (1, 2, 45, 36)),
+              ((1, 2, 20, 40), (1, 2, 300, 40), (1, 2, 300, 36))]
     for dtype in (np.float32, np.float64):
         for i, (sq, sk, sv) in enumerate(shapes):
             q, k, v = (rand(*shape, dtype=dtype) for shape in (sq, sk, sv))
@@ -459,11 +463,11 @@ def attention_cases(runner):
             product = (f"  %s = dl.matmul %q, %k {{transpose_rhs}} : ({tq}, {tk}) -> {ts}\n")
             weighted = (f"  %r = dl.matmul %p, %v : ({ts}, {tv}) -> "
                         f"{tensor_type(np.zeros(sq[:-1] + sv[-1:], dtype))}")
-            for form in ("plain", "masked", "merged"):
+            for form in ("plain", "masked", "merged", "probabilities"):
                 a = scores
                 body = product
                 inputs = {"q": q, "k": k, "v": v}
-                if form == "masked":
+                if form in ("masked", "probabilities"):
                     a = np.where(mask, scores * 0.3, -1e9)
                     body += (f"  %a = dl.mul %s, %c : ({ts}, {tensor_type(scale)}) -> {ts}\n"
                              f"  %b = dl.select %m, %a, %l : ({tensor_type(mask)}, {ts}, "
@@ -483,10 +487,15 @@ def attention_cases(runner):
                             f"  %r = dl.transpose %o permutation = [0, 2, 1, 3] : "
                             f"{tensor_type(expected)} -> {tensor_type(merged)}")
                     expected = merged
+                outputs = {"r": ("%r", expected)}
+                if form == "probabilities":
+                    outputs["p"] = ("%p", (e / e.sum(axis=-1, keepdims=True))
+                                    .astype(dtype))
                 runner.run_module(f"attention-{form}-{np.dtype(dtype)}-{i}",
-                                  entry(inputs, {"r": ("%r", expected)},
-                                        body + tail),
-                                  inputs, {"r": expected})
+                                  entry(inputs, outputs, body + tail), inputs,
+                                  {name: value for name, (_, value)
+                                   in outputs.items()},
+                                  kernel="attention")
 
 
 def attention_grad_cases(runner):

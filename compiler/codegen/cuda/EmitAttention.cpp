@@ -10,6 +10,14 @@
 // scores never reach global memory, nor the probabilities unless the
 // backward pass needs them.
 //
+// A head whose keys and values do not fit (long contexts) goes through
+// shared memory a tile of keys at a time: the block's 16 query rows stay
+// there, and each warp keeps its rows' running maximum, sum of
+// exponentials and output columns in registers, rescaling them when a tile
+// raises the maximum (the online softmax of FlashAttention). Training,
+// which writes the normalized probabilities, takes two sweeps over the
+// tiles: the row statistics first, then the probabilities and the sums.
+//
 // The backward pass takes a whole head per block of 8 warps, since the
 // keys' gradients sum over every query row: with the keys and values in
 // shared memory, a warp takes a query row at a time and computes the
@@ -27,6 +35,7 @@
 #include "compiler/codegen/cuda/Emitters.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 namespace dlc::cuda {
@@ -34,8 +43,192 @@ namespace dlc::cuda {
 namespace {
 
 constexpr int64_t kWarps = 4, kRowsPerBlock = 16;
+/// The shared memory a block of either attention kernel may take, in bytes:
+/// what dl-fuse-attention allows by default.
+constexpr int64_t kSharedBytes = 40960;
 
 std::string I(int64_t v) { return integer(v); }
+
+/// Keys per tile of the tiled kernel: the most, up to 64, whose keys
+/// (padded by a column), values, the block's query rows and a score row
+/// per warp fit kSharedBytes; 0 if not even one key does.
+int64_t keyTile(int64_t e, int64_t e2, int64_t bytes) {
+  for (int64_t tile = 64; tile >= 1; tile /= 2)
+    if ((tile * (e + 1) + tile * e2 + kRowsPerBlock * e + kWarps * tile) *
+            bytes <=
+        kSharedBytes)
+      return tile;
+  return 0;
+}
+
+/// The tiled kernel (see the file comment) for heads of `s` keys whose
+/// keys and values do not fit in shared memory at once.
+bool emitTiledAttention(KernelWriter &w, const plan::Attention &op,
+                        const Operand &q, int64_t heads, int64_t t, int64_t e,
+                        int64_t s, int64_t e2, bool prologue,
+                        std::string &error) {
+  std::string T = computeType(q.dtype);
+  int64_t tile = keyTile(e, e2, q.dtype == plan::DType::F64 ? 8 : 4);
+  if (tile == 0) {
+    error = "attention's query rows do not fit in shared memory";
+    return false;
+  }
+  int64_t rowBlocks = (t + kRowsPerBlock - 1) / kRowsPerBlock;
+  int64_t rowsPerWarp = kRowsPerBlock / kWarps;
+  int64_t columns = (e2 + 31) / 32; // output columns per lane
+  bool twoSweeps = op.with_probabilities();
+  std::string low = literal(-std::numeric_limits<double>::infinity(), q.dtype);
+  std::string exp = mathFunction("exp", q.dtype);
+  w.launch({uint32_t(heads * rowBlocks), 1, 1}, {uint32_t(kWarps * 32), 1, 1});
+  w.line("__shared__ " + T + " Ks[" + I(tile) + "][" + I(e + 1) + "];");
+  w.line("__shared__ " + T + " Vs[" + I(tile) + "][" +
+         I(std::max<int64_t>(e2, 1)) + "];");
+  w.line("__shared__ " + T + " Qs[" + I(kRowsPerBlock) + "][" +
+         I(std::max<int64_t>(e, 1)) + "];");
+  w.line("__shared__ " + T + " Ps[" + I(kWarps) + "][" + I(tile) + "];");
+  w.line("long long head = blockIdx.x / " + I(rowBlocks) + ";");
+  w.line("int row0 = blockIdx.x % " + I(rowBlocks) + " * " + I(kRowsPerBlock) +
+         ";");
+  w.line("int warp = threadIdx.x / 32, lane = threadIdx.x % 32;");
+  w.open("for (int x = threadIdx.x; x < " + I(kRowsPerBlock * e) +
+         "; x += " + I(kWarps * 32) + ")");
+  w.line("int r = row0 + x / " + I(std::max<int64_t>(e, 1)) + ";");
+  w.line("Qs[x / " + I(std::max<int64_t>(e, 1)) + "][x % " +
+         I(std::max<int64_t>(e, 1)) + "] = r < " + I(t) + " ? q[(head * " +
+         I(t) + " + r) * " + I(e) + " + x % " + I(std::max<int64_t>(e, 1)) +
+         "] : 0;");
+  w.close();
+  // Row i of the warp is block row warp + i * kWarps.
+  w.line(T + " high[" + I(rowsPerWarp) + "], sum[" + I(rowsPerWarp) +
+         "], acc[" + I(rowsPerWarp) + "][" + I(columns) + "];");
+  w.open("for (int i = 0; i < " + I(rowsPerWarp) + "; ++i)");
+  w.line("high[i] = " + low + ";");
+  w.line("sum[i] = 0;");
+  w.line("for (int u = 0; u < " + I(columns) + "; ++u) acc[i][u] = 0;");
+  w.close();
+  // The scores of row `i` of the warp for the tile's keys into Ps[warp],
+  // through the prologue; `tileHigh` is their warp-wide maximum.
+  auto scores = [&]() {
+    w.line(T + " tileHigh = " + low + ";");
+    w.open("for (int j = lane; j < n; j += 32)");
+    w.line(T + " score = 0;");
+    w.line("#pragma unroll 8");
+    w.line("for (int c = 0; c < " + I(e) +
+           "; ++c) score += Qs[br][c] * Ks[j][c];");
+    if (prologue)
+      w.line("score = modify(score, (head * " + I(t) + " + row) * " + I(s) +
+             " + k0 + j);");
+    w.line("Ps[warp][j] = score;");
+    w.line("tileHigh = score > tileHigh ? score : tileHigh;");
+    w.close();
+    w.line("for (int o = 16; o > 0; o /= 2) { " + T +
+           " other = __shfl_xor_sync(0xffffffffu, tileHigh, o); tileHigh = "
+           "other > tileHigh ? other : tileHigh; }");
+  };
+  // One sweep over the key tiles; `body` handles row i of the warp (block
+  // row br, row `row` of the head) once its scores are in Ps[warp].
+  auto sweep = [&](const std::function<void()> &body) {
+    w.open("for (int k0 = 0; k0 < " + I(s) + "; k0 += " + I(tile) + ")");
+    w.line("int n = min(" + I(tile) + ", " + I(s) + " - k0);");
+    w.line("__syncthreads();");
+    w.open("for (int x = threadIdx.x; x < n * " + I(e) + "; x += " +
+           I(kWarps * 32) + ")");
+    w.line("Ks[x / " + I(std::max<int64_t>(e, 1)) + "][x % " +
+           I(std::max<int64_t>(e, 1)) + "] = k[(head * " + I(s) + " + k0) * " +
+           I(e) + " + x];");
+    w.close();
+    w.open("for (int x = threadIdx.x; x < n * " + I(e2) + "; x += " +
+           I(kWarps * 32) + ")");
+    w.line("Vs[x / " + I(std::max<int64_t>(e2, 1)) + "][x % " +
+           I(std::max<int64_t>(e2, 1)) + "] = v[(head * " + I(s) + " + k0) * " +
+           I(e2) + " + x];");
+    w.close();
+    w.line("__syncthreads();");
+    // Rows are whole warps' work, so the shuffles see every lane.
+    w.open("for (int i = 0; i < " + I(rowsPerWarp) + "; ++i)");
+    w.line("int br = warp + i * " + I(kWarps) + ", row = row0 + br;");
+    w.line("if (row >= " + I(t) + ") break;");
+    scores();
+    body();
+    // The next row overwrites this one's scores.
+    w.line("__syncwarp();");
+    w.close();
+    w.close();
+  };
+  if (twoSweeps) {
+    // The rows' maxima and sums of exponentials.
+    sweep([&] {
+      w.line(T + " top = tileHigh > high[i] ? tileHigh : high[i];");
+      w.line("if (top == " + low + ") continue;");
+      w.line(T + " part = 0;");
+      w.line("for (int j = lane; j < n; j += 32) part += " + exp +
+             "(Ps[warp][j] - top);");
+      w.line("for (int o = 16; o > 0; o /= 2) part += "
+             "__shfl_xor_sync(0xffffffffu, part, o);");
+      w.line("sum[i] = sum[i] * " + exp + "(high[i] - top) + part;");
+      w.line("high[i] = top;");
+    });
+    // The probabilities, written, and their products with the values.
+    sweep([&] {
+      w.open("for (int j = lane; j < n; j += 32)");
+      w.line(T + " p = " + exp + "(Ps[warp][j] - high[i]) / sum[i];");
+      w.line("Ps[warp][j] = p;");
+      w.line("probs[(head * " + I(t) + " + row) * " + I(s) + " + k0 + j] = p;");
+      w.close();
+      w.line("__syncwarp();");
+      w.open("for (int u = 0; u < " + I(columns) + "; ++u)");
+      w.line("int c = lane + 32 * u;");
+      w.line("if (c >= " + I(e2) + ") break;");
+      w.line(T + " a = 0;");
+      w.line("for (int j = 0; j < n; ++j) a += Ps[warp][j] * Vs[j][c];");
+      w.line("acc[i][u] += a;");
+      w.close();
+    });
+  } else {
+    // One sweep: a tile that raises a row's maximum rescales what the row
+    // summed so far.
+    sweep([&] {
+      w.line(T + " top = tileHigh > high[i] ? tileHigh : high[i];");
+      w.line("if (top == " + low + ") continue;");
+      w.line(T + " scale = " + exp + "(high[i] - top), part = 0;");
+      w.open("for (int j = lane; j < n; j += 32)");
+      w.line(T + " p = " + exp + "(Ps[warp][j] - top);");
+      w.line("Ps[warp][j] = p;");
+      w.line("part += p;");
+      w.close();
+      w.line("for (int o = 16; o > 0; o /= 2) part += "
+             "__shfl_xor_sync(0xffffffffu, part, o);");
+      w.line("sum[i] = sum[i] * scale + part;");
+      w.line("high[i] = top;");
+      w.line("__syncwarp();");
+      w.open("for (int u = 0; u < " + I(columns) + "; ++u)");
+      w.line("int c = lane + 32 * u;");
+      w.line("if (c >= " + I(e2) + ") break;");
+      w.line(T + " a = 0;");
+      w.line("for (int j = 0; j < n; ++j) a += Ps[warp][j] * Vs[j][c];");
+      w.line("acc[i][u] = acc[i][u] * scale + a;");
+      w.close();
+    });
+  }
+  // The rows' outputs, where the heads' merge puts them.
+  w.open("for (int i = 0; i < " + I(rowsPerWarp) + "; ++i)");
+  w.line("int row = row0 + warp + i * " + I(kWarps) + ";");
+  w.line("if (row >= " + I(t) + ") break;");
+  if (op.merge_heads()) {
+    int64_t h = q.shape[q.shape.size() - 3];
+    w.line("long long outAt = (head / " + I(h) + " * " + I(t) + " + row) * " +
+           I(h) + " + head % " + I(h) + ";");
+  } else {
+    w.line("long long outAt = head * " + I(t) + " + row;");
+  }
+  w.open("for (int u = 0; u < " + I(columns) + "; ++u)");
+  w.line("int c = lane + 32 * u;");
+  w.line("if (c < " + I(e2) + ") out[outAt * " + I(e2) + " + c] = " +
+         (twoSweeps ? std::string("acc[i][u]") : "acc[i][u] / sum[i]") + ";");
+  w.close();
+  w.close();
+  return true;
+}
 
 } // namespace
 
@@ -80,6 +273,23 @@ bool emitAttention(KernelWriter &w, const plan::Attention &op,
   if (heads * rowBlocks > int64_t(std::numeric_limits<int32_t>::max())) {
     error = "attention has more heads and rows than a grid launches";
     return false;
+  }
+  int64_t bytes = q.dtype == plan::DType::F64 ? 8 : 4;
+  if ((s * (e + 1) + s * std::max<int64_t>(e2, 1) + kWarps * (e + s)) * bytes >
+      kSharedBytes) {
+    if (!emitTiledAttention(w, op, q, heads, t, e, s, e2, bool(op.prologue()),
+                            error))
+      return false;
+    w.summary = "attention over " + std::to_string(s) + " keys of " +
+                std::to_string(e) + " in tiles of " +
+                std::to_string(keyTile(e, e2, bytes)) + " (" +
+                std::to_string(kRowsPerBlock) + " rows a block" +
+                (op.with_probabilities() ? ", two sweeps, probabilities written"
+                                         : ", online softmax") +
+                (op.merge_heads() ? ", heads merged" : "") + ")" +
+                (op.prologue() ? ", scores through elementwise " + prologue
+                               : std::string());
+    return true;
   }
   w.launch({uint32_t(heads * rowBlocks), 1, 1},
            {uint32_t(kWarps * 32), 1, 1});

@@ -1,5 +1,6 @@
 // RUN: dl-opt %s --split-input-file --dl-fuse-elementwise --dl-fuse-softmax-prologue --dl-fuse-attention | FileCheck %s
 // RUN: dl-opt %s --split-input-file --dl-fuse-elementwise --dl-fuse-softmax-prologue --dl-fuse-attention=max-shared-bytes=256 | FileCheck %s --check-prefix=SMALL
+// RUN: dl-opt %s --split-input-file --dl-fuse-elementwise --dl-fuse-softmax-prologue --dl-fuse-attention=max-shared-bytes=400 | FileCheck %s --check-prefix=TILED
 
 // Inference attention: the scores, their scale and causal mask, the
 // softmax and the weighted sum are one op; its body is the softmax's
@@ -14,10 +15,13 @@
 // CHECK-NEXT:   dl.yield %[[W]] : tensor<2x2x8x8xf32>
 // CHECK: return %[[O]]
 // A head's keys and values (8 x 4 each) do not fit in 256 bytes with the
-// rows: the ops stay.
+// rows, nor does a tile of one key beside the block's 16 query rows: the
+// ops stay. In 400 bytes the tile fits (the kernel sweeps the keys).
 // SMALL-LABEL: func.func @causal
 // SMALL-NOT: dl.fused_attention
 // SMALL: dl.fused_softmax
+// TILED-LABEL: func.func @causal
+// TILED: dl.fused_attention %arg0, %arg1, %arg2 inputs(%arg3, %arg4, %arg5)
 func.func @causal(%q: tensor<2x2x8x4xf32>, %k: tensor<2x2x8x4xf32>,
                   %v: tensor<2x2x8x4xf32>, %scale: tensor<f32>,
                   %mask: tensor<8x8xi1>, %low: tensor<f32>) -> tensor<2x2x8x4xf32> {
