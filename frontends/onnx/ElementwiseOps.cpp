@@ -337,9 +337,15 @@ LogicalResult convertCeil(NodeContext &ctx) {
 }
 
 LogicalResult convertPow(NodeContext &ctx) {
-  // ONNX lets the exponent have another type; dl wants the base's.
-  Value exponent = ctx.castTo(ctx.in(1), elementType(ctx.in(0)));
-  Value r = ctx.make<PowOp>(ctx.in(0), exponent);
+  // ONNX lets the exponent have another type; dl wants the base's, and a
+  // float. An integer base is raised in f64 (exact below 2^53) and the
+  // result truncated back to its type, as the reference does.
+  Type base = elementType(ctx.in(0));
+  Type compute = isa<FloatType>(base) ? base : ctx.b.getF64Type();
+  Value r = ctx.make<PowOp>(ctx.castTo(ctx.in(0), compute),
+                            ctx.castTo(ctx.in(1), compute));
+  if (r && compute != base)
+    r = ctx.castTo(r, base);
   ctx.set(0, r);
   return success(r != nullptr);
 }

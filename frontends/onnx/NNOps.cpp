@@ -296,6 +296,50 @@ LogicalResult convertConvTranspose(NodeContext &ctx) {
   return success(y != nullptr);
 }
 
+/// Col2Im (2-D): the input [N, C * kH * kW, L] holds one window per column;
+/// dl.col2im sums one window per row, [N * L, C * kH * kW], into the image.
+LogicalResult convertCol2Im(NodeContext &ctx) {
+  auto image = ctx.ints(1, "the image shape");
+  auto block = ctx.ints(2, "the block shape");
+  if (failed(image) || failed(block))
+    return failure();
+  if (image->size() != 2 || block->size() != 2)
+    return ctx.unsupported("Col2Im of other than 2-D images");
+  if (ctx.rank(0) != 3)
+    return ctx.error() << "input must be [N, C * block size, L]", failure();
+  auto [strides, dilations, pads] = readSpatialAttrs(ctx, 2);
+  if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
+    return ctx.error() << "strides, dilations and pads must match the 2 "
+                          "image dimensions",
+           failure();
+  ArrayRef<int64_t> in = ctx.type(0).getShape();
+  int64_t windowSize = (*block)[0] * (*block)[1];
+  // Windows along each image dimension, as dl.col2im counts them.
+  int64_t windows = 1;
+  for (int i = 0; i < 2; ++i) {
+    int64_t span = ((*block)[i] - 1) * dilations[i] + 1;
+    int64_t room = (*image)[i] + pads[i] + pads[i + 2] - span;
+    if ((*block)[i] <= 0 || strides[i] <= 0 || dilations[i] <= 0 || room < 0)
+      return ctx.error() << "the block does not fit the padded image",
+             failure();
+    windows *= room / strides[i] + 1;
+  }
+  if (in[1] % windowSize || in[2] != windows)
+    return ctx.error() << "input must be [N, C * " << windowSize << ", "
+                       << windows << "] for this image and block, not "
+                       << ctx.type(0),
+           failure();
+  Value rows =
+      ctx.reshape(ctx.make<TransposeOp>(ctx.in(0), ArrayRef<int64_t>{0, 2, 1}),
+                  {in[0] * in[2], in[1]});
+  auto type = RankedTensorType::get(
+      {in[0], in[1] / windowSize, (*image)[0], (*image)[1]},
+      ctx.type(0).getElementType());
+  ctx.set(0, Col2ImOp::create(ctx.b, ctx.loc, type, rows, *block, strides, pads,
+                              dilations));
+  return success();
+}
+
 template <bool isMax> LogicalResult convertGlobalPool(NodeContext &ctx) {
   SmallVector<int64_t> axes;
   for (int64_t i = 2; i < ctx.rank(0); ++i)
@@ -539,6 +583,7 @@ void dlc::onnx::registerNNOps(ConverterTable &t) {
   t.add("MatMul", 1, convertMatMul);
   t.add("Gemm", 7, convertGemm);
   t.add("Conv", 1, convertConv);
+  t.add("Col2Im", 18, convertCol2Im);
   t.add("MaxPool", 1, convertPool<true>);
   t.add("AveragePool", 1, convertPool<false>);
   t.add("LpPool", 2, convertLpPool);

@@ -107,6 +107,19 @@ def flatten_numel():
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 12])])
 
 
+def col2im_mismatch():
+    """Col2Im (opset 18) whose input has 5 windows where a 3x3 image and a
+    2x2 block make 4."""
+    c = lambda name, v: helper.make_node(
+        "Constant", [], [name], value=numpy_helper.from_array(np.array(v, np.int64)))
+    nodes = [c("image", [3, 3]), c("block", [2, 2]),
+             helper.make_node("Col2Im", ["x", "image", "block"], ["y"], name="fold")]
+    return helper.make_graph(
+        nodes, "col2im_mismatch",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+
+
 def missing_input():
     """Nodes without a required input, or with one too many: the converters
     never see them (found by fuzzing: an Expand without its shape)."""
@@ -237,6 +250,8 @@ def main():
         graph = expand_where()
     elif kind == "flatten_numel":
         graph = flatten_numel()
+    elif kind == "col2im_mismatch":
+        graph = col2im_mismatch()
     elif kind == "missing_input":
         graph = missing_input()
     elif kind == "unsupported":
@@ -275,7 +290,8 @@ def main():
             f.write(weights[:8])
     else:
         sys.exit(f"unknown kind {kind}")
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    opset = 18 if kind == "col2im_mismatch" else 17
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     with open(os.path.join(out, "model.onnx"), "wb") as f:
         f.write(model.SerializeToString())
 
