@@ -98,12 +98,15 @@ bool emitTiledAttention(KernelWriter &w, const plan::Attention &op,
          I(t) + " + r) * " + I(e) + " + x % " + I(std::max<int64_t>(e, 1)) +
          "] : 0;");
   w.close();
-  // Row i of the warp is block row warp + i * kWarps.
+  // Row i of the warp is block row warp + i * kWarps. The loops over rows
+  // and columns unroll, so these stay in registers.
   w.line(T + " high[" + I(rowsPerWarp) + "], sum[" + I(rowsPerWarp) +
          "], acc[" + I(rowsPerWarp) + "][" + I(columns) + "];");
+  w.line("#pragma unroll");
   w.open("for (int i = 0; i < " + I(rowsPerWarp) + "; ++i)");
   w.line("high[i] = " + low + ";");
   w.line("sum[i] = 0;");
+  w.line("#pragma unroll");
   w.line("for (int u = 0; u < " + I(columns) + "; ++u) acc[i][u] = 0;");
   w.close();
   // The scores of row `i` of the warp for the tile's keys into Ps[warp],
@@ -145,6 +148,7 @@ bool emitTiledAttention(KernelWriter &w, const plan::Attention &op,
     w.close();
     w.line("__syncthreads();");
     // Rows are whole warps' work, so the shuffles see every lane.
+    w.line("#pragma unroll");
     w.open("for (int i = 0; i < " + I(rowsPerWarp) + "; ++i)");
     w.line("int br = warp + i * " + I(kWarps) + ", row = row0 + br;");
     w.line("if (row >= " + I(t) + ") break;");
@@ -176,6 +180,7 @@ bool emitTiledAttention(KernelWriter &w, const plan::Attention &op,
       w.line("probs[(head * " + I(t) + " + row) * " + I(s) + " + k0 + j] = p;");
       w.close();
       w.line("__syncwarp();");
+      w.line("#pragma unroll");
       w.open("for (int u = 0; u < " + I(columns) + "; ++u)");
       w.line("int c = lane + 32 * u;");
       w.line("if (c >= " + I(e2) + ") break;");
@@ -201,6 +206,7 @@ bool emitTiledAttention(KernelWriter &w, const plan::Attention &op,
       w.line("sum[i] = sum[i] * scale + part;");
       w.line("high[i] = top;");
       w.line("__syncwarp();");
+      w.line("#pragma unroll");
       w.open("for (int u = 0; u < " + I(columns) + "; ++u)");
       w.line("int c = lane + 32 * u;");
       w.line("if (c >= " + I(e2) + ") break;");
@@ -211,6 +217,7 @@ bool emitTiledAttention(KernelWriter &w, const plan::Attention &op,
     });
   }
   // The rows' outputs, where the heads' merge puts them.
+  w.line("#pragma unroll");
   w.open("for (int i = 0; i < " + I(rowsPerWarp) + "; ++i)");
   w.line("int row = row0 + warp + i * " + I(kWarps) + ";");
   w.line("if (row >= " + I(t) + ") break;");
@@ -221,6 +228,7 @@ bool emitTiledAttention(KernelWriter &w, const plan::Attention &op,
   } else {
     w.line("long long outAt = head * " + I(t) + " + row;");
   }
+  w.line("#pragma unroll");
   w.open("for (int u = 0; u < " + I(columns) + "; ++u)");
   w.line("int c = lane + 32 * u;");
   w.line("if (c < " + I(e2) + ") out[outAt * " + I(e2) + " + c] = " +
