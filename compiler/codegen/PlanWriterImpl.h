@@ -89,6 +89,20 @@ private:
                                         llvm::ArrayRef<int64_t> shape);
   mlir::LogicalResult lowerFused(mlir::dl::FusedOp fused);
   mlir::LogicalResult lowerFusedSoftmax(mlir::dl::FusedSoftmaxOp fused);
+  /// The body of an attention op as the program its kernel applies to each
+  /// score (or score gradient), register 0 holding it and input 0 naming
+  /// `first` (unread); a null offset when the body only yields its
+  /// argument. `ops` is the program's length; `what` and `argument` name
+  /// the body and its argument in errors.
+  struct ScoresProgram {
+    fb::Offset<plan::Elementwise> program;
+    uint64_t ops = 0;
+  };
+  mlir::FailureOr<ScoresProgram>
+  lowerScoresBody(mlir::Operation *owner, mlir::Block &block, mlir::Value first,
+                  mlir::ValueRange inputs, llvm::ArrayRef<int64_t> scores,
+                  llvm::StringRef what, llvm::StringRef argument,
+                  llvm::StringRef element);
   mlir::LogicalResult lowerFusedAttention(mlir::dl::FusedAttentionOp fused);
   mlir::LogicalResult
   lowerFusedAttentionGrad(mlir::dl::FusedAttentionGradOp fused);

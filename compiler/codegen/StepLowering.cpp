@@ -400,46 +400,58 @@ LogicalResult ProgramLowering::lowerFusedSoftmax(dl::FusedSoftmaxOp fused) {
   return success();
 }
 
+FailureOr<ProgramLowering::ScoresProgram>
+ProgramLowering::lowerScoresBody(Operation *owner, Block &block, Value first,
+                                 ValueRange inputs, ArrayRef<int64_t> scores,
+                                 StringRef what, StringRef argument,
+                                 StringRef element) {
+  BlockArgument value = block.getArgument(0);
+  for (Operation *user : value.getUsers())
+    if (dl::isViewOp(user))
+      return owner->emitError()
+             << what << " reads " << argument << " through a view; its "
+             << "kernel has each " << element << " alone";
+  ScoresProgram result;
+  if (block.getTerminator()->getOperand(0) == value)
+    return result;
+  SmallVector<Value> programInputs{first};
+  llvm::append_range(programInputs, inputs);
+  FailureOr<Program> program =
+      buildProgram(owner, block, programInputs, scores);
+  if (failed(program))
+    return failure();
+  if (value.use_empty() || program->ins.empty() ||
+      program->ins[0] != tensorOf(first))
+    return owner->emitError() << what << " must read " << argument;
+  result.program = program->write(fbb, {});
+  result.ops = program->code.size();
+  return result;
+}
+
 /// Attention in one kernel. Its body, unless it only yields the scores,
 /// becomes the prologue, whose first input names the output (unread) and
 /// whose register 0 is the score.
 LogicalResult
 ProgramLowering::lowerFusedAttention(dl::FusedAttentionOp fused) {
   Value result = fused.getResult();
-  Block &block = fused.getBody().front();
-  BlockArgument scores = block.getArgument(0);
-  for (Operation *user : scores.getUsers())
-    if (dl::isViewOp(user))
-      return fused.emitError("attention's body reads the scores through a "
-                             "view; its kernel has each score alone");
-  Operation *yield = block.getTerminator();
-  fb::Offset<plan::Elementwise> prologue;
-  uint64_t prologueOps = 0;
-  if (yield->getOperand(0) != scores) {
-    SmallVector<Value> inputs{result};
-    llvm::append_range(inputs, fused.getInputs());
-    FailureOr<Program> program = buildProgram(
-        fused, block, inputs, fused.getScoresType().getShape());
-    if (failed(program))
-      return failure();
-    if (scores.use_empty() || program->ins.empty() ||
-        program->ins[0] != tensorOf(result))
-      return fused.emitError("attention's body must read the scores");
-    prologue = program->write(fbb, {});
-    prologueOps = program->code.size();
-  }
+  FailureOr<ScoresProgram> prologue =
+      lowerScoresBody(fused, fused.getBody().front(), result, fused.getInputs(),
+                      fused.getScoresType().getShape(), "attention's body",
+                      "the scores", "score");
+  if (failed(prologue))
+    return failure();
   Value probabilities = fused.getProbabilities();
   auto body = plan::CreateAttention(
       fbb, tensorOf(fused.getQuery()), tensorOf(fused.getKey()),
       tensorOf(fused.getValue()), tensorOf(result),
       probabilities ? tensorOf(probabilities) : 0, bool(probabilities),
-      fused.getMergeHeads(), prologue);
+      fused.getMergeHeads(), prologue->program);
   // Per score: the two products' multiply-adds (2 flops each), 5 for the
   // softmax, one per prologue op.
   int64_t e = tensorType(fused.getQuery()).getShape().back();
   int64_t e2 = tensorType(result).getShape().back();
   uint64_t flops = fused.getScoresType().getNumElements() *
-                   (2 * e + 2 * e2 + 5 + prologueOps);
+                   (2 * e + 2 * e2 + 5 + prologue->ops);
   addKernel(*fused, "attention", plan::Op::Attention, body.Union(), flops);
   return success();
 }
@@ -451,30 +463,12 @@ ProgramLowering::lowerFusedAttention(dl::FusedAttentionOp fused) {
 LogicalResult
 ProgramLowering::lowerFusedAttentionGrad(dl::FusedAttentionGradOp fused) {
   Value queryGrad = fused.getGradients()[0];
-  Block &block = fused.getBody().front();
-  BlockArgument ds = block.getArgument(0);
-  for (Operation *user : ds.getUsers())
-    if (dl::isViewOp(user))
-      return fused.emitError("attention's gradient body reads its argument "
-                             "through a view; its kernel has each element "
-                             "alone");
-  Operation *yield = block.getTerminator();
-  fb::Offset<plan::Elementwise> epilogue;
-  uint64_t epilogueOps = 0;
-  if (yield->getOperand(0) != ds) {
-    SmallVector<Value> inputs{queryGrad};
-    llvm::append_range(inputs, fused.getInputs());
-    FailureOr<Program> program =
-        buildProgram(fused, block, inputs, fused.getScoresType().getShape());
-    if (failed(program))
-      return failure();
-    if (ds.use_empty() || program->ins.empty() ||
-        program->ins[0] != tensorOf(queryGrad))
-      return fused.emitError("attention's gradient body must read its "
-                             "argument");
-    epilogue = program->write(fbb, {});
-    epilogueOps = program->code.size();
-  }
+  FailureOr<ScoresProgram> epilogue =
+      lowerScoresBody(fused, fused.getBody().front(), queryGrad,
+                      fused.getInputs(), fused.getScoresType().getShape(),
+                      "attention's gradient body", "its argument", "element");
+  if (failed(epilogue))
+    return failure();
   bool packed = fused.isPacked();
   auto body = plan::CreateAttentionGrad(
       fbb, tensorOf(fused.getGrad()), tensorOf(fused.getProbabilities()),
@@ -482,13 +476,13 @@ ProgramLowering::lowerFusedAttentionGrad(dl::FusedAttentionGradOp fused) {
       tensorOf(fused.getValue()), tensorOf(queryGrad),
       packed ? 0 : tensorOf(fused.getGradients()[1]),
       packed ? 0 : tensorOf(fused.getGradients()[2]), fused.getMergeHeads(),
-      packed, epilogue);
+      packed, epilogue->program);
   // Per score: the four products' multiply-adds (2 flops each), 3 for the
   // softmax's gradient, one per epilogue op.
   int64_t e = tensorType(fused.getQuery()).getShape().back();
   int64_t e2 = tensorType(fused.getValue()).getShape().back();
   uint64_t flops = fused.getScoresType().getNumElements() *
-                   (4 * e + 4 * e2 + 3 + epilogueOps);
+                   (4 * e + 4 * e2 + 3 + epilogue->ops);
   addKernel(*fused, "attention_grad", plan::Op::AttentionGrad, body.Union(),
             flops);
   return success();

@@ -37,15 +37,6 @@ MatmulOp scoresProduct(Value value) {
   return matmul;
 }
 
-/// The copy region that reads `result` ([..., H, T, E]) with its heads and
-/// rows swapped, as a multi-head layer does before merging the heads, when
-/// it is the only reader.
-FusedOp headMerge(Value result) {
-  if (!result.hasOneUse() || !isHeadSwap(*result.getUsers().begin()))
-    return {};
-  return cast<FusedOp>(*result.getUsers().begin());
-}
-
 struct DlFuseAttentionPass
     : public mlir::dl::impl::DlFuseAttentionBase<DlFuseAttentionPass> {
   using DlFuseAttentionBase::DlFuseAttentionBase;
@@ -177,7 +168,7 @@ struct DlFuseAttentionPass
     weighted.getResult().replaceAllUsesWith(attention.getResult());
     weighted.erase();
     // The heads' merge: the kernel stores each row where it goes.
-    if (FusedOp merge = headMerge(attention.getResult())) {
+    if (FusedOp merge = headMergingReader(attention.getResult())) {
       attention.setMergeHeads(true);
       attention.getResult().setType(
           cast<RankedTensorType>(merge.getResult(0).getType()));

@@ -110,13 +110,6 @@ std::optional<Backward> matchBackward(FusedAttentionOp attention) {
   return b;
 }
 
-/// The copy that merges the heads of `value`, its only reader.
-FusedOp mergeCopy(Value value) {
-  if (!value.hasOneUse() || !isHeadSwap(*value.getUsers().begin()))
-    return {};
-  return cast<FusedOp>(*value.getUsers().begin());
-}
-
 /// The concatenation along the last axis of `parts` in this order, each
 /// reshaped to rows ([..., T, H, E] -> [..., T, H * E]) by its only reader.
 ConcatOp joined(ArrayRef<Value> parts, SmallVectorImpl<Operation *> &reshapes) {
@@ -184,7 +177,7 @@ struct DlFuseAttentionGradPass
     auto split = grad.getDefiningOp<FusedOp>();
     SmallVector<FusedOp> merges;
     for (Value gradient : gradients)
-      if (FusedOp merge = mergeCopy(gradient))
+      if (FusedOp merge = headMergingReader(gradient))
         merges.push_back(merge);
     bool merged = split && isHeadSwap(split) && merges.size() == 3;
     SmallVector<Operation *> reshapes;

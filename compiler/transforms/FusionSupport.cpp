@@ -56,3 +56,9 @@ bool mlir::dl::isHeadSwap(Operation *op) {
   std::swap(swapped[rank - 3], swapped[rank - 2]);
   return transpose.getPermutation() == ArrayRef<int64_t>(swapped);
 }
+
+FusedOp mlir::dl::headMergingReader(Value value) {
+  if (!value.hasOneUse() || !isHeadSwap(*value.getUsers().begin()))
+    return {};
+  return cast<FusedOp>(*value.getUsers().begin());
+}

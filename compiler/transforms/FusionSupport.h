@@ -7,6 +7,8 @@
 
 namespace mlir::dl {
 
+class FusedOp;
+
 /// True when `value` can be read just before `op`: a block argument of its
 /// block or the result of an earlier op there.
 bool availableBefore(Value value, Operation *op);
@@ -22,6 +24,10 @@ void buildElementwiseBody(OpBuilder &builder, Region &region,
 /// the two dimensions before the last swapped: a multi-head layer's move
 /// between [..., T, H, E] (heads merged) and [..., H, T, E] (split).
 bool isHeadSwap(Operation *op);
+
+/// The head-swapping copy (isHeadSwap) that reads `value` ([..., H, T, E])
+/// when it is its only reader: a multi-head layer merging the heads.
+FusedOp headMergingReader(Value value);
 
 } // namespace mlir::dl
 

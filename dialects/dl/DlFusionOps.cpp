@@ -100,37 +100,71 @@ LogicalResult FusedSoftmaxOp::verify() {
   return success();
 }
 
+/// The scores of attention over `query` [..., T, E] and `key` [..., S, E]:
+/// [..., T, S].
+static RankedTensorType attentionScoresType(Value query, Value key) {
+  auto q = cast<RankedTensorType>(query.getType());
+  auto k = cast<RankedTensorType>(key.getType());
+  SmallVector<int64_t> shape(q.getShape().drop_back());
+  shape.push_back(k.getShape().end()[-2]);
+  return RankedTensorType::get(shape, q.getElementType());
+}
+
+/// Attention's `query` [..., T, E], `key` [..., S, E] and `value`
+/// [..., S, E2]: one rank of 2 or more, the same leading dimensions.
+static LogicalResult verifyAttentionOperands(Operation *op, Value query,
+                                             Value key, Value value) {
+  auto q = cast<RankedTensorType>(query.getType());
+  auto k = cast<RankedTensorType>(key.getType());
+  auto v = cast<RankedTensorType>(value.getType());
+  int64_t rank = q.getRank();
+  if (rank < 2 || k.getRank() != rank || v.getRank() != rank)
+    return op->emitOpError(
+        "query, key and value must have one rank, 2 or more");
+  ArrayRef<int64_t> batch = q.getShape().drop_back(2);
+  if (k.getShape().drop_back(2) != batch || v.getShape().drop_back(2) != batch)
+    return op->emitOpError("query, key and value must share their leading "
+                           "dimensions");
+  int64_t e = q.getDimSize(rank - 1), s = k.getDimSize(rank - 2);
+  if (k.getDimSize(rank - 1) != e)
+    return op->emitOpError("query and key rows differ in length: ")
+           << e << " and " << k.getDimSize(rank - 1);
+  if (v.getDimSize(rank - 2) != s)
+    return op->emitOpError("key and value differ in rows: ")
+           << s << " and " << v.getDimSize(rank - 2);
+  return success();
+}
+
+/// The body of an attention op: an elementwise region over the `scores`
+/// (its first argument) and `inputs` that yields one value of their type.
+static LogicalResult verifyScoresBody(Operation *op, Block &block,
+                                      RankedTensorType scores,
+                                      ValueRange inputs) {
+  SmallVector<Type> arguments{scores};
+  llvm::append_range(arguments, inputs.getTypes());
+  if (failed(verifyElementwiseBody(op, block, arguments, scores.getShape())))
+    return failure();
+  auto yield = cast<YieldOp>(block.getTerminator());
+  if (yield.getValues().size() != 1 || yield.getValues()[0].getType() != scores)
+    return op->emitOpError("must yield one value of the scores' type ")
+           << scores;
+  return success();
+}
+
 RankedTensorType FusedAttentionOp::getScoresType() {
-  auto query = cast<RankedTensorType>(getQuery().getType());
-  auto key = cast<RankedTensorType>(getKey().getType());
-  SmallVector<int64_t> shape(query.getShape().drop_back());
-  shape.push_back(key.getShape().end()[-2]);
-  return RankedTensorType::get(shape, query.getElementType());
+  return attentionScoresType(getQuery(), getKey());
 }
 
 LogicalResult FusedAttentionOp::verify() {
+  if (failed(verifyAttentionOperands(*this, getQuery(), getKey(), getValue())))
+    return failure();
   auto query = cast<RankedTensorType>(getQuery().getType());
   auto key = cast<RankedTensorType>(getKey().getType());
   auto value = cast<RankedTensorType>(getValue().getType());
   auto result = cast<RankedTensorType>(getResult().getType());
   int64_t rank = query.getRank();
-  if (rank < 2 || key.getRank() != rank || value.getRank() != rank)
-    return emitOpError("query, key and value must have one rank, 2 or more");
-  ArrayRef<int64_t> batch = query.getShape().drop_back(2);
-  if (key.getShape().drop_back(2) != batch ||
-      value.getShape().drop_back(2) != batch)
-    return emitOpError("query, key and value must share their leading "
-                       "dimensions");
-  int64_t t = query.getDimSize(rank - 2), e = query.getDimSize(rank - 1);
-  int64_t s = key.getDimSize(rank - 2);
-  if (key.getDimSize(rank - 1) != e)
-    return emitOpError("query and key rows differ in length: ")
-           << e << " and " << key.getDimSize(rank - 1);
-  if (value.getDimSize(rank - 2) != s)
-    return emitOpError("key and value differ in rows: ")
-           << s << " and " << value.getDimSize(rank - 2);
-  SmallVector<int64_t> shape(batch);
-  shape.append({t, value.getDimSize(rank - 1)});
+  SmallVector<int64_t> shape(query.getShape().drop_back(2));
+  shape.append({query.getDimSize(rank - 2), value.getDimSize(rank - 1)});
   if (getMergeHeads()) {
     if (rank < 3)
       return emitOpError("merges heads of a query [..., H, T, E] only");
@@ -149,43 +183,22 @@ LogicalResult FusedAttentionOp::verify() {
   if (Value probabilities = getProbabilities();
       probabilities && probabilities.getType() != scores)
     return emitOpError("probabilities must be the scores' type ") << scores;
-  SmallVector<Type> arguments{scores};
-  llvm::append_range(arguments, getInputs().getTypes());
-  Block &block = getBody().front();
-  if (failed(verifyElementwiseBody(*this, block, arguments, scores.getShape())))
-    return failure();
-  auto yield = cast<YieldOp>(block.getTerminator());
-  if (yield.getValues().size() != 1 ||
-      yield.getValues()[0].getType() != scores)
-    return emitOpError("must yield one value of the scores' type ") << scores;
-  return success();
+  return verifyScoresBody(*this, getBody().front(), scores, getInputs());
 }
 
 RankedTensorType FusedAttentionGradOp::getScoresType() {
-  auto query = cast<RankedTensorType>(getQuery().getType());
-  auto key = cast<RankedTensorType>(getKey().getType());
-  SmallVector<int64_t> shape(query.getShape().drop_back());
-  shape.push_back(key.getShape().end()[-2]);
-  return RankedTensorType::get(shape, query.getElementType());
+  return attentionScoresType(getQuery(), getKey());
 }
 
 LogicalResult FusedAttentionGradOp::verify() {
+  if (failed(verifyAttentionOperands(*this, getQuery(), getKey(), getValue())))
+    return failure();
   auto query = cast<RankedTensorType>(getQuery().getType());
-  auto key = cast<RankedTensorType>(getKey().getType());
-  auto value = cast<RankedTensorType>(getValue().getType());
   int64_t rank = query.getRank();
-  if (rank < 2 || key.getRank() != rank || value.getRank() != rank)
-    return emitOpError("query, key and value must have one rank, 2 or more");
-  ArrayRef<int64_t> batch = query.getShape().drop_back(2);
-  if (key.getShape().drop_back(2) != batch ||
-      value.getShape().drop_back(2) != batch)
-    return emitOpError("query, key and value must share their leading "
-                       "dimensions");
   int64_t t = query.getDimSize(rank - 2), e = query.getDimSize(rank - 1);
-  int64_t s = key.getDimSize(rank - 2), e2 = value.getDimSize(rank - 1);
-  if (key.getDimSize(rank - 1) != e || value.getDimSize(rank - 2) != s)
-    return emitOpError("query, key and value must be [..., T, E], "
-                       "[..., S, E] and [..., S, E2]");
+  int64_t s = cast<RankedTensorType>(getKey().getType()).getDimSize(rank - 2);
+  int64_t e2 =
+      cast<RankedTensorType>(getValue().getType()).getDimSize(rank - 1);
   Type element = query.getElementType();
   for (Value operand : getOperands().take_front(5))
     if (cast<RankedTensorType>(operand.getType()).getElementType() != element)
@@ -198,7 +211,7 @@ LogicalResult FusedAttentionGradOp::verify() {
     return emitOpError("merges heads of a query [..., H, T, E] only");
   // [..., rows, width] laid out as the gradients are written.
   auto laidOut = [&](int64_t rows, int64_t width) {
-    SmallVector<int64_t> shape(batch);
+    SmallVector<int64_t> shape(query.getShape().drop_back(2));
     shape.append({rows, width});
     if (getMergeHeads())
       std::swap(shape[rank - 3], shape[rank - 2]);
@@ -222,15 +235,7 @@ LogicalResult FusedAttentionGradOp::verify() {
     llvm::interleaveComma(expected, diag);
     return diag;
   }
-  SmallVector<Type> arguments{scores};
-  llvm::append_range(arguments, getInputs().getTypes());
-  Block &block = getBody().front();
-  if (failed(verifyElementwiseBody(*this, block, arguments, scores.getShape())))
-    return failure();
-  auto yield = cast<YieldOp>(block.getTerminator());
-  if (yield.getValues().size() != 1 || yield.getValues()[0].getType() != scores)
-    return emitOpError("must yield one value of the scores' type ") << scores;
-  return success();
+  return verifyScoresBody(*this, getBody().front(), scores, getInputs());
 }
 
 LogicalResult MatmulBiasGradOp::verify() {

@@ -662,11 +662,9 @@ private:
     return checkAxisLayout(s.input(), s.axis());
   }
 
-  Status checkAttention(const plan::Attention &a) {
-    CHECK(exists({a.query(), a.key(), a.value(), a.output()}));
-    CHECK(sameDType({a.query(), a.key(), a.value(), a.output()}));
-    CHECK(realFloat(a.query()));
-    Shape q = shape(a.query()), k = shape(a.key()), v = shape(a.value());
+  /// Attention's query [..., T, E], key [..., S, E] and value [..., S, E2].
+  Status checkAttentionOperands(uint32_t query, uint32_t key, uint32_t value) {
+    Shape q = shape(query), k = shape(key), v = shape(value);
     size_t rank = q.size();
     if (rank < 2 || k.size() != rank || v.size() != rank ||
         !std::equal(q.begin(), q.end() - 2, k.begin()) ||
@@ -674,6 +672,34 @@ private:
         k[rank - 1] != q[rank - 1] || v[rank - 2] != k[rank - 2])
       return Status::error("attention's query, key and value must be "
                            "[..., T, E], [..., S, E] and [..., S, E2]");
+    return Status::ok();
+  }
+
+  /// The program attention's kernels apply to each score (or its
+  /// gradient): one result, no outputs, and `first`, unread, as its first
+  /// input (`firstName` says which tensor that is), over `scores`.
+  Status checkScoresProgram(const plan::Elementwise &program, uint32_t first,
+                            const Shape &scores, const char *what,
+                            const char *firstName) {
+    if ((program.outputs() && program.outputs()->size()) ||
+        !program.results() || program.results()->size() != 1 ||
+        !program.inputs() || program.inputs()->size() == 0 ||
+        program.inputs()->Get(0) != first ||
+        (program.views() && program.views()->size() &&
+         program.views()->Get(0)->strides()))
+      return Status::error(format("%s must have one result, no outputs, and "
+                                  "%s, unread, as its first input",
+                                  what, firstName));
+    return checkProgram(program, scores, /*firstIsValue=*/true);
+  }
+
+  Status checkAttention(const plan::Attention &a) {
+    CHECK(exists({a.query(), a.key(), a.value(), a.output()}));
+    CHECK(sameDType({a.query(), a.key(), a.value(), a.output()}));
+    CHECK(realFloat(a.query()));
+    CHECK(checkAttentionOperands(a.query(), a.key(), a.value()));
+    Shape q = shape(a.query()), k = shape(a.key()), v = shape(a.value());
+    size_t rank = q.size();
     Shape out(q.begin(), q.end() - 1), scores(q.begin(), q.end() - 1);
     out.push_back(v[rank - 1]);
     scores.push_back(k[rank - 2]);
@@ -689,18 +715,9 @@ private:
       CHECK(sameDType({a.query(), a.probabilities()}));
       CHECK(shapeIs(a.probabilities(), scores));
     }
-    if (const plan::Elementwise *prologue = a.prologue()) {
-      if ((prologue->outputs() && prologue->outputs()->size()) ||
-          !prologue->results() || prologue->results()->size() != 1 ||
-          !prologue->inputs() || prologue->inputs()->size() == 0 ||
-          prologue->inputs()->Get(0) != a.output() ||
-          (prologue->views() && prologue->views()->size() &&
-           prologue->views()->Get(0)->strides()))
-        return Status::error("an attention prologue must have one result, "
-                             "no outputs, and the output, unread, as its "
-                             "first input");
-      CHECK(checkProgram(*prologue, scores, /*firstIsValue=*/true));
-    }
+    if (const plan::Elementwise *prologue = a.prologue())
+      return checkScoresProgram(*prologue, a.output(), scores,
+                                "an attention prologue", "the output");
     return Status::ok();
   }
 
@@ -712,14 +729,9 @@ private:
     CHECK(exists(operands));
     CHECK(sameDType(operands));
     CHECK(realFloat(a.query()));
+    CHECK(checkAttentionOperands(a.query(), a.key(), a.value()));
     Shape q = shape(a.query()), k = shape(a.key()), v = shape(a.value());
     size_t rank = q.size();
-    if (rank < 2 || k.size() != rank || v.size() != rank ||
-        !std::equal(q.begin(), q.end() - 2, k.begin()) ||
-        !std::equal(q.begin(), q.end() - 2, v.begin()) ||
-        k[rank - 1] != q[rank - 1] || v[rank - 2] != k[rank - 2])
-      return Status::error("attention's query, key and value must be "
-                           "[..., T, E], [..., S, E] and [..., S, E2]");
     int64_t t = q[rank - 2], e = q[rank - 1], s = k[rank - 2],
             e2 = v[rank - 1];
     if (t == 0 || s == 0)
@@ -753,18 +765,10 @@ private:
       CHECK(shapeIs(a.key_grad(), laidOut(s, e)));
       CHECK(shapeIs(a.value_grad(), laidOut(s, e2)));
     }
-    if (const plan::Elementwise *epilogue = a.epilogue()) {
-      if ((epilogue->outputs() && epilogue->outputs()->size()) ||
-          !epilogue->results() || epilogue->results()->size() != 1 ||
-          !epilogue->inputs() || epilogue->inputs()->size() == 0 ||
-          epilogue->inputs()->Get(0) != a.query_grad() ||
-          (epilogue->views() && epilogue->views()->size() &&
-           epilogue->views()->Get(0)->strides()))
-        return Status::error("an attention gradient's epilogue must have one "
-                             "result, no outputs, and the query's gradient, "
-                             "unread, as its first input");
-      CHECK(checkProgram(*epilogue, scores, /*firstIsValue=*/true));
-    }
+    if (const plan::Elementwise *epilogue = a.epilogue())
+      return checkScoresProgram(*epilogue, a.query_grad(), scores,
+                                "an attention gradient's epilogue",
+                                "the query's gradient");
     return Status::ok();
   }
 

@@ -34,6 +34,8 @@
 
 #include "compiler/codegen/cuda/Emitters.h"
 
+#include "AttentionSizes.h"
+
 #include <algorithm>
 #include <functional>
 #include <limits>
@@ -47,7 +49,31 @@ constexpr int64_t kWarps = 4, kRowsPerBlock = 16;
 /// what dl-fuse-attention allows by default.
 constexpr int64_t kSharedBytes = 40960;
 
+constexpr int64_t kGradWarps = 8;
+
 std::string I(int64_t v) { return integer(v); }
+
+/// The output row of row `row` of head `head` (of `t`), where merging the
+/// heads (`merged` H, or 0) puts it; `unmerged` when they stay apart.
+std::string outputRow(int64_t t, int64_t merged, const std::string &unmerged) {
+  if (!merged)
+    return unmerged;
+  return "(head / " + I(merged) + " * " + I(t) + " + row) * " + I(merged) +
+         " + head % " + I(merged);
+}
+
+/// The element offset of a row of one head's [n, width] matrix, laid out
+/// with the heads merged when `heads` (H) is not 0, and with `packed` as
+/// one third of [q | k | v] rows: `part` is which (0 query, 1 key, 2 value).
+std::string rowStart(const std::string &row, int64_t n, int64_t width,
+                     int64_t heads, bool packed = false, int64_t part = 0) {
+  if (!heads)
+    return "(head * " + I(n) + " + " + row + ") * " + I(width);
+  int64_t stride = (packed ? 3 : 1) * heads * width;
+  std::string offset = packed ? " + " + I(part * heads * width) : "";
+  return "(head / " + I(heads) + " * " + I(n) + " + " + row + ") * " +
+         I(stride) + offset + " + head % " + I(heads) + " * " + I(width);
+}
 
 /// Keys per tile of the tiled kernel: the most, up to 64, whose keys
 /// (padded by a column), values, the block's query rows and a score row
@@ -64,9 +90,11 @@ int64_t keyTile(int64_t e, int64_t e2, int64_t bytes) {
 /// The tiled kernel (see the file comment) for heads of `s` keys whose
 /// keys and values do not fit in shared memory at once.
 bool emitTiledAttention(KernelWriter &w, const plan::Attention &op,
-                        const Operand &q, int64_t heads, int64_t t, int64_t e,
-                        int64_t s, int64_t e2, bool prologue,
+                        const Operand &q, const plan::AttentionSizes &sizes,
                         std::string &error) {
+  int64_t heads = sizes.heads, t = sizes.t, e = sizes.e, s = sizes.s,
+          e2 = sizes.e2, merged = sizes.merged;
+  bool prologue = op.prologue();
   std::string T = computeType(q.dtype);
   int64_t tile = keyTile(e, e2, q.dtype == plan::DType::F64 ? 8 : 4);
   if (tile == 0) {
@@ -221,13 +249,8 @@ bool emitTiledAttention(KernelWriter &w, const plan::Attention &op,
   w.open("for (int i = 0; i < " + I(rowsPerWarp) + "; ++i)");
   w.line("int row = row0 + warp + i * " + I(kWarps) + ";");
   w.line("if (row >= " + I(t) + ") break;");
-  if (op.merge_heads()) {
-    int64_t h = q.shape[q.shape.size() - 3];
-    w.line("long long outAt = (head / " + I(h) + " * " + I(t) + " + row) * " +
-           I(h) + " + head % " + I(h) + ";");
-  } else {
-    w.line("long long outAt = head * " + I(t) + " + row;");
-  }
+  w.line("long long outAt = " +
+         outputRow(t, merged, "head * " + I(t) + " + row") + ";");
   w.line("#pragma unroll");
   w.open("for (int u = 0; u < " + I(columns) + "; ++u)");
   w.line("int c = lane + 32 * u;");
@@ -250,12 +273,10 @@ bool emitAttention(KernelWriter &w, const plan::Attention &op,
     w.output(op.probabilities(), "probs");
   if (!floatKernelType(q.dtype, "attention", error))
     return false;
-  size_t rank = q.shape.size();
-  int64_t t = q.shape[rank - 2], e = q.shape[rank - 1];
-  int64_t s = k.shape[rank - 2], e2 = v.shape[rank - 1];
-  int64_t heads = 1;
-  for (size_t d = 0; d + 2 < rank; ++d)
-    heads *= q.shape[d];
+  plan::AttentionSizes sizes =
+      plan::attentionSizes(q.shape, k.shape, v.shape, op.merge_heads());
+  int64_t heads = sizes.heads, t = sizes.t, e = sizes.e, s = sizes.s,
+          e2 = sizes.e2, merged = sizes.merged;
   std::string T = computeType(q.dtype);
 
   // The modified score of element i of [..., T, S].
@@ -285,8 +306,7 @@ bool emitAttention(KernelWriter &w, const plan::Attention &op,
   int64_t bytes = q.dtype == plan::DType::F64 ? 8 : 4;
   if ((s * (e + 1) + s * std::max<int64_t>(e2, 1) + kWarps * (e + s)) * bytes >
       kSharedBytes) {
-    if (!emitTiledAttention(w, op, q, heads, t, e, s, e2, bool(op.prologue()),
-                            error))
+    if (!emitTiledAttention(w, op, q, sizes, error))
       return false;
     w.summary = "attention over " + std::to_string(s) + " keys of " +
                 std::to_string(e) + " in tiles of " +
@@ -331,13 +351,7 @@ bool emitAttention(KernelWriter &w, const plan::Attention &op,
   w.line("long long at = head * " + I(t) + " + row;");
   // With the heads merged, row `row` of every head of one sequence is one
   // row of the output.
-  if (op.merge_heads()) {
-    int64_t h = q.shape[rank - 3];
-    w.line("long long outAt = (head / " + I(h) + " * " + I(t) + " + row) * " +
-           I(h) + " + head % " + I(h) + ";");
-  } else {
-    w.line("long long outAt = at;");
-  }
+  w.line("long long outAt = " + outputRow(t, merged, "at") + ";");
   w.line("for (int c = lane; c < " + I(e) + "; c += 32) Qs[warp][c] = q[at * " +
          I(e) + " + c];");
   w.line("__syncwarp();");
@@ -390,25 +404,6 @@ bool emitAttention(KernelWriter &w, const plan::Attention &op,
   return true;
 }
 
-namespace {
-
-constexpr int64_t kGradWarps = 8;
-
-/// The element offset of a row of one head's [n, width] matrix, laid out
-/// as `merge_heads` and `packed` say: `part` is which of the packed
-/// gradients (0 query, 1 key, 2 value) the row belongs to.
-std::string rowStart(const std::string &row, int64_t n, int64_t width,
-                     int64_t heads, bool packed, int64_t part) {
-  if (!heads)
-    return "(head * " + I(n) + " + " + row + ") * " + I(width);
-  int64_t stride = (packed ? 3 : 1) * heads * width;
-  std::string offset = packed ? " + " + I(part * heads * width) : "";
-  return "(head / " + I(heads) + " * " + I(n) + " + " + row + ") * " +
-         I(stride) + offset + " + head % " + I(heads) + " * " + I(width);
-}
-
-} // namespace
-
 bool emitAttentionGrad(KernelWriter &w, const plan::AttentionGrad &op,
                        std::string &error) {
   w.input(op.grad(), "grad");
@@ -425,13 +420,10 @@ bool emitAttentionGrad(KernelWriter &w, const plan::AttentionGrad &op,
   }
   if (!floatKernelType(q.dtype, "attention's gradient", error))
     return false;
-  size_t rank = q.shape.size();
-  int64_t t = q.shape[rank - 2], e = q.shape[rank - 1];
-  int64_t s = k.shape[rank - 2], e2 = v.shape[rank - 1];
-  int64_t heads = 1;
-  for (size_t d = 0; d + 2 < rank; ++d)
-    heads *= q.shape[d];
-  int64_t h = op.merge_heads() ? q.shape[rank - 3] : 0;
+  plan::AttentionSizes sizes =
+      plan::attentionSizes(q.shape, k.shape, v.shape, op.merge_heads());
+  int64_t heads = sizes.heads, t = sizes.t, e = sizes.e, s = sizes.s,
+          e2 = sizes.e2, h = sizes.merged;
   std::string T = computeType(q.dtype);
 
   // The softmax's input gradient of element i of [..., T, S], as the
@@ -477,7 +469,7 @@ bool emitAttentionGrad(KernelWriter &w, const plan::AttentionGrad &op,
     w.line(to + "[r * " + I(width + 1) + " + c] = " + from + ";");
     w.close();
   };
-  std::string gradRow = rowStart("r", t, e2, h, false, 0);
+  std::string gradRow = rowStart("r", t, e2, h);
   stage("ks", s, e, "k[head * " + I(s * e) + " + x]");
   stage("vs", s, e2, "v[head * " + I(s * e2) + " + x]");
   w.line("__syncthreads();");
@@ -485,7 +477,7 @@ bool emitAttentionGrad(KernelWriter &w, const plan::AttentionGrad &op,
   // A query row at a time per warp; the loop's condition is the same for
   // all of a warp's lanes, so the shuffles see every lane.
   w.open("for (int i = warp; i < " + I(t) + "; i += " + I(kGradWarps) + ")");
-  w.line("long long gAt = " + rowStart("i", t, e2, h, false, 0) + ";");
+  w.line("long long gAt = " + rowStart("i", t, e2, h) + ";");
   w.line("for (int c = lane; c < " + I(e2) +
          "; c += 32) row[c] = grad[gAt + c];");
   w.line("__syncwarp();");

@@ -11,6 +11,8 @@
 
 #include "CpuKernels.h"
 
+#include "AttentionSizes.h"
+
 #include <algorithm>
 #include <optional>
 #include <vector>
@@ -18,48 +20,6 @@
 namespace dlc::rt::cpu {
 
 namespace {
-
-/// One head after another: the scores by the GEMM the unfused step would
-/// run, the prologue over all of them, then per head each row's softmax
-/// (as the Softmax step computes it) and the GEMM by v, whose rows go
-/// where the output keeps them.
-template <typename T>
-Status attentionTyped(const plan::Attention &op, Context &ctx, View scores) {
-  View q = ctx.view(op.query()), k = ctx.view(op.key());
-  View v = ctx.view(op.value()), out = ctx.view(op.output());
-  size_t rank = q.shape.size();
-  int64_t t = q.shape[rank - 2], e = q.shape[rank - 1];
-  int64_t s = k.shape[rank - 2], e2 = v.shape[rank - 1];
-  int64_t heads = 1;
-  for (size_t d = 0; d + 2 < rank; ++d)
-    heads *= q.shape[d];
-  const T *qp = q.as<T>(), *kp = k.as<T>(), *vp = v.as<T>();
-  T *sp = scores.as<T>(), *op_ = out.as<T>();
-  for (int64_t h = 0; h < heads; ++h)
-    gemm<T>(false, true, t, s, e, T(1), qp + h * t * e, kp + h * s * e, T(0),
-            sp + h * t * s);
-  if (const plan::Elementwise *prologue = op.prologue())
-    if (Status status = runProgram(*prologue, ctx, {scores}, &scores); !status)
-      return status;
-  // Row i of head h: with the heads merged ([..., T, H, E2]), the heads of
-  // one row lie together.
-  int64_t merged = op.merge_heads() ? q.shape[rank - 3] : 0;
-  auto rowAt = [&](int64_t h, int64_t i) {
-    return merged ? ((h / merged) * t + i) * merged + h % merged : h * t + i;
-  };
-  std::vector<T> rows(static_cast<size_t>(t * e2));
-  for (int64_t h = 0; h < heads; ++h) {
-    T *p = sp + h * t * s;
-    for (int64_t i = 0; i < t; ++i)
-      softmaxLine(p + i * s, p + i * s, s, 1, /*log=*/false);
-    gemm<T>(false, false, t, e2, s, T(1), p, vp + h * s * e2, T(0),
-            rows.data());
-    for (int64_t i = 0; i < t; ++i)
-      std::copy(rows.begin() + i * e2, rows.begin() + (i + 1) * e2,
-                op_ + rowAt(h, i) * e2);
-  }
-  return Status::ok();
-}
 
 /// Rows [0, n) of one head's [n, width] matrix, laid out as the step keeps
 /// them: head after head, or with the heads merged ([..., n, H, width]), or
@@ -75,17 +35,51 @@ struct HeadRows {
   }
 };
 
+/// One head after another: the scores by the GEMM the unfused step would
+/// run, the prologue over all of them, then per head each row's softmax
+/// (as the Softmax step computes it) and the GEMM by v, whose rows go
+/// where the output keeps them.
+template <typename T>
+Status attentionTyped(const plan::Attention &op, Context &ctx, View scores) {
+  View q = ctx.view(op.query()), k = ctx.view(op.key());
+  View v = ctx.view(op.value()), out = ctx.view(op.output());
+  plan::AttentionSizes sizes =
+      plan::attentionSizes(q.shape, k.shape, v.shape, op.merge_heads());
+  int64_t heads = sizes.heads, t = sizes.t, e = sizes.e, s = sizes.s,
+          e2 = sizes.e2, merged = sizes.merged;
+  const T *qp = q.as<T>(), *kp = k.as<T>(), *vp = v.as<T>();
+  T *sp = scores.as<T>(), *op_ = out.as<T>();
+  for (int64_t h = 0; h < heads; ++h)
+    gemm<T>(false, true, t, s, e, T(1), qp + h * t * e, kp + h * s * e, T(0),
+            sp + h * t * s);
+  if (const plan::Elementwise *prologue = op.prologue())
+    if (Status status = runProgram(*prologue, ctx, {scores}, &scores); !status)
+      return status;
+  // With the heads merged ([..., T, H, E2]), the heads of one row lie
+  // together.
+  HeadRows outRows{t, e2, merged, merged * e2};
+  std::vector<T> rows(static_cast<size_t>(t * e2));
+  for (int64_t h = 0; h < heads; ++h) {
+    T *p = sp + h * t * s;
+    for (int64_t i = 0; i < t; ++i)
+      softmaxLine(p + i * s, p + i * s, s, 1, /*log=*/false);
+    gemm<T>(false, false, t, e2, s, T(1), p, vp + h * s * e2, T(0),
+            rows.data());
+    for (int64_t i = 0; i < t; ++i)
+      std::copy(rows.begin() + i * e2, rows.begin() + (i + 1) * e2,
+                op_ + outRows.at(h, i));
+  }
+  return Status::ok();
+}
+
 template <typename T>
 Status attentionGradTyped(const plan::AttentionGrad &op, Context &ctx) {
   View q = ctx.view(op.query()), k = ctx.view(op.key());
   View v = ctx.view(op.value());
-  size_t rank = q.shape.size();
-  int64_t t = q.shape[rank - 2], e = q.shape[rank - 1];
-  int64_t s = k.shape[rank - 2], e2 = v.shape[rank - 1];
-  int64_t heads = 1;
-  for (size_t d = 0; d + 2 < rank; ++d)
-    heads *= q.shape[d];
-  int64_t h = op.merge_heads() ? q.shape[rank - 3] : 0;
+  plan::AttentionSizes sizes =
+      plan::attentionSizes(q.shape, k.shape, v.shape, op.merge_heads());
+  int64_t heads = sizes.heads, t = sizes.t, e = sizes.e, s = sizes.s,
+          e2 = sizes.e2, h = sizes.merged;
   // `part`: which third of a packed row, if the rows are the gradients'.
   auto rows = [&](int64_t n, int64_t width, std::optional<int64_t> part) {
     HeadRows r{n, width, h, h * width};

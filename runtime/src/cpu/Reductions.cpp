@@ -55,6 +55,22 @@ Status runReduce(const plan::Reduce &op, Context &ctx) {
     outStrides[d] = stride;
     stride *= in.shape[d];
   }
+  // Calls visit(i, o) for each input element i, in order, with the output
+  // element o it reduces into.
+  auto forEachElement = [&](auto &&visit) {
+    std::vector<int64_t> idx(rank, 0);
+    int64_t target = 0;
+    for (uint64_t i = 0; i < in.count; ++i) {
+      visit(i, target);
+      for (size_t d = rank; d-- > 0;) {
+        target += outStrides[d];
+        if (++idx[d] < in.shape[d])
+          break;
+        target -= outStrides[d] * in.shape[d];
+        idx[d] = 0;
+      }
+    }
+  };
   bool isMax = op.kind() == plan::ReduceKind::Max;
   bool isProd = op.kind() == plan::ReduceKind::Prod;
   // Integer sums and products wrap in 64 bits, as the GPU's do, and are
@@ -62,21 +78,12 @@ Status runReduce(const plan::Reduce &op, Context &ctx) {
   bool integer = in.dtype == DType::I32 || in.dtype == DType::I64;
   if (integer && !isMax) {
     std::vector<uint64_t> accI(out.count, isProd ? 1 : 0);
-    std::vector<int64_t> idxI(rank, 0);
-    int64_t at = 0;
-    for (uint64_t i = 0; i < in.count; ++i) {
+    forEachElement([&](uint64_t i, int64_t o) {
       uint64_t x = in.dtype == DType::I32
                        ? uint64_t(int64_t(in.as<int32_t>()[i]))
                        : uint64_t(in.as<int64_t>()[i]);
-      accI[at] = isProd ? accI[at] * x : accI[at] + x;
-      for (size_t d = rank; d-- > 0;) {
-        at += outStrides[d];
-        if (++idxI[d] < in.shape[d])
-          break;
-        at -= outStrides[d] * in.shape[d];
-        idxI[d] = 0;
-      }
-    }
+      accI[o] = isProd ? accI[o] * x : accI[o] + x;
+    });
     for (uint64_t i = 0; i < out.count; ++i) {
       if (out.dtype == DType::I32)
         out.as<int32_t>()[i] = int32_t(uint32_t(accI[i]));
@@ -89,26 +96,15 @@ Status runReduce(const plan::Reduce &op, Context &ctx) {
                           isMax    ? -std::numeric_limits<double>::infinity()
                           : isProd ? 1.0
                                    : 0.0);
-  std::vector<int64_t> idx(rank, 0);
-  int64_t target = 0;
-  for (uint64_t i = 0; i < in.count; ++i) {
+  forEachElement([&](uint64_t i, int64_t o) {
     double x = loadNumber(in, i);
     if (isMax)
-      acc[target] = std::isnan(x) || std::isnan(acc[target])
-                        ? NAN
-                        : std::max(acc[target], x);
+      acc[o] = std::isnan(x) || std::isnan(acc[o]) ? NAN : std::max(acc[o], x);
     else if (isProd)
-      acc[target] *= x;
+      acc[o] *= x;
     else
-      acc[target] += x;
-    for (size_t d = rank; d-- > 0;) {
-      target += outStrides[d];
-      if (++idx[d] < in.shape[d])
-        break;
-      target -= outStrides[d] * in.shape[d];
-      idx[d] = 0;
-    }
-  }
+      acc[o] += x;
+  });
   for (uint64_t i = 0; i < out.count; ++i) {
     double value = acc[i];
     if (op.kind() == plan::ReduceKind::Mean)
